@@ -1,0 +1,94 @@
+"""One exception class per kind of failure, each with a message a civil servant understands.
+
+Messages are Dutch, because the people reading them are Dutch civil servants. Every input error
+names the file, the row or column, the offending value and what to do about it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from difflib import get_close_matches
+
+
+class WijkradarError(Exception):
+    """Base class: every error wijkradar raises on purpose."""
+
+    exit_code = 1
+
+
+class InputError(WijkradarError):
+    """A file could not be read as the table it claims to be."""
+
+    exit_code = 2
+
+    def __init__(
+        self,
+        file: str,
+        problem: str,
+        *,
+        row: int | None = None,
+        column: str | None = None,
+        value: object = None,
+        fix: str,
+    ) -> None:
+        self.file = file
+        self.row = row
+        self.column = column
+        self.value = value
+        self.problem = problem
+        self.fix = fix
+        where = [file]
+        if row is not None:
+            where.append(f"rij {row}")
+        if column is not None:
+            where.append(f"kolom '{column}'")
+        text = f"{', '.join(where)}: {problem}"
+        if value is not None:
+            text += f" (waarde: {value!r})"
+        super().__init__(f"{text}. Oplossing: {fix}")
+
+
+class UnknownFormatError(InputError):
+    """The file matches none of the formats wijkradar can read."""
+
+
+class NotFoundError(WijkradarError):
+    """A region, measure or table that does not exist, with close matches."""
+
+    exit_code = 3
+
+    def __init__(self, kind: str, wanted: str, candidates: Iterable[str] = ()) -> None:
+        self.kind = kind
+        self.wanted = wanted
+        self.suggestions = suggest(wanted, candidates)
+        text = f"Onbekende {kind}: {wanted!r}."
+        if self.suggestions:
+            text += " Bedoelde u: " + ", ".join(self.suggestions) + "?"
+        super().__init__(text)
+
+
+class DownloadError(WijkradarError):
+    """The open-data API could not be reached or answered something unusable."""
+
+    exit_code = 4
+
+
+class WarehouseError(WijkradarError):
+    """The warehouse file is missing, locked, or of a newer schema than this version knows."""
+
+    exit_code = 5
+
+
+def suggest(wanted: str, candidates: Iterable[str], n: int = 3) -> list[str]:
+    """Return up to ``n`` close matches for ``wanted``, case-insensitively.
+
+    Examples
+    --------
+    >>> suggest("almre", ["Almere", "Almelo", "Amsterdam"])
+    ['Almere', 'Almelo']
+    """
+    by_lower: dict[str, str] = {}
+    for c in candidates:
+        by_lower.setdefault(c.lower(), c)
+    hits = get_close_matches(wanted.lower(), list(by_lower), n=n, cutoff=0.6)
+    return [by_lower[h] for h in hits]

@@ -1,0 +1,140 @@
+"""Loading spreadsheets and CSV files as text tables, with errors that name the file and row.
+
+Cells are kept as text: the readers decide per column what is a code, a name or a number, so a
+CBS symbol such as ``x`` or a space-padded code never gets mangled by type guessing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from wijkradar.errors import InputError
+
+EXCEL_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls"})
+CSV_SUFFIXES = frozenset({".csv", ".txt", ".tsv"})
+
+
+@dataclass
+class Table:
+    """A text table and the spreadsheet row number of its first data row."""
+
+    frame: pd.DataFrame
+    first_row: int
+    decimal_comma: bool = False
+    sheet: str | None = None
+
+
+def load_table(path: Path, *, sheet: str | int = 0) -> Table:
+    """Read an xlsx or CSV file into a table of strings.
+
+    Raises
+    ------
+    InputError
+        When the file is empty, damaged or cut off, naming the file and the row.
+    """
+    if path.stat().st_size == 0:
+        raise InputError(str(path), "het bestand is leeg", fix="download het bestand opnieuw")
+    if path.suffix.lower() in EXCEL_SUFFIXES:
+        return _load_excel(path, sheet)
+    return _load_csv(path)
+
+
+def _load_excel(path: Path, sheet: str | int) -> Table:
+    import fastexcel  # noqa: PLC0415  # imported here so CSV-only work does not pay for it
+
+    if not zipfile.is_zipfile(path):
+        raise InputError(
+            str(path),
+            "het bestand is geen geldig Excel-bestand (beschadigd of afgebroken)",
+            fix="download of exporteer het bestand opnieuw",
+        )
+    try:
+        reader = fastexcel.read_excel(str(path))
+        loaded = reader.load_sheet(sheet, dtypes="string")
+        frame = loaded.to_pandas()
+    except Exception as exc:  # calamine reports damage with a variety of exception types
+        raise InputError(
+            str(path),
+            f"het Excel-bestand kan niet gelezen worden ({exc})",
+            fix="open het in Excel, sla het opnieuw op als .xlsx, of download het opnieuw",
+        ) from exc
+    frame.columns = [str(c).strip() for c in frame.columns]
+    if frame.empty:
+        raise InputError(str(path), "het werkblad bevat geen gegevens", fix="kies het juiste bestand")
+    sheet_name = reader.sheet_names[sheet] if isinstance(sheet, int) else sheet
+    return Table(frame=frame, first_row=2, sheet=sheet_name)
+
+
+def _load_csv(path: Path) -> Table:
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252")  # Excel on Windows saves CSV in this code page
+    lines = text.splitlines()
+    if not lines or not lines[0].strip():
+        raise InputError(str(path), "het bestand is leeg", fix="download het bestand opnieuw")
+    try:
+        dialect = csv.Sniffer().sniff(lines[0], delimiters=",;\t")
+        sep = dialect.delimiter
+    except csv.Error:
+        sep = ","
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            sep=sep,
+            dtype=str,
+            keep_default_na=False,
+            skipinitialspace=False,
+            engine="c",
+        )
+    except pd.errors.ParserError as exc:
+        raise InputError(
+            str(path),
+            f"de regels hebben niet allemaal evenveel kolommen ({exc})",
+            fix="controleer scheidingstekens en aanhalingstekens in het bestand",
+        ) from exc
+    except pd.errors.EmptyDataError as exc:
+        raise InputError(str(path), "het bestand is leeg", fix="download het bestand opnieuw") from exc
+    frame.columns = [str(c).strip().strip('"') for c in frame.columns]
+    if frame.columns[0] in ("", "Unnamed: 0"):
+        frame = frame.iloc[:, 1:]  # a pandas index written along with the data
+    _check_complete(path, lines, sep)
+    if frame.empty:
+        raise InputError(str(path), "het bestand bevat alleen een kopregel", fix="kies het juiste bestand")
+    decimal_comma = sep == ";" and _looks_decimal_comma(frame)
+    return Table(frame=frame, first_row=2, decimal_comma=decimal_comma)
+
+
+def _check_complete(path: Path, lines: list[str], sep: str) -> None:
+    """Detect a file that was cut off: its last line has fewer fields than the header."""
+    header = next(csv.reader([lines[0]], delimiter=sep))
+    last_index = len(lines) - 1
+    while last_index > 0 and not lines[last_index].strip():
+        last_index -= 1
+    if last_index == 0:
+        return
+    last = next(csv.reader([lines[last_index]], delimiter=sep))
+    if len(last) < len(header):
+        raise InputError(
+            str(path),
+            f"de laatste regel heeft {len(last)} van de {len(header)} kolommen; "
+            "het bestand lijkt afgebroken",
+            row=last_index + 1,
+            fix="download het bestand opnieuw; er ontbreekt een deel",
+        )
+
+
+def _looks_decimal_comma(frame: pd.DataFrame) -> bool:
+    sample = frame.head(200)
+    for column in sample.columns:
+        values = sample[column].str.strip()
+        if values.str.fullmatch(r"-?\d+,\d+").any() and not values.str.fullmatch(r"-?\d+\.\d+").any():
+            return True
+    return False
