@@ -90,7 +90,11 @@ def read_file(path: Path) -> Dataset:
     >>> ds = read_file(Path("../shared/data/rivm-gezondheid-wijk-buurt/2020_65plus.xlsx"))
     ... # doctest: +SKIP
     """
-    table = load_table(path)
+    return from_table(path, load_table(path))
+
+
+def from_table(path: Path, table: Table) -> Dataset:
+    """Read a StatLine export that has already been loaded as text."""
     fmt = "statline-xlsx" if path.suffix.lower().startswith(".xls") else "statline-csv"
     return from_wide(table, file=str(path), location=str(path.resolve()), fmt=fmt, labels=Labels())
 

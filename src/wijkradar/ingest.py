@@ -1,0 +1,224 @@
+"""Ingest files and folders into the warehouse: detect the format, read, write in one transaction.
+
+A file whose checksum is already in the warehouse is left alone (ingesting twice changes
+nothing). A new version of a table slice already present (same publisher, table, periods, groups
+and levels) replaces the old one in the same transaction, and the report says so.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from wijkradar.errors import InputError, UnknownFormatError, WijkradarError
+from wijkradar.sources import geo, kwb, odata, statline
+from wijkradar.sources.model import Dataset
+from wijkradar.sources.tabular import CSV_SUFFIXES, EXCEL_SUFFIXES, load_table
+from wijkradar.warehouse import Warehouse
+
+Action = Literal["ingested", "unchanged", "replaced", "failed"]
+SUPPORTED = "StatLine xlsx/csv, Kerncijfers wijken en buurten (csv/xlsx), OData JSON, GeoJSON, GeoPackage"
+DATA_SUFFIXES = EXCEL_SUFFIXES | CSV_SUFFIXES | geo.GEO_SUFFIXES
+
+
+@dataclass
+class FileReport:
+    """What happened to one file or download folder."""
+
+    path: str
+    action: Action
+    table_id: str = ""
+    title: str = ""
+    periods: list[str] = field(default_factory=list)
+    groups: list[str] = field(default_factory=list)
+    observations: int = 0
+    regions: int = 0
+    geometries: int = 0
+    measures: int = 0
+    message: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain dict for JSON and CSV output."""
+        return dict(self.__dict__)
+
+
+def discover(paths: Iterable[Path]) -> list[Path]:
+    """Expand folders into the files (and OData download folders) wijkradar can read.
+
+    Files named explicitly are always returned, so an unsupported one gets a clear error; inside
+    folders, files of other kinds (README, SOURCES.md ...) are passed over.
+    """
+    found: list[Path] = []
+    for path in paths:
+        if not path.exists():
+            raise InputError(str(path), "bestand of map bestaat niet", fix="controleer het pad")
+        if path.is_dir():
+            found.extend(_walk(path))
+        else:
+            found.append(path)
+    return found
+
+
+def _walk(folder: Path) -> list[Path]:
+    if odata.is_bundle(folder):
+        return [folder]
+    out: list[Path] = []
+    for child in sorted(folder.iterdir()):
+        if child.name.startswith("."):
+            continue
+        if child.is_dir():
+            out.extend(_walk(child))
+        elif child.suffix.lower() in DATA_SUFFIXES:
+            out.append(child)
+    return out
+
+
+def checksum(path: Path) -> str:
+    """SHA-256 of a file, or of all files of a download folder in name order."""
+    digest = hashlib.sha256()
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for file in files:
+        if path.is_dir():
+            digest.update(file.relative_to(path).as_posix().encode())
+        with file.open("rb") as fh:
+            for block in iter(lambda fh=fh: fh.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def read_any(path: Path, *, period: str | None = None) -> Dataset:
+    """Detect the format of a file or download folder and read it."""
+    if path.is_dir():
+        return odata.read_bundle(path)
+    suffix = path.suffix.lower()
+    if suffix in (".geojson", ".gpkg"):
+        return geo.read_file(path)
+    if suffix == ".json":
+        if odata.is_page(path):
+            return odata.read_page(path)
+        if _is_geojson(path):
+            return geo.read_file(path)
+    if suffix in EXCEL_SUFFIXES | CSV_SUFFIXES:
+        table = load_table(path)
+        columns = list(table.frame.columns)
+        if statline.looks_like(columns):
+            return statline.from_table(path, table)
+        if kwb.layout_of(columns):
+            return kwb.from_table(path, table, period=period)
+        raise UnknownFormatError(
+            str(path),
+            "onbekende tabelindeling; eerste kolommen: " + ", ".join(columns[:8]),
+            fix=f"wijkradar leest {SUPPORTED}; exporteer de tabel met codekolommen "
+            "(WijkenEnBuurten, gwb_code_10, GM_CODE of buurt_code)",
+        )
+    raise UnknownFormatError(
+        str(path),
+        f"onbekend bestandstype '{path.suffix or '(geen extensie)'}'",
+        fix=f"wijkradar leest {SUPPORTED}",
+    )
+
+
+def _is_geojson(path: Path) -> bool:
+    with path.open("rb") as fh:
+        head = fh.read(4096)
+    return b'"FeatureCollection"' in head or b'"Feature"' in head
+
+
+def ingest_path(wh: Warehouse, path: Path, *, period: str | None = None) -> FileReport:
+    """Ingest one file or download folder in one transaction and say what happened."""
+    digest = checksum(path)
+    known = wh.source_by_checksum(digest)
+    if known is not None:
+        return FileReport(
+            path=str(path), action="unchanged", table_id=str(known["table_id"]),
+            title=str(known["title"]), periods=str(known["period"]).split(","),
+            message=f"al ingelezen op {known['ingested_at']:%Y-%m-%d %H:%M}; niets gewijzigd",
+        )
+    dataset = read_any(path, period=period)
+    meta = dataset.meta
+    previous = wh.source_by_key(dataset.dataset_key)
+    with wh.transaction():
+        if previous is not None:
+            wh.delete_source(int(previous["source_id"]))
+        source_id = wh.insert_source(
+            {
+                "dataset_key": dataset.dataset_key,
+                "publisher": meta.publisher,
+                "table_id": meta.table_id,
+                "title": meta.title,
+                "period": ",".join(dataset.periods),
+                "population_groups": ",".join(dataset.groups),
+                "levels": ",".join(sorted(dataset.regions["level"].unique().tolist())),
+                "boundary_year": meta.boundary_year,
+                "licence": meta.licence,
+                "location": meta.location,
+                "format": meta.format,
+                "checksum": digest,
+                "n_observations": len(dataset.observations),
+                "n_regions": len(dataset.regions),
+                "note": meta.note,
+            }
+        )
+        wh.upsert_regions(dataset.regions, meta.boundary_year)
+        if len(dataset.measures):
+            wh.upsert_measures(dataset.measures, meta.publisher, meta.table_id)
+        if len(dataset.observations):
+            wh.insert_observations(dataset.observations, source_id, meta.boundary_year)
+        if dataset.geometries is not None:
+            wh.insert_geometries(dataset.geometries, source_id, meta.boundary_year)
+    message = ""
+    if previous is not None:
+        message = (
+            f"vervangt de eerdere versie (ingelezen {previous['ingested_at']:%Y-%m-%d %H:%M} "
+            f"uit {previous['location']})"
+        )
+    return FileReport(
+        path=str(path),
+        action="replaced" if previous is not None else "ingested",
+        table_id=meta.table_id,
+        title=meta.title,
+        periods=dataset.periods,
+        groups=dataset.groups,
+        observations=len(dataset.observations),
+        regions=len(dataset.regions),
+        geometries=0 if dataset.geometries is None else len(dataset.geometries),
+        measures=len(dataset.measures),
+        message="; ".join(m for m in [message, meta.note] if m),
+    )
+
+
+def ingest(
+    wh: Warehouse,
+    paths: Iterable[Path],
+    *,
+    period: str | None = None,
+    on_progress: Callable[[Path, int, int], None] | None = None,
+) -> list[FileReport]:
+    """Ingest every file under ``paths``; a failing file is reported and leaves no trace.
+
+    Examples
+    --------
+    >>> with Warehouse.open(Path(":memory:")) as wh:                      # doctest: +SKIP
+    ...     reports = ingest(wh, [Path("../shared/data")])
+    """
+    files = discover(paths)
+    reports: list[FileReport] = []
+    for index, path in enumerate(files):
+        if on_progress:
+            on_progress(path, index, len(files))
+        try:
+            reports.append(ingest_path(wh, path, period=period))
+        except WijkradarError as exc:
+            reports.append(FileReport(path=str(path), action="failed", message=str(exc)))
+    if on_progress and files:
+        on_progress(files[-1], len(files), len(files))
+    return reports
+
+
+def reports_json(reports: list[FileReport]) -> str:
+    """The reports as a JSON array."""
+    return json.dumps([r.as_dict() for r in reports], ensure_ascii=False, indent=2)

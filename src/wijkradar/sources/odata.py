@@ -1,0 +1,187 @@
+"""CBS OData JSON: v3 (``TypedDataSet`` / ``UntypedDataSet`` + ``DataProperties``) and v4
+(``Observations`` + ``MeasureCodes``).
+
+A download is a folder that mirrors the API: one JSON file per endpoint, data pages numbered
+(``TypedDataSet-0001.json`` ...), exactly as the service returned them. The folder is one table;
+a single data page on its own can be read too (labels then come from its siblings, if any).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any, Final
+
+import pandas as pd
+
+from wijkradar.errors import InputError
+from wijkradar.sources.model import Dataset
+from wijkradar.sources.statline import Labels, from_wide
+from wijkradar.sources.tabular import Table
+
+V3_DATA: Final = ("TypedDataSet", "UntypedDataSet")
+V4_DATA: Final = "Observations"
+METADATA_FILES: Final = ("DataProperties.json", "MeasureCodes.json")
+# v4 ValueAttribute -> StatLine symbol, so both versions share one set of status rules.
+V4_ATTRIBUTES: Final[dict[str, str]] = {
+    "Missing": ".",
+    "Impossible": ".",
+    "Confidential": "x",
+    "Secret": "x",
+    "Nil": "-",
+    "Zero": "-",
+    "Unreliable": "?",
+}
+
+
+def is_bundle(folder: Path) -> bool:
+    """Tell whether a folder is an OData download (it holds the table's metadata)."""
+    return any((folder / name).is_file() for name in METADATA_FILES)
+
+
+def is_page(path: Path) -> bool:
+    """Tell whether a JSON file is an OData data page (v3 or v4)."""
+    return path.suffix.lower() == ".json" and path.name.startswith((*V3_DATA, V4_DATA))
+
+
+def read_bundle(folder: Path) -> Dataset:
+    """Read a downloaded OData table folder into one Dataset."""
+    if (folder / "MeasureCodes.json").is_file():
+        return _read_v4(folder, _pages(folder, V4_DATA))
+    pages = [p for kind in V3_DATA for p in _pages(folder, kind)]
+    if not pages:
+        raise InputError(
+            str(folder),
+            "de map bevat metadata maar geen gegevens (TypedDataSet*.json of UntypedDataSet*.json)",
+            fix="download de tabel opnieuw met 'wijkradar download'",
+        )
+    return _read_v3(folder, pages)
+
+
+def read_page(path: Path) -> Dataset:
+    """Read a single saved data page; labels come from metadata files beside it, if present."""
+    if path.name.startswith(V4_DATA):
+        return _read_v4(path.parent, [path])
+    return _read_v3(path.parent, [path])
+
+
+def _pages(folder: Path, kind: str) -> list[Path]:
+    return sorted(p for p in folder.glob(f"{kind}*.json") if p.is_file())
+
+
+def _load(path: Path) -> dict[str, Any]:
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8-sig"))
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            str(path),
+            f"ongeldige of afgebroken JSON ({exc.msg})",
+            row=exc.lineno,
+            fix="download het bestand opnieuw",
+        ) from exc
+    except UnicodeDecodeError as exc:
+        raise InputError(str(path), "het bestand is geen tekst (UTF-8)", fix="kies het juiste bestand") from exc
+    if not isinstance(payload, dict) or not isinstance(payload.get("value"), list):
+        raise InputError(
+            str(path),
+            "geen OData-antwoord: het object 'value' met rijen ontbreekt",
+            fix="sla het antwoord van de API ongewijzigd op (?$format=json)",
+        )
+    return payload
+
+
+def _values(folder: Path, name: str) -> list[dict[str, Any]]:
+    path = folder / name
+    return list(_load(path)["value"]) if path.is_file() else []
+
+
+def _table_id(payloads: list[dict[str, Any]], folder: Path) -> str | None:
+    infos = _values(folder, "TableInfos.json") or _values(folder, "Properties.json")
+    if infos and infos[0].get("Identifier"):
+        return str(infos[0]["Identifier"])
+    for payload in payloads:
+        context = str(payload.get("odata.metadata") or payload.get("@odata.context") or "")
+        m = re.search(r"/(\d{5}[A-Z]{3}|\d{5}[a-z]{3})/", context)
+        if m:
+            return m.group(1).upper()
+    m = re.search(r"(\d{5}[A-Z]{3})", folder.name.upper())
+    return m.group(1) if m else None
+
+
+def _title(folder: Path) -> str | None:
+    infos = _values(folder, "TableInfos.json") or _values(folder, "Properties.json")
+    return str(infos[0]["Title"]) if infos and infos[0].get("Title") else None
+
+
+def _read_v3(folder: Path, pages: list[Path]) -> Dataset:
+    payloads = [_load(p) for p in pages]
+    rows = [row for payload in payloads for row in payload["value"]]
+    file = str(pages[0] if len(pages) == 1 else folder)
+    if not rows:
+        raise InputError(file, "de gedownloade tabel bevat geen rijen", fix="controleer het filter")
+    labels = Labels(table_id=_table_id(payloads, folder), title=_title(folder))
+    for prop in _values(folder, "DataProperties.json"):
+        kind = prop.get("Type")
+        key = str(prop.get("Key", ""))
+        if kind == "Topic":
+            labels.topics[key] = (
+                str(prop.get("Title") or key),
+                str(prop.get("Unit") or "").strip(),
+                str(prop.get("Description") or "").strip(),
+            )
+        elif kind in ("Dimension", "GeoDimension", "TimeDimension"):
+            entries = _values(folder, f"{key}.json")
+            titles = {str(e["Key"]).strip(): str(e.get("Title", "")).strip() for e in entries}
+            labels.dimension_titles[key] = titles
+            if kind == "GeoDimension":
+                labels.region_names = {k.upper(): v for k, v in titles.items() if v}
+    frame = pd.DataFrame.from_records(rows)
+    frame.columns = [str(c) for c in frame.columns]
+    frame = frame.drop(columns=[c for c in ("ID",) if c in frame.columns])
+    table = Table(frame=frame, first_row=1)
+    fmt = "odata-v3-typed" if pages[0].name.startswith("Typed") else "odata-v3-untyped"
+    return from_wide(table, file=file, location=str(folder.resolve()), fmt=fmt, labels=labels)
+
+
+def _read_v4(folder: Path, pages: list[Path]) -> Dataset:
+    if not pages:
+        raise InputError(str(folder), "de map bevat geen Observations*.json", fix="download de tabel opnieuw")
+    payloads = [_load(p) for p in pages]
+    rows = [row for payload in payloads for row in payload["value"]]
+    file = str(pages[0] if len(pages) == 1 else folder)
+    if not rows:
+        raise InputError(file, "de gedownloade tabel bevat geen rijen", fix="controleer het filter")
+    obs = pd.DataFrame.from_records(rows)
+    for required in ("Measure", "Value"):
+        if required not in obs.columns:
+            raise InputError(
+                file, f"kolom '{required}' ontbreekt in Observations", column=required,
+                fix="sla het antwoord van de v4-API ongewijzigd op",
+            )
+    labels = Labels(table_id=_table_id(payloads, folder), title=_title(folder))
+    for measure in _values(folder, "MeasureCodes.json"):
+        labels.topics[str(measure["Identifier"])] = (
+            str(measure.get("Title") or measure["Identifier"]),
+            str(measure.get("Unit") or "").strip(),
+            str(measure.get("Description") or "").strip(),
+        )
+    dims = [c for c in obs.columns if c not in ("Id", "Measure", "ValueAttribute", "Value", "StringValue")]
+    for dim in dims:
+        entries = _values(folder, f"{dim}Codes.json")
+        titles = {str(e["Identifier"]).strip(): str(e.get("Title", "")).strip() for e in entries}
+        labels.dimension_titles[dim] = titles
+        if dim in ("WijkenEnBuurten", "RegioS", "Regio", "Gemeenten"):
+            labels.region_names = {k.upper(): v for k, v in titles.items() if v}
+    attribute = obs["ValueAttribute"] if "ValueAttribute" in obs.columns else pd.Series("None", index=obs.index)
+    cell = obs["Value"].astype(object)
+    symbol = attribute.map(V4_ATTRIBUTES)
+    cell = cell.where(symbol.isna(), symbol)
+    obs = obs.assign(cell=cell)
+    wide = obs.pivot_table(index=dims, columns="Measure", values="cell", aggfunc="first", dropna=False)
+    wide = wide.reset_index()
+    wide.columns = [str(c) for c in wide.columns]
+    if not labels.topics:
+        labels.topics = {m: (m, "", "") for m in obs["Measure"].astype(str).unique()}
+    table = Table(frame=wide, first_row=1)
+    return from_wide(table, file=file, location=str(folder.resolve()), fmt="odata-v4", labels=labels)

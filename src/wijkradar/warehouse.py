@@ -1,0 +1,336 @@
+"""The warehouse: one DuckDB file with a versioned schema. The only module that imports duckdb.
+
+Every write happens inside :meth:`Warehouse.transaction`, so a failure half-way (bad data, a full
+disk, a killed process) leaves the file as it was before the write began.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final
+
+import duckdb
+import pandas as pd
+
+from wijkradar.errors import WarehouseError
+
+MIGRATIONS: Final[tuple[str, ...]] = (
+    # 1: regions, sources, measures, observations, geometries
+    """
+    CREATE SEQUENCE source_ids START 1;
+    CREATE TABLE sources (
+        source_id INTEGER PRIMARY KEY DEFAULT nextval('source_ids'),
+        dataset_key VARCHAR NOT NULL,
+        publisher VARCHAR NOT NULL,
+        table_id VARCHAR NOT NULL,
+        title VARCHAR NOT NULL,
+        period VARCHAR NOT NULL,
+        population_groups VARCHAR NOT NULL,
+        levels VARCHAR NOT NULL,
+        boundary_year INTEGER NOT NULL,
+        licence VARCHAR NOT NULL,
+        location VARCHAR NOT NULL,
+        format VARCHAR NOT NULL,
+        checksum VARCHAR NOT NULL UNIQUE,
+        n_observations BIGINT NOT NULL,
+        n_regions INTEGER NOT NULL,
+        note VARCHAR NOT NULL DEFAULT '',
+        ingested_at TIMESTAMP NOT NULL
+    );
+    CREATE TABLE regions (
+        code VARCHAR NOT NULL,
+        boundary_year INTEGER NOT NULL,
+        name VARCHAR,
+        level VARCHAR NOT NULL CHECK (level IN ('land', 'gemeente', 'wijk', 'buurt')),
+        gemeente_code VARCHAR,
+        wijk_code VARCHAR,
+        PRIMARY KEY (code, boundary_year)
+    );
+    CREATE TABLE measures (
+        measure_id VARCHAR PRIMARY KEY,
+        label VARCHAR NOT NULL,
+        unit VARCHAR NOT NULL DEFAULT '',
+        description VARCHAR NOT NULL DEFAULT '',
+        publisher VARCHAR NOT NULL,
+        table_id VARCHAR NOT NULL
+    );
+    CREATE TABLE observations (
+        source_id INTEGER NOT NULL,
+        region_code VARCHAR NOT NULL,
+        boundary_year INTEGER NOT NULL,
+        period VARCHAR NOT NULL,
+        measure_id VARCHAR NOT NULL,
+        population_group VARCHAR NOT NULL,
+        value DOUBLE,
+        lower DOUBLE,
+        upper DOUBLE,
+        status VARCHAR NOT NULL
+            CHECK (status IN ('published', 'missing', 'suppressed', 'nil', 'unreliable')),
+        CHECK ((status = 'published') = (value IS NOT NULL))
+    );
+    CREATE TABLE geometries (
+        region_code VARCHAR NOT NULL,
+        boundary_year INTEGER NOT NULL,
+        source_id INTEGER NOT NULL,
+        crs VARCHAR NOT NULL,
+        wkb BLOB NOT NULL,
+        PRIMARY KEY (region_code, boundary_year, source_id)
+    );
+    """,
+)
+SCHEMA_VERSION: Final = len(MIGRATIONS)
+
+
+class Warehouse:
+    """A connection to the warehouse file, migrated to the current schema on opening.
+
+    Examples
+    --------
+    >>> with Warehouse.open(Path(":memory:")) as wh:
+    ...     wh.schema_version()
+    1
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path) -> None:
+        self.con = con
+        self.path = path
+
+    @classmethod
+    def open(cls, path: Path, *, read_only: bool = False) -> Warehouse:
+        """Open (and, unless read-only, create or migrate) the warehouse at ``path``."""
+        target = str(path)
+        if read_only and target != ":memory:" and not path.exists():
+            raise WarehouseError(
+                f"Het datapakhuis {path} bestaat nog niet. Oplossing: lees eerst gegevens in met "
+                "'wijkradar ingest PAD' of kies een ander bestand met --db."
+            )
+        try:
+            con = duckdb.connect(target, read_only=read_only)
+        except duckdb.IOException as exc:
+            raise WarehouseError(
+                f"Het datapakhuis {path} kan niet geopend worden ({exc}). Oplossing: sluit andere "
+                "programma's die het bestand gebruiken, of kies een ander bestand met --db."
+            ) from exc
+        wh = cls(con, path)
+        if not read_only:
+            wh._migrate()
+        else:
+            wh._check_version()
+        return wh
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.con.close()
+
+    # -- schema -----------------------------------------------------------------------------
+    def schema_version(self) -> int:
+        """The version of the schema in the file (0 for a new file)."""
+        exists = self.con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
+        ).fetchone()
+        if not exists or exists[0] == 0:
+            return 0
+        row = self.con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()
+        return int(row[0]) if row else 0
+
+    def _check_version(self) -> int:
+        version = self.schema_version()
+        if version > SCHEMA_VERSION:
+            raise WarehouseError(
+                f"Het datapakhuis {self.path} heeft schemaversie {version}; deze wijkradar kent "
+                f"versie {SCHEMA_VERSION}. Oplossing: installeer de nieuwste wijkradar."
+            )
+        return version
+
+    def _migrate(self) -> None:
+        version = self._check_version()
+        if version == SCHEMA_VERSION:
+            return
+        with self.transaction():
+            self.con.execute(
+                "CREATE TABLE IF NOT EXISTS schema_version "
+                "(version INTEGER PRIMARY KEY, applied_at TIMESTAMP NOT NULL)"
+            )
+            for number, sql in enumerate(MIGRATIONS[version:], start=version + 1):
+                self.con.execute(sql)
+                self.con.execute("INSERT INTO schema_version VALUES (?, ?)", [number, _now()])
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Run a block as one transaction: all of it is written, or none of it."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
+
+    # -- writing ----------------------------------------------------------------------------
+    def source_by_checksum(self, checksum: str) -> dict[str, Any] | None:
+        """The source already ingested from a file with this checksum, if any."""
+        return self._one("SELECT * FROM sources WHERE checksum = ?", [checksum])
+
+    def source_by_key(self, dataset_key: str) -> dict[str, Any] | None:
+        """The source already ingested for the same table slice (see Dataset.dataset_key)."""
+        return self._one(
+            "SELECT * FROM sources WHERE dataset_key = ? ORDER BY ingested_at DESC LIMIT 1",
+            [dataset_key],
+        )
+
+    def delete_source(self, source_id: int) -> None:
+        """Remove a source and everything it brought (call inside a transaction)."""
+        for table in ("observations", "geometries", "sources"):
+            self.con.execute(f"DELETE FROM {table} WHERE source_id = ?", [source_id])  # noqa: S608
+
+    def insert_source(self, record: dict[str, Any]) -> int:
+        """Insert a source record and return its id (call inside a transaction)."""
+        columns = list(record)
+        placeholders = ", ".join("?" for _ in columns)
+        row = self.con.execute(
+            f"INSERT INTO sources ({', '.join(columns)}, ingested_at) "  # noqa: S608
+            f"VALUES ({placeholders}, ?) RETURNING source_id",
+            [*record.values(), _now()],
+        ).fetchone()
+        assert row is not None  # noqa: S101  # RETURNING always yields the new row
+        return int(row[0])
+
+    def upsert_regions(self, regions: pd.DataFrame, boundary_year: int) -> None:
+        """Add regions; a name already known is kept when the new file has none."""
+        frame = regions.assign(boundary_year=boundary_year)  # noqa: F841  # used by name in SQL
+        self.con.execute(
+            """
+            INSERT INTO regions
+            SELECT code, boundary_year, name, level, gemeente_code, wijk_code FROM frame
+            ON CONFLICT (code, boundary_year) DO UPDATE SET name = coalesce(EXCLUDED.name, name)
+            """
+        )
+
+    def upsert_measures(self, measures: pd.DataFrame, publisher: str, table_id: str) -> None:
+        """Add measures; an existing measure keeps its label unless it had no unit yet."""
+        frame = measures.assign(publisher=publisher, table_id=table_id)  # noqa: F841
+        self.con.execute(
+            """
+            INSERT INTO measures
+            SELECT measure_id, label, coalesce(unit, ''), coalesce(description, ''), publisher, table_id
+            FROM frame
+            ON CONFLICT (measure_id) DO UPDATE SET
+                label = CASE WHEN unit = '' THEN EXCLUDED.label ELSE label END,
+                unit = CASE WHEN unit = '' THEN EXCLUDED.unit ELSE unit END,
+                description = CASE WHEN description = '' THEN EXCLUDED.description ELSE description END
+            """
+        )
+
+    def insert_observations(self, observations: pd.DataFrame, source_id: int, boundary_year: int) -> None:
+        """Append observations for one source (call inside a transaction)."""
+        frame = observations  # noqa: F841  # referenced by name in SQL
+        self.con.execute(
+            """
+            INSERT INTO observations
+            SELECT ?, region_code, ?, period, measure_id, population_group,
+                   value, lower, upper, status
+            FROM frame
+            """,
+            [source_id, boundary_year],
+        )
+
+    def insert_geometries(self, geometries: pd.DataFrame, source_id: int, boundary_year: int) -> None:
+        """Append WGS84 geometries (WKB) for one source."""
+        frame = geometries  # noqa: F841
+        self.con.execute(
+            "INSERT INTO geometries SELECT code, ?, ?, 'EPSG:4326', wkb FROM frame",
+            [boundary_year, source_id],
+        )
+
+    # -- reading ----------------------------------------------------------------------------
+    def sources(self) -> pd.DataFrame:
+        """All ingested sources, newest first."""
+        return self._frame(
+            "SELECT source_id, publisher, table_id, title, period, population_groups, levels, "
+            "boundary_year, licence, format, location, checksum, n_observations, n_regions, note, "
+            "ingested_at FROM sources ORDER BY ingested_at DESC, source_id DESC"
+        )
+
+    def regions(self, level: str | None = None, gemeente_code: str | None = None) -> pd.DataFrame:
+        """Regions, one row per code with the name from its latest boundary year."""
+        where, params = [], []
+        if level:
+            where.append("level = ?")
+            params.append(level)
+        if gemeente_code:
+            where.append("gemeente_code = ?")
+            params.append(gemeente_code)
+        clause = ("WHERE " + " AND ".join(where)) if where else ""
+        return self._frame(
+            f"""
+            SELECT code, arg_max(name, CASE WHEN name IS NULL THEN -1 ELSE boundary_year END) AS name,
+                   any_value(level) AS level, any_value(gemeente_code) AS gemeente_code,
+                   any_value(wijk_code) AS wijk_code,
+                   string_agg(DISTINCT CASE WHEN boundary_year = 0 THEN 'onbekend'
+                              ELSE boundary_year::VARCHAR END, ', ' ORDER BY
+                              CASE WHEN boundary_year = 0 THEN 'onbekend'
+                              ELSE boundary_year::VARCHAR END) AS boundary_years
+            FROM regions {clause}
+            GROUP BY code ORDER BY code
+            """,  # noqa: S608  # only fixed fragments are interpolated
+            params,
+        )
+
+    def region_names(self) -> pd.DataFrame:
+        """Code, name and level of every region that has a name (for name lookups)."""
+        return self._frame(
+            "SELECT DISTINCT code, name, level FROM regions WHERE name IS NOT NULL ORDER BY code"
+        )
+
+    def figures(self, code: str, period: str | None = None) -> pd.DataFrame:
+        """Every figure for one region, with its measure, source and status."""
+        clause = "AND o.period = ?" if period else ""
+        params: list[Any] = [code] + ([period] if period else [])
+        return self._frame(
+            f"""
+            SELECT o.measure_id AS measure, m.label, o.population_group AS "group", o.period,
+                   o.value, o.lower, o.upper, m.unit, o.status, s.table_id AS source,
+                   s.publisher, s.title AS source_title, o.boundary_year
+            FROM observations o
+            JOIN measures m USING (measure_id)
+            JOIN sources s USING (source_id)
+            WHERE o.region_code = ? {clause}
+            ORDER BY o.measure_id, o.population_group, o.period, s.table_id
+            """,  # noqa: S608
+            params,
+        )
+
+    def observation_count(self) -> int:
+        """Number of observations in the warehouse."""
+        row = self.con.execute("SELECT count(*) FROM observations").fetchone()
+        return int(row[0]) if row else 0
+
+    def table_counts(self) -> dict[str, int]:
+        """Row counts of every data table (used to check that a failed ingest changed nothing)."""
+        out = {}
+        for table in ("sources", "regions", "measures", "observations", "geometries"):
+            row = self.con.execute(f"SELECT count(*) FROM {table}").fetchone()  # noqa: S608
+            out[table] = int(row[0]) if row else 0
+        return out
+
+    def _frame(self, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
+        return self.con.execute(sql, params or []).fetchdf()
+
+    def _one(self, sql: str, params: list[Any]) -> dict[str, Any] | None:
+        frame = self._frame(sql, params)
+        if frame.empty:
+            return None
+        return {str(k): v for k, v in frame.iloc[0].to_dict().items()}
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
