@@ -92,8 +92,18 @@ def _load(path: Path) -> dict[str, Any]:
 
 
 def _values(folder: Path, name: str) -> list[dict[str, Any]]:
+    """Rows of a metadata file; v4's Properties is one object rather than a list."""
     path = folder / name
-    return list(_load(path)["value"]) if path.is_file() else []
+    if not path.is_file():
+        return []
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8-sig"))
+    except json.JSONDecodeError as exc:
+        raise InputError(str(path), f"ongeldige of afgebroken JSON ({exc.msg})", row=exc.lineno,
+                         fix="download de tabel opnieuw") from exc
+    if isinstance(payload, dict) and isinstance(payload.get("value"), list):
+        return list(payload["value"])
+    return [payload] if isinstance(payload, dict) else []
 
 
 def _table_id(payloads: list[dict[str, Any]], folder: Path) -> str | None:

@@ -1,0 +1,243 @@
+"""The ``wijkradar`` command: thin wrappers that parse arguments, call one API function, print."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from wijkradar import __version__
+from wijkradar.config import Settings
+from wijkradar.errors import WijkradarError
+from wijkradar.ingest import FileReport, ingest
+from wijkradar.query import list_regions, list_sources, region_profile
+from wijkradar.sources.download import download_table
+from wijkradar.warehouse import Warehouse
+
+app = typer.Typer(
+    help="wijkradar: buurtgegevens, risicosignalen en resultaatsturing voor gemeenten.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+out = Console(soft_wrap=True)
+err = Console(stderr=True)
+
+
+class Format(str, Enum):
+    """Output formats every listing supports."""
+
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+DbOption = Annotated[
+    Path | None,
+    typer.Option("--db", help="Datapakhuis (DuckDB-bestand); standaard $WIJKRADAR_DB of ./wijkradar.duckdb"),
+]
+FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Uitvoer: table, csv of json")]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Geen voortgangsbalk")]
+
+
+def _db(path: Path | None) -> Path:
+    return path or Settings.from_env().db_path
+
+
+@contextmanager
+def _handled() -> Iterator[None]:
+    """Turn wijkradar's errors into one clear message and a non-zero exit code."""
+    try:
+        yield
+    except WijkradarError as exc:
+        err.print(f"[bold red]Fout:[/] {exc}", highlight=False)
+        raise typer.Exit(exc.exit_code) from None
+
+
+def _emit(frame: pd.DataFrame, fmt: Format, title: str | None = None) -> None:
+    if fmt is Format.json:
+        sys.stdout.write(frame.to_json(orient="records", force_ascii=False, date_format="iso", indent=2) + "\n")
+    elif fmt is Format.csv:
+        buffer = io.StringIO()
+        frame.to_csv(buffer, index=False)
+        sys.stdout.write(buffer.getvalue())
+    else:
+        table = Table(title=title, show_lines=False)
+        for column in frame.columns:
+            table.add_column(str(column), overflow="fold")
+        for row in frame.itertuples(index=False):
+            table.add_row(*["" if pd.isna(v) else str(v) for v in row])
+        out.print(table)
+
+
+def _progress(quiet: bool) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err, disable=quiet or not err.is_terminal, transient=True,
+    )
+
+
+@app.callback(invoke_without_command=True)
+def main(
+    version: Annotated[bool, typer.Option("--version", help="Toon de versie")] = False,
+) -> None:
+    """Buurtgegevens koppelen, risico's signaleren, prioriteren en sturen op resultaat."""
+    if version:
+        out.print(f"wijkradar {__version__}")
+        raise typer.Exit()
+
+
+@app.command("ingest")
+def ingest_cmd(
+    paths: Annotated[list[Path], typer.Argument(help="Bestanden of mappen (recursief)")],
+    db: DbOption = None,
+    period: Annotated[str | None, typer.Option(help="Jaar voor tabellen zonder jaar in naam of inhoud")] = None,
+    fmt: FormatOption = Format.table,
+    quiet: QuietOption = False,
+) -> None:
+    """Lees open data en eigen tabellen in het datapakhuis in (één transactie per bestand)."""
+    with _handled(), Warehouse.open(_db(db)) as wh, _progress(quiet) as bar:
+        task = bar.add_task("Inlezen", total=None)
+
+        def tick(path: Path, done: int, total: int) -> None:
+            bar.update(task, total=total, completed=done, description=f"Inlezen {path.name}")
+
+        reports = ingest(wh, paths, period=period, on_progress=tick)
+    _emit(_report_frame(reports), fmt, title="Ingelezen")
+    failed = [r for r in reports if r.action == "failed"]
+    for report in failed:
+        err.print(f"[bold red]Fout:[/] {report.message}", highlight=False)
+    if failed:
+        raise typer.Exit(2)
+
+
+def _report_frame(reports: list[FileReport]) -> pd.DataFrame:
+    labels = {"ingested": "ingelezen", "unchanged": "ongewijzigd", "replaced": "vervangen", "failed": "mislukt"}
+    return pd.DataFrame(
+        [
+            {
+                "bestand": r.path,
+                "actie": labels[r.action],
+                "tabel": r.table_id,
+                "perioden": ",".join(r.periods),
+                "groepen": ",".join(r.groups),
+                "waarnemingen": r.observations,
+                "regio's": r.regions,
+                "grenzen": r.geometries,
+                "opmerking": r.message if r.action != "failed" else "zie foutmelding",
+            }
+            for r in reports
+        ]
+    )
+
+
+@app.command("sources")
+def sources_cmd(db: DbOption = None, fmt: FormatOption = Format.table) -> None:
+    """Toon de ingelezen bronnen met uitgever, tabel, periode, licentie en controlegetal."""
+    with _handled(), Warehouse.open(_db(db), read_only=True) as wh:
+        frame = list_sources(wh)
+    if fmt is Format.table:
+        frame = frame[["source_id", "publisher", "table_id", "period", "population_groups",
+                       "boundary_year", "licence", "n_observations", "ingested_at"]]
+    _emit(frame, fmt, title="Bronnen")
+
+
+@app.command("regions")
+def regions_cmd(
+    gemeente: Annotated[str | None, typer.Option(help="Naam of code van de gemeente")] = None,
+    level: Annotated[str | None, typer.Option(help="gemeente, wijk of buurt")] = None,
+    db: DbOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Toon regio's: gemeenten, wijken of buurten, eventueel binnen één gemeente."""
+    with _handled(), Warehouse.open(_db(db), read_only=True) as wh:
+        frame = list_regions(wh, gemeente=gemeente, level=level)
+    _emit(frame, fmt, title="Regio's")
+
+
+@app.command("show")
+def show_cmd(
+    region: Annotated[str, typer.Argument(help="Code (GM0034) of naam (Almere)")],
+    period: Annotated[str | None, typer.Option(help="Alleen deze periode, bv. 2020")] = None,
+    db: DbOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Toon alle cijfers van een gemeente, wijk of buurt, met periode, bron en status."""
+    with _handled(), Warehouse.open(_db(db), read_only=True) as wh:
+        profile = region_profile(wh, region, period=period)
+    if fmt is Format.json:
+        sys.stdout.write(json.dumps(profile, ensure_ascii=False, indent=2, default=str) + "\n")
+        return
+    figures = pd.DataFrame(profile["figures"])
+    if fmt is Format.csv:
+        _emit(figures, fmt)
+        return
+    parents = " > ".join(f"{p['name'] or p['code']}" for p in profile["parents"])
+    out.print(f"[bold]{profile['name'] or profile['code']}[/] ({profile['code']}, {profile['level']})"
+              + (f" — in {parents}" if parents else ""), highlight=False)
+    if figures.empty:
+        out.print("Geen cijfers voor deze regio" + (f" in {period}" if period else "") + ".")
+        return
+    shown = figures[["label", "group", "period", "value", "unit", "status", "source", "measure"]].copy()
+    shown["value"] = [_dutch_number(v) for v in shown["value"]]
+    _emit(shown.rename(columns={"label": "cijfer", "group": "groep", "period": "periode", "value": "waarde",
+                                "unit": "eenheid", "source": "bron", "measure": "code"}), fmt)
+
+
+def _dutch_number(value: Any) -> str:
+    if value is None or pd.isna(value):
+        return ""
+    number = float(value)
+    text = f"{number:,.0f}" if number.is_integer() else f"{number:,.1f}"
+    return text.replace(",", " ").replace(".", ",")
+
+
+@app.command("download")
+def download_cmd(
+    table_ids: Annotated[list[str], typer.Argument(help="CBS-tabelnummers, bv. 50090NED 84799NED")],
+    base_url: Annotated[str | None, typer.Option(help="Adres van de OData-dienst")] = None,
+    odata_filter: Annotated[str | None, typer.Option("--filter", help="OData-filter, bv. \"startswith(WijkenEnBuurten,'GM0034')\"")] = None,
+    api: Annotated[str, typer.Option(help="v3 (opendata.cbs.nl) of v4 (datasets.cbs.nl)")] = "v3",
+    out_dir: Annotated[Path, typer.Option("--out", help="Map voor de downloads")] = Path("downloads"),
+    no_ingest: Annotated[bool, typer.Option("--no-ingest", help="Alleen downloaden")] = False,
+    db: DbOption = None,
+    fmt: FormatOption = Format.table,
+    quiet: QuietOption = False,
+) -> None:
+    """Download tabellen van de CBS open-data-API (met paginering en herhaalpogingen) en lees ze in."""
+    if api not in ("v3", "v4"):
+        err.print("[bold red]Fout:[/] --api moet v3 of v4 zijn.")
+        raise typer.Exit(2)
+    settings = Settings.from_env()
+    base = base_url or (settings.odata_base_url if api == "v3" else "https://datasets.cbs.nl/odata/v1/CBS")
+    folders = []
+    with _handled(), _progress(quiet) as bar:
+        for table_id in table_ids:
+            task = bar.add_task(f"Download {table_id}", total=None)
+            update: Callable[[str, int, int | None], None] = (
+                lambda what, rows, total, t=task: bar.update(t, completed=rows, total=total)
+            )
+            result = download_table(table_id, out_dir, base_url=base, odata_filter=odata_filter,
+                                    api=api, on_progress=update)  # type: ignore[arg-type]
+            folders.append(result.folder)
+            err.print(f"{table_id}: {result.rows} rijen in {result.pages} pagina's -> {result.folder}")
+    if no_ingest:
+        return
+    with _handled(), Warehouse.open(_db(db)) as wh:
+        reports = ingest(wh, folders)
+    _emit(_report_frame(reports), fmt, title="Ingelezen")
+    if any(r.action == "failed" for r in reports):
+        for r in reports:
+            if r.action == "failed":
+                err.print(f"[bold red]Fout:[/] {r.message}", highlight=False)
+        raise typer.Exit(2)

@@ -1,0 +1,111 @@
+"""Looking things up: regions by code or name, a region's figures, the sources.
+
+These are the calls the CLI and the web app share; each takes an open warehouse and returns data.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+
+from wijkradar.errors import NotFoundError
+from wijkradar.regions import is_valid_code, normalise_code, parents_of, parse_level
+from wijkradar.warehouse import Warehouse
+
+_LEVEL_ORDER = {"gemeente": 0, "land": 1, "wijk": 2, "buurt": 3}
+
+
+def resolve_region(wh: Warehouse, text: str, *, level: str | None = None) -> str:
+    """Return the CBS code for a code or a name (``Almere`` -> ``GM0034``).
+
+    Names match case-insensitively; where several regions share a name, gemeenten win over wijken
+    and buurten, so ``Almere`` is the gemeente, not its buurt "Almere Haven". An unknown name
+    raises :class:`NotFoundError` with the closest names as suggestions.
+    """
+    names = wh.region_names()
+    candidate = normalise_code(text)
+    if is_valid_code(candidate):
+        known = wh.regions()["code"].tolist()
+        if candidate in set(known):
+            return candidate
+        raise NotFoundError("regiocode", text, known)
+    wanted = text.strip().lower()
+    hits = names[names["name"].str.lower() == wanted]
+    if level:
+        hits = hits[hits["level"] == parse_level(level)]
+    if hits.empty:
+        pool = names if not level else names[names["level"] == parse_level(level)]
+        gemeenten_first = pool.sort_values("level", key=lambda s: s.map(_LEVEL_ORDER))
+        raise NotFoundError("gemeente of regio", text, gemeenten_first["name"].drop_duplicates().tolist())
+    best = hits.sort_values("level", key=lambda s: s.map(_LEVEL_ORDER)).iloc[0]
+    return str(best["code"])
+
+
+def resolve_gemeente(wh: Warehouse, text: str) -> str:
+    """Resolve a gemeente name or code to its GM code."""
+    code = resolve_region(wh, text, level=None if is_valid_code(normalise_code(text)) else "gemeente")
+    if not code.startswith("GM"):
+        raise NotFoundError("gemeente", text, wh.regions(level="gemeente")["name"].dropna().tolist())
+    return code
+
+
+def list_regions(wh: Warehouse, *, gemeente: str | None = None, level: str | None = None) -> pd.DataFrame:
+    """Regions, optionally of one gemeente and one level."""
+    gm = resolve_gemeente(wh, gemeente) if gemeente else None
+    lvl = parse_level(level) if level else None
+    frame = wh.regions(level=lvl, gemeente_code=gm)
+    return frame.drop(columns=["wijk_code"]) if lvl in ("gemeente", "land") else frame
+
+
+def list_sources(wh: Warehouse) -> pd.DataFrame:
+    """The ingested sources with their provenance."""
+    return wh.sources()
+
+
+def region_profile(wh: Warehouse, text: str, *, period: str | None = None) -> dict[str, Any]:
+    """Everything known about one region: its place in the hierarchy and every figure.
+
+    The shape is the one ``wijkradar show --format json`` prints::
+
+        {"code", "name", "level", "parents": [...],
+         "figures": [{"measure", "label", "group", "period", "value", "unit", "status", "source", ...}]}
+    """
+    code = resolve_region(wh, text)
+    regions = wh.regions()
+    row = regions[regions["code"] == code].iloc[0]
+    names = dict(zip(regions["code"], regions["name"], strict=True))
+    figures = wh.figures(code, period)
+    return {
+        "code": code,
+        "name": _clean(row["name"]),
+        "level": row["level"],
+        "parents": [{"code": p, "name": _clean(names.get(p))} for p in parents_of(code)],
+        "figures": [_figure(r) for r in figures.to_dict("records")],
+    }
+
+
+def _figure(record: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "measure": record["measure"],
+        "label": record["label"],
+        "group": record["group"],
+        "period": record["period"],
+        "value": _clean(record["value"]),
+        "lower": _clean(record["lower"]),
+        "upper": _clean(record["upper"]),
+        "unit": record["unit"],
+        "status": record["status"],
+        "source": record["source"],
+        "publisher": record["publisher"],
+        "source_title": record["source_title"],
+    }
+
+
+def _clean(value: Any) -> Any:
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value

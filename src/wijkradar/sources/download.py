@@ -1,0 +1,213 @@
+"""Download tables from the CBS open-data API (OData v3 and v4) into a folder that mirrors it.
+
+Each endpoint's answer is saved unchanged as JSON (data pages numbered), so the folder documents
+exactly what the API said; :mod:`wijkradar.sources.odata` reads it. The download goes to a
+temporary folder first and is moved into place only when complete: an interrupted download never
+looks like a finished one.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final, Literal
+
+import httpx
+
+from wijkradar.errors import DownloadError
+
+RETRY_STATUS: Final = frozenset({429, 500, 502, 503, 504})
+Progress = Callable[[str, int, int | None], None]  # (what, rows so far, total rows or None)
+
+
+@dataclass(frozen=True)
+class DownloadResult:
+    """Where a table was saved and how much it holds."""
+
+    table_id: str
+    folder: Path
+    rows: int
+    pages: int
+
+
+class Client:
+    """A small HTTP client with retries and back-off, returning parsed JSON."""
+
+    def __init__(self, *, retries: int = 4, backoff: float = 0.5, timeout: float = 60.0,
+                 transport: httpx.BaseTransport | None = None) -> None:
+        self.retries = retries
+        self.backoff = backoff
+        self.http = httpx.Client(timeout=timeout, follow_redirects=True, transport=transport,
+                                 headers={"Accept": "application/json"})
+
+    def close(self) -> None:
+        """Close the underlying connection pool."""
+        self.http.close()
+
+    def get_json(self, url: str, params: dict[str, str] | None = None) -> Any:
+        """GET ``url`` and parse JSON, retrying transient failures."""
+        response = self._get(url, params)
+        try:
+            return response.json()
+        except json.JSONDecodeError as exc:
+            raise DownloadError(
+                f"{url} gaf geen geldige JSON terug ({exc.msg}). Oplossing: probeer het later "
+                "opnieuw of controleer --base-url."
+            ) from exc
+
+    def get_text(self, url: str, params: dict[str, str] | None = None) -> str:
+        """GET ``url`` as text, retrying transient failures."""
+        return self._get(url, params).text
+
+    def _get(self, url: str, params: dict[str, str] | None) -> httpx.Response:
+        last: str = ""
+        for attempt in range(self.retries + 1):
+            try:
+                response = self.http.get(url, params=params)
+            except httpx.TransportError as exc:
+                last = f"verbinding mislukt ({exc.__class__.__name__}: {exc})"
+            else:
+                if response.status_code == 200:
+                    return response
+                if response.status_code == 404:
+                    raise DownloadError(
+                        f"{response.url} bestaat niet (404). Oplossing: controleer het tabelnummer "
+                        "op https://opendata.cbs.nl of de --base-url."
+                    )
+                if response.status_code not in RETRY_STATUS:
+                    raise DownloadError(
+                        f"{response.url} antwoordde {response.status_code}: "
+                        f"{response.text[:200]!r}. Oplossing: controleer het filter (--filter)."
+                    )
+                last = f"de server antwoordde {response.status_code}"
+            if attempt < self.retries:
+                time.sleep(self.backoff * (2**attempt))
+        raise DownloadError(
+            f"{url}: {last}, ook na {self.retries + 1} pogingen. Oplossing: controleer de "
+            "internetverbinding of probeer het later opnieuw."
+        )
+
+
+def download_table(
+    table_id: str,
+    out_dir: Path,
+    *,
+    base_url: str,
+    odata_filter: str | None = None,
+    api: Literal["v3", "v4"] = "v3",
+    client: Client | None = None,
+    on_progress: Progress | None = None,
+) -> DownloadResult:
+    """Download one table into ``out_dir / table_id`` and return where it went."""
+    own = client is None
+    http = client or Client()
+    final = out_dir / table_id
+    partial = out_dir / f".{table_id}.partial"
+    if partial.exists():
+        shutil.rmtree(partial)
+    partial.mkdir(parents=True)
+    try:
+        if api == "v3":
+            rows, pages = _download_v3(http, base_url.rstrip("/"), table_id, partial, odata_filter, on_progress)
+        else:
+            rows, pages = _download_v4(http, base_url.rstrip("/"), table_id, partial, odata_filter, on_progress)
+        if final.exists():
+            shutil.rmtree(final)
+        partial.rename(final)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    finally:
+        if own:
+            http.close()
+    return DownloadResult(table_id=table_id, folder=final, rows=rows, pages=pages)
+
+
+def _save(folder: Path, name: str, payload: Any) -> None:
+    (folder / name).write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
+
+
+def _follow(http: Client, url: str, params: dict[str, str] | None, next_key: str) -> list[Any]:
+    """All pages of a listing, following the API's next links."""
+    pages = []
+    next_url: str | None = url
+    while next_url:
+        payload = http.get_json(next_url, params)
+        params = None  # the next link carries the query already
+        pages.append(payload)
+        next_url = payload.get(next_key) if isinstance(payload, dict) else None
+    return pages
+
+
+def _data_pages(
+    http: Client, url: str, params: dict[str, str], next_key: str, folder: Path, stem: str,
+    total: int | None, on_progress: Progress | None,
+) -> tuple[int, int]:
+    rows = pages = 0
+    next_url: str | None = url
+    query: dict[str, str] | None = params
+    while next_url:
+        payload = http.get_json(next_url, query)
+        query = None
+        values = payload.get("value") if isinstance(payload, dict) else None
+        if not isinstance(values, list):
+            raise DownloadError(f"{next_url} gaf geen OData-rijen ('value' ontbreekt).")
+        pages += 1
+        rows += len(values)
+        _save(folder, f"{stem}-{pages:04d}.json", payload)
+        if on_progress:
+            on_progress(stem, rows, total)
+        next_url = payload.get(next_key)
+    return rows, pages
+
+
+def _count(http: Client, url: str, params: dict[str, str]) -> int | None:
+    try:
+        text = http.get_text(url, params).strip()
+    except DownloadError:
+        return None
+    return int(text) if text.isdigit() else None
+
+
+def _download_v3(http: Client, base: str, table_id: str, folder: Path, odata_filter: str | None,
+                 on_progress: Progress | None) -> tuple[int, int]:
+    table = f"{base}/{table_id}"
+    fmt = {"$format": "json"}
+    _save(folder, "TableInfos.json", http.get_json(f"{table}/TableInfos", fmt))
+    properties = http.get_json(f"{table}/DataProperties", fmt)
+    _save(folder, "DataProperties.json", properties)
+    for prop in properties.get("value", []):
+        if prop.get("Type") in ("Dimension", "GeoDimension", "TimeDimension"):
+            key = str(prop["Key"])
+            pages = _follow(http, f"{table}/{key}", fmt, "odata.nextLink")
+            merged = {**pages[0], "value": [v for p in pages for v in p.get("value", [])]}
+            merged.pop("odata.nextLink", None)
+            _save(folder, f"{key}.json", merged)
+    params = dict(fmt)
+    if odata_filter:
+        params["$filter"] = odata_filter
+    total = _count(http, f"{table}/TypedDataSet/$count", {k: v for k, v in params.items() if k != "$format"})
+    return _data_pages(http, f"{table}/TypedDataSet", params, "odata.nextLink", folder, "TypedDataSet",
+                       total, on_progress)
+
+
+def _download_v4(http: Client, base: str, table_id: str, folder: Path, odata_filter: str | None,
+                 on_progress: Progress | None) -> tuple[int, int]:
+    table = f"{base}/{table_id}"
+    _save(folder, "Properties.json", http.get_json(f"{table}/Properties"))
+    measures = _follow(http, f"{table}/MeasureCodes", None, "@odata.nextLink")
+    _save(folder, "MeasureCodes.json", {"value": [v for p in measures for v in p.get("value", [])]})
+    dimensions = http.get_json(f"{table}/Dimensions")
+    _save(folder, "Dimensions.json", dimensions)
+    for dim in dimensions.get("value", []):
+        ident = str(dim["Identifier"])
+        pages = _follow(http, f"{table}/{ident}Codes", None, "@odata.nextLink")
+        _save(folder, f"{ident}Codes.json", {"value": [v for p in pages for v in p.get("value", [])]})
+    params = {"$filter": odata_filter} if odata_filter else {}
+    total = _count(http, f"{table}/Observations/$count", params)
+    return _data_pages(http, f"{table}/Observations", params, "@odata.nextLink", folder, "Observations",
+                       total, on_progress)
