@@ -5,20 +5,20 @@ from __future__ import annotations
 import io
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import pandas as pd
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from wijkradar import __version__
-from wijkradar.config import Settings
+from wijkradar.config import DEFAULT_ODATA_V4, Settings
 from wijkradar.errors import WijkradarError
 from wijkradar.ingest import FileReport, ingest
 from wijkradar.query import list_regions, list_sources, region_profile
@@ -34,7 +34,7 @@ out = Console(soft_wrap=True)
 err = Console(stderr=True)
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     """Output formats every listing supports."""
 
     table = "table"
@@ -66,7 +66,9 @@ def _handled() -> Iterator[None]:
 
 def _emit(frame: pd.DataFrame, fmt: Format, title: str | None = None) -> None:
     if fmt is Format.json:
-        sys.stdout.write(frame.to_json(orient="records", force_ascii=False, date_format="iso", indent=2) + "\n")
+        sys.stdout.write(
+            frame.to_json(orient="records", force_ascii=False, date_format="iso", indent=2) + "\n"
+        )
     elif fmt is Format.csv:
         buffer = io.StringIO()
         frame.to_csv(buffer, index=False)
@@ -82,8 +84,13 @@ def _emit(frame: pd.DataFrame, fmt: Format, title: str | None = None) -> None:
 
 def _progress(quiet: bool) -> Progress:
     return Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=err, disable=quiet or not err.is_terminal, transient=True,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=quiet or not err.is_terminal,
+        transient=True,
     )
 
 
@@ -101,7 +108,9 @@ def main(
 def ingest_cmd(
     paths: Annotated[list[Path], typer.Argument(help="Bestanden of mappen (recursief)")],
     db: DbOption = None,
-    period: Annotated[str | None, typer.Option(help="Jaar voor tabellen zonder jaar in naam of inhoud")] = None,
+    period: Annotated[
+        str | None, typer.Option(help="Jaar voor tabellen zonder jaar in naam of inhoud")
+    ] = None,
     fmt: FormatOption = Format.table,
     quiet: QuietOption = False,
 ) -> None:
@@ -122,7 +131,12 @@ def ingest_cmd(
 
 
 def _report_frame(reports: list[FileReport]) -> pd.DataFrame:
-    labels = {"ingested": "ingelezen", "unchanged": "ongewijzigd", "replaced": "vervangen", "failed": "mislukt"}
+    labels = {
+        "ingested": "ingelezen",
+        "unchanged": "ongewijzigd",
+        "replaced": "vervangen",
+        "failed": "mislukt",
+    }
     return pd.DataFrame(
         [
             {
@@ -147,8 +161,19 @@ def sources_cmd(db: DbOption = None, fmt: FormatOption = Format.table) -> None:
     with _handled(), Warehouse.open(_db(db), read_only=True) as wh:
         frame = list_sources(wh)
     if fmt is Format.table:
-        frame = frame[["source_id", "publisher", "table_id", "period", "population_groups",
-                       "boundary_year", "licence", "n_observations", "ingested_at"]]
+        frame = frame[
+            [
+                "source_id",
+                "publisher",
+                "table_id",
+                "period",
+                "population_groups",
+                "boundary_year",
+                "licence",
+                "n_observations",
+                "ingested_at",
+            ]
+        ]
     _emit(frame, fmt, title="Bronnen")
 
 
@@ -183,15 +208,30 @@ def show_cmd(
         _emit(figures, fmt)
         return
     parents = " > ".join(f"{p['name'] or p['code']}" for p in profile["parents"])
-    out.print(f"[bold]{profile['name'] or profile['code']}[/] ({profile['code']}, {profile['level']})"
-              + (f" — in {parents}" if parents else ""), highlight=False)
+    out.print(
+        f"[bold]{profile['name'] or profile['code']}[/] ({profile['code']}, {profile['level']})"
+        + (f" — in {parents}" if parents else ""),
+        highlight=False,
+    )
     if figures.empty:
         out.print("Geen cijfers voor deze regio" + (f" in {period}" if period else "") + ".")
         return
     shown = figures[["label", "group", "period", "value", "unit", "status", "source", "measure"]].copy()
     shown["value"] = [_dutch_number(v) for v in shown["value"]]
-    _emit(shown.rename(columns={"label": "cijfer", "group": "groep", "period": "periode", "value": "waarde",
-                                "unit": "eenheid", "source": "bron", "measure": "code"}), fmt)
+    _emit(
+        shown.rename(
+            columns={
+                "label": "cijfer",
+                "group": "groep",
+                "period": "periode",
+                "value": "waarde",
+                "unit": "eenheid",
+                "source": "bron",
+                "measure": "code",
+            }
+        ),
+        fmt,
+    )
 
 
 def _dutch_number(value: Any) -> str:
@@ -206,7 +246,10 @@ def _dutch_number(value: Any) -> str:
 def download_cmd(
     table_ids: Annotated[list[str], typer.Argument(help="CBS-tabelnummers, bv. 50090NED 84799NED")],
     base_url: Annotated[str | None, typer.Option(help="Adres van de OData-dienst")] = None,
-    odata_filter: Annotated[str | None, typer.Option("--filter", help="OData-filter, bv. \"startswith(WijkenEnBuurten,'GM0034')\"")] = None,
+    odata_filter: Annotated[
+        str | None,
+        typer.Option("--filter", help="OData-filter, bv. \"startswith(WijkenEnBuurten,'GM0034')\""),
+    ] = None,
     api: Annotated[str, typer.Option(help="v3 (opendata.cbs.nl) of v4 (datasets.cbs.nl)")] = "v3",
     out_dir: Annotated[Path, typer.Option("--out", help="Map voor de downloads")] = Path("downloads"),
     no_ingest: Annotated[bool, typer.Option("--no-ingest", help="Alleen downloaden")] = False,
@@ -219,16 +262,23 @@ def download_cmd(
         err.print("[bold red]Fout:[/] --api moet v3 of v4 zijn.")
         raise typer.Exit(2)
     settings = Settings.from_env()
-    base = base_url or (settings.odata_base_url if api == "v3" else "https://datasets.cbs.nl/odata/v1/CBS")
+    base = base_url or (settings.odata_base_url if api == "v3" else DEFAULT_ODATA_V4)
     folders = []
     with _handled(), _progress(quiet) as bar:
         for table_id in table_ids:
             task = bar.add_task(f"Download {table_id}", total=None)
-            update: Callable[[str, int, int | None], None] = (
-                lambda what, rows, total, t=task: bar.update(t, completed=rows, total=total)
+
+            def update(what: str, rows: int, total: int | None, t: TaskID = task) -> None:
+                bar.update(t, completed=rows, total=total)
+
+            result = download_table(
+                table_id,
+                out_dir,
+                base_url=base,
+                odata_filter=odata_filter,
+                api="v4" if api == "v4" else "v3",
+                on_progress=update,
             )
-            result = download_table(table_id, out_dir, base_url=base, odata_filter=odata_filter,
-                                    api=api, on_progress=update)  # type: ignore[arg-type]
             folders.append(result.folder)
             err.print(f"{table_id}: {result.rows} rijen in {result.pages} pagina's -> {result.folder}")
     if no_ingest:

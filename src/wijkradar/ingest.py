@@ -85,7 +85,7 @@ def checksum(path: Path) -> str:
         if path.is_dir():
             digest.update(file.relative_to(path).as_posix().encode())
         with file.open("rb") as fh:
-            for block in iter(lambda fh=fh: fh.read(1 << 20), b""):
+            while block := fh.read(1 << 20):
                 digest.update(block)
     return digest.hexdigest()
 
@@ -134,8 +134,11 @@ def ingest_path(wh: Warehouse, path: Path, *, period: str | None = None) -> File
     known = wh.source_by_checksum(digest)
     if known is not None:
         return FileReport(
-            path=str(path), action="unchanged", table_id=str(known["table_id"]),
-            title=str(known["title"]), periods=str(known["period"]).split(","),
+            path=str(path),
+            action="unchanged",
+            table_id=str(known["table_id"]),
+            title=str(known["title"]),
+            periods=str(known["period"]).split(","),
             message=f"al ingelezen op {known['ingested_at']:%Y-%m-%d %H:%M}; niets gewijzigd",
         )
     dataset = read_any(path, period=period)
@@ -220,5 +223,5 @@ def ingest(
 
 
 def reports_json(reports: list[FileReport]) -> str:
-    """The reports as a JSON array."""
+    """Render the reports as a JSON array."""
     return json.dumps([r.as_dict() for r in reports], ensure_ascii=False, indent=2)

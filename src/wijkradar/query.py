@@ -60,7 +60,7 @@ def list_regions(wh: Warehouse, *, gemeente: str | None = None, level: str | Non
 
 
 def list_sources(wh: Warehouse) -> pd.DataFrame:
-    """The ingested sources with their provenance."""
+    """List the ingested sources with their provenance."""
     return wh.sources()
 
 
@@ -82,7 +82,7 @@ def region_profile(wh: Warehouse, text: str, *, period: str | None = None) -> di
         "name": _clean(row["name"]),
         "level": row["level"],
         "parents": [{"code": p, "name": _clean(names.get(p))} for p in parents_of(code)],
-        "figures": [_figure(r) for r in figures.to_dict("records")],
+        "figures": [_figure({str(k): v for k, v in r.items()}) for r in figures.to_dict("records")],
     }
 
 

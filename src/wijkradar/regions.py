@@ -16,7 +16,12 @@ LEVELS: Final[tuple[Level, ...]] = ("land", "gemeente", "wijk", "buurt")
 # Amsterdam's 2022 codes use letters in the wijk and buurt part (BU0363AA01), so the part
 # after the gemeente number is alphanumeric.
 _CODE_RE: Final = re.compile(r"^(?:NL\d{2}|GM\d{4}|WK\d{4}[0-9A-Z]{2}|BU\d{4}[0-9A-Z]{4})$")
-_PREFIX_LEVEL: Final[dict[str, Level]] = {"NL": "land", "GM": "gemeente", "WK": "wijk", "BU": "buurt"}
+_PREFIX_LEVEL: Final[dict[str, Level]] = {
+    "NL": "land",
+    "GM": "gemeente",
+    "WK": "wijk",
+    "BU": "buurt",
+}
 _LEVEL_ALIASES: Final[dict[str, Level]] = {
     "land": "land",
     "nederland": "land",

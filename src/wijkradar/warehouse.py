@@ -133,7 +133,7 @@ class Warehouse:
 
     # -- schema -----------------------------------------------------------------------------
     def schema_version(self) -> int:
-        """The version of the schema in the file (0 for a new file)."""
+        """Return the schema version of the file (0 for a new file)."""
         exists = self.con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
         ).fetchone()
@@ -177,11 +177,11 @@ class Warehouse:
 
     # -- writing ----------------------------------------------------------------------------
     def source_by_checksum(self, checksum: str) -> dict[str, Any] | None:
-        """The source already ingested from a file with this checksum, if any."""
+        """Return the source already ingested from a file with this checksum, if any."""
         return self._one("SELECT * FROM sources WHERE checksum = ?", [checksum])
 
     def source_by_key(self, dataset_key: str) -> dict[str, Any] | None:
-        """The source already ingested for the same table slice (see Dataset.dataset_key)."""
+        """Return the source already ingested for the same table slice (see Dataset.dataset_key)."""
         return self._one(
             "SELECT * FROM sources WHERE dataset_key = ? ORDER BY ingested_at DESC LIMIT 1",
             [dataset_key],
@@ -310,7 +310,7 @@ class Warehouse:
         )
 
     def observation_count(self) -> int:
-        """Number of observations in the warehouse."""
+        """Count the observations in the warehouse."""
         row = self.con.execute("SELECT count(*) FROM observations").fetchone()
         return int(row[0]) if row else 0
 

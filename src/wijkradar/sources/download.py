@@ -37,12 +37,22 @@ class DownloadResult:
 class Client:
     """A small HTTP client with retries and back-off, returning parsed JSON."""
 
-    def __init__(self, *, retries: int = 4, backoff: float = 0.5, timeout: float = 60.0,
-                 transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        retries: int = 4,
+        backoff: float = 0.5,
+        timeout: float = 60.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
         self.retries = retries
         self.backoff = backoff
-        self.http = httpx.Client(timeout=timeout, follow_redirects=True, transport=transport,
-                                 headers={"Accept": "application/json"})
+        self.http = httpx.Client(
+            timeout=timeout,
+            follow_redirects=True,
+            transport=transport,
+            headers={"Accept": "application/json"},
+        )
 
     def close(self) -> None:
         """Close the underlying connection pool."""
@@ -112,9 +122,13 @@ def download_table(
     partial.mkdir(parents=True)
     try:
         if api == "v3":
-            rows, pages = _download_v3(http, base_url.rstrip("/"), table_id, partial, odata_filter, on_progress)
+            rows, pages = _download_v3(
+                http, base_url.rstrip("/"), table_id, partial, odata_filter, on_progress
+            )
         else:
-            rows, pages = _download_v4(http, base_url.rstrip("/"), table_id, partial, odata_filter, on_progress)
+            rows, pages = _download_v4(
+                http, base_url.rstrip("/"), table_id, partial, odata_filter, on_progress
+            )
         if final.exists():
             shutil.rmtree(final)
         partial.rename(final)
@@ -144,8 +158,14 @@ def _follow(http: Client, url: str, params: dict[str, str] | None, next_key: str
 
 
 def _data_pages(
-    http: Client, url: str, params: dict[str, str], next_key: str, folder: Path, stem: str,
-    total: int | None, on_progress: Progress | None,
+    http: Client,
+    url: str,
+    params: dict[str, str],
+    next_key: str,
+    folder: Path,
+    stem: str,
+    total: int | None,
+    on_progress: Progress | None,
 ) -> tuple[int, int]:
     rows = pages = 0
     next_url: str | None = url
@@ -173,8 +193,14 @@ def _count(http: Client, url: str, params: dict[str, str]) -> int | None:
     return int(text) if text.isdigit() else None
 
 
-def _download_v3(http: Client, base: str, table_id: str, folder: Path, odata_filter: str | None,
-                 on_progress: Progress | None) -> tuple[int, int]:
+def _download_v3(
+    http: Client,
+    base: str,
+    table_id: str,
+    folder: Path,
+    odata_filter: str | None,
+    on_progress: Progress | None,
+) -> tuple[int, int]:
     table = f"{base}/{table_id}"
     fmt = {"$format": "json"}
     _save(folder, "TableInfos.json", http.get_json(f"{table}/TableInfos", fmt))
@@ -191,12 +217,26 @@ def _download_v3(http: Client, base: str, table_id: str, folder: Path, odata_fil
     if odata_filter:
         params["$filter"] = odata_filter
     total = _count(http, f"{table}/TypedDataSet/$count", {k: v for k, v in params.items() if k != "$format"})
-    return _data_pages(http, f"{table}/TypedDataSet", params, "odata.nextLink", folder, "TypedDataSet",
-                       total, on_progress)
+    return _data_pages(
+        http,
+        f"{table}/TypedDataSet",
+        params,
+        "odata.nextLink",
+        folder,
+        "TypedDataSet",
+        total,
+        on_progress,
+    )
 
 
-def _download_v4(http: Client, base: str, table_id: str, folder: Path, odata_filter: str | None,
-                 on_progress: Progress | None) -> tuple[int, int]:
+def _download_v4(
+    http: Client,
+    base: str,
+    table_id: str,
+    folder: Path,
+    odata_filter: str | None,
+    on_progress: Progress | None,
+) -> tuple[int, int]:
     table = f"{base}/{table_id}"
     _save(folder, "Properties.json", http.get_json(f"{table}/Properties"))
     measures = _follow(http, f"{table}/MeasureCodes", None, "@odata.nextLink")
@@ -209,5 +249,13 @@ def _download_v4(http: Client, base: str, table_id: str, folder: Path, odata_fil
         _save(folder, f"{ident}Codes.json", {"value": [v for p in pages for v in p.get("value", [])]})
     params = {"$filter": odata_filter} if odata_filter else {}
     total = _count(http, f"{table}/Observations/$count", params)
-    return _data_pages(http, f"{table}/Observations", params, "@odata.nextLink", folder, "Observations",
-                       total, on_progress)
+    return _data_pages(
+        http,
+        f"{table}/Observations",
+        params,
+        "@odata.nextLink",
+        folder,
+        "Observations",
+        total,
+        on_progress,
+    )

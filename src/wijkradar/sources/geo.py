@@ -26,20 +26,37 @@ from wijkradar.sources.model import (
 
 GEO_SUFFIXES: Final = frozenset({".geojson", ".gpkg", ".json"})
 CODE_FIELDS: Final = (
-    "buurtcode", "bu_code", "wijkcode", "wk_code", "gemeentecode", "gm_code",
-    "statcode", "cbscode", "code", "id",
+    "buurtcode",
+    "bu_code",
+    "wijkcode",
+    "wk_code",
+    "gemeentecode",
+    "gm_code",
+    "statcode",
+    "cbscode",
+    "code",
+    "id",
 )
-NAME_FIELDS: Final = ("buurtnaam", "bu_naam", "wijknaam", "wk_naam", "gemeentenaam", "gm_naam",
-                      "statnaam", "naam", "name")
+NAME_FIELDS: Final = (
+    "buurtnaam",
+    "bu_naam",
+    "wijknaam",
+    "wk_naam",
+    "gemeentenaam",
+    "gm_naam",
+    "statnaam",
+    "naam",
+    "name",
+)
 YEAR_FIELDS: Final = ("jaar", "jrstatcode", "jaarstatcode")
 UNKNOWN_YEAR: Final = 0
 
 
 def read_file(path: Path, *, layer: str | None = None) -> Dataset:
     """Read one boundary layer: the regions it names and their shapes in WGS84."""
-    import pyogrio  # noqa: PLC0415  # GDAL loads slowly; only boundary files need it
-    import shapely  # noqa: PLC0415
-    from pyproj import CRS, Transformer  # noqa: PLC0415
+    import pyogrio  # GDAL loads slowly; only boundary files need it
+    import shapely
+    from pyproj import CRS, Transformer
 
     file = str(path)
     try:
@@ -71,7 +88,9 @@ def read_file(path: Path, *, layer: str | None = None) -> Dataset:
     crs = CRS.from_user_input(meta["crs"]) if meta.get("crs") else CRS.from_epsg(4326)
     if crs.to_epsg() != 4326:
         transformer = Transformer.from_crs(crs, CRS.from_epsg(4326), always_xy=True)
-        geoms = shapely.transform(geoms, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
+        geoms = shapely.transform(
+            geoms, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1]))
+        )
     geoms = shapely.make_valid(geoms)
 
     geometries = pd.DataFrame({"code": codes, "wkb": shapely.to_wkb(geoms)})
@@ -90,8 +109,13 @@ def read_file(path: Path, *, layer: str | None = None) -> Dataset:
     )
     empty_obs = pd.DataFrame({c: pd.Series(dtype=object) for c in OBS_COLUMNS})
     empty_measures = pd.DataFrame({c: pd.Series(dtype=object) for c in MEASURE_COLUMNS})
-    return Dataset(meta=source, observations=empty_obs, regions=regions, measures=empty_measures,
-                   geometries=geometries)
+    return Dataset(
+        meta=source,
+        observations=empty_obs,
+        regions=regions,
+        measures=empty_measures,
+        geometries=geometries,
+    )
 
 
 def _find_code_field(attrs: pd.DataFrame) -> str | None:

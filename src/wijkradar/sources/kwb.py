@@ -93,12 +93,36 @@ FACILITIES: Final[tuple[tuple[str, str, str], ...]] = (
 # Columns of the descriptive and derived layouts that are not figures.
 NON_MEASURES: Final = frozenset(
     {
-        "h2o", "water", "jrstatcode", "jaarstatcode", "jaar", "shape_leng", "shape_area",
-        "ind_wbi", "postcode", "meest_voorkomende_postcode", "regio", "gm_naam", "wk_naam",
-        "bu_naam", "gwb_code", "gwb_code_8", "gwb_code_10", "recs", "buurt_code", "wijk_code",
-        "gm_code", "wk_code", "bu_code", "id", "gemeentenaam", "indelingswijziging",
+        "h2o",
+        "water",
+        "jrstatcode",
+        "jaarstatcode",
+        "jaar",
+        "shape_leng",
+        "shape_area",
+        "ind_wbi",
+        "postcode",
+        "meest_voorkomende_postcode",
+        "regio",
+        "gm_naam",
+        "wk_naam",
+        "bu_naam",
+        "gwb_code",
+        "gwb_code_8",
+        "gwb_code_10",
+        "recs",
+        "buurt_code",
+        "wijk_code",
+        "gm_code",
+        "wk_code",
+        "bu_code",
+        "id",
+        "gemeentenaam",
+        "indelingswijziging",
         # added by the author of the staged gemeente table, not published by CBS
-        "inkomengroep", "perc_opleiding", "opleidingsgroep",
+        "inkomengroep",
+        "perc_opleiding",
+        "opleidingsgroep",
     }
 )
 
@@ -114,7 +138,7 @@ class Variable:
 
 @cache
 def catalogue() -> tuple[dict[str, Variable], dict[str, str], dict[str, str], dict[str, str]]:
-    """The KWB variables, and lookups from API key stem, descriptive header and derived name."""
+    """Load the KWB variables and lookups from API key stem, descriptive header and derived name."""
     text = resources.files("wijkradar.sources.catalogue").joinpath("kwb.csv").read_text(encoding="utf-8")
     variables: dict[str, Variable] = {}
     by_stem: dict[str, str] = {}
@@ -233,8 +257,16 @@ def from_table(path: Path, table: Table, *, period: str | None = None) -> Datase
     labels: dict[str, Variable] = {}
     for column in frame.columns:
         low = column.lower().strip()
-        if column in (code_col, name_col) or low in NON_MEASURES or key_stem(column) in (
-            "Gemeentenaam", "SoortRegio", "Codering", "IndelingswijzigingWijkenEnBuurten",
+        if (
+            column in (code_col, name_col)
+            or low in NON_MEASURES
+            or key_stem(column)
+            in (
+                "Gemeentenaam",
+                "SoortRegio",
+                "Codering",
+                "IndelingswijzigingWijkenEnBuurten",
+            )
         ):
             continue
         vid, var = _variable(layout, column, variables, by_stem, by_header, by_derived)
@@ -261,7 +293,9 @@ def from_table(path: Path, table: Table, *, period: str | None = None) -> Datase
     boundary = int(str(year)[-4:])
     meta = SourceMeta(
         publisher="afgeleid" if derived else "CBS",
-        table_id=(f"afgeleid:{path.parent.name}/{path.stem}" if derived else KWB_TABLE_IDS.get(boundary, "KWB")),
+        table_id=(
+            f"afgeleid:{path.parent.name}/{path.stem}" if derived else KWB_TABLE_IDS.get(boundary, "KWB")
+        ),
         title=(
             "Afgeleide buurttabel (CBS Kerncijfers en Nabijheid, Leefbaarometer, RIVM, CBS)"
             if derived
@@ -312,7 +346,7 @@ def _year(frame: pd.DataFrame, path: Path, period: str | None) -> str:
         if col in frame.columns:
             years = frame[col].astype("string").str.strip().str[:4].unique().tolist()
             if len(years) == 1 and years[0] and years[0].isdigit():
-                return years[0]
+                return str(years[0])
     found = year_from_path([*path.parent.parts[-2:], path.name])
     if found is None:
         if layout_of(frame.columns) == "kwb-derived":

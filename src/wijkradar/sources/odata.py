@@ -1,5 +1,7 @@
-"""CBS OData JSON: v3 (``TypedDataSet`` / ``UntypedDataSet`` + ``DataProperties``) and v4
-(``Observations`` + ``MeasureCodes``).
+"""CBS OData JSON: v3 data pages with ``DataProperties``, and v4 ``Observations``.
+
+v3 means ``TypedDataSet`` / ``UntypedDataSet`` with ``DataProperties``; v4 means ``Observations``
+with ``MeasureCodes``.
 
 A download is a folder that mirrors the API: one JSON file per endpoint, data pages numbered
 (``TypedDataSet-0001.json`` ...), exactly as the service returned them. The folder is one table;
@@ -81,7 +83,9 @@ def _load(path: Path) -> dict[str, Any]:
             fix="download het bestand opnieuw",
         ) from exc
     except UnicodeDecodeError as exc:
-        raise InputError(str(path), "het bestand is geen tekst (UTF-8)", fix="kies het juiste bestand") from exc
+        raise InputError(
+            str(path), "het bestand is geen tekst (UTF-8)", fix="kies het juiste bestand"
+        ) from exc
     if not isinstance(payload, dict) or not isinstance(payload.get("value"), list):
         raise InputError(
             str(path),
@@ -99,8 +103,12 @@ def _values(folder: Path, name: str) -> list[dict[str, Any]]:
     try:
         payload = json.loads(path.read_text(encoding="utf-8-sig"))
     except json.JSONDecodeError as exc:
-        raise InputError(str(path), f"ongeldige of afgebroken JSON ({exc.msg})", row=exc.lineno,
-                         fix="download de tabel opnieuw") from exc
+        raise InputError(
+            str(path),
+            f"ongeldige of afgebroken JSON ({exc.msg})",
+            row=exc.lineno,
+            fix="download de tabel opnieuw",
+        ) from exc
     if isinstance(payload, dict) and isinstance(payload.get("value"), list):
         return list(payload["value"])
     return [payload] if isinstance(payload, dict) else []
@@ -166,7 +174,9 @@ def _read_v4(folder: Path, pages: list[Path]) -> Dataset:
     for required in ("Measure", "Value"):
         if required not in obs.columns:
             raise InputError(
-                file, f"kolom '{required}' ontbreekt in Observations", column=required,
+                file,
+                f"kolom '{required}' ontbreekt in Observations",
+                column=required,
                 fix="sla het antwoord van de v4-API ongewijzigd op",
             )
     labels = Labels(table_id=_table_id(payloads, folder), title=_title(folder))
@@ -183,7 +193,9 @@ def _read_v4(folder: Path, pages: list[Path]) -> Dataset:
         labels.dimension_titles[dim] = titles
         if dim in ("WijkenEnBuurten", "RegioS", "Regio", "Gemeenten"):
             labels.region_names = {k.upper(): v for k, v in titles.items() if v}
-    attribute = obs["ValueAttribute"] if "ValueAttribute" in obs.columns else pd.Series("None", index=obs.index)
+    attribute = (
+        obs["ValueAttribute"] if "ValueAttribute" in obs.columns else pd.Series("None", index=obs.index)
+    )
     cell = obs["Value"].astype(object)
     symbol = attribute.map(V4_ATTRIBUTES)
     cell = cell.where(symbol.isna(), symbol)

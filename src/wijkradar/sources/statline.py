@@ -43,7 +43,12 @@ ATTRIBUTE_STEMS: Final = frozenset(
     {"Gemeentenaam", "SoortRegio", "Codering", "IndelingswijzigingWijkenEnBuurten", "ID"}
 )
 # Age codes used by CBS in 50090NED and its successors, for files that carry no labels.
-AGE_CODES: Final[dict[str, str]] = {"80200": "65+", "20300": "18+", "53115": "18-64", "10000": TOTAL_GROUP}
+AGE_CODES: Final[dict[str, str]] = {
+    "80200": "65+",
+    "20300": "18+",
+    "53115": "18-64",
+    "10000": TOTAL_GROUP,
+}
 KNOWN_TABLES: Final[dict[str, tuple[str, str]]] = {
     # A topic only this table has -> (table id, publisher)
     "ErvarenGezondheidGoedZeerGoed": ("50090NED", "RIVM"),
@@ -70,8 +75,10 @@ class Labels:
 @cache
 def rivm_catalogue() -> dict[str, tuple[str, str, str]]:
     """Dutch labels, units and descriptions of 50090NED's topics, by key stem."""
-    text = resources.files("wijkradar.sources.catalogue").joinpath("rivm_50090NED.csv").read_text(
-        encoding="utf-8"
+    text = (
+        resources.files("wijkradar.sources.catalogue")
+        .joinpath("rivm_50090NED.csv")
+        .read_text(encoding="utf-8")
     )
     return {r["stem"]: (r["label"], r["unit"], r["description"]) for r in csv.DictReader(text.splitlines())}
 
@@ -120,7 +127,9 @@ def from_wide(table: Table, *, file: str, location: str, fmt: str, labels: Label
     codes = check_codes(frame[region_dim], file=file, column=region_dim, first_row=table.first_row)
     periods = frame[PERIOD_DIMENSION].astype("string").str.strip().map(normalise_period)
     groups = _groups(frame, group_dims, labels)
-    margin = _margin_kind(frame, labels) if MARGIN_DIMENSION in columns else pd.Series("value", index=frame.index)
+    margin = (
+        _margin_kind(frame, labels) if MARGIN_DIMENSION in columns else pd.Series("value", index=frame.index)
+    )
 
     measure_ids = {c: c for c in topics}
     long = long_frame(
@@ -251,9 +260,7 @@ def _region_names(frame: pd.DataFrame, codes: pd.Series, labels: Labels) -> pd.S
     return names
 
 
-def _measures(
-    topics: list[str], measure_ids: dict[str, str], labels: Labels, publisher: str
-) -> pd.DataFrame:
+def _measures(topics: list[str], measure_ids: dict[str, str], labels: Labels, publisher: str) -> pd.DataFrame:
     catalogue = rivm_catalogue() if publisher == "RIVM" else {}
     rows = []
     for column in topics:

@@ -46,7 +46,7 @@ def load_table(path: Path, *, sheet: str | int = 0) -> Table:
 
 
 def _load_excel(path: Path, sheet: str | int) -> Table:
-    import fastexcel  # noqa: PLC0415  # imported here so CSV-only work does not pay for it
+    import fastexcel  # imported here so CSV-only work does not pay for it
 
     if not zipfile.is_zipfile(path):
         raise InputError(
@@ -124,8 +124,7 @@ def _check_complete(path: Path, lines: list[str], sep: str) -> None:
     if len(last) < len(header):
         raise InputError(
             str(path),
-            f"de laatste regel heeft {len(last)} van de {len(header)} kolommen; "
-            "het bestand lijkt afgebroken",
+            f"de laatste regel heeft {len(last)} van de {len(header)} kolommen; het bestand lijkt afgebroken",
             row=last_index + 1,
             fix="download het bestand opnieuw; er ontbreekt een deel",
         )
