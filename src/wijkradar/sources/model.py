@@ -140,7 +140,7 @@ def parse_values(
     n = len(raw)
     status = np.full(n, PUBLISHED, dtype=object)
     if pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype):
-        values = raw.to_numpy(dtype="float64", na_value=np.nan)
+        values = raw.to_numpy(dtype="float64", na_value=np.nan, copy=True)
     else:
         text = raw.astype("string").str.strip()
         empty = text.isna() | (text == "")
