@@ -109,6 +109,14 @@ def read_any(path: Path, *, period: str | None = None) -> Dataset:
             return statline.from_table(path, table)
         if kwb.layout_of(columns):
             return kwb.from_table(path, table, period=period)
+        lacking = statline.missing_dimension(columns)
+        if lacking:
+            raise InputError(
+                str(path),
+                f"kolom '{lacking}' niet gevonden; gevonden: " + ", ".join(columns[:10]),
+                column=lacking,
+                fix=f"hernoem de kolom terug naar '{lacking}' of exporteer de tabel opnieuw uit StatLine",
+            )
         raise UnknownFormatError(
             str(path),
             "onbekende tabelindeling; eerste kolommen: " + ", ".join(columns[:8]),

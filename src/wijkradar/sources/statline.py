@@ -89,6 +89,22 @@ def looks_like(columns: list[str]) -> bool:
     return PERIOD_DIMENSION in cols and any(d in cols for d in REGION_DIMENSIONS)
 
 
+def missing_dimension(columns: list[str]) -> str | None:
+    """Name the dimension a StatLine-like header lacks (a renamed or dropped column), if any.
+
+    A header with topic keys (``Eenzaam_28``) and one of the two key dimensions is meant to be a
+    StatLine table; saying which dimension is missing beats calling the format unknown.
+    """
+    cols = set(columns)
+    has_topics = any(re.search(r"_\d+$", c) for c in cols)
+    has_region = any(d in cols for d in REGION_DIMENSIONS)
+    if has_topics and has_region and PERIOD_DIMENSION not in cols and MARGIN_DIMENSION in cols:
+        return PERIOD_DIMENSION
+    if has_topics and PERIOD_DIMENSION in cols and not has_region:
+        return "WijkenEnBuurten"
+    return None
+
+
 def read_file(path: Path) -> Dataset:
     """Read a StatLine xlsx or CSV export (UntypedDataSet layout).
 
