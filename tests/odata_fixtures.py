@@ -23,7 +23,11 @@ from wijkradar.sources.statline import rivm_catalogue
 DIMENSIONS = ("Leeftijd", "Marges", "WijkenEnBuurten", "Perioden")
 ATTRIBUTES = ("Gemeentenaam_1", "SoortRegio_2", "Codering_3")
 AGE_TITLES = {"80200": "65 jaar of ouder", "20300": "18 jaar of ouder"}
-MARGIN_TITLES = {"MW00000": "Waarde", "MOG0095": "Ondergrens 95%-interval", "MBG0095": "Bovengrens 95%-interval"}
+MARGIN_TITLES = {
+    "MW00000": "Waarde",
+    "MOG0095": "Ondergrens 95%-interval",
+    "MBG0095": "Bovengrens 95%-interval",
+}
 
 
 def rivm_subset(xlsx: Path, gemeente: str = "0034") -> pd.DataFrame:
@@ -79,44 +83,131 @@ def v3_metadata(frame: pd.DataFrame, table_id: str = "50090NED") -> dict[str, di
     base = f"https://opendata.cbs.nl/ODataApi/OData/{table_id}/$metadata"
     catalogue = rivm_catalogue()
     props: list[dict[str, Any]] = [
-        {"odata.type": "Cbs.OData.Dimension", "ID": 0, "Position": 0, "ParentID": None,
-         "Type": "Dimension", "Key": "Leeftijd", "Title": "Leeftijd", "Description": None},
-        {"odata.type": "Cbs.OData.Dimension", "ID": 1, "Position": 1, "ParentID": None,
-         "Type": "Dimension", "Key": "Marges", "Title": "Marges", "Description": None},
-        {"odata.type": "Cbs.OData.GeoDimension", "ID": 2, "Position": 2, "ParentID": None,
-         "Type": "GeoDimension", "Key": "WijkenEnBuurten", "Title": "Wijken en buurten"},
-        {"odata.type": "Cbs.OData.TimeDimension", "ID": 3, "Position": 3, "ParentID": None,
-         "Type": "TimeDimension", "Key": "Perioden", "Title": "Perioden"},
+        {
+            "odata.type": "Cbs.OData.Dimension",
+            "ID": 0,
+            "Position": 0,
+            "ParentID": None,
+            "Type": "Dimension",
+            "Key": "Leeftijd",
+            "Title": "Leeftijd",
+            "Description": None,
+        },
+        {
+            "odata.type": "Cbs.OData.Dimension",
+            "ID": 1,
+            "Position": 1,
+            "ParentID": None,
+            "Type": "Dimension",
+            "Key": "Marges",
+            "Title": "Marges",
+            "Description": None,
+        },
+        {
+            "odata.type": "Cbs.OData.GeoDimension",
+            "ID": 2,
+            "Position": 2,
+            "ParentID": None,
+            "Type": "GeoDimension",
+            "Key": "WijkenEnBuurten",
+            "Title": "Wijken en buurten",
+        },
+        {
+            "odata.type": "Cbs.OData.TimeDimension",
+            "ID": 3,
+            "Position": 3,
+            "ParentID": None,
+            "Type": "TimeDimension",
+            "Key": "Perioden",
+            "Title": "Perioden",
+        },
     ]
     for n, column in enumerate(ATTRIBUTES, start=4):
-        props.append({"odata.type": "Cbs.OData.GeoDetail", "ID": n, "Position": n, "ParentID": None,
-                      "Type": "GeoDetail", "Key": column, "Title": column.split("_")[0]})
+        props.append(
+            {
+                "odata.type": "Cbs.OData.GeoDetail",
+                "ID": n,
+                "Position": n,
+                "ParentID": None,
+                "Type": "GeoDetail",
+                "Key": column,
+                "Title": column.split("_")[0],
+            }
+        )
     for n, column in enumerate(topics(frame), start=10):
         label, unit, description = catalogue[column.rsplit("_", 1)[0]]
-        props.append({"odata.type": "Cbs.OData.Topic", "ID": n, "Position": n, "ParentID": None,
-                      "Type": "Topic", "Key": column, "Title": label, "Description": description,
-                      "Datatype": "Double", "Unit": unit, "Decimals": 1, "Default": "Impossible"})
+        props.append(
+            {
+                "odata.type": "Cbs.OData.Topic",
+                "ID": n,
+                "Position": n,
+                "ParentID": None,
+                "Type": "Topic",
+                "Key": column,
+                "Title": label,
+                "Description": description,
+                "Datatype": "Double",
+                "Unit": unit,
+                "Decimals": 1,
+                "Default": "Impossible",
+            }
+        )
     regions = frame.drop_duplicates("WijkenEnBuurten")
     region_titles = [
-        {"Key": r["WijkenEnBuurten"], "Title": (r["Gemeentenaam_1"].strip() if r["WijkenEnBuurten"].startswith(("GM", "NL"))
-                                                else f"Buurt {r['WijkenEnBuurten'].strip()[-2:]}"),
-         "Description": None, "CategoryGroupID": None}
+        {
+            "Key": r["WijkenEnBuurten"],
+            "Title": (
+                r["Gemeentenaam_1"].strip()
+                if r["WijkenEnBuurten"].startswith(("GM", "NL"))
+                else f"Buurt {r['WijkenEnBuurten'].strip()[-2:]}"
+            ),
+            "Description": None,
+            "CategoryGroupID": None,
+        }
         for r in regions.to_dict("records")
     ]
     return {
-        "TableInfos": {"odata.metadata": f"{base}#Cbs.OData.WebAPI.TableInfos", "value": [
-            {"ID": 0, "Title": "Gezondheid per wijk en buurt; 2016 en 2020 (indeling 2020)",
-             "ShortTitle": "Gezondheid per wijk en buurt", "Identifier": table_id, "Period": "2016, 2020",
-             "Modified": "2022-06-07T02:00:00", "Language": "nl", "Catalog": "CBS"}]},
+        "TableInfos": {
+            "odata.metadata": f"{base}#Cbs.OData.WebAPI.TableInfos",
+            "value": [
+                {
+                    "ID": 0,
+                    "Title": "Gezondheid per wijk en buurt; 2016 en 2020 (indeling 2020)",
+                    "ShortTitle": "Gezondheid per wijk en buurt",
+                    "Identifier": table_id,
+                    "Period": "2016, 2020",
+                    "Modified": "2022-06-07T02:00:00",
+                    "Language": "nl",
+                    "Catalog": "CBS",
+                }
+            ],
+        },
         "DataProperties": {"odata.metadata": f"{base}#Cbs.OData.WebAPI.DataProperties", "value": props},
-        "Leeftijd": {"odata.metadata": f"{base}#Cbs.OData.WebAPI.Leeftijd", "value": [
-            {"Key": k, "Title": t, "Description": None, "CategoryGroupID": None} for k, t in AGE_TITLES.items()]},
-        "Marges": {"odata.metadata": f"{base}#Cbs.OData.WebAPI.Marges", "value": [
-            {"Key": k, "Title": t, "Description": None, "CategoryGroupID": None} for k, t in MARGIN_TITLES.items()]},
-        "WijkenEnBuurten": {"odata.metadata": f"{base}#Cbs.OData.WebAPI.WijkenEnBuurten", "value": region_titles},
-        "Perioden": {"odata.metadata": f"{base}#Cbs.OData.WebAPI.Perioden", "value": [
-            {"Key": p, "Title": p[:4], "Description": None, "Status": "Definitief"}
-            for p in sorted(frame["Perioden"].str.strip().unique())]},
+        "Leeftijd": {
+            "odata.metadata": f"{base}#Cbs.OData.WebAPI.Leeftijd",
+            "value": [
+                {"Key": k, "Title": t, "Description": None, "CategoryGroupID": None}
+                for k, t in AGE_TITLES.items()
+            ],
+        },
+        "Marges": {
+            "odata.metadata": f"{base}#Cbs.OData.WebAPI.Marges",
+            "value": [
+                {"Key": k, "Title": t, "Description": None, "CategoryGroupID": None}
+                for k, t in MARGIN_TITLES.items()
+            ],
+        },
+        "WijkenEnBuurten": {
+            "odata.metadata": f"{base}#Cbs.OData.WebAPI.WijkenEnBuurten",
+            "value": region_titles,
+        },
+        "Perioden": {
+            "odata.metadata": f"{base}#Cbs.OData.WebAPI.Perioden",
+            "value": [
+                {"Key": p, "Title": p[:4], "Description": None, "Status": "Definitief"}
+                for p in sorted(frame["Perioden"].str.strip().unique())
+            ],
+        },
     }
 
 
@@ -128,22 +219,45 @@ def v4_payloads(frame: pd.DataFrame, table_id: str = "50090NED") -> dict[str, An
     for record in frame.to_dict("records"):
         for column, mid in measure_ids.items():
             value = _number(record[column])
-            observations.append({
-                "Id": len(observations), "Measure": mid,
-                "ValueAttribute": "None" if value is not None else "Missing",
-                "Value": value, "StringValue": None,
-                **{d: record[d].strip() for d in DIMENSIONS},
-            })
+            observations.append(
+                {
+                    "Id": len(observations),
+                    "Measure": mid,
+                    "ValueAttribute": "None" if value is not None else "Missing",
+                    "Value": value,
+                    "StringValue": None,
+                    **{d: record[d].strip() for d in DIMENSIONS},
+                }
+            )
     v3 = v3_metadata(frame, table_id)
     return {
-        "Properties": {"Identifier": table_id, "Title": v3["TableInfos"]["value"][0]["Title"], "Language": "nl"},
-        "MeasureCodes": {"value": [
-            {"Identifier": mid, "Index": i, "Title": catalogue[col.rsplit("_", 1)[0]][0],
-             "Description": "", "MeasureGroupId": None, "DataType": "Double", "Unit": "%", "Decimals": 1}
-            for i, (col, mid) in enumerate(measure_ids.items())]},
+        "Properties": {
+            "Identifier": table_id,
+            "Title": v3["TableInfos"]["value"][0]["Title"],
+            "Language": "nl",
+        },
+        "MeasureCodes": {
+            "value": [
+                {
+                    "Identifier": mid,
+                    "Index": i,
+                    "Title": catalogue[col.rsplit("_", 1)[0]][0],
+                    "Description": "",
+                    "MeasureGroupId": None,
+                    "DataType": "Double",
+                    "Unit": "%",
+                    "Decimals": 1,
+                }
+                for i, (col, mid) in enumerate(measure_ids.items())
+            ]
+        },
         "Dimensions": {"value": [{"Identifier": d, "Title": d, "Kind": "Dimension"} for d in DIMENSIONS]},
-        **{f"{d}Codes": {"value": [{"Identifier": e["Key"].strip(), "Title": e["Title"]} for e in v3[d]["value"]]}
-           for d in DIMENSIONS},
+        **{
+            f"{d}Codes": {
+                "value": [{"Identifier": e["Key"].strip(), "Title": e["Title"]} for e in v3[d]["value"]]
+            }
+            for d in DIMENSIONS
+        },
         "Observations": observations,
         "measure_ids": measure_ids,
     }
@@ -156,8 +270,11 @@ def write_v3_bundle(frame: pd.DataFrame, folder: Path, *, typed: bool = True, pa
     rows = v3_rows(frame, typed=typed)
     stem = "TypedDataSet" if typed else "UntypedDataSet"
     for n, start in enumerate(range(0, len(rows), page_size), start=1):
-        page = {"odata.metadata": "https://opendata.cbs.nl/ODataApi/OData/50090NED/$metadata#Cbs.OData.WebAPI."
-                f"{stem}", "value": rows[start:start + page_size]}
+        page = {
+            "odata.metadata": "https://opendata.cbs.nl/ODataApi/OData/50090NED/$metadata#Cbs.OData.WebAPI."
+            f"{stem}",
+            "value": rows[start : start + page_size],
+        }
         (folder / f"{stem}-{n:04d}.json").write_text(json.dumps(page), encoding="utf-8")
     return folder
 
@@ -171,8 +288,10 @@ def write_v4_bundle(frame: pd.DataFrame, folder: Path, *, page_size: int = 5000)
         (folder / f"{name}.json").write_text(json.dumps(payload), encoding="utf-8")
     rows = payloads["Observations"]
     for n, start in enumerate(range(0, len(rows), page_size), start=1):
-        page = {"@odata.context": "https://datasets.cbs.nl/odata/v1/CBS/50090NED/$metadata#Observations",
-                "value": rows[start:start + page_size]}
+        page = {
+            "@odata.context": "https://datasets.cbs.nl/odata/v1/CBS/50090NED/$metadata#Observations",
+            "value": rows[start : start + page_size],
+        }
         (folder / f"Observations-{n:04d}.json").write_text(json.dumps(page), encoding="utf-8")
     return folder
 
@@ -180,10 +299,10 @@ def write_v4_bundle(frame: pd.DataFrame, folder: Path, *, page_size: int = 5000)
 class _Handler(BaseHTTPRequestHandler):
     server: ODataServer
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002  # silence the test output
+    def log_message(self, format: str, *args: Any) -> None:  # silence the test output
         return
 
-    def do_GET(self) -> None:  # noqa: N802  # the name http.server dispatches on
+    def do_GET(self) -> None:  # the name http.server dispatches on
         self.server.requests.append(self.path)
         if self.server.failures > 0:
             self.server.failures -= 1
@@ -216,7 +335,7 @@ class _Handler(BaseHTTPRequestHandler):
         data_endpoint = "TypedDataSet" if api == "v3" else "Observations"
         if endpoint == data_endpoint:
             skip = int(query.get("$skip", "0"))
-            page = rows[skip:skip + srv.page_size]
+            page = rows[skip : skip + srv.page_size]
             payload: dict[str, Any] = {"value": page}
             if skip + srv.page_size < len(rows):
                 nxt = f"{srv.base}/{api}/{srv.table_id}/{endpoint}?$skip={skip + srv.page_size}"

@@ -79,7 +79,9 @@ def test_newer_version_replaces_older(wh: Warehouse, data: Path, tmp_path: Path)
 
 
 def _kwb_lines(data: Path, n: int = 6) -> list[str]:
-    return (data / "cbs-kwb-buurten-2017" / "kwb2017_buurten.csv").read_text(encoding="utf-8").splitlines()[:n]
+    return (
+        (data / "cbs-kwb-buurten-2017" / "kwb2017_buurten.csv").read_text(encoding="utf-8").splitlines()[:n]
+    )
 
 
 @pytest.fixture
@@ -112,12 +114,16 @@ def test_unknown_format(seeded: Warehouse, tmp_path: Path) -> None:
 
 def test_missing_column(seeded: Warehouse, tmp_path: Path) -> None:
     path = tmp_path / "50090NED_2020.csv"
-    path.write_text("ID;Leeftijd;Marges;Buurt;Perioden;Eenzaam_28\n1;80200;MW00000;GM0034;2020JJ00;48.2\n",
-                    encoding="utf-8")
+    path.write_text(
+        "ID;Leeftijd;Marges;Buurt;Perioden;Eenzaam_28\n1;80200;MW00000;GM0034;2020JJ00;48.2\n",
+        encoding="utf-8",
+    )
     _refused(seeded, path, "'WijkenEnBuurten' niet gevonden", "Buurt")
     renamed = tmp_path / "50090NED_renamed.csv"
-    renamed.write_text("ID;Leeftijd;Marges;WijkenEnBuurten;Jaar;Eenzaam_28\n1;80200;MW00000;GM0034;2020;48.2\n",
-                       encoding="utf-8")
+    renamed.write_text(
+        "ID;Leeftijd;Marges;WijkenEnBuurten;Jaar;Eenzaam_28\n1;80200;MW00000;GM0034;2020;48.2\n",
+        encoding="utf-8",
+    )
     _refused(seeded, renamed, "'Perioden' niet gevonden", "Jaar")
 
 
@@ -157,12 +163,15 @@ def test_truncated_xlsx(seeded: Warehouse, rivm: Path, tmp_path: Path) -> None:
     _refused(seeded, path, "Excel")
 
 
-def test_folder_with_a_bad_file_reports_it_and_loads_the_rest(wh: Warehouse, data: Path, tmp_path: Path) -> None:
+def test_folder_with_a_bad_file_reports_it_and_loads_the_rest(
+    wh: Warehouse, data: Path, tmp_path: Path
+) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
     shutil.copy(data / "cbs-kwb-gemeenten-2020" / "kwb2020_gemeenten.csv", folder / "kwb2020_gemeenten.csv")
-    (folder / "kwb2019_kapot.csv").write_text("WijkenEnBuurten,AantalInwoners_5\nGM0034,x\nGM0036,12,3\n",
-                                               encoding="utf-8")
+    (folder / "kwb2019_kapot.csv").write_text(
+        "WijkenEnBuurten,AantalInwoners_5\nGM0034,x\nGM0036,12,3\n", encoding="utf-8"
+    )
     (folder / "LEESMIJ.md").write_text("geen data", encoding="utf-8")
     reports = {Path(r.path).name: r for r in ingest(wh, [folder])}
     assert set(reports) == {"kwb2020_gemeenten.csv", "kwb2019_kapot.csv"}
@@ -171,7 +180,9 @@ def test_folder_with_a_bad_file_reports_it_and_loads_the_rest(wh: Warehouse, dat
     assert len(wh.sources()) == 1
 
 
-def test_crash_midway_leaves_warehouse_as_it_was(seeded: Warehouse, data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_crash_midway_leaves_warehouse_as_it_was(
+    seeded: Warehouse, data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     before = seeded.table_counts()
 
     def boom(*args: object, **kwargs: object) -> None:

@@ -24,8 +24,17 @@ def test_api_key_style_2017(data: Path) -> None:
     assert ds.meta.boundary_year == 2017
     assert len(ds.regions) == 9028 and set(ds.regions.level) == {"buurt"}
     assert set(ds.measures.measure_id) == {
-        "a_inw", "bev_dich", "g_hhgro", "g_ink_pi", "a_hh_m_k", "a_hh", "p_hh_osm", "ste_mvs",
-        "a_00_14", "a_25_44", "a_65_oo",
+        "a_inw",
+        "bev_dich",
+        "g_hhgro",
+        "g_ink_pi",
+        "a_hh_m_k",
+        "a_hh",
+        "p_hh_osm",
+        "ste_mvs",
+        "a_00_14",
+        "a_25_44",
+        "a_65_oo",
     }
     assert _get(ds, "BU00030000", "a_inw") == 2335 and _get(ds, "BU00030000", "a_65_oo") == 710
 
@@ -57,8 +66,12 @@ def test_derived_utrecht_table(data: Path) -> None:
 def test_official_kwb_xlsx_layout(data: Path, tmp_path: Path) -> None:
     """kwb-2017.xlsx as CBS ships it: gwb_code_10, regio, recs, short names, '.' for missing."""
     source = pd.read_csv(data / "cbs-kwb-buurten-2017" / "kwb2017_buurten.csv").head(200)
-    names = {"AantalInwoners_5": "a_inw", "k_65JaarOfOuder_12": "a_65_oo",
-             "GemiddeldInkomenPerInwoner_66": "g_ink_pi", "HuishOnderOfRondSociaalMinimum_73": "p_hh_osm"}
+    names = {
+        "AantalInwoners_5": "a_inw",
+        "k_65JaarOfOuder_12": "a_65_oo",
+        "GemiddeldInkomenPerInwoner_66": "g_ink_pi",
+        "HuishOnderOfRondSociaalMinimum_73": "p_hh_osm",
+    }
     book = openpyxl.Workbook()
     sheet = book.active
     assert sheet is not None
@@ -68,8 +81,16 @@ def test_official_kwb_xlsx_layout(data: Path, tmp_path: Path) -> None:
         values = [record[k] for k in names]
         if i == 3:
             values[2] = "."  # CBS writes '.' where a figure is missing
-        sheet.append([record["WijkenEnBuurten"], record["WijkenEnBuurten"][2:], f"Buurt {i}",
-                      record["Gemeentenaam_1"], "Buurt", *values])
+        sheet.append(
+            [
+                record["WijkenEnBuurten"],
+                record["WijkenEnBuurten"][2:],
+                f"Buurt {i}",
+                record["Gemeentenaam_1"],
+                "Buurt",
+                *values,
+            ]
+        )
     path = tmp_path / "kwb-2017.xlsx"
     book.save(path)
     ds = kwb.read_file(path)

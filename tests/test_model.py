@@ -12,8 +12,16 @@ def test_cbs_symbols_become_flags_never_numbers() -> None:
     raw = pd.Series(["  48.2", ".", "x", "-", "?", "", None, "-99999999", "-99995", "0"])
     values, status = parse_values(raw, file="f.csv", column="Eenzaam_28", first_row=2)
     assert status.tolist() == [
-        "published", "missing", "suppressed", "nil", "unreliable",
-        "missing", "missing", "missing", "missing", "published",
+        "published",
+        "missing",
+        "suppressed",
+        "nil",
+        "unreliable",
+        "missing",
+        "missing",
+        "missing",
+        "missing",
+        "published",
     ]
     assert values[0] == 48.2 and values[-1] == 0.0
     assert np.isnan(values[1:9]).all()
@@ -34,7 +42,9 @@ def test_text_in_numeric_cell_names_file_row_column_value() -> None:
 
 
 def test_decimal_comma() -> None:
-    values, _ = parse_values(pd.Series(["48,2", "1.234,5"]), file="f", column="c", first_row=2, decimal_comma=True)
+    values, _ = parse_values(
+        pd.Series(["48,2", "1.234,5"]), file="f", column="c", first_row=2, decimal_comma=True
+    )
     assert values.tolist() == [48.2, 1234.5]
 
 

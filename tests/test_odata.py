@@ -47,7 +47,10 @@ def test_v3_single_page_alone(almere, tmp_path: Path) -> None:  # type: ignore[n
     (lone / page.name).write_bytes(page.read_bytes())
     ds = read_any(lone / page.name)
     assert ds.meta.table_id == "50090NED"
-    assert ds.observations.query("region_code == 'GM0034' and measure_id == 'Eenzaam_28'")["value"].iloc[0] == 48.2
+    assert (
+        ds.observations.query("region_code == 'GM0034' and measure_id == 'Eenzaam_28'")["value"].iloc[0]
+        == 48.2
+    )
 
 
 def test_v4_observations_with_margins(almere, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -56,7 +59,8 @@ def test_v4_observations_with_margins(almere, tmp_path: Path) -> None:  # type: 
     assert ds.meta.format == "odata-v4" and ds.meta.table_id == "50090NED"
     assert ds.groups == ["65+"]
     eenzaam = ds.measures.loc[ds.measures.label == "Eenzaam", "measure_id"].iloc[0]
-    row = ds.observations.query("region_code == 'GM0034' and measure_id == @eenzaam").iloc[0]
+    obs = ds.observations
+    row = obs[(obs.region_code == "GM0034") & (obs.measure_id == eenzaam)].iloc[0]
     assert (row["value"], row["lower"], row["upper"]) == (48.2, 46.2, 50.2)
     missing = ds.observations.query("status == 'missing'")
     assert len(missing) > 0 and missing["value"].isna().all()
@@ -66,7 +70,7 @@ def test_truncated_json_page_is_refused(almere, tmp_path: Path) -> None:  # type
     folder = write_v3_bundle(almere, tmp_path / "50090NED", page_size=40)
     page = folder / "TypedDataSet-0002.json"
     page.write_text(page.read_text()[:5000], encoding="utf-8")
-    with pytest.raises(InputError, match="TypedDataSet-0002.json.*afgebroken JSON"):
+    with pytest.raises(InputError, match=r"TypedDataSet-0002\.json.*afgebroken JSON"):
         odata.read_bundle(folder)
 
 

@@ -34,7 +34,12 @@ def test_rivm_xlsx(rivm: Path, name: str, period: str, group: str, almere: float
     assert ds.meta.table_id == "50090NED" and ds.meta.publisher == "RIVM"
     assert ds.meta.boundary_year == 2020
     assert ds.periods == [period] and ds.groups == [group]
-    assert ds.regions["level"].value_counts().to_dict() == {"buurt": 13808, "wijk": 3177, "gemeente": 355, "land": 1}
+    assert ds.regions["level"].value_counts().to_dict() == {
+        "buurt": 13808,
+        "wijk": 3177,
+        "gemeente": 355,
+        "land": 1,
+    }
     assert _value(ds, "GM0034", "Eenzaam_28") == almere
     if nl is not None:
         assert _value(ds, "NL01", "Eenzaam_28") == nl
@@ -52,7 +57,9 @@ def test_rivm_2020_65plus_missing_counts(rivm: Path) -> None:
     assert buurt_lonely.loc[buurt_lonely.status != "published", "value"].isna().all()
 
 
-def _write_statline_csv(frame: pd.DataFrame, path: Path, *, sep: str = ";", decimal_comma: bool = False) -> None:
+def _write_statline_csv(
+    frame: pd.DataFrame, path: Path, *, sep: str = ";", decimal_comma: bool = False
+) -> None:
     """Write a frame as StatLine's CSV export does: quoted, padded, semicolon-separated."""
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, delimiter=sep, quoting=csv.QUOTE_ALL)

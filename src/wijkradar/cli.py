@@ -122,7 +122,15 @@ def ingest_cmd(
             bar.update(task, total=total, completed=done, description=f"Inlezen {path.name}")
 
         reports = ingest(wh, paths, period=period, on_progress=tick)
-    _emit(_report_frame(reports), fmt, title="Ingelezen")
+    _emit_reports(reports, fmt)
+
+
+def _emit_reports(reports: list[FileReport], fmt: Format) -> None:
+    """Print per-file reports (Dutch columns in the table, stable keys in JSON/CSV); fail on errors."""
+    if fmt is Format.table:
+        _emit(_report_frame(reports), fmt, title="Ingelezen")
+    else:
+        _emit(pd.DataFrame([r.as_dict() for r in reports]), fmt)
     failed = [r for r in reports if r.action == "failed"]
     for report in failed:
         err.print(f"[bold red]Fout:[/] {report.message}", highlight=False)
@@ -285,9 +293,4 @@ def download_cmd(
         return
     with _handled(), Warehouse.open(_db(db)) as wh:
         reports = ingest(wh, folders)
-    _emit(_report_frame(reports), fmt, title="Ingelezen")
-    if any(r.action == "failed" for r in reports):
-        for r in reports:
-            if r.action == "failed":
-                err.print(f"[bold red]Fout:[/] {r.message}", highlight=False)
-        raise typer.Exit(2)
+    _emit_reports(reports, fmt)

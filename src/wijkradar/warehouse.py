@@ -309,6 +309,23 @@ class Warehouse:
             params,
         )
 
+    def observations(self, *, measure_id: str | None = None, period: str | None = None) -> pd.DataFrame:
+        """Observations in long form, optionally of one measure and one period."""
+        where, params = [], []
+        if measure_id:
+            where.append("measure_id = ?")
+            params.append(measure_id)
+        if period:
+            where.append("period = ?")
+            params.append(period)
+        clause = ("WHERE " + " AND ".join(where)) if where else ""
+        return self._frame(
+            "SELECT source_id, region_code, boundary_year, period, measure_id, population_group, "
+            f"value, lower, upper, status FROM observations {clause} "  # noqa: S608
+            "ORDER BY region_code, measure_id, period",
+            params,
+        )
+
     def observation_count(self) -> int:
         """Count the observations in the warehouse."""
         row = self.con.execute("SELECT count(*) FROM observations").fetchone()

@@ -1,0 +1,120 @@
+"""The command line: exit codes and output together."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from odata_fixtures import rivm_subset, serve
+from wijkradar.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def db(full_db: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "cli.duckdb"
+    shutil.copy(full_db, copy)
+    return copy
+
+
+def test_show_json_acceptance(db: Path) -> None:
+    result = runner.invoke(app, ["show", "GM0034", "--format", "json", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    profile = json.loads(result.stdout)
+    assert {"code", "name", "level", "parents", "figures"} <= set(profile)
+    lonely = {
+        (f["period"], f["value"], f["source"])
+        for f in profile["figures"]
+        if f["measure"] == "Eenzaam_28" and f["group"] == "65+"
+    }
+    assert lonely == {("2020", 48.2, "50090NED"), ("2016", 47.3, "50090NED")}
+    keys = {"measure", "label", "group", "period", "value", "unit", "status", "source"}
+    assert all(keys <= set(f) for f in profile["figures"])
+    assert any(
+        f["measure"] == "a_inw" and f["source"] == "84799NED" and f["value"] == 211893
+        for f in profile["figures"]
+    )
+
+
+def test_show_by_name_and_table(db: Path) -> None:
+    result = runner.invoke(app, ["show", "Almere", "--period", "2020", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert "Almere (GM0034, gemeente)" in result.stdout and "48,2" in result.stdout
+
+
+def test_show_unknown_name_suggests(db: Path) -> None:
+    result = runner.invoke(app, ["show", "Almre", "--db", str(db)])
+    assert result.exit_code == 3
+    assert "Bedoelde u: Almere" in result.stderr
+
+
+def test_regions_of_almere(db: Path) -> None:
+    result = runner.invoke(
+        app, ["regions", "--gemeente", "Almere", "--level", "buurt", "--format", "csv", "--db", str(db)]
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.strip().splitlines()
+    assert lines[0].startswith("code,name,level") and len(lines) == 68
+    assert all(line.startswith("BU0034") for line in lines[1:])
+
+
+def test_sources_listing(db: Path) -> None:
+    result = runner.invoke(app, ["sources", "--format", "json", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    sources = json.loads(result.stdout)
+    assert len(sources) == 12
+    rivm = [s for s in sources if s["table_id"] == "50090NED"]
+    assert len(rivm) == 4 and all(s["licence"] == "CC BY 4.0" and len(s["checksum"]) == 64 for s in rivm)
+
+
+def test_ingest_reports_per_file_and_is_idempotent(tmp_path: Path, data: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    args = ["ingest", str(data / "cbs-kwb-gemeenten-2020"), "--db", str(db), "--format", "json"]
+    first = runner.invoke(app, args)
+    assert first.exit_code == 0, first.output
+    assert [r["action"] for r in json.loads(first.stdout)] == ["ingested", "ingested"]
+    second = runner.invoke(app, args)
+    assert second.exit_code == 0, second.output
+    assert [r["action"] for r in json.loads(second.stdout)] == ["unchanged", "unchanged"]
+
+
+def test_ingest_bad_file_exits_nonzero_with_message(tmp_path: Path) -> None:
+    bad = tmp_path / "kwb2020.csv"
+    bad.write_text("GM_CODE,Aantal inwoners\nGM0034,veel\n", encoding="utf-8")
+    result = runner.invoke(app, ["ingest", str(bad), "--db", str(tmp_path / "w.duckdb")])
+    assert result.exit_code == 2
+    assert "rij 2" in result.stderr and "'Aantal inwoners'" in result.stderr and "'veel'" in result.stderr
+
+
+def test_show_without_warehouse(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["show", "GM0034", "--db", str(tmp_path / "none.duckdb")])
+    assert result.exit_code == 5 and "wijkradar ingest" in result.stderr
+
+
+def test_download_command(rivm: Path, tmp_path: Path) -> None:
+    with serve(rivm_subset(rivm / "2020_65plus.xlsx"), page_size=50) as server:
+        result = runner.invoke(
+            app,
+            [
+                "download",
+                "50090NED",
+                "--base-url",
+                f"{server.base}/v3",
+                "--out",
+                str(tmp_path / "dl"),
+                "--db",
+                str(tmp_path / "w.duckdb"),
+                "--format",
+                "csv",
+            ],
+        )
+    assert result.exit_code == 0, result.output
+    assert "50090NED" in result.stdout and ",ingested," in result.stdout
+    shown = runner.invoke(app, ["show", "Almere", "--format", "json", "--db", str(tmp_path / "w.duckdb")])
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.stdout)["name"] == "Almere"

@@ -1,0 +1,33 @@
+"""The code's own checks run with the tests: layer contracts, lint and strict typing."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(list(args), cwd=REPO, capture_output=True, text=True, check=False)
+
+
+def test_layers_point_one_way() -> None:
+    exe = shutil.which("lint-imports")
+    assert exe, "import-linter is not installed (pip install -e .[dev])"
+    result = _run(exe)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("target", ["src", "tests", "benchmarks"])
+def test_ruff(target: str) -> None:
+    result = _run(sys.executable, "-m", "ruff", "check", target)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_strict() -> None:
+    result = _run(sys.executable, "-m", "mypy")
+    assert result.returncode == 0, result.stdout + result.stderr
