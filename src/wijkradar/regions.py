@@ -15,8 +15,9 @@ LEVELS: Final[tuple[Level, ...]] = ("land", "gemeente", "wijk", "buurt")
 
 # Amsterdam's 2022 codes use letters in the wijk and buurt part (BU0363AA01), so the part
 # after the gemeente number is alphanumeric.
-_CODE_RE: Final = re.compile(r"^(?:NL\d{2}|GM\d{4}|WK\d{4}[0-9A-Z]{2}|BU\d{4}[0-9A-Z]{4})$")
-_PREFIX_LEVEL: Final[dict[str, Level]] = {
+CODE_PATTERN: Final = r"NL\d{2}|GM\d{4}|WK\d{4}[0-9A-Z]{2}|BU\d{4}[0-9A-Z]{4}"
+_CODE_RE: Final = re.compile(f"^(?:{CODE_PATTERN})$")
+PREFIX_LEVEL: Final[dict[str, Level]] = {
     "NL": "land",
     "GM": "gemeente",
     "WK": "wijk",
@@ -64,7 +65,7 @@ def level_of(code: str) -> Level:
     >>> level_of("WK015304")
     'wijk'
     """
-    return _PREFIX_LEVEL[code[:2]]
+    return PREFIX_LEVEL[code[:2]]
 
 
 def parse_level(text: str) -> Level:

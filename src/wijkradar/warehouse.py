@@ -14,6 +14,7 @@ from typing import Any, Final
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from wijkradar.errors import WarehouseError
 
@@ -232,7 +233,9 @@ class Warehouse:
 
     def insert_observations(self, observations: pd.DataFrame, source_id: int, boundary_year: int) -> None:
         """Append observations for one source (call inside a transaction)."""
-        frame = observations  # noqa: F841  # referenced by name in SQL
+        # Arrow with dictionary-encoded text columns is about twice as fast for DuckDB to take in as
+        # pandas categoricals.
+        frame = pa.Table.from_pandas(observations, preserve_index=False)  # noqa: F841
         self.con.execute(
             """
             INSERT INTO observations
@@ -319,12 +322,12 @@ class Warehouse:
             where.append("period = ?")
             params.append(period)
         clause = ("WHERE " + " AND ".join(where)) if where else ""
-        return self._frame(
-            "SELECT source_id, region_code, boundary_year, period, measure_id, population_group, "
-            f"value, lower, upper, status FROM observations {clause} "  # noqa: S608
-            "ORDER BY region_code, measure_id, period",
-            params,
+        sql = (
+            "SELECT source_id, region_code, boundary_year, period, measure_id, population_group, "  # noqa: S608
+            f"value, lower, upper, status FROM observations {clause} "
+            "ORDER BY region_code, measure_id, period"
         )
+        return self._frame(sql, params)
 
     def observation_count(self) -> int:
         """Count the observations in the warehouse."""

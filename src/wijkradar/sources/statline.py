@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, partial
 from importlib import resources
 from pathlib import Path
 from typing import Final
@@ -141,7 +142,7 @@ def from_wide(table: Table, *, file: str, location: str, fmt: str, labels: Label
     table_id, publisher = _identify(topics, labels, file)
 
     codes = check_codes(frame[region_dim], file=file, column=region_dim, first_row=table.first_row)
-    periods = frame[PERIOD_DIMENSION].astype("string").str.strip().map(normalise_period)
+    periods = _map_unique(frame[PERIOD_DIMENSION].astype("string").str.strip(), normalise_period)
     groups = _groups(frame, group_dims, labels)
     margin = (
         _margin_kind(frame, labels) if MARGIN_DIMENSION in columns else pd.Series("value", index=frame.index)
@@ -213,11 +214,15 @@ def _groups(frame: pd.DataFrame, group_dims: list[str], labels: Labels) -> pd.Se
     for dim in group_dims:
         codes = frame[dim].astype("string").str.strip()
         titles = labels.dimension_titles.get(dim, {})
-        parts.append(codes.map(lambda c, t=titles, d=dim: _group_label(d, c, t.get(c))))
+        parts.append(_map_unique(codes, partial(_group_label_of, dim, titles)))
     out = parts[0]
     for extra in parts[1:]:
         out = out + ";" + extra
     return out.astype(object)
+
+
+def _group_label_of(dim: str, titles: dict[str, str], code: str) -> str:
+    return _group_label(dim, code, titles.get(code))
 
 
 def _group_label(dim: str, code: str, title: str | None) -> str:
@@ -237,6 +242,13 @@ def _group_label(dim: str, code: str, title: str | None) -> str:
     return f"{dim}={title or code}"
 
 
+def _map_unique(values: pd.Series, func: Callable[[str], str]) -> pd.Series:
+    """Apply ``func`` once per distinct value: a table repeats a handful of codes many times."""
+    idx, uniques = pd.factorize(values)
+    mapped = np.asarray([func(str(u)) for u in uniques], dtype=object)
+    return pd.Series(mapped[idx], index=values.index, dtype=object)
+
+
 def _margin_kind(frame: pd.DataFrame, labels: Labels) -> pd.Series:
     codes = frame[MARGIN_DIMENSION].astype("string").str.strip()
     titles = labels.dimension_titles.get(MARGIN_DIMENSION, {})
@@ -251,7 +263,7 @@ def _margin_kind(frame: pd.DataFrame, labels: Labels) -> pd.Series:
             return "upper"
         return "other"
 
-    return codes.map(kind).astype(object)
+    return _map_unique(codes, kind)
 
 
 def _fold_margins(long: pd.DataFrame) -> pd.DataFrame:
