@@ -1,0 +1,82 @@
+"""Seconds to ingest all of ../shared/data, against reading the same files with pandas + openpyxl.
+
+The baseline is what an analyst would write without wijkradar: ``pandas.read_excel(engine="openpyxl")``
+for the workbooks, ``pandas.read_csv`` for the CSV files and ``pyogrio`` for the boundaries. It only
+reads; wijkradar also parses, validates, reshapes and writes everything to the warehouse.
+
+    python benchmarks/ingest.py [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+import pyogrio
+
+from wijkradar.ingest import discover, ingest
+from wijkradar.warehouse import Warehouse
+
+
+def data_dir() -> Path:
+    default = Path(__file__).resolve().parents[2] / "shared" / "data"
+    return Path(os.environ.get("WIJKRADAR_DATA", default))
+
+
+def baseline(files: list[Path]) -> float:
+    start = time.perf_counter()
+    for path in files:
+        suffix = path.suffix.lower()
+        if suffix == ".xlsx":
+            pd.read_excel(path, engine="openpyxl")
+        elif suffix == ".csv":
+            pd.read_csv(path)
+        else:
+            pyogrio.read_dataframe(path)
+    return time.perf_counter() - start
+
+
+def wijkradar_ingest(data: Path) -> tuple[float, int]:
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        with Warehouse.open(Path(tmp) / "bench.duckdb") as wh:
+            reports = ingest(wh, [data])
+            rows = wh.observation_count()
+        elapsed = time.perf_counter() - start
+    failed = [r.message for r in reports if r.action == "failed"]
+    if failed:
+        raise SystemExit(f"ingest failed: {failed}")
+    return elapsed, rows
+
+
+def _fmt(values: list[float]) -> str:
+    return ", ".join(f"{x:.2f}" for x in values)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    data = data_dir()
+    files = discover([data])
+    ours, base = [], []
+    rows = 0
+    for _ in range(args.repeat):
+        seconds, rows = wijkradar_ingest(data)
+        ours.append(seconds)
+        base.append(baseline(files))
+    o, b = statistics.median(ours), statistics.median(base)
+    print(f"files: {len(files)}, observations written: {rows:,}")
+    runs = args.repeat
+    print(f"wijkradar ingest (read+validate+write):  {o:6.2f} s  (median of {runs}: {_fmt(ours)})")
+    print(f"baseline pandas+openpyxl (read only):    {b:6.2f} s  (median of {runs}: {_fmt(base)})")
+    print(f"speed-up: {b / o:.1f}x (target >= 5x)")
+
+
+if __name__ == "__main__":
+    main()
