@@ -30,7 +30,15 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-out = Console(soft_wrap=True)
+# Piped output (to a file, Excel, another program) gets wide tables instead of wrapped cells.
+out = Console(width=None if sys.stdout.isatty() else 220)
+STATUS_NL = {
+    "published": "gepubliceerd",
+    "missing": "ontbreekt",
+    "suppressed": "geheim",
+    "nil": "nihil",
+    "unreliable": "onbetrouwbaar",
+}
 err = Console(stderr=True)
 
 
@@ -148,7 +156,7 @@ def _report_frame(reports: list[FileReport]) -> pd.DataFrame:
     return pd.DataFrame(
         [
             {
-                "bestand": r.path,
+                "bestand": str(Path(*Path(r.path).parts[-2:])),
                 "actie": labels[r.action],
                 "tabel": r.table_id,
                 "perioden": ",".join(r.periods),
@@ -226,6 +234,7 @@ def show_cmd(
         return
     shown = figures[["label", "group", "period", "value", "unit", "status", "source", "measure"]].copy()
     shown["value"] = [_dutch_number(v) for v in shown["value"]]
+    shown["status"] = shown["status"].map(STATUS_NL)
     _emit(
         shown.rename(
             columns={
