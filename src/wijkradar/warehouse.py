@@ -265,14 +265,7 @@ class Warehouse:
 
     def regions(self, level: str | None = None, gemeente_code: str | None = None) -> pd.DataFrame:
         """Regions, one row per code with the name from its latest boundary year."""
-        where, params = [], []
-        if level:
-            where.append("level = ?")
-            params.append(level)
-        if gemeente_code:
-            where.append("gemeente_code = ?")
-            params.append(gemeente_code)
-        clause = ("WHERE " + " AND ".join(where)) if where else ""
+        clause, params = _where(level=level, gemeente_code=gemeente_code)
         return self._frame(
             f"""
             SELECT code, arg_max(name, CASE WHEN name IS NULL THEN -1 ELSE boundary_year END) AS name,
@@ -314,14 +307,7 @@ class Warehouse:
 
     def observations(self, *, measure_id: str | None = None, period: str | None = None) -> pd.DataFrame:
         """Observations in long form, optionally of one measure and one period."""
-        where, params = [], []
-        if measure_id:
-            where.append("measure_id = ?")
-            params.append(measure_id)
-        if period:
-            where.append("period = ?")
-            params.append(period)
-        clause = ("WHERE " + " AND ".join(where)) if where else ""
+        clause, params = _where(measure_id=measure_id, period=period)
         sql = (
             "SELECT source_id, region_code, boundary_year, period, measure_id, population_group, "  # noqa: S608
             f"value, lower, upper, status FROM observations {clause} "
@@ -350,6 +336,13 @@ class Warehouse:
         if frame.empty:
             return None
         return {str(k): v for k, v in frame.iloc[0].to_dict().items()}
+
+
+def _where(**filters: str | None) -> tuple[str, list[str]]:
+    """Build a WHERE clause of equality tests on fixed column names, skipping empty filters."""
+    used = {column: value for column, value in filters.items() if value}
+    clause = " AND ".join(f"{column} = ?" for column in used)
+    return (f"WHERE {clause}" if clause else ""), list(used.values())
 
 
 def _now() -> datetime:

@@ -72,9 +72,9 @@ def _pages(folder: Path, kind: str) -> list[Path]:
     return sorted(p for p in folder.glob(f"{kind}*.json") if p.is_file())
 
 
-def _load(path: Path) -> dict[str, Any]:
+def _parse(path: Path) -> Any:
     try:
-        payload = json.loads(path.read_text(encoding="utf-8-sig"))
+        return json.loads(path.read_text(encoding="utf-8-sig"))
     except json.JSONDecodeError as exc:
         raise InputError(
             str(path),
@@ -86,6 +86,10 @@ def _load(path: Path) -> dict[str, Any]:
         raise InputError(
             str(path), "het bestand is geen tekst (UTF-8)", fix="kies het juiste bestand"
         ) from exc
+
+
+def _load(path: Path) -> dict[str, Any]:
+    payload = _parse(path)
     if not isinstance(payload, dict) or not isinstance(payload.get("value"), list):
         raise InputError(
             str(path),
@@ -100,15 +104,7 @@ def _values(folder: Path, name: str) -> list[dict[str, Any]]:
     path = folder / name
     if not path.is_file():
         return []
-    try:
-        payload = json.loads(path.read_text(encoding="utf-8-sig"))
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            str(path),
-            f"ongeldige of afgebroken JSON ({exc.msg})",
-            row=exc.lineno,
-            fix="download de tabel opnieuw",
-        ) from exc
+    payload = _parse(path)
     if isinstance(payload, dict) and isinstance(payload.get("value"), list):
         return list(payload["value"])
     return [payload] if isinstance(payload, dict) else []
