@@ -81,6 +81,35 @@ MIGRATIONS: Final[tuple[str, ...]] = (
         PRIMARY KEY (region_code, boundary_year, source_id)
     );
     """,
+    # 2: risk models with their validation, and their estimates per region
+    """
+    CREATE SEQUENCE model_ids START 1;
+    CREATE TABLE models (
+        model_id INTEGER PRIMARY KEY DEFAULT nextval('model_ids'),
+        measure_id VARCHAR NOT NULL,
+        population_group VARCHAR NOT NULL,
+        level VARCHAR NOT NULL,
+        period VARCHAR NOT NULL,
+        algorithm VARCHAR NOT NULL,
+        created_at TIMESTAMP NOT NULL,
+        metrics JSON NOT NULL,
+        card JSON NOT NULL,
+        artifact VARCHAR NOT NULL
+    );
+    CREATE TABLE estimates (
+        model_id INTEGER NOT NULL,
+        region_code VARCHAR NOT NULL,
+        period VARCHAR NOT NULL,
+        estimate DOUBLE NOT NULL,
+        lower DOUBLE NOT NULL,
+        upper DOUBLE NOT NULL,
+        survey DOUBLE,
+        survey_lower DOUBLE,
+        survey_upper DOUBLE,
+        contributions JSON NOT NULL,
+        PRIMARY KEY (model_id, region_code)
+    );
+    """,
 )
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
@@ -315,6 +344,93 @@ class Warehouse:
         )
         return self._frame(sql, params)
 
+    def published(self, periods: list[str] | None = None) -> pd.DataFrame:
+        """Return published observations (optionally of some periods), for building model features."""
+        clause = ""
+        params: list[Any] = []
+        if periods:
+            clause = f"AND period IN ({', '.join('?' for _ in periods)})"
+            params = list(periods)
+        return self._frame(
+            "SELECT region_code, period, measure_id, population_group, value, lower, upper "  # noqa: S608
+            f"FROM observations WHERE status = 'published' {clause}",
+            params,
+        )
+
+    def periods(self, measure_id: str, population_group: str) -> list[str]:
+        """Periods with published values for a measure and group, oldest first."""
+        rows = self.con.execute(
+            "SELECT DISTINCT period FROM observations WHERE measure_id = ? AND population_group = ? "
+            "AND status = 'published' ORDER BY period",
+            [measure_id, population_group],
+        ).fetchall()
+        return [str(r[0]) for r in rows]
+
+    def measures(self) -> pd.DataFrame:
+        """All measures with label, unit and publisher."""
+        return self._frame("SELECT * FROM measures ORDER BY measure_id")
+
+    def save_model(self, record: dict[str, Any], estimates: pd.DataFrame) -> int:
+        """Store a trained model and its estimates, replacing an earlier one for the same target."""
+        key = [record["measure_id"], record["population_group"], record["level"], record["period"]]
+        with self.transaction():
+            old = self.con.execute(
+                "SELECT model_id FROM models WHERE measure_id = ? AND population_group = ? "
+                "AND level = ? AND period = ?",
+                key,
+            ).fetchall()
+            for (model_id,) in old:
+                self.con.execute("DELETE FROM estimates WHERE model_id = ?", [model_id])
+                self.con.execute("DELETE FROM models WHERE model_id = ?", [model_id])
+            row = self.con.execute(
+                "INSERT INTO models (measure_id, population_group, level, period, algorithm, created_at, "
+                "metrics, card, artifact) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING model_id",
+                [*key, record["algorithm"], _now(), record["metrics"], record["card"], record["artifact"]],
+            ).fetchone()
+            assert row is not None  # noqa: S101
+            model_id = int(row[0])
+            frame = estimates.assign(model_id=model_id)  # noqa: F841
+            self.con.execute(
+                "INSERT INTO estimates SELECT model_id, region_code, period, estimate, lower, upper, "
+                "survey, survey_lower, survey_upper, contributions FROM frame"
+            )
+        return model_id
+
+    def model(
+        self, measure_id: str, population_group: str, level: str, period: str | None = None
+    ) -> dict[str, Any] | None:
+        """Return the stored model for a target (the newest period unless one is named)."""
+        clause = "AND period = ?" if period else ""
+        params = [measure_id, population_group, level] + ([period] if period else [])
+        return self._one(
+            "SELECT * FROM models WHERE measure_id = ? AND population_group = ? AND level = ? "  # noqa: S608
+            f"{clause} ORDER BY period DESC, created_at DESC LIMIT 1",
+            params,
+        )
+
+    def models(self) -> pd.DataFrame:
+        """Every stored model without its artifact."""
+        return self._frame(
+            "SELECT model_id, measure_id, population_group, level, period, algorithm, created_at, metrics "
+            "FROM models ORDER BY measure_id, population_group, level, period"
+        )
+
+    def estimates(self, model_id: int, region_codes: list[str] | None = None) -> pd.DataFrame:
+        """Return a model's estimates, optionally for some regions only."""
+        clause = ""
+        params: list[Any] = [model_id]
+        if region_codes is not None:
+            clause = (
+                f"AND region_code IN ({', '.join('?' for _ in region_codes)})"
+                if region_codes
+                else "AND FALSE"
+            )
+            params += list(region_codes)
+        return self._frame(
+            f"SELECT * FROM estimates WHERE model_id = ? {clause} ORDER BY region_code",  # noqa: S608
+            params,
+        )
+
     def observation_count(self) -> int:
         """Count the observations in the warehouse."""
         row = self.con.execute("SELECT count(*) FROM observations").fetchone()
@@ -323,7 +439,7 @@ class Warehouse:
     def table_counts(self) -> dict[str, int]:
         """Row counts of every data table (used to check that a failed ingest changed nothing)."""
         out = {}
-        for table in ("sources", "regions", "measures", "observations", "geometries"):
+        for table in ("sources", "regions", "measures", "observations", "geometries", "models", "estimates"):
             row = self.con.execute(f"SELECT count(*) FROM {table}").fetchone()  # noqa: S608
             out[table] = int(row[0]) if row else 0
         return out
