@@ -21,8 +21,12 @@ from wijkradar import __version__
 from wijkradar.config import DEFAULT_ODATA_V4, Settings
 from wijkradar.errors import WijkradarError
 from wijkradar.ingest import FileReport, ingest
+from wijkradar.models.card import render_markdown
+from wijkradar.models.train import evaluation, model_card
+from wijkradar.priority import priority_list
 from wijkradar.query import list_regions, list_sources, region_profile
 from wijkradar.sources.download import download_table
+from wijkradar.themes import load_themes
 from wijkradar.warehouse import Warehouse
 
 app = typer.Typer(
@@ -303,3 +307,105 @@ def download_cmd(
     with _handled(), Warehouse.open(_db(db)) as wh:
         reports = ingest(wh, folders)
     _emit_reports(reports, fmt)
+
+
+MeasureOption = Annotated[str, typer.Option("--measure", help="Maat, bv. Eenzaam_28")]
+GroupOption = Annotated[str, typer.Option("--group", help="Groep, bv. 65+ of 18+")]
+LevelOption = Annotated[str, typer.Option("--level", help="buurt, wijk of gemeente")]
+PeriodOption = Annotated[str | None, typer.Option("--period", help="Periode; standaard de laatste peiling")]
+
+
+@app.command("evaluate")
+def evaluate_cmd(
+    measure: MeasureOption = "Eenzaam_28",
+    group: GroupOption = "65+",
+    level: LevelOption = "buurt",
+    period: PeriodOption = None,
+    retrain: Annotated[bool, typer.Option(help="Opnieuw trainen, ook als er een model is")] = False,
+    db: DbOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Toets het risicomodel (hele gemeenten buiten de training) en toon de maten."""
+    with _handled(), Warehouse.open(_db(db)) as wh:
+        result = evaluation(wh, measure, group, level, period, retrain=retrain)
+    if fmt is Format.json:
+        sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+        return
+    _emit(pd.DataFrame([result]), fmt, title="Validatie")
+
+
+@app.command("model-card")
+def model_card_cmd(
+    measure: MeasureOption = "Eenzaam_28",
+    group: GroupOption = "65+",
+    level: LevelOption = "buurt",
+    period: PeriodOption = None,
+    db: DbOption = None,
+) -> None:
+    """Toon de modelkaart (Markdown): wat het model schat, hoe goed, waarmee en de beperkingen."""
+    with _handled(), Warehouse.open(_db(db)) as wh:
+        card = model_card(wh, measure, group, level, period)
+    sys.stdout.write(render_markdown(card))
+
+
+@app.command("priority")
+def priority_cmd(
+    gemeente: Annotated[str, typer.Option("--gemeente", help="Naam of code van de gemeente")],
+    thema: Annotated[str, typer.Option("--thema", help="Thema, bv. eenzaamheid (zie 'wijkradar themes')")],
+    level: LevelOption = "buurt",
+    period: PeriodOption = None,
+    top: Annotated[int | None, typer.Option("--top", help="Alleen de eerste N")] = None,
+    db: DbOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Rangschik buurten of wijken van een gemeente op verwacht aantal getroffen inwoners."""
+    with _handled(), Warehouse.open(_db(db)) as wh:
+        result = priority_list(wh, gemeente, thema, level=level, period=period, top=top)
+    if fmt is Format.json:
+        sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+        return
+    rows = pd.DataFrame(result["rows"])
+    if fmt is Format.csv:
+        flat = rows.drop(columns=["drivers", "capacity"]).assign(
+            drivers=["; ".join(d["text"] for d in ds) for ds in rows["drivers"]],
+            **{k: [c[k] for c in rows["capacity"]] for k in (rows["capacity"].iloc[0] if len(rows) else {})},
+        )
+        _emit(flat, fmt)
+        return
+    out.print(
+        f"[bold]{result['label']}[/] in {result['gemeente_name']} ({result['gemeente']}), "
+        f"{result['level']}, {result['period']} — model {result['model']['algorithm']}, "
+        f"R² {_dutch_number(result['model']['r2'] * 100)}% verklaard, "
+        f"dekking 90%-interval {_dutch_number(result['model']['coverage90'] * 100)}%",
+        highlight=False,
+    )
+    shown = pd.DataFrame(
+        {
+            "#": rows["rank"],
+            "code": rows["code"],
+            "naam": rows["name"],
+            "%": [_dutch_number(v) for v in rows["rate"]],
+            "90%-interval": [
+                f"{_dutch_number(lo)}–{_dutch_number(hi)}"
+                for lo, hi in zip(rows["lower"], rows["upper"], strict=True)
+            ],
+            "bron": rows["source"],
+            "inwoners": [_dutch_number(v) for v in rows["residents"]],
+            "verwacht getroffen": [_dutch_number(v) for v in rows["expected_affected"]],
+            "kans top 10": [_dutch_number(None if v is None else v * 100) for v in rows["p_top10"]],
+            "t.o.v. verwachting": rows["verwachting"],
+            "belangrijkste factor": [d[0]["label"] if d else "" for d in rows["drivers"]],
+        }
+    )
+    _emit(shown, fmt)
+    out.print(
+        f"Inwoners: {result['residents_definition']}. Bron 'peiling' = RIVM 50090NED; 'model' = schatting wijkradar."
+    )
+
+
+@app.command("themes")
+def themes_cmd(fmt: FormatOption = Format.table) -> None:
+    """Toon de thema's (uit te breiden met een CSV via WIJKRADAR_THEMES)."""
+    with _handled():
+        themes = load_themes()
+    _emit(pd.DataFrame([t.__dict__ for t in themes.values()]), fmt, title="Thema's")

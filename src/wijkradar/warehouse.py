@@ -101,6 +101,7 @@ MIGRATIONS: Final[tuple[str, ...]] = (
         region_code VARCHAR NOT NULL,
         period VARCHAR NOT NULL,
         estimate DOUBLE NOT NULL,
+        expected DOUBLE NOT NULL,
         lower DOUBLE NOT NULL,
         upper DOUBLE NOT NULL,
         survey DOUBLE,
@@ -391,8 +392,8 @@ class Warehouse:
             model_id = int(row[0])
             frame = estimates.assign(model_id=model_id)  # noqa: F841
             self.con.execute(
-                "INSERT INTO estimates SELECT model_id, region_code, period, estimate, lower, upper, "
-                "survey, survey_lower, survey_upper, contributions FROM frame"
+                "INSERT INTO estimates SELECT model_id, region_code, period, estimate, expected, lower, "
+                "upper, survey, survey_lower, survey_upper, contributions FROM frame"
             )
         return model_id
 

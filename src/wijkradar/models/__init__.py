@@ -1,0 +1,1 @@
+"""Risk models: features from the warehouse, training and validation, intervals, explanations."""

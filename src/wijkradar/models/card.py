@@ -1,0 +1,102 @@
+"""The model card: what a model estimates, how well, from what, and what it cannot do (Markdown)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
+
+
+def render_markdown(card: dict[str, Any]) -> str:
+    """Render a stored model card as Markdown (Dutch, for the people who use the estimates)."""
+    chosen = card["validation"][card["model"]]
+    other = "glm" if card["model"] == "lightgbm" else "lightgbm"
+    lines = [
+        f"# Modelkaart: {card['measure']} ({card['group']}), {card['level']}, {card['period']}",
+        "",
+        "## Wat schat dit model",
+        f"Het percentage **{card['measure']}** in de groep **{card['group']}** per "
+        f"**{card['level']}** in "
+        f"**{card['period']}**, ook voor gebieden zonder gepubliceerde peilingwaarde "
+        f"({card.get('n_without_survey', '?')} van {card.get('n_estimated', '?')}).",
+        "",
+        "**Let op:** de doelwaarde is zelf een modelschatting. RIVM/CBS schatten 50090NED per buurt "
+        "met een model op de Gezondheidsmonitor en registers; wijkradar valideert tegen die schattingen, "
+        "niet tegen gemeten waarden. Een hoge overeenstemming zegt dus ook iets over de gelijkenis van "
+        "de twee modellen.",
+        "",
+        "## Validatie (hele gemeenten buiten de training, "
+        f"{card['folds']} delen, {card['n']} gebieden in {card['n_gemeenten']} gemeenten)",
+        "",
+        "| | R² | MAE | Spearman | kalibratie (helling) | dekking 90%-interval |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name in (card["model"], other):
+        m = card["validation"][name]
+        mark = " (gekozen)" if name == card["model"] else ""
+        lines.append(
+            f"| {name}{mark} | {_pct(m['r2'])} | {_pct(m['mae'])} | {_pct(m['spearman'])} | "
+            f"{_pct(m['calibration_slope'])} | {_pct(m.get('coverage90'))} |"
+        )
+    if card.get("baseline"):
+        b = card["baseline"]
+        lines.append(
+            f"| alleen vorige peiling ({card['previous_period']}) | {_pct(b['r2'])} | {_pct(b['mae'])} | "
+            f"{_pct(b['spearman'])} | {_pct(b['calibration_slope'])} | — |"
+        )
+    lines += ["", f"Gekozen op R² in de kruisvalidatie: **{card['model']}**."]
+    if card.get("temporal"):
+        t = card["temporal"]
+        lines += [
+            "",
+            f"**Toets in de tijd:** getraind op {t['fit_period']} (zonder eerdere peiling als invoer), "
+            f"voorspeld voor {t['predict_period']}: R² {_pct(t['r2'])}, MAE {_pct(t['mae'])}, "
+            f"Spearman {_pct(t['spearman'])}.",
+        ]
+    widths = ", ".join(
+        f"{'met' if k == '1' else 'zonder'} vorige peiling: ± {v:.1f}"
+        for k, v in sorted(card["interval_halfwidth_by_bin"].items())
+    )
+    lines += [
+        "",
+        "## Onzekerheid",
+        "90%-voorspelintervallen zijn conform (split-conformal op de residuen buiten de training), "
+        f"apart voor gebieden met en zonder vorige peiling: {widths} procentpunt. De gemeten dekking "
+        "staat hierboven "
+        f"({_pct(chosen.get('coverage90'))}).",
+        "",
+        "## Invoer",
+        f"{card['n_features']} kenmerken: "
+        + ", ".join(f"{_FAMILY.get(k, k)} ({v})" for k, v in card["feature_families"].items())
+        + ". Geen enkel cijfer uit dezelfde peiling en periode als de doelwaarde is invoer.",
+        "",
+        "Belangrijkste kenmerken (gemiddelde absolute bijdrage, procentpunt):",
+        "",
+    ]
+    for item in card.get("feature_importance", [])[:10]:
+        lines.append(f"- {item['label']}: {item['mean_abs_contribution']:.2f}")
+    lines += [
+        "",
+        "## Beperkingen",
+        "- Kerncijfers per buurt zijn in de meegeleverde data alleen voor 2017 en voor een deel van de "
+        "buurten beschikbaar; met de volledige Kerncijfers per buurt (84799NED of later, via "
+        "`wijkradar download`) worden schattingen voor buurten zonder vorige peiling beter.",
+        "- Buurtgrenzen veranderen: Kerncijfers worden op code gekoppeld; een buurt met dezelfde code "
+        "kan andere grenzen hebben gekregen.",
+        "- De schattingen zijn bedoeld om gebieden te vergelijken en gesprekken te richten, niet om "
+        "individuen te beoordelen. Verbanden zijn geen oorzaken.",
+    ]
+    if "model_id" in card:
+        lines += ["", f"Model {card['model_id']}, getraind in {card.get('train_seconds', '?')} s."]
+    return "\n".join(lines) + "\n"
+
+
+_FAMILY = {
+    "prev": "vorige peiling",
+    "kwb": "kerncijfers",
+    "gm": "gemeente",
+    "wk": "wijk",
+    "nb": "naburige gebieden",
+}

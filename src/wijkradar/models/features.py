@@ -1,0 +1,212 @@
+"""Features per region for a risk model, from what the warehouse holds.
+
+Families (a feature's name starts with its family):
+
+* ``prev:``  the previous survey round of the same table, every measure and group, at the region;
+* ``kwb:``   Kerncijfers and other tables of the region (latest period up to the year after the
+  target year, as Kerncijfers count the population on 1 January),
+  plus derived shares (``kwb:aandeel_65_oo`` = a_65_oo / a_inw);
+* ``wk:`` / ``gm:``  the same for the containing wijk and gemeente (spatial context);
+* ``nb:``    the previous round of the target in the other regions of the same wijk (buurten) or
+  gemeente (wijken): neighbours by code structure.
+
+No figure of the target's own table for the target period (or later) ever becomes a feature, so
+a model cannot peek at the survey it is validated against. Features are named by role, not by
+year, so a model trained for 2020 (previous round 2016) scores 2024 (previous round 2020).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Final
+
+import numpy as np
+import pandas as pd
+
+LEVEL_PREFIX: Final = {"buurt": "BU", "wijk": "WK", "gemeente": "GM"}
+SHARES: Final = {  # derived share -> (numerator, denominator)
+    "aandeel_00_14": ("a_00_14", "a_inw"),
+    "aandeel_25_44": ("a_25_44", "a_inw"),
+    "aandeel_65_oo": ("a_65_oo", "a_inw"),
+    "aandeel_hh_m_k": ("a_hh_m_k", "a_hh"),
+}
+SHARE_LABELS: Final = {
+    "aandeel_00_14": "aandeel kinderen 0-14 jaar",
+    "aandeel_25_44": "aandeel 25-44 jaar",
+    "aandeel_65_oo": "aandeel 65-plussers",
+    "aandeel_hh_m_k": "aandeel huishoudens met kinderen",
+}
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a model estimates: a measure for a population group, at a level, in a period."""
+
+    measure_id: str
+    population_group: str
+    level: str
+    period: str
+
+    @property
+    def prefix(self) -> str:
+        """Region code prefix of the level."""
+        return LEVEL_PREFIX[self.level]
+
+
+@dataclass
+class FeatureSet:
+    """Features and target for every region of a level."""
+
+    target: Target
+    X: pd.DataFrame
+    y: pd.Series
+    y_lower: pd.Series
+    y_upper: pd.Series
+    groups: pd.Series
+    labels: dict[str, str] = field(default_factory=dict)
+    previous_period: str | None = None
+
+    @property
+    def labelled(self) -> np.ndarray:
+        """Boolean mask of regions with a published target value."""
+        return self.y.notna().to_numpy()
+
+
+def _year(period: str) -> int:
+    return int(str(period)[:4])
+
+
+def build_features(
+    observations: pd.DataFrame,
+    target_rows: pd.DataFrame,
+    measures: pd.DataFrame,
+    target: Target,
+    *,
+    include_previous: bool = True,
+) -> FeatureSet:
+    """Build the feature table for ``target``.
+
+    Parameters
+    ----------
+    observations
+        Published observations (region_code, period, measure_id, population_group, value).
+    target_rows
+        Every observation of the target measure (all statuses): defines the regions to estimate.
+    measures
+        The measures table (measure_id, label, table_id), for labels and to know which measures
+        belong to the target's own table.
+    target
+        What to estimate.
+    include_previous
+        Use the previous survey round (off for the temporal check on the first round).
+    """
+    obs = observations.copy()
+    for column in ("region_code", "measure_id", "population_group", "period"):
+        obs[column] = obs[column].astype(str)
+    labels_of = dict(zip(measures["measure_id"], measures["label"], strict=True))
+    table_of = dict(zip(measures["measure_id"], measures["table_id"], strict=True))
+    own_table = str(table_of.get(target.measure_id, ""))
+    own = obs["measure_id"].map(table_of).eq(own_table)
+    year = _year(target.period)
+
+    rows = target_rows[target_rows["region_code"].astype(str).str.startswith(target.prefix)]
+    regions = pd.Index(sorted(rows["region_code"].astype(str).unique()), name="region_code")
+    current = rows[
+        (rows["period"].astype(str) == target.period) & (rows["population_group"] == target.population_group)
+    ]
+    current = current.drop_duplicates("region_code").set_index("region_code")
+    y = current["value"].reindex(regions).astype(float)
+    y_lower = current["lower"].reindex(regions).astype(float)
+    y_upper = current["upper"].reindex(regions).astype(float)
+
+    survey = obs[own]
+    earlier = sorted({p for p in survey["period"].unique() if _year(p) < year})
+    previous_period = str(earlier[-1]) if earlier and include_previous else None
+    prev = survey[survey["period"] == previous_period] if previous_period else survey.iloc[0:0]
+    prev_wide = _wide(prev, lambda m, g: f"prev:{m}|{g}")
+    # Kerncijfers of year Y+1 count the population on 1 January Y+1: the end of survey year Y.
+    other = obs[~own & obs["period"].map(_year).le(year + 1)]
+    kwb_wide = _latest_wide(other)
+
+    labels: dict[str, str] = {}
+    for column in prev_wide.columns:
+        measure, group = column[5:].split("|")
+        labels[column] = f"{labels_of.get(measure, measure)} {group} (peiling {previous_period})"
+    for column in kwb_wide.columns:
+        labels[column] = str(SHARE_LABELS.get(column[4:]) or labels_of.get(column[4:]) or column[4:])
+
+    own_level = pd.concat([prev_wide, kwb_wide], axis=1)
+    X = own_level.reindex(regions)
+    if target.level in ("buurt", "wijk"):
+        gm_codes = pd.Series("GM" + regions.str[2:6], index=regions)
+        X = X.join(_context(own_level, gm_codes, "gm", labels), how="left")
+    if target.level == "buurt":
+        wk_codes = pd.Series("WK" + regions.str[2:8], index=regions)
+        X = X.join(_context(own_level, wk_codes, "wk", labels), how="left")
+    target_prev = f"prev:{target.measure_id}|{target.population_group}"
+    if target.level in ("buurt", "wijk") and target_prev in X.columns:
+        parent = regions.str[2:8] if target.level == "buurt" else regions.str[2:6]
+        X = X.join(_neighbours(X[target_prev], pd.Series(parent, index=regions)), how="left")
+        labels["nb:prev_target"] = f"{labels_of.get(target.measure_id, target.measure_id)} in naburige " + (
+            "buurten (zelfde wijk)" if target.level == "buurt" else "wijken (zelfde gemeente)"
+        )
+        labels["nb:count"] = "aantal naburige gebieden met een waarde"
+    X = X.loc[:, X.notna().any()].astype(float)
+    groups = pd.Series("GM" + regions.str[2:6], index=regions, name="gemeente")
+    return FeatureSet(
+        target=target,
+        X=X,
+        y=y,
+        y_lower=y_lower,
+        y_upper=y_upper,
+        groups=groups,
+        labels={c: labels.get(c, c) for c in X.columns},
+        previous_period=previous_period,
+    )
+
+
+def _wide(frame: pd.DataFrame, name: object) -> pd.DataFrame:
+    if frame.empty:
+        return pd.DataFrame(index=pd.Index([], name="region_code"))
+    keys = [name(m, g) for m, g in zip(frame["measure_id"], frame["population_group"], strict=True)]  # type: ignore[operator]
+    wide = frame.assign(feature=keys).pivot_table(
+        index="region_code", columns="feature", values="value", aggfunc="first"
+    )
+    wide.columns = [str(c) for c in wide.columns]
+    return wide
+
+
+def _latest_wide(frame: pd.DataFrame) -> pd.DataFrame:
+    """Pivot the latest value per region and measure (population group 'totaal' only)."""
+    frame = frame[frame["population_group"] == "totaal"]
+    frame = frame.assign(year=frame["period"].map(_year)).sort_values("year")
+    latest = frame.drop_duplicates(["region_code", "measure_id"], keep="last")
+    wide = _wide(latest, lambda m, g: f"kwb:{m}")
+    for share, (num, den) in SHARES.items():
+        n, d = f"kwb:{num}", f"kwb:{den}"
+        if n in wide.columns and d in wide.columns:
+            wide[f"kwb:{share}"] = wide[n] / wide[d].where(wide[d] > 0)
+    return wide
+
+
+def _context(
+    own_level: pd.DataFrame, parents: pd.Series, prefix: str, labels: dict[str, str]
+) -> pd.DataFrame:
+    where = {"gm": "gemeente", "wk": "wijk"}[prefix]
+    context = own_level.reindex(parents.to_numpy())
+    context.index = parents.index
+    context.columns = [f"{prefix}:{c}" for c in own_level.columns]
+    for column in own_level.columns:
+        labels[f"{prefix}:{column}"] = f"{where}: {labels.get(column, column)}"
+    return context
+
+
+def _neighbours(values: pd.Series, parent: pd.Series) -> pd.DataFrame:
+    """Mean of the other regions with the same parent (leave-one-out), and how many there are."""
+    frame = pd.DataFrame({"v": values, "p": parent})
+    total = frame.groupby("p")["v"].transform("sum")
+    count = frame.groupby("p")["v"].transform("count")
+    own = frame["v"].notna().astype(float)
+    others = count - own
+    mean = (total - frame["v"].fillna(0.0)) / others.where(others > 0)
+    return pd.DataFrame({"nb:prev_target": mean, "nb:count": others})

@@ -1,0 +1,333 @@
+"""Train, validate, store and score risk models for any measure and group of a survey table."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from wijkradar.errors import NotFoundError
+from wijkradar.models.features import FeatureSet, Target, build_features
+from wijkradar.models.learners import GradientBoosting, Learner, PreviousRound, RidgeGLM, load_learner
+from wijkradar.models.validation import (
+    cross_validate,
+    gemeente_folds,
+    interval_widths,
+    metrics,
+)
+from wijkradar.regions import parse_level
+from wijkradar.warehouse import Warehouse
+
+TOP_CONTRIBUTIONS = 6
+
+
+@dataclass
+class Inputs:
+    """What feature building reads from the warehouse."""
+
+    observations: pd.DataFrame
+    target_rows: pd.DataFrame
+    measures: pd.DataFrame
+
+
+def resolve_target(wh: Warehouse, measure_id: str, group: str, level: str, period: str | None) -> Target:
+    """Check a measure/group/level/period against the warehouse; default to the latest period."""
+    measures = wh.measures()
+    if measure_id not in set(measures["measure_id"]):
+        raise NotFoundError("maat", measure_id, measures["measure_id"].tolist())
+    periods = wh.periods(measure_id, group)
+    if not periods:
+        groups = sorted(set(wh.observations(measure_id=measure_id)["population_group"]))
+        raise NotFoundError(f"groep voor {measure_id}", group, groups)
+    chosen = period or periods[-1]
+    if chosen not in periods:
+        raise NotFoundError(f"periode voor {measure_id} {group}", chosen, periods)
+    return Target(measure_id, group, parse_level(level), chosen)
+
+
+def load_inputs(wh: Warehouse, target: Target) -> Inputs:
+    """Read the observations a model of ``target`` may use."""
+    return Inputs(
+        observations=wh.published(),
+        target_rows=wh.observations(measure_id=target.measure_id),
+        measures=wh.measures(),
+    )
+
+
+def features_for(inputs: Inputs, target: Target, *, include_previous: bool = True) -> FeatureSet:
+    """Build the feature set of ``target`` from loaded inputs."""
+    return build_features(
+        inputs.observations, inputs.target_rows, inputs.measures, target, include_previous=include_previous
+    )
+
+
+def _bins(fs: FeatureSet) -> np.ndarray:
+    prev = f"prev:{fs.target.measure_id}|{fs.target.population_group}"
+    if prev not in fs.X.columns:
+        return np.zeros(len(fs.X), dtype=int)
+    return fs.X[prev].notna().to_numpy().astype(int)
+
+
+def _make(kind: str, n: int, seed: int) -> Learner:
+    return GradientBoosting(n_rows=n, seed=seed) if kind == GradientBoosting.name else RidgeGLM()
+
+
+def train_model(
+    wh: Warehouse,
+    measure_id: str,
+    group: str,
+    level: str,
+    period: str | None = None,
+    *,
+    seed: int = 0,
+    store: bool = True,
+) -> dict[str, Any]:
+    """Validate both model families, pick the better, fit it on everything, store it with estimates.
+
+    Returns the model card (a dict) with the validation figures.
+    """
+    started = time.perf_counter()
+    target = resolve_target(wh, measure_id, group, level, period)
+    inputs = load_inputs(wh, target)
+    fs = features_for(inputs, target)
+    card, out_of_fold = validate(fs, inputs, seed=seed)
+    chosen = card["model"]
+    labelled = fs.labelled
+    X, y = fs.X[labelled], fs.y.to_numpy()[labelled]
+    model = _make(chosen, len(y), seed).fit(X, y)
+    bins = _bins(fs)
+    widths = {int(k): float(v) for k, v in card["interval_halfwidth_by_bin"].items()}
+    estimates = score(model, fs, widths, out_of_fold)
+    card["feature_importance"] = _importance(model, fs)
+    card["train_seconds"] = round(time.perf_counter() - started, 1)
+    card["n_estimated"] = len(estimates)
+    card["n_without_survey"] = int((~labelled).sum())
+    del bins
+    if store:
+        card["model_id"] = wh.save_model(
+            {
+                "measure_id": target.measure_id,
+                "population_group": target.population_group,
+                "level": target.level,
+                "period": target.period,
+                "algorithm": chosen,
+                "metrics": json.dumps(_evaluation(card)),
+                "card": json.dumps(card),
+                "artifact": model.artifact(),
+            },
+            estimates,
+        )
+    return card
+
+
+def validate(fs: FeatureSet, inputs: Inputs, *, seed: int = 0) -> tuple[dict[str, Any], pd.Series]:
+    """Run grouped cross-validation of both families, the baseline and the temporal check.
+
+    Returns the model card and the chosen family's out-of-fold predictions: what the model
+    expects for a region when it has not seen that region's gemeente.
+    """
+    target = fs.target
+    labelled = fs.labelled
+    X, y = fs.X[labelled], fs.y.to_numpy()[labelled]
+    groups = fs.groups[labelled]
+    folds = gemeente_folds(groups, seed=seed)
+    bins = _bins(fs)[labelled]
+    results: dict[str, dict[str, float]] = {}
+    cvs = {}
+    for kind in (GradientBoosting.name, RidgeGLM.name):
+        cv = cross_validate(partial(_make, kind, len(y), seed), X, y, folds, bins)
+        cvs[kind] = cv
+        results[kind] = metrics(y, cv.prediction, cv.halfwidth)
+    chosen = max(results, key=lambda k: results[k]["r2"])
+    prev_feature = f"prev:{target.measure_id}|{target.population_group}"
+    baseline = None
+    if fs.previous_period:
+        base_cv = cross_validate(lambda: PreviousRound(prev_feature), X, y, folds, bins)
+        baseline = metrics(y, base_cv.prediction)
+    temporal = _temporal(inputs, fs, chosen, seed) if fs.previous_period else None
+    residual = np.abs(y - cvs[chosen].prediction)
+    widths = interval_widths(residual, bins)
+    families: dict[str, int] = {}
+    for column in fs.X.columns:
+        families[column.split(":")[0]] = families.get(column.split(":")[0], 0) + 1
+    out_of_fold = pd.Series(cvs[chosen].prediction, index=fs.X.index[labelled])
+    card = {
+        "measure": target.measure_id,
+        "group": target.population_group,
+        "level": target.level,
+        "period": target.period,
+        "previous_period": fs.previous_period,
+        "n": int(labelled.sum()),
+        "n_gemeenten": int(groups.nunique()),
+        "folds": len(np.unique(folds)),
+        "model": chosen,
+        "validation": results,
+        "baseline": baseline,
+        "temporal": temporal,
+        "interval_halfwidth_by_bin": {str(k): v for k, v in widths.items()},
+        "n_features": int(fs.X.shape[1]),
+        "feature_families": families,
+    }
+    return card, out_of_fold
+
+
+def _temporal(inputs: Inputs, fs: FeatureSet, kind: str, seed: int) -> dict[str, Any] | None:
+    """Fit on the previous round (without any earlier round as input), predict the current one."""
+    target = fs.target
+    assert fs.previous_period is not None  # noqa: S101
+    earlier = Target(target.measure_id, target.population_group, target.level, fs.previous_period)
+    fs0 = features_for(inputs, earlier, include_previous=False)
+    fs1 = features_for(inputs, target, include_previous=False)
+    if fs0.labelled.sum() < 20 or fs1.labelled.sum() < 20:
+        return None
+    columns = [c for c in fs0.X.columns if c in fs1.X.columns]
+    if not columns:
+        return None
+    model = _make(kind, int(fs0.labelled.sum()), seed).fit(
+        fs0.X.loc[fs0.labelled, columns], fs0.y.to_numpy()[fs0.labelled]
+    )
+    prediction = model.predict(fs1.X.loc[fs1.labelled, columns])
+    out: dict[str, Any] = metrics(fs1.y.to_numpy()[fs1.labelled], prediction)
+    out["fit_period"] = fs.previous_period
+    out["predict_period"] = target.period
+    return out
+
+
+def score(
+    model: Learner, fs: FeatureSet, widths: dict[int, float], out_of_fold: pd.Series | None = None
+) -> pd.DataFrame:
+    """Estimates, 90% intervals and top contributions for every region of the feature set.
+
+    ``expected`` is the out-of-fold prediction where there is one (regions with a survey value),
+    else the estimate: the honest yardstick for "beter/slechter dan verwacht".
+    """
+    prediction = model.predict(fs.X)
+    expected = prediction.copy()
+    if out_of_fold is not None:
+        known = out_of_fold.reindex(fs.X.index).to_numpy()
+        expected = np.where(np.isnan(known), prediction, known)
+    halfwidth = np.array([widths.get(int(b), max(widths.values())) for b in _bins(fs)])
+    contributions = model.contributions(fs.X)[:, :-1]
+    values = fs.X.to_numpy(dtype=float)
+    columns = list(fs.X.columns)
+    top = np.argsort(-np.abs(contributions), axis=1)[:, :TOP_CONTRIBUTIONS]
+    drivers = []
+    for i in range(len(fs.X)):
+        drivers.append(
+            json.dumps(
+                [
+                    {
+                        "feature": columns[j],
+                        "label": fs.labels[columns[j]],
+                        "value": None if np.isnan(values[i, j]) else round(float(values[i, j]), 4),
+                        "contribution": round(float(contributions[i, j]), 4),
+                    }
+                    for j in top[i]
+                    if contributions[i, j] != 0
+                ],
+                ensure_ascii=False,
+            )
+        )
+    return pd.DataFrame(
+        {
+            "region_code": fs.X.index.to_numpy(),
+            "period": fs.target.period,
+            "estimate": prediction,
+            "expected": expected,
+            "lower": prediction - halfwidth,
+            "upper": prediction + halfwidth,
+            "survey": fs.y.to_numpy(),
+            "survey_lower": fs.y_lower.to_numpy(),
+            "survey_upper": fs.y_upper.to_numpy(),
+            "contributions": drivers,
+        }
+    )
+
+
+def _importance(model: Learner, fs: FeatureSet, top: int = 15) -> list[dict[str, Any]]:
+    contributions = np.abs(model.contributions(fs.X)[:, :-1]).mean(axis=0)
+    order = np.argsort(-contributions)[:top]
+    return [
+        {
+            "feature": fs.X.columns[j],
+            "label": fs.labels[fs.X.columns[j]],
+            "mean_abs_contribution": round(float(contributions[j]), 4),
+        }
+        for j in order
+    ]
+
+
+def _evaluation(card: dict[str, Any]) -> dict[str, Any]:
+    """Collect the figures ``wijkradar evaluate --format json`` prints."""
+    chosen = card["validation"][card["model"]]
+    return {
+        "measure": card["measure"],
+        "group": card["group"],
+        "level": card["level"],
+        "period": card["period"],
+        "n": chosen["n"],
+        "r2": chosen["r2"],
+        "mae": chosen["mae"],
+        "spearman": chosen["spearman"],
+        "coverage90": chosen["coverage90"],
+        "baseline_r2": card["baseline"]["r2"] if card["baseline"] else None,
+        "model": card["model"],
+        "glm_r2": card["validation"][RidgeGLM.name]["r2"],
+        "lightgbm_r2": card["validation"][GradientBoosting.name]["r2"],
+        "calibration_slope": chosen["calibration_slope"],
+        "temporal_r2": card["temporal"]["r2"] if card["temporal"] else None,
+    }
+
+
+def evaluation(
+    wh: Warehouse,
+    measure_id: str,
+    group: str,
+    level: str,
+    period: str | None = None,
+    *,
+    retrain: bool = False,
+) -> dict[str, Any]:
+    """Return the stored validation of a model, training it first when there is none (or on request)."""
+    target = resolve_target(wh, measure_id, group, level, period)
+    stored = (
+        None if retrain else wh.model(target.measure_id, target.population_group, target.level, target.period)
+    )
+    if stored is None:
+        card = train_model(wh, measure_id, group, level, target.period)
+        return _evaluation(card)
+    return dict(json.loads(stored["metrics"]))
+
+
+def model_card(
+    wh: Warehouse, measure_id: str, group: str, level: str, period: str | None = None
+) -> dict[str, Any]:
+    """Return the stored model card of a target, training the model first when there is none."""
+    target = resolve_target(wh, measure_id, group, level, period)
+    stored = wh.model(target.measure_id, target.population_group, target.level, target.period)
+    if stored is None:
+        return train_model(wh, measure_id, group, level, target.period)
+    card = dict(json.loads(stored["card"]))
+    card["model_id"] = int(stored["model_id"])
+    card["created_at"] = str(stored["created_at"])
+    return card
+
+
+def rescore(wh: Warehouse, model_id: int, period: str) -> pd.DataFrame:
+    """Score a stored model on the features of another period (e.g. a newer year without survey)."""
+    stored = wh.con.execute("SELECT * FROM models WHERE model_id = ?", [model_id]).fetchdf().iloc[0]
+    target = Target(stored["measure_id"], stored["population_group"], stored["level"], period)
+    inputs = load_inputs(wh, target)
+    fs = features_for(inputs, target)
+    model = load_learner(stored["artifact"])
+    card = json.loads(stored["card"])
+    widths = {int(k): float(v) for k, v in card["interval_halfwidth_by_bin"].items()}
+    for column in model.__dict__.get("columns", []):
+        if column not in fs.X.columns:
+            fs.X[column] = np.nan
+    return score(model, fs, widths)

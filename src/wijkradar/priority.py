@@ -1,0 +1,240 @@
+"""Priorities: which buurten (or wijken) of a gemeente need attention first for a theme.
+
+Rows are ranked by the expected number of residents affected (rate x residents of the age
+group), with the rate's 90% interval, the chance of being in the top 10 given those intervals,
+the main drivers of the model's estimate, capacity indicators, and whether the area does better
+or worse than the model expects. Each row says whether its rate is the published survey estimate
+or the model's.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from wijkradar.models.train import resolve_target, train_model
+from wijkradar.query import resolve_gemeente
+from wijkradar.themes import Theme, theme
+from wijkradar.warehouse import Warehouse
+
+Z90 = 1.6448536269514722
+DRAWS = 4000
+CAPACITY = {  # key -> (measure, group); survey figures of the same round, Kerncijfers distances
+    "mantelzorgers_pct": ("Mantelzorger_32", "18+"),
+    "vrijwilligers_pct": ("Vrijwilligerswerk_33", "18+"),
+    "afstand_huisarts_km": ("af_artspr", "totaal"),
+    "afstand_supermarkt_km": ("af_superm", "totaal"),
+}
+RESIDENTS = {  # population group -> how to count its residents from Kerncijfers
+    "65+": ("a_65_oo", "inwoners van 65 jaar en ouder"),
+    "18+": ("a_inw-a_00_14", "inwoners van 15 jaar en ouder (benadering van 18+)"),
+    "totaal": ("a_inw", "inwoners"),
+}
+
+
+def priority_list(
+    wh: Warehouse,
+    gemeente: str,
+    thema: str,
+    *,
+    level: str = "buurt",
+    period: str | None = None,
+    top: int | None = None,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Rank the regions of a gemeente for a theme; train the theme's model first if needed."""
+    gm = resolve_gemeente(wh, gemeente)
+    chosen = theme(thema)
+    target = resolve_target(wh, chosen.measure_id, chosen.population_group, level, period)
+    stored = wh.model(target.measure_id, target.population_group, target.level, target.period)
+    if stored is None:
+        train_model(wh, target.measure_id, target.population_group, target.level, target.period)
+        stored = wh.model(target.measure_id, target.population_group, target.level, target.period)
+    assert stored is not None  # noqa: S101
+    codes = wh.regions(level=target.level, gemeente_code=gm)
+    estimates = wh.estimates(int(stored["model_id"]), codes["code"].tolist())
+    names = dict(zip(codes["code"], codes["name"], strict=True))
+    rows = _rows(wh, estimates, names, chosen, target.period)
+    rows = _rank(rows, seed=seed)
+    if top:
+        rows = rows.head(top)
+    metrics = json.loads(stored["metrics"])
+    return {
+        "gemeente": gm,
+        "gemeente_name": wh.regions(level="gemeente").set_index("code")["name"].get(gm),
+        "thema": chosen.name,
+        "label": chosen.label,
+        "measure": chosen.measure_id,
+        "group": chosen.population_group,
+        "level": target.level,
+        "period": target.period,
+        "model": {
+            "model_id": int(stored["model_id"]),
+            "algorithm": stored["algorithm"],
+            "r2": metrics["r2"],
+            "coverage90": metrics["coverage90"],
+        },
+        "residents_definition": RESIDENTS.get(chosen.population_group, ("", ""))[1],
+        "rows": [_clean_row({str(k): v for k, v in r.items()}) for r in rows.to_dict("records")],
+    }
+
+
+def _latest(wh: Warehouse, measure: str, group: str, codes: list[str], year: int) -> pd.Series:
+    obs = wh.observations(measure_id=measure)
+    obs = obs[
+        (obs["population_group"] == group) & obs["region_code"].isin(codes) & (obs["status"] == "published")
+    ]
+    obs = obs[obs["period"].str[:4].astype(int) <= year + 1].sort_values("period")
+    return obs.drop_duplicates("region_code", keep="last").set_index("region_code")["value"]
+
+
+def _residents(wh: Warehouse, group: str, codes: list[str], year: int) -> pd.Series:
+    spec = RESIDENTS.get(group, ("a_inw", ""))[0]
+    if "-" in spec:
+        total, minus = spec.split("-")
+        return _latest(wh, total, "totaal", codes, year) - _latest(wh, minus, "totaal", codes, year)
+    counts = _latest(wh, spec, "totaal", codes, year)
+    if spec == "a_65_oo":
+        # Gemeente tables give a share instead of a count.
+        share = (
+            _latest(wh, "p_65_eo_jr", "totaal", codes, year)
+            / 100
+            * _latest(wh, "a_inw", "totaal", codes, year)
+        )
+        counts = counts.combine_first(share.round())
+    return counts
+
+
+def _rows(
+    wh: Warehouse, estimates: pd.DataFrame, names: dict[str, Any], chosen: Theme, period: str
+) -> pd.DataFrame:
+    year = int(period[:4])
+    codes = estimates["region_code"].tolist()
+    frame = estimates.set_index("region_code")
+    has_survey = frame["survey"].notna()
+    rate = frame["survey"].where(has_survey, frame["estimate"])
+    survey_bounds = has_survey & frame["survey_lower"].notna()
+    lower = frame["survey_lower"].where(survey_bounds, frame["lower"] - frame["estimate"] + rate)
+    upper = frame["survey_upper"].where(survey_bounds, frame["upper"] - frame["estimate"] + rate)
+    residents = _residents(wh, chosen.population_group, codes, year).reindex(frame.index)
+    halfwidth = (frame["upper"] - frame["lower"]) / 2
+    deviation = (frame["survey"] - frame["expected"]) / halfwidth
+    sign = 1.0 if chosen.higher_is_worse else -1.0
+    capacity = {key: _latest(wh, m, g, codes, year).reindex(frame.index) for key, (m, g) in CAPACITY.items()}
+    out = pd.DataFrame(
+        {
+            "code": frame.index,
+            "name": [names.get(c) for c in frame.index],
+            "rate": rate.to_numpy(),
+            "lower": lower.to_numpy(),
+            "upper": upper.to_numpy(),
+            "interval_source": np.where(survey_bounds, "peiling", "model"),
+            "source": np.where(has_survey, "peiling", "model"),
+            "estimate": frame["estimate"].to_numpy(),
+            "residents": residents.to_numpy(),
+            "vs_expected": (sign * deviation).to_numpy(),
+        }
+    )
+    out["expected_affected"] = out["rate"] / 100 * out["residents"]
+    out["verwachting"] = [_versus(v) for v in out["vs_expected"]]
+    out["drivers"] = pd.Series(
+        [_drivers(json.loads(c), chosen) for c in frame["contributions"]], dtype=object
+    )
+    out["capacity"] = pd.Series(
+        [
+            {
+                key: (None if pd.isna(series.iloc[i]) else float(series.iloc[i]))
+                for key, series in capacity.items()
+            }
+            for i in range(len(frame))
+        ],
+        dtype=object,
+    )
+    return out
+
+
+def _versus(value: float) -> str:
+    if value is None or np.isnan(value):
+        return "geen peiling"
+    if value <= -1:
+        return "beter dan verwacht"
+    if value >= 1:
+        return "slechter dan verwacht"
+    return "zoals verwacht"
+
+
+def _drivers(contributions: list[dict[str, Any]], chosen: Theme, top: int = 3) -> list[dict[str, Any]]:
+    out = []
+    for item in contributions[:top]:
+        effect = float(item["contribution"])
+        raises = effect > 0
+        worse = raises == chosen.higher_is_worse
+        value = item["value"]
+        shown = "onbekend" if value is None else _nl(value)
+        out.append(
+            {
+                "feature": item["feature"],
+                "label": item["label"],
+                "value": value,
+                "effect": round(effect, 2),
+                "text": f"{item['label']} ({shown}) {'verhoogt' if raises else 'verlaagt'} de schatting "
+                f"met {_nl(abs(effect))} {'(ongunstig)' if worse else '(gunstig)'}",
+            }
+        )
+    return out
+
+
+def _nl(value: float) -> str:
+    return f"{value:,.1f}".replace(",", " ").replace(".", ",")
+
+
+def _rank(rows: pd.DataFrame, *, seed: int) -> pd.DataFrame:
+    rows = rows.copy()
+    rows["rank_rate"] = rows["rate"].rank(ascending=False, method="min", na_option="bottom").astype(int)
+    order = rows.sort_values(["expected_affected", "rate"], ascending=False, na_position="last")
+    rows = order.reset_index(drop=True)
+    rows["rank"] = np.arange(1, len(rows) + 1)
+    rows["p_top10"] = _p_top(rows, 10, seed)
+    return rows
+
+
+def _p_top(rows: pd.DataFrame, k: int, seed: int) -> np.ndarray:
+    """Chance of being among the k largest expected numbers, drawing rates from their intervals."""
+    ok = rows["expected_affected"].notna().to_numpy()
+    result = np.full(len(rows), np.nan)
+    n = int(ok.sum())
+    if n == 0:
+        return result
+    if n <= k:
+        result[ok] = 1.0
+        return result
+    rng = np.random.default_rng(seed)
+    rate = rows.loc[ok, "rate"].to_numpy()
+    sd = (rows.loc[ok, "upper"].to_numpy() - rows.loc[ok, "lower"].to_numpy()) / (2 * Z90)
+    residents = rows.loc[ok, "residents"].to_numpy()
+    draws = rng.normal(rate, np.maximum(sd, 1e-9), size=(DRAWS, n)).clip(0, 100) / 100 * residents
+    kth = np.partition(draws, n - k, axis=1)[:, n - k][:, None]
+    result[ok] = (draws >= kth).mean(axis=0)
+    return result
+
+
+def _clean_row(row: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in row.items():
+        if isinstance(value, float) and np.isnan(value):
+            out[key] = None
+        elif isinstance(value, np.integer):
+            out[key] = int(value)
+        elif isinstance(value, np.floating):
+            out[key] = float(value)
+        else:
+            out[key] = value
+    for key in ("rate", "lower", "upper", "estimate", "vs_expected", "p_top10"):
+        if out.get(key) is not None:
+            out[key] = round(float(out[key]), 3)
+    if out.get("expected_affected") is not None:
+        out["expected_affected"] = round(float(out["expected_affected"]), 1)
+    return out

@@ -1,0 +1,89 @@
+"""Themes: named shortcuts for a measure and population group (``eenzaamheid`` = Eenzaam_28, 65+).
+
+The catalogue ships with wijkradar; a gemeente adds or overrides themes with a CSV of the same
+columns named by ``WIJKRADAR_THEMES`` (or passed to :func:`load_themes`).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from wijkradar.errors import InputError, NotFoundError
+
+COLUMNS = ("name", "measure_id", "population_group", "label", "attention_when", "description")
+
+
+@dataclass(frozen=True)
+class Theme:
+    """A theme: which measure and group, and whether high or low values need attention."""
+
+    name: str
+    measure_id: str
+    population_group: str
+    label: str
+    attention_when: str = "hoog"
+    description: str = ""
+
+    @property
+    def higher_is_worse(self) -> bool:
+        """True when a higher value means more need for attention."""
+        return self.attention_when != "laag"
+
+
+def _read(text: str, origin: str) -> dict[str, Theme]:
+    rows = list(csv.DictReader(text.splitlines()))
+    themes: dict[str, Theme] = {}
+    for number, row in enumerate(rows, start=2):
+        missing = [c for c in COLUMNS[:4] if not (row.get(c) or "").strip()]
+        if missing:
+            raise InputError(
+                origin,
+                "thema zonder " + ", ".join(missing),
+                row=number,
+                fix=f"vul de kolommen {', '.join(COLUMNS)}",
+            )
+        when = (row.get("attention_when") or "hoog").strip().lower()
+        if when not in ("hoog", "laag"):
+            raise InputError(
+                origin,
+                "attention_when moet 'hoog' of 'laag' zijn",
+                row=number,
+                column="attention_when",
+                value=when,
+                fix="gebruik hoog of laag",
+            )
+        theme = Theme(
+            name=row["name"].strip().lower(),
+            measure_id=row["measure_id"].strip(),
+            population_group=row["population_group"].strip(),
+            label=row["label"].strip(),
+            attention_when=when,
+            description=(row.get("description") or "").strip(),
+        )
+        themes[theme.name] = theme
+    return themes
+
+
+def load_themes(extra: Path | None = None) -> dict[str, Theme]:
+    """Load the built-in themes, extended or overridden by ``extra`` or ``$WIJKRADAR_THEMES``."""
+    text = resources.files("wijkradar.sources.catalogue").joinpath("themes.csv").read_text(encoding="utf-8")
+    themes = _read(text, "themes.csv")
+    path = extra or (Path(os.environ["WIJKRADAR_THEMES"]) if os.environ.get("WIJKRADAR_THEMES") else None)
+    if path is not None:
+        if not path.is_file():
+            raise InputError(str(path), "themabestand bestaat niet", fix="controleer WIJKRADAR_THEMES")
+        themes.update(_read(path.read_text(encoding="utf-8-sig"), str(path)))
+    return themes
+
+
+def theme(name: str, extra: Path | None = None) -> Theme:
+    """Look up one theme by name, with suggestions when it is unknown."""
+    themes = load_themes(extra)
+    key = name.strip().lower()
+    if key not in themes:
+        raise NotFoundError("thema", name, themes)
+    return themes[key]
