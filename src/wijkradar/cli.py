@@ -399,7 +399,8 @@ def priority_cmd(
     )
     _emit(shown, fmt)
     out.print(
-        f"Inwoners: {result['residents_definition']}. Bron 'peiling' = RIVM 50090NED; 'model' = schatting wijkradar."
+        f"Inwoners: {result['residents_definition']}. "
+        "Bron 'peiling' = RIVM 50090NED; 'model' = schatting van wijkradar."
     )
 
 

@@ -58,6 +58,7 @@ def priority_list(
     estimates = wh.estimates(int(stored["model_id"]), codes["code"].tolist())
     names = dict(zip(codes["code"], codes["name"], strict=True))
     rows = _rows(wh, estimates, names, chosen, target.period)
+    residents_periods = rows.attrs.get("residents_periods", [])
     rows = _rank(rows, seed=seed)
     if top:
         rows = rows.head(top)
@@ -77,35 +78,39 @@ def priority_list(
             "r2": metrics["r2"],
             "coverage90": metrics["coverage90"],
         },
-        "residents_definition": RESIDENTS.get(chosen.population_group, ("", ""))[1],
+        "residents_definition": RESIDENTS.get(chosen.population_group, ("", ""))[1]
+        + (f" (Kerncijfers {', '.join(residents_periods)})" if residents_periods else " (onbekend)"),
         "rows": [_clean_row({str(k): v for k, v in r.items()}) for r in rows.to_dict("records")],
     }
 
 
 def _latest(wh: Warehouse, measure: str, group: str, codes: list[str], year: int) -> pd.Series:
+    """Return the latest value up to the year after ``year`` per region; ``attrs['periods']`` says which."""
     obs = wh.observations(measure_id=measure)
     obs = obs[
         (obs["population_group"] == group) & obs["region_code"].isin(codes) & (obs["status"] == "published")
     ]
     obs = obs[obs["period"].str[:4].astype(int) <= year + 1].sort_values("period")
-    return obs.drop_duplicates("region_code", keep="last").set_index("region_code")["value"]
+    latest = obs.drop_duplicates("region_code", keep="last").set_index("region_code")
+    values = latest["value"].copy()
+    values.attrs["periods"] = sorted(set(latest["period"]))
+    return values
 
 
-def _residents(wh: Warehouse, group: str, codes: list[str], year: int) -> pd.Series:
+def _residents(wh: Warehouse, group: str, codes: list[str], year: int) -> tuple[pd.Series, list[str]]:
+    """Residents of the group per region, and the Kerncijfers periods they come from."""
     spec = RESIDENTS.get(group, ("a_inw", ""))[0]
     if "-" in spec:
-        total, minus = spec.split("-")
-        return _latest(wh, total, "totaal", codes, year) - _latest(wh, minus, "totaal", codes, year)
+        total, minus = (_latest(wh, m, "totaal", codes, year) for m in spec.split("-"))
+        return total - minus, sorted(set(total.attrs["periods"]) | set(minus.attrs["periods"]))
     counts = _latest(wh, spec, "totaal", codes, year)
+    periods = set(counts.attrs["periods"])
     if spec == "a_65_oo":
         # Gemeente tables give a share instead of a count.
-        share = (
-            _latest(wh, "p_65_eo_jr", "totaal", codes, year)
-            / 100
-            * _latest(wh, "a_inw", "totaal", codes, year)
-        )
-        counts = counts.combine_first(share.round())
-    return counts
+        share, inhabitants = (_latest(wh, m, "totaal", codes, year) for m in ("p_65_eo_jr", "a_inw"))
+        counts = counts.combine_first((share / 100 * inhabitants).round())
+        periods |= set(share.attrs["periods"]) if share.notna().any() else set()
+    return counts, sorted(periods)
 
 
 def _rows(
@@ -119,11 +124,23 @@ def _rows(
     survey_bounds = has_survey & frame["survey_lower"].notna()
     lower = frame["survey_lower"].where(survey_bounds, frame["lower"] - frame["estimate"] + rate)
     upper = frame["survey_upper"].where(survey_bounds, frame["upper"] - frame["estimate"] + rate)
-    residents = _residents(wh, chosen.population_group, codes, year).reindex(frame.index)
+    counts, residents_periods = _residents(wh, chosen.population_group, codes, year)
+    residents = counts.reindex(frame.index)
     halfwidth = (frame["upper"] - frame["lower"]) / 2
     deviation = (frame["survey"] - frame["expected"]) / halfwidth
     sign = 1.0 if chosen.higher_is_worse else -1.0
-    capacity = {key: _latest(wh, m, g, codes, year).reindex(frame.index) for key, (m, g) in CAPACITY.items()}
+    gemeenten = sorted({"GM" + c[2:6] for c in codes})
+    capacity: dict[str, pd.Series] = {}
+    for key, (measure, group) in CAPACITY.items():
+        own = _latest(wh, measure, group, codes, year).reindex(frame.index)
+        # Where the region itself has no figure, show its gemeente's and say so.
+        of_gemeente = _latest(wh, measure, group, gemeenten, year)
+        fallback = pd.Series(["GM" + c[2:6] for c in frame.index], index=frame.index).map(of_gemeente)
+        capacity[key] = own.combine_first(fallback)
+        capacity[f"{key}_niveau"] = pd.Series(
+            np.where(own.notna(), "eigen gebied", np.where(fallback.notna(), "gemeente", "onbekend")),
+            index=frame.index,
+        )
     out = pd.DataFrame(
         {
             "code": frame.index,
@@ -139,21 +156,22 @@ def _rows(
         }
     )
     out["expected_affected"] = out["rate"] / 100 * out["residents"]
+    out.attrs["residents_periods"] = residents_periods
     out["verwachting"] = [_versus(v) for v in out["vs_expected"]]
     out["drivers"] = pd.Series(
         [_drivers(json.loads(c), chosen) for c in frame["contributions"]], dtype=object
     )
     out["capacity"] = pd.Series(
-        [
-            {
-                key: (None if pd.isna(series.iloc[i]) else float(series.iloc[i]))
-                for key, series in capacity.items()
-            }
-            for i in range(len(frame))
-        ],
+        [{key: _plain(series.iloc[i]) for key, series in capacity.items()} for i in range(len(frame))],
         dtype=object,
     )
     return out
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, str):
+        return value
+    return None if pd.isna(value) else float(value)
 
 
 def _versus(value: float) -> str:
