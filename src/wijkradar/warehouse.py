@@ -15,6 +15,7 @@ from typing import Any, Final
 import duckdb
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from wijkradar.errors import WarehouseError
 
@@ -167,10 +168,10 @@ class Warehouse:
         """Return the schema version of the file (0 for a new file)."""
         exists = self.con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
-        ).fetchone()
+        ).fetchall()[0]
         if not exists or exists[0] == 0:
             return 0
-        row = self.con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()
+        row = self.con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchall()[0]
         return int(row[0]) if row else 0
 
     def _check_version(self) -> int:
@@ -231,7 +232,7 @@ class Warehouse:
             f"INSERT INTO sources ({', '.join(columns)}, ingested_at) "  # noqa: S608
             f"VALUES ({placeholders}, ?) RETURNING source_id",
             [*record.values(), _now()],
-        ).fetchone()
+        ).fetchall()[0]
         assert row is not None  # noqa: S101  # RETURNING always yields the new row
         return int(row[0])
 
@@ -346,17 +347,27 @@ class Warehouse:
         return self._frame(sql, params)
 
     def published(self, periods: list[str] | None = None) -> pd.DataFrame:
-        """Return published observations (optionally of some periods), for building model features."""
+        """Return published observations (optionally of some periods), for building model features.
+
+        Text columns come back as categoricals (through Arrow dictionaries): two million rows
+        repeat a few thousand codes, and features are built far faster on codes than on strings.
+        """
         clause = ""
         params: list[Any] = []
         if periods:
             clause = f"AND period IN ({', '.join('?' for _ in periods)})"
             params = list(periods)
-        return self._frame(
+        table = self.con.sql(
             "SELECT region_code, period, measure_id, population_group, value, lower, upper "  # noqa: S608
             f"FROM observations WHERE status = 'published' {clause}",
-            params,
-        )
+            params=params,
+        ).to_arrow_table()
+        encoded = {
+            name: pc.dictionary_encode(column) if pa.types.is_string(column.type) else column
+            for name, column in zip(table.column_names, table.columns, strict=True)
+        }
+        frame: pd.DataFrame = pa.table(encoded).to_pandas()
+        return frame
 
     def periods(self, measure_id: str, population_group: str) -> list[str]:
         """Periods with published values for a measure and group, oldest first."""
@@ -387,7 +398,7 @@ class Warehouse:
                 "INSERT INTO models (measure_id, population_group, level, period, algorithm, created_at, "
                 "metrics, card, artifact) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING model_id",
                 [*key, record["algorithm"], _now(), record["metrics"], record["card"], record["artifact"]],
-            ).fetchone()
+            ).fetchall()[0]
             assert row is not None  # noqa: S101
             model_id = int(row[0])
             frame = estimates.assign(model_id=model_id)  # noqa: F841
@@ -408,6 +419,10 @@ class Warehouse:
             f"{clause} ORDER BY period DESC, created_at DESC LIMIT 1",
             params,
         )
+
+    def model_by_id(self, model_id: int) -> dict[str, Any] | None:
+        """Return one stored model by id."""
+        return self._one("SELECT * FROM models WHERE model_id = ?", [model_id])
 
     def models(self) -> pd.DataFrame:
         """Every stored model without its artifact."""
@@ -434,14 +449,14 @@ class Warehouse:
 
     def observation_count(self) -> int:
         """Count the observations in the warehouse."""
-        row = self.con.execute("SELECT count(*) FROM observations").fetchone()
+        row = self.con.execute("SELECT count(*) FROM observations").fetchall()[0]
         return int(row[0]) if row else 0
 
     def table_counts(self) -> dict[str, int]:
         """Row counts of every data table (used to check that a failed ingest changed nothing)."""
         out = {}
         for table in ("sources", "regions", "measures", "observations", "geometries", "models", "estimates"):
-            row = self.con.execute(f"SELECT count(*) FROM {table}").fetchone()  # noqa: S608
+            row = self.con.execute(f"SELECT count(*) FROM {table}").fetchall()[0]  # noqa: S608
             out[table] = int(row[0]) if row else 0
         return out
 

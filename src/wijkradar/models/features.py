@@ -17,6 +17,7 @@ year, so a model trained for 2020 (previous round 2016) scores 2024 (previous ro
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -100,13 +101,13 @@ def build_features(
     include_previous
         Use the previous survey round (off for the temporal check on the first round).
     """
-    obs = observations.copy()
-    for column in ("region_code", "measure_id", "population_group", "period"):
-        obs[column] = obs[column].astype(str)
+    obs = observations.astype(
+        {c: "category" for c in ("region_code", "measure_id", "population_group", "period")}
+    )
     labels_of = dict(zip(measures["measure_id"], measures["label"], strict=True))
     table_of = dict(zip(measures["measure_id"], measures["table_id"], strict=True))
     own_table = str(table_of.get(target.measure_id, ""))
-    own = obs["measure_id"].map(table_of).eq(own_table)
+    own = _per_category(obs["measure_id"], lambda m: table_of.get(m) == own_table)
     year = _year(target.period)
 
     rows = target_rows[target_rows["region_code"].astype(str).str.startswith(target.prefix)]
@@ -120,12 +121,12 @@ def build_features(
     y_upper = current["upper"].reindex(regions).astype(float)
 
     survey = obs[own]
-    earlier = sorted({p for p in survey["period"].unique() if _year(p) < year})
+    earlier = sorted({str(p) for p in survey["period"].unique() if _year(p) < year})
     previous_period = str(earlier[-1]) if earlier and include_previous else None
     prev = survey[survey["period"] == previous_period] if previous_period else survey.iloc[0:0]
-    prev_wide = _wide(prev, lambda m, g: f"prev:{m}|{g}")
+    prev_wide = _wide(prev, "prev:", with_group=True)
     # Kerncijfers of year Y+1 count the population on 1 January Y+1: the end of survey year Y.
-    other = obs[~own & obs["period"].map(_year).le(year + 1)]
+    other = obs[~own & _per_category(obs["period"], lambda p: _year(p) <= year + 1)]
     kwb_wide = _latest_wide(other)
 
     labels: dict[str, str] = {}
@@ -165,23 +166,47 @@ def build_features(
     )
 
 
-def _wide(frame: pd.DataFrame, name: object) -> pd.DataFrame:
+def _per_category(column: pd.Series, test: Callable[[str], bool]) -> np.ndarray:
+    """Evaluate ``test`` once per category of a categorical column, not once per row."""
+    categories = column.cat.categories
+    hits = np.array([bool(test(str(c))) for c in categories] + [False])
+    return hits[column.cat.codes.to_numpy()]  # code -1 (missing) picks the trailing False
+
+
+def _wide(frame: pd.DataFrame, prefix: str, *, with_group: bool = False) -> pd.DataFrame:
+    """Pivot long observations to one column per measure (and group); later rows win."""
     if frame.empty:
         return pd.DataFrame(index=pd.Index([], name="region_code"))
-    keys = [name(m, g) for m, g in zip(frame["measure_id"], frame["population_group"], strict=True)]  # type: ignore[operator]
-    wide = frame.assign(feature=keys).pivot_table(
-        index="region_code", columns="feature", values="value", aggfunc="first"
+    region_codes, regions = pd.factorize(frame["region_code"].astype(str), sort=True)
+    measure = frame["measure_id"].astype("category")
+    group = frame["population_group"].astype("category")
+    if with_group:
+        # Combine the two category codes instead of concatenating a million strings.
+        n_groups = len(group.cat.categories)
+        combined = measure.cat.codes.to_numpy(dtype=np.int64) * n_groups + group.cat.codes.to_numpy()
+        feature_codes, uniques = pd.factorize(combined, sort=True)
+        features = [
+            f"{measure.cat.categories[int(c) // n_groups]}|{group.cat.categories[int(c) % n_groups]}"
+            for c in uniques
+        ]
+    else:
+        feature_codes, found = pd.factorize(measure.cat.codes.to_numpy(), sort=True)
+        features = [str(measure.cat.categories[int(c)]) for c in found]
+    values = np.full((len(regions), len(features)), np.nan)
+    values[region_codes, feature_codes] = frame["value"].to_numpy(dtype=float)
+    return pd.DataFrame(
+        values, index=pd.Index(regions, name="region_code"), columns=[f"{prefix}{f}" for f in features]
     )
-    wide.columns = [str(c) for c in wide.columns]
-    return wide
 
 
 def _latest_wide(frame: pd.DataFrame) -> pd.DataFrame:
     """Pivot the latest value per region and measure (population group 'totaal' only)."""
     frame = frame[frame["population_group"] == "totaal"]
-    frame = frame.assign(year=frame["period"].map(_year)).sort_values("year")
-    latest = frame.drop_duplicates(["region_code", "measure_id"], keep="last")
-    wide = _wide(latest, lambda m, g: f"kwb:{m}")
+    years = frame["period"].cat.codes.map(
+        dict(enumerate(_year(str(p)) for p in frame["period"].cat.categories))
+    )
+    latest = frame.iloc[np.argsort(years.to_numpy(), kind="stable")]
+    wide = _wide(latest, "kwb:")
     for share, (num, den) in SHARES.items():
         n, d = f"kwb:{num}", f"kwb:{den}"
         if n in wide.columns and d in wide.columns:

@@ -199,7 +199,12 @@ def _temporal(inputs: Inputs, fs: FeatureSet, kind: str, seed: int) -> dict[str,
 
 
 def score(
-    model: Learner, fs: FeatureSet, widths: dict[int, float], out_of_fold: pd.Series | None = None
+    model: Learner,
+    fs: FeatureSet,
+    widths: dict[int, float],
+    out_of_fold: pd.Series | None = None,
+    *,
+    explain: bool = True,
 ) -> pd.DataFrame:
     """Estimates, 90% intervals and top contributions for every region of the feature set.
 
@@ -212,6 +217,25 @@ def score(
         known = out_of_fold.reindex(fs.X.index).to_numpy()
         expected = np.where(np.isnan(known), prediction, known)
     halfwidth = np.array([widths.get(int(b), max(widths.values())) for b in _bins(fs)])
+    drivers = _drivers(model, fs) if explain else ["[]"] * len(fs.X)
+    return pd.DataFrame(
+        {
+            "region_code": fs.X.index.to_numpy(),
+            "period": fs.target.period,
+            "estimate": prediction,
+            "expected": expected,
+            "lower": prediction - halfwidth,
+            "upper": prediction + halfwidth,
+            "survey": fs.y.to_numpy(),
+            "survey_lower": fs.y_lower.to_numpy(),
+            "survey_upper": fs.y_upper.to_numpy(),
+            "contributions": drivers,
+        }
+    )
+
+
+def _drivers(model: Learner, fs: FeatureSet) -> list[str]:
+    """Collect the largest contributions per region as JSON (SHAP or GLM terms), with Dutch labels."""
     contributions = model.contributions(fs.X)[:, :-1]
     values = fs.X.to_numpy(dtype=float)
     columns = list(fs.X.columns)
@@ -233,20 +257,7 @@ def score(
                 ensure_ascii=False,
             )
         )
-    return pd.DataFrame(
-        {
-            "region_code": fs.X.index.to_numpy(),
-            "period": fs.target.period,
-            "estimate": prediction,
-            "expected": expected,
-            "lower": prediction - halfwidth,
-            "upper": prediction + halfwidth,
-            "survey": fs.y.to_numpy(),
-            "survey_lower": fs.y_lower.to_numpy(),
-            "survey_upper": fs.y_upper.to_numpy(),
-            "contributions": drivers,
-        }
-    )
+    return drivers
 
 
 def _importance(model: Learner, fs: FeatureSet, top: int = 15) -> list[dict[str, Any]]:
@@ -318,9 +329,15 @@ def model_card(
     return card
 
 
-def rescore(wh: Warehouse, model_id: int, period: str) -> pd.DataFrame:
-    """Score a stored model on the features of another period (e.g. a newer year without survey)."""
-    stored = wh.con.execute("SELECT * FROM models WHERE model_id = ?", [model_id]).fetchdf().iloc[0]
+def rescore(wh: Warehouse, model_id: int, period: str, *, explain: bool = False) -> pd.DataFrame:
+    """Score a stored model on the features of a period (e.g. a newer year without survey).
+
+    Estimates and intervals for every region; with ``explain`` also the contributions, which
+    cost far more than the estimates themselves (SHAP values over every tree).
+    """
+    stored = wh.model_by_id(model_id)
+    if stored is None:
+        raise NotFoundError("model", str(model_id), [str(i) for i in wh.models()["model_id"]])
     target = Target(stored["measure_id"], stored["population_group"], stored["level"], period)
     inputs = load_inputs(wh, target)
     fs = features_for(inputs, target)
@@ -330,4 +347,4 @@ def rescore(wh: Warehouse, model_id: int, period: str) -> pd.DataFrame:
     for column in model.__dict__.get("columns", []):
         if column not in fs.X.columns:
             fs.X[column] = np.nan
-    return score(model, fs, widths)
+    return score(model, fs, widths, explain=explain)

@@ -1,0 +1,140 @@
+"""Risk models on tiny fixtures and seeded synthetic data: features, leakage, intervals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from wijkradar.models.features import Target, build_features
+from wijkradar.models.learners import GradientBoosting, PreviousRound, RidgeGLM, load_learner
+from wijkradar.models.validation import conformal_quantile, cross_validate, gemeente_folds, metrics
+
+MEASURES = pd.DataFrame(
+    {
+        "measure_id": ["Eenzaam_28", "Roker_11", "a_inw", "a_65_oo"],
+        "label": ["Eenzaam", "Roker", "Aantal inwoners", "Personen 65 jaar of ouder"],
+        "table_id": ["50090NED", "50090NED", "83765NED", "83765NED"],
+    }
+)
+
+
+def _obs(rows: list[tuple[str, str, str, str, float]]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=["region_code", "period", "measure_id", "population_group", "value"])
+    return frame.assign(lower=np.nan, upper=np.nan, status="published")
+
+
+@pytest.fixture
+def tiny() -> pd.DataFrame:
+    rows = []
+    buurten = ["BU00010101", "BU00010102", "BU00010103", "BU00020101"]
+    for i, code in enumerate(buurten):
+        rows += [
+            (code, "2016", "Eenzaam_28", "65+", 40.0 + i),
+            (code, "2016", "Roker_11", "65+", 10.0 + i),
+            (code, "2020", "Eenzaam_28", "65+", 45.0 + i),
+            (code, "2020", "Roker_11", "65+", 99.0),  # same round as the target: must never be a feature
+            (code, "2017", "a_inw", "totaal", 1000.0 * (i + 1)),
+            (code, "2017", "a_65_oo", "totaal", 200.0 * (i + 1)),
+        ]
+    for code, v in (("WK000101", 41.0), ("WK000201", 43.0), ("GM0001", 41.5), ("GM0002", 43.0)):
+        rows.append((code, "2016", "Eenzaam_28", "65+", v))
+    return _obs(rows)
+
+
+def test_features_families_and_labels(tiny: pd.DataFrame) -> None:
+    target = Target("Eenzaam_28", "65+", "buurt", "2020")
+    fs = build_features(tiny, tiny[tiny.measure_id == "Eenzaam_28"], MEASURES, target)
+    assert fs.previous_period == "2016"
+    assert list(fs.X.index) == ["BU00010101", "BU00010102", "BU00010103", "BU00020101"]
+    assert fs.y.tolist() == [45.0, 46.0, 47.0, 48.0]
+    X = fs.X
+    assert X.loc["BU00010102", "prev:Eenzaam_28|65+"] == 41.0
+    assert X.loc["BU00010102", "kwb:aandeel_65_oo"] == pytest.approx(0.2)
+    assert X.loc["BU00010101", "wk:prev:Eenzaam_28|65+"] == 41.0
+    assert X.loc["BU00020101", "gm:prev:Eenzaam_28|65+"] == 43.0
+    # neighbours: the other buurten of the same wijk, leaving the buurt itself out
+    assert X.loc["BU00010101", "nb:prev_target"] == pytest.approx((41.0 + 42.0) / 2)
+    assert np.isnan(X.loc["BU00020101", "nb:prev_target"])
+    assert fs.labels["prev:Eenzaam_28|65+"] == "Eenzaam 65+ (peiling 2016)"
+    assert fs.labels["kwb:aandeel_65_oo"] == "aandeel 65-plussers"
+    # nothing from the target's own round enters
+    assert not (X == 99.0).any().any()
+
+
+def test_target_period_values_never_change_features(tiny: pd.DataFrame) -> None:
+    target = Target("Eenzaam_28", "65+", "buurt", "2020")
+    before = build_features(tiny, tiny[tiny.measure_id == "Eenzaam_28"], MEASURES, target).X
+    shaken = tiny.copy()
+    same_round = shaken["period"] == "2020"
+    shaken.loc[same_round, "value"] = np.random.default_rng(1).uniform(0, 100, same_round.sum())
+    after = build_features(shaken, shaken[shaken.measure_id == "Eenzaam_28"], MEASURES, target).X
+    pd.testing.assert_frame_equal(before, after)
+
+
+def _synthetic(
+    n_gemeenten: int = 60, per: int = 30, seed: int = 0
+) -> tuple[pd.DataFrame, np.ndarray, pd.Series]:
+    rng = np.random.default_rng(seed)
+    groups = pd.Series(np.repeat([f"GM{g:04d}" for g in range(n_gemeenten)], per))
+    n = len(groups)
+    effect = rng.normal(0, 2, n_gemeenten).repeat(per)
+    X = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n), "c": rng.uniform(size=n)})
+    X.loc[rng.uniform(size=n) < 0.1, "b"] = np.nan  # missing inputs are handled, not dropped
+    y = 40 + 5 * X["a"].to_numpy() + 3 * np.nan_to_num(X["b"].to_numpy()) + effect + rng.normal(0, 2, n)
+    return X, y, groups
+
+
+def test_held_out_gemeente_target_cannot_reach_its_predictions() -> None:
+    X, y, groups = _synthetic()
+    folds = gemeente_folds(groups)
+    bins = np.zeros(len(y), dtype=int)
+    base = cross_validate(RidgeGLM, X, y, folds, bins)
+    victim = groups == groups.iloc[0]
+    y2 = y.copy()
+    y2[victim.to_numpy()] += 1000.0  # the held-out gemeente's own targets, wildly changed
+    moved = cross_validate(RidgeGLM, X, y2, folds, bins)
+    np.testing.assert_allclose(base.prediction[victim.to_numpy()], moved.prediction[victim.to_numpy()])
+    assert not np.allclose(base.prediction[~victim.to_numpy()], moved.prediction[~victim.to_numpy()])
+
+
+def test_folds_keep_gemeenten_whole() -> None:
+    _, _, groups = _synthetic()
+    folds = gemeente_folds(groups, k=5)
+    assert pd.DataFrame({"g": groups, "f": folds}).groupby("g")["f"].nunique().max() == 1
+    assert set(folds) == {0, 1, 2, 3, 4}
+
+
+@pytest.mark.parametrize("learner", ["glm", "lightgbm"])
+def test_interval_coverage_on_seeded_synthetic_data(learner: str) -> None:
+    X, y, groups = _synthetic(n_gemeenten=100, per=25, seed=3)
+    folds = gemeente_folds(groups)
+    bins = X["b"].isna().to_numpy().astype(int)
+    make = RidgeGLM if learner == "glm" else (lambda: GradientBoosting(n_rows=len(y)))
+    cv = cross_validate(make, X, y, folds, bins)
+    result = metrics(y, cv.prediction, cv.halfwidth)
+    assert 0.87 <= result["coverage90"] <= 0.93, result
+    assert result["r2"] > 0.6
+
+
+def test_conformal_quantile_is_finite_sample() -> None:
+    scores = np.arange(1, 20, dtype=float)  # n = 19: rank ceil(20 * 0.9) = 18
+    assert conformal_quantile(scores) == 18.0
+    assert conformal_quantile(np.array([])) == np.inf
+
+
+def test_learners_round_trip_through_artifacts() -> None:
+    X, y, _ = _synthetic(n_gemeenten=20, per=20)
+    for model in (RidgeGLM().fit(X, y), GradientBoosting(n_rows=len(y)).fit(X, y)):
+        again = load_learner(model.artifact())
+        np.testing.assert_allclose(model.predict(X), again.predict(X))
+        contributions = again.contributions(X)
+        np.testing.assert_allclose(contributions.sum(axis=1), again.predict(X), rtol=1e-6, atol=1e-6)
+
+
+def test_previous_round_baseline_falls_back_to_wijk_and_gemeente() -> None:
+    X = pd.DataFrame(
+        {"prev:t|g": [1.0, np.nan, np.nan], "wk:prev:t|g": [9.0, 2.0, np.nan], "gm:prev:t|g": [9.0, 9.0, 3.0]}
+    )
+    model = PreviousRound("prev:t|g").fit(X, np.array([1.0, 2.0, 3.0]))
+    np.testing.assert_allclose(model.predict(X), [1.0, 2.0, 3.0])

@@ -1,0 +1,204 @@
+"""Priorities and the risk CLI on a warehouse of real data for forty gemeenten (Almere among them)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import fastexcel
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from wijkradar.cli import app
+from wijkradar.ingest import ingest
+from wijkradar.priority import _rank, priority_list
+from wijkradar.warehouse import Warehouse
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def small_db(tmp_path_factory: pytest.TempPathFactory, data: Path) -> Path:
+    """RIVM 2016 and 2020 for forty gemeenten (as StatLine CSV), plus the Kerncijfers files."""
+    folder = tmp_path_factory.mktemp("small")
+    rivm = data / "rivm-gezondheid-wijk-buurt"
+    first = fastexcel.read_excel(str(rivm / "2020_65plus.xlsx")).load_sheet(0, dtypes="string").to_pandas()
+    gemeenten = sorted(first["WijkenEnBuurten"].str.strip().str[2:6].unique())
+    keep = set(gemeenten[1:80:2]) | {"0034"}
+    for name in ("2016_65plus", "2020_65plus", "2016_18plus", "2020_18plus"):
+        frame = fastexcel.read_excel(str(rivm / f"{name}.xlsx")).load_sheet(0, dtypes="string").to_pandas()
+        code = frame["WijkenEnBuurten"].str.strip()
+        frame = frame[(code == "NL01") | code.str[2:6].isin(keep)]
+        with (folder / f"50090NED_{name}.csv").open("w", encoding="utf-8", newline="") as fh:
+            writer = csv.writer(fh, delimiter=";", quoting=csv.QUOTE_ALL)
+            writer.writerow(frame.columns)
+            writer.writerows(frame.fillna("").itertuples(index=False))
+    db = folder / "small.duckdb"
+    with Warehouse.open(db) as wh:
+        reports = ingest(wh, [folder, data / "cbs-kwb-buurten-2017", data / "cbs-kwb-gemeenten-2020"])
+        assert all(r.action == "ingested" for r in reports), [r.message for r in reports]
+    return db
+
+
+def test_evaluate_json(small_db: Path) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "evaluate",
+            "--measure",
+            "Eenzaam_28",
+            "--group",
+            "65+",
+            "--level",
+            "buurt",
+            "--period",
+            "2020",
+            "--format",
+            "json",
+            "--db",
+            str(small_db),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout)
+    assert set(figures) >= {
+        "measure",
+        "group",
+        "level",
+        "period",
+        "n",
+        "r2",
+        "mae",
+        "spearman",
+        "coverage90",
+        "baseline_r2",
+        "model",
+    }
+    assert figures["measure"] == "Eenzaam_28" and figures["level"] == "buurt" and figures["n"] > 500
+    assert figures["model"] in ("lightgbm", "glm")
+    assert figures["r2"] > figures["baseline_r2"] > 0.2
+    assert 0.8 <= figures["coverage90"] <= 0.97
+
+
+def test_priority_almere_top10(small_db: Path) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "priority",
+            "--gemeente",
+            "Almere",
+            "--thema",
+            "eenzaamheid",
+            "--top",
+            "10",
+            "--format",
+            "json",
+            "--db",
+            str(small_db),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    rows = payload["rows"]
+    assert len(rows) == 10 and payload["gemeente"] == "GM0034" and payload["measure"] == "Eenzaam_28"
+    required = {
+        "code",
+        "name",
+        "rate",
+        "lower",
+        "upper",
+        "residents",
+        "expected_affected",
+        "rank",
+        "p_top10",
+        "source",
+        "drivers",
+        "capacity",
+    }
+    assert all(required <= set(r) for r in rows)
+    assert [r["rank"] for r in rows] == list(range(1, 11))
+    assert all(r["code"].startswith("BU0034") for r in rows)
+    affected = [r["expected_affected"] for r in rows if r["expected_affected"] is not None]
+    assert affected == sorted(affected, reverse=True)
+    assert all(r["lower"] <= r["rate"] <= r["upper"] for r in rows)
+    assert all(r["source"] in ("peiling", "model") for r in rows)
+    assert all(0.0 <= r["p_top10"] <= 1.0 for r in rows if r["p_top10"] is not None)
+    assert all(r["drivers"] and r["drivers"][0]["text"] for r in rows)
+    assert {"mantelzorgers_pct", "afstand_huisarts_km"} <= set(rows[0]["capacity"])
+
+
+def test_priority_table_and_model_card(small_db: Path) -> None:
+    table = runner.invoke(
+        app,
+        ["priority", "--gemeente", "GM0034", "--thema", "eenzaamheid", "--top", "5", "--db", str(small_db)],
+    )
+    assert table.exit_code == 0, table.output
+    assert "Eenzaamheid onder 65-plussers in Almere" in table.stdout
+    card = runner.invoke(
+        app, ["model-card", "--measure", "Eenzaam_28", "--group", "65+", "--db", str(small_db)]
+    )
+    assert card.exit_code == 0, card.output
+    assert card.stdout.startswith("# Modelkaart: Eenzaam_28 (65+), buurt, 2020")
+    assert "zelf een modelschatting" in card.stdout and "dekking" in card.stdout
+
+
+def test_unknown_theme_suggests(small_db: Path) -> None:
+    result = runner.invoke(
+        app, ["priority", "--gemeente", "Almere", "--thema", "eenzaamheit", "--db", str(small_db)]
+    )
+    assert result.exit_code == 3 and "eenzaamheid" in result.stderr
+
+
+def test_surveyed_areas_are_judged_against_out_of_fold_expectation(small_db: Path) -> None:
+    with Warehouse.open(small_db) as wh:
+        result = priority_list(wh, "Almere", "eenzaamheid")
+    labels = {r["verwachting"] for r in result["rows"]}
+    assert labels <= {"beter dan verwacht", "slechter dan verwacht", "zoals verwacht", "geen peiling"}
+    surveyed = [r for r in result["rows"] if r["source"] == "peiling"]
+    assert surveyed and all(r["vs_expected"] is not None for r in surveyed)
+
+
+def test_rank_orders_by_expected_affected_then_rate() -> None:
+    rows = pd.DataFrame(
+        {
+            "code": [f"BU0000000{i}" for i in range(6)],
+            "rate": [50.0, 40.0, 60.0, 45.0, 70.0, 55.0],
+            "lower": [45.0, 35.0, 55.0, 40.0, 65.0, 50.0],
+            "upper": [55.0, 45.0, 65.0, 50.0, 75.0, 60.0],
+            "residents": [100.0, 1000.0, 10.0, 500.0, np.nan, 200.0],
+        }
+    )
+    rows["expected_affected"] = rows["rate"] / 100 * rows["residents"]
+    ranked = _rank(rows, seed=0)
+    assert ranked["code"].tolist() == [
+        "BU00000001",
+        "BU00000003",
+        "BU00000005",
+        "BU00000000",
+        "BU00000002",
+        "BU00000004",
+    ]
+    assert ranked["rank"].tolist() == [1, 2, 3, 4, 5, 6]
+    assert np.isnan(ranked["p_top10"].iloc[-1])  # no residents known: no chance computed
+    assert ranked.set_index("code").loc["BU00000004", "rank_rate"] == 1
+
+
+def test_p_top_sums_to_k() -> None:
+    rng = np.random.default_rng(0)
+    rate = rng.uniform(30, 60, 40)
+    rows = pd.DataFrame(
+        {
+            "code": [f"BU{i:08d}" for i in range(40)],
+            "rate": rate,
+            "lower": rate - 4,
+            "upper": rate + 4,
+            "residents": rng.integers(100, 2000, 40).astype(float),
+        }
+    )
+    rows["expected_affected"] = rows["rate"] / 100 * rows["residents"]
+    ranked = _rank(rows, seed=1)
+    assert ranked["p_top10"].sum() == pytest.approx(10.0, abs=0.01)
+    assert ranked["p_top10"].iloc[0] >= ranked["p_top10"].iloc[-1]
