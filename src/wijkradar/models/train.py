@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from wijkradar.errors import NotFoundError
+from wijkradar.errors import NotFoundError, WijkradarError
 from wijkradar.models.features import FeatureSet, Target, build_features
 from wijkradar.models.learners import GradientBoosting, Learner, PreviousRound, RidgeGLM, load_learner
 from wijkradar.models.validation import (
@@ -43,6 +43,12 @@ def resolve_target(wh: Warehouse, measure_id: str, group: str, level: str, perio
     periods = wh.periods(measure_id, group)
     if not periods:
         groups = sorted(set(wh.observations(measure_id=measure_id)["population_group"]))
+        if group in groups:
+            raise WijkradarError(
+                f"{measure_id} heeft voor groep {group} geen gepubliceerde waarden (alle cellen leeg of "
+                "geheim), dus er valt niets te schatten of te toetsen. Oplossing: kies een andere groep "
+                "of maat; 'wijkradar show NL01' laat zien welke cijfers er zijn."
+            )
         raise NotFoundError(f"groep voor {measure_id}", group, groups)
     chosen = period or periods[-1]
     if chosen not in periods:
