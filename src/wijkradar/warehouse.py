@@ -447,6 +447,36 @@ class Warehouse:
             params,
         )
 
+    def cursor(self) -> Warehouse:
+        """Open a second handle on the same database, for use from another thread (web requests)."""
+        return Warehouse(self.con.cursor(), self.path)
+
+    def geometries(self, codes: list[str]) -> pd.DataFrame:
+        """Return WGS84 geometries (WKB) of the given regions, the newest boundary year per code."""
+        if not codes:
+            return pd.DataFrame(columns=["region_code", "boundary_year", "wkb"])
+        placeholders = ", ".join("?" for _ in codes)
+        return self._frame(
+            "SELECT region_code, arg_max(boundary_year, boundary_year) AS boundary_year, "  # noqa: S608
+            "arg_max(wkb, boundary_year) AS wkb FROM geometries "
+            f"WHERE region_code IN ({placeholders}) GROUP BY region_code",
+            list(codes),
+        )
+
+    def values(self, measure_id: str, population_group: str, codes: list[str]) -> pd.DataFrame:
+        """Return all observations of one measure and group for some regions, with the source table."""
+        if not codes:
+            columns = ["region_code", "period", "value", "lower", "upper", "status", "source"]
+            return pd.DataFrame(columns=columns)
+        placeholders = ", ".join("?" for _ in codes)
+        return self._frame(
+            "SELECT o.region_code, o.period, o.value, o.lower, o.upper, o.status, "  # noqa: S608
+            "s.table_id AS source FROM observations o JOIN sources s USING (source_id) "
+            f"WHERE o.measure_id = ? AND o.population_group = ? AND o.region_code IN ({placeholders}) "
+            "ORDER BY o.region_code, o.period",
+            [measure_id, population_group, *codes],
+        )
+
     def observation_count(self) -> int:
         """Count the observations in the warehouse."""
         row = self.con.execute("SELECT count(*) FROM observations").fetchall()[0]
