@@ -19,7 +19,7 @@ from rich.table import Table
 
 from wijkradar import __version__
 from wijkradar.config import DEFAULT_ODATA_V4, Settings
-from wijkradar.errors import WijkradarError
+from wijkradar.errors import NotFoundError, WijkradarError
 from wijkradar.ingest import FileReport, ingest
 from wijkradar.models.card import render_markdown
 from wijkradar.models.train import evaluation, model_card
@@ -410,3 +410,50 @@ def themes_cmd(fmt: FormatOption = Format.table) -> None:
     with _handled():
         themes = load_themes()
     _emit(pd.DataFrame([t.__dict__ for t in themes.values()]), fmt, title="Thema's")
+
+
+@app.command("train")
+def train_cmd(
+    thema: Annotated[
+        list[str] | None, typer.Option("--thema", help="Thema('s); standaard alle thema's")
+    ] = None,
+    level: Annotated[
+        list[str] | None, typer.Option("--level", help="Niveau(s); standaard buurt en wijk")
+    ] = None,
+    period: PeriodOption = None,
+    db: DbOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Train en valideer de risicomodellen van thema's en sla ze op (voor priority en de website)."""
+    themes = load_themes()
+    chosen = thema or list(themes)
+    levels = level or ["buurt", "wijk"]
+    results = []
+    with _handled(), Warehouse.open(_db(db)) as wh:
+        for name in chosen:
+            item = themes.get(name)
+            if item is None:
+                raise NotFoundError("thema", name, themes)
+            for lvl in levels:
+                err.print(f"Trainen: {item.label}, {lvl} …")
+                results.append(
+                    evaluation(wh, item.measure_id, item.population_group, lvl, period, retrain=True)
+                )
+    _emit(pd.DataFrame(results), fmt, title="Getraind")
+
+
+@app.command("serve")
+def serve_cmd(
+    host: Annotated[str, typer.Option(help="Adres om op te luisteren")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Poort")] = 8000,
+    db: DbOption = None,
+) -> None:
+    """Start de website (FastAPI) op http://HOST:PORT."""
+    import uvicorn  # only the server needs it
+
+    from wijkradar.web.app import create_app
+
+    with _handled():
+        application = create_app(_db(db))
+    err.print(f"wijkradar draait op http://{host}:{port} (stoppen met Ctrl+C)")
+    uvicorn.run(application, host=host, port=port, log_level="warning")

@@ -15,12 +15,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from wijkradar.errors import WijkradarError
 from wijkradar.models.train import resolve_target, train_model
 from wijkradar.query import resolve_gemeente
 from wijkradar.themes import Theme, theme
 from wijkradar.warehouse import Warehouse
 
 Z90 = 1.6448536269514722
+
+
+class ModelMissing(WijkradarError):
+    """No risk model has been trained for a theme yet (and training was not asked for)."""
+
+    exit_code = 6
+
+
 DRAWS = 4000
 CAPACITY = {  # key -> (measure, group); survey figures of the same round, Kerncijfers distances
     "mantelzorgers_pct": ("Mantelzorger_32", "18+"),
@@ -44,12 +53,21 @@ def priority_list(
     period: str | None = None,
     top: int | None = None,
     seed: int = 0,
+    train: bool = True,
 ) -> dict[str, Any]:
-    """Rank the regions of a gemeente for a theme; train the theme's model first if needed."""
+    """Rank the regions of a gemeente for a theme; train the theme's model first if needed.
+
+    With ``train=False`` (the web app) a missing model raises :class:`ModelMissing` instead.
+    """
     gm = resolve_gemeente(wh, gemeente)
     chosen = theme(thema)
     target = resolve_target(wh, chosen.measure_id, chosen.population_group, level, period)
     stored = wh.model(target.measure_id, target.population_group, target.level, target.period)
+    if stored is None and not train:
+        raise ModelMissing(
+            f"Er is nog geen risicomodel voor {chosen.label} ({target.level}, {target.period}). Oplossing: "
+            f"draai 'wijkradar train --thema {chosen.name} --level {target.level}'."
+        )
     if stored is None:
         train_model(wh, target.measure_id, target.population_group, target.level, target.period)
         stored = wh.model(target.measure_id, target.population_group, target.level, target.period)
@@ -86,10 +104,8 @@ def priority_list(
 
 def _latest(wh: Warehouse, measure: str, group: str, codes: list[str], year: int) -> pd.Series:
     """Return the latest value up to the year after ``year`` per region; ``attrs['periods']`` says which."""
-    obs = wh.observations(measure_id=measure)
-    obs = obs[
-        (obs["population_group"] == group) & obs["region_code"].isin(codes) & (obs["status"] == "published")
-    ]
+    obs = wh.values(measure, group, codes)
+    obs = obs[obs["status"] == "published"]
     obs = obs[obs["period"].str[:4].astype(int) <= year + 1].sort_values("period")
     latest = obs.drop_duplicates("region_code", keep="last").set_index("region_code")
     values = latest["value"].copy()

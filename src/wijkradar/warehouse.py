@@ -477,6 +477,18 @@ class Warehouse:
             [measure_id, population_group, *codes],
         )
 
+    def level_values(
+        self, measure_ids: list[str], prefix: str, population_group: str = "totaal"
+    ) -> pd.DataFrame:
+        """Return published values of some measures for every region whose code starts with ``prefix``."""
+        placeholders = ", ".join("?" for _ in measure_ids)
+        return self._frame(
+            "SELECT region_code, period, measure_id, value FROM observations "  # noqa: S608
+            f"WHERE status = 'published' AND measure_id IN ({placeholders}) "
+            "AND population_group = ? AND starts_with(region_code, ?)",
+            [*measure_ids, population_group, prefix],
+        )
+
     def observation_count(self) -> int:
         """Count the observations in the warehouse."""
         row = self.con.execute("SELECT count(*) FROM observations").fetchall()[0]

@@ -1,0 +1,307 @@
+"""The FastAPI application: Dutch server-rendered pages with their data beside them.
+
+Every page's data is at the same path as ``.json``, tables also as ``.csv`` and maps as ``.geojson``.
+
+Nothing is loaded from a CDN: Plotly's JavaScript is served from the installed ``plotly`` package
+and wijkradar's own CSS and JavaScript from ``static/``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import threading
+from collections.abc import Callable
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import plotly
+from fastapi import FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from wijkradar import __version__
+from wijkradar.errors import NotFoundError, WijkradarError
+from wijkradar.priority import ModelMissing
+from wijkradar.query import resolve_gemeente
+from wijkradar.regions import CODE_PATTERN
+from wijkradar.themes import load_themes
+from wijkradar.warehouse import Warehouse
+from wijkradar.web import charts, views
+
+GM_CODE = r"^GM\d{4}$"
+REGION_CODE = f"^(?:{CODE_PATTERN})$"
+PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+
+
+def _nl(value: Any, decimals: int = 1) -> str:
+    """Dutch number: 48,2 and 12 345."""
+    if value is None or value == "":
+        return "–"
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if number != number:  # NaN
+        return "–"
+    text = f"{number:,.{decimals}f}"
+    return text.replace(",", " ").replace(".", ",")
+
+
+def _pct(value: Any, decimals: int = 1) -> str:
+    return "–" if value is None else f"{_nl(value, decimals)}%"
+
+
+STATUS_NL = {
+    "published": "gepubliceerd",
+    "missing": "ontbreekt",
+    "suppressed": "geheim",
+    "nil": "nihil",
+    "unreliable": "onbetrouwbaar",
+}
+
+
+def create_app(db_path: Path) -> FastAPI:
+    """Build the app around one warehouse file, opened read-only for the life of the server."""
+    app = FastAPI(
+        title="wijkradar",
+        version=__version__,
+        docs_url="/api/docs",
+        openapi_url="/api/openapi.json",
+        redoc_url=None,
+        description="Buurtgegevens, risicosignalen en prioriteiten voor gemeenten.",
+    )
+    root = Warehouse.open(db_path, read_only=True)
+    local = threading.local()
+
+    def warehouse() -> Warehouse:
+        # DuckDB connections are not shared between threads; each worker thread gets a cursor.
+        if not hasattr(local, "wh"):
+            local.wh = root.cursor()
+        return local.wh  # type: ignore[no-any-return]
+
+    env = Environment(loader=PackageLoader("wijkradar.web", "templates"), autoescape=select_autoescape())
+    env.filters["nl"] = _nl
+    env.filters["pct"] = _pct
+    env.filters["status"] = lambda s: STATUS_NL.get(str(s), str(s))
+    env.globals["version"] = __version__
+    themes = load_themes()
+    env.globals["themes"] = list(themes.values())
+
+    cached = _cache(warehouse)
+
+    def page(name: str, request: Request, status_code: int = 200, **context: Any) -> HTMLResponse:
+        html = env.get_template(name).render(request=request, **context)
+        return HTMLResponse(html, status_code=status_code)
+
+    @app.exception_handler(NotFoundError)
+    async def not_found(request: Request, exc: NotFoundError) -> Response:
+        if _wants_data(request):
+            return JSONResponse({"detail": str(exc), "suggestions": exc.suggestions}, status_code=404)
+        return page("error.html", request, 404, title="Niet gevonden", message=str(exc))
+
+    @app.exception_handler(ModelMissing)
+    async def model_missing(request: Request, exc: ModelMissing) -> Response:
+        if _wants_data(request):
+            return JSONResponse({"detail": str(exc)}, status_code=409)
+        return page("error.html", request, 409, title="Nog geen model", message=str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        problems = [
+            f"{'/'.join(str(p) for p in e.get('loc', [])[1:]) or 'verzoek'}: {_dutch_validation(e)}"
+            for e in exc.errors()
+        ]
+        if _wants_data(request):
+            return JSONResponse({"detail": problems}, status_code=422)
+        return page("error.html", request, 422, title="Ongeldig verzoek", message="; ".join(problems))
+
+    @app.exception_handler(WijkradarError)
+    async def other(request: Request, exc: WijkradarError) -> Response:
+        if _wants_data(request):
+            return JSONResponse({"detail": str(exc)}, status_code=400)
+        return page("error.html", request, 400, title="Fout", message=str(exc))
+
+    @app.exception_handler(404)
+    async def no_route(request: Request, exc: Exception) -> Response:
+        if _wants_data(request):
+            return JSONResponse({"detail": "Deze pagina bestaat niet."}, status_code=404)
+        return page("error.html", request, 404, title="Niet gevonden", message="Deze pagina bestaat niet.")
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, Any]:
+        return {"status": "ok", "version": __version__, "observations": warehouse().observation_count()}
+
+    @app.get("/static/vendor/plotly.min.js", include_in_schema=False)
+    def plotly_js() -> FileResponse:
+        return FileResponse(
+            PLOTLY_JS, media_type="text/javascript", headers={"Cache-Control": "max-age=86400"}
+        )
+
+    ThemeQuery = Query("eenzaamheid", pattern=r"^[a-z0-9-]{1,40}$", description="Thema, bv. eenzaamheid")
+
+    @app.get("/", response_class=HTMLResponse, summary="Kies een gemeente en thema")
+    def index(request: Request) -> HTMLResponse:
+        return page("index.html", request, gemeenten=cached("gemeenten"))
+
+    @app.get("/zoek", summary="Zoek een gemeente op naam of code")
+    def search(q: str = Query(..., min_length=1, max_length=80), thema: str = ThemeQuery) -> Response:
+        views.theme_or_error(thema)
+        code = resolve_gemeente(warehouse(), q)
+        return RedirectResponse(f"/gemeente/{code}?thema={thema}", status_code=303)
+
+    @app.get("/gemeente/{code}.json", summary="Overzicht van een gemeente (data)")
+    def gemeente_json(code: str = _path(GM_CODE), thema: str = ThemeQuery) -> JSONResponse:
+        return JSONResponse(cached("overview", code, thema))
+
+    @app.get("/gemeente/{code}.csv", summary="Waarden per buurt (CSV)")
+    def gemeente_csv(code: str = _path(GM_CODE), thema: str = ThemeQuery) -> Response:
+        rows = cached("overview", code, thema)["areas"]["rows"]
+        return _csv(rows, f"{code}-{thema}.csv")
+
+    @app.get("/gemeente/{code}.geojson", summary="Buurten met waarden (GeoJSON, WGS84)")
+    def gemeente_geojson(code: str = _path(GM_CODE), thema: str = ThemeQuery) -> Response:
+        views.require_gemeente(warehouse(), code)
+        data = cached("geojson", code, thema)
+        return Response(json.dumps(data, ensure_ascii=False), media_type="application/geo+json")
+
+    @app.get("/gemeente/{code}", response_class=HTMLResponse, summary="Overzicht van een gemeente")
+    def gemeente(request: Request, code: str = _path(GM_CODE), thema: str = ThemeQuery) -> HTMLResponse:
+        data = cached("overview", code, thema)
+        figure = (
+            charts.choropleth(cached("geojson", code, thema), data["theme"])
+            if data["has_map"]
+            else charts.ranked_bars(data["areas"]["rows"], data["theme"])
+        )
+        return page("gemeente.html", request, data=data, figure=figure, thema=thema)
+
+    @app.get("/gemeente/{code}/prioriteit.json", summary="Prioriteitenlijst (data)")
+    def priority_json(code: str = _path(GM_CODE), thema: str = ThemeQuery) -> JSONResponse:
+        return JSONResponse(cached("priority", code, thema))
+
+    @app.get("/gemeente/{code}/prioriteit.csv", summary="Prioriteitenlijst (CSV)")
+    def priority_csv(code: str = _path(GM_CODE), thema: str = ThemeQuery) -> Response:
+        rows = cached("priority", code, thema)["rows"]
+        flat = [
+            {
+                **{k: v for k, v in r.items() if k not in ("drivers", "capacity")},
+                "drivers": "; ".join(d["text"] for d in r["drivers"]),
+                **r["capacity"],
+            }
+            for r in rows
+        ]
+        return _csv(flat, f"{code}-{thema}-prioriteit.csv")
+
+    @app.get("/gemeente/{code}/prioriteit", response_class=HTMLResponse, summary="Prioriteitenlijst")
+    def priority_page(request: Request, code: str = _path(GM_CODE), thema: str = ThemeQuery) -> HTMLResponse:
+        data = cached("priority", code, thema)
+        return page("prioriteit.html", request, data=data, thema=thema)
+
+    @app.get("/regio/{code}.json", summary="Profiel van een gemeente, wijk of buurt (data)")
+    def region_json(code: str = _path(REGION_CODE)) -> JSONResponse:
+        return JSONResponse(cached("profile", code))
+
+    @app.get("/regio/{code}.csv", summary="Alle cijfers van een gebied (CSV)")
+    def region_csv(code: str = _path(REGION_CODE)) -> Response:
+        return _csv(cached("profile", code)["figures"], f"{code}.csv")
+
+    @app.get("/regio/{code}", response_class=HTMLResponse, summary="Profiel van een gemeente, wijk of buurt")
+    def region(request: Request, code: str = _path(REGION_CODE)) -> HTMLResponse:
+        data = cached("profile", code)
+        return page("regio.html", request, data=data, trend_figure=charts.trends(data["trends"]))
+
+    @app.get("/bronnen.json", summary="Bronnen en modelkaarten (data)")
+    def sources_json() -> JSONResponse:
+        return JSONResponse(cached("sources"))
+
+    @app.get("/bronnen.csv", summary="Bronnen (CSV)")
+    def sources_csv() -> Response:
+        return _csv(cached("sources")["sources"], "bronnen.csv")
+
+    @app.get("/bronnen", response_class=HTMLResponse, summary="Bronnen, licenties en modelkaarten")
+    def sources_page(request: Request) -> HTMLResponse:
+        return page("bronnen.html", request, data=cached("sources"))
+
+    # Mounted last, so the routes above (the vendored Plotly under /static/vendor) match first.
+    static = resources.files("wijkradar.web").joinpath("static")
+    app.mount("/static", StaticFiles(directory=str(static)), name="static")
+    return app
+
+
+def _path(pattern: str) -> Any:
+    from fastapi import Path as PathParam
+
+    return PathParam(..., pattern=pattern, description="CBS-code")
+
+
+def _wants_data(request: Request) -> bool:
+    return bool(re.search(r"\.(json|csv|geojson)$", request.url.path)) or request.url.path.startswith("/api")
+
+
+def _dutch_validation(error: dict[str, Any]) -> str:
+    kind = str(error.get("type", ""))
+    if kind == "string_pattern_mismatch":
+        return f"ongeldige waarde {error.get('input')!r}; verwacht een CBS-code zoals GM0034 of een themanaam"
+    if kind == "missing":
+        return "ontbreekt"
+    if kind.startswith("string_too"):
+        return "te kort of te lang"
+    return str(error.get("msg", "ongeldig"))
+
+
+def _csv(rows: list[dict[str, Any]], filename: str) -> Response:
+    buffer = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow(
+                {
+                    k: json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v
+                    for k, v in row.items()
+                }
+            )
+    return Response(
+        buffer.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def _cache(warehouse: Callable[[], Warehouse]) -> Callable[..., Any]:
+    """Memoise page data: the warehouse is read-only while the server runs."""
+
+    @lru_cache(maxsize=512)
+    def compute(kind: str, *args: str) -> Any:
+        wh = warehouse()
+        if kind == "gemeenten":
+            return views.gemeenten(wh)
+        if kind == "overview":
+            return views.overview(wh, *args)
+        if kind == "geojson":
+            return views.areas_geojson(wh, args[0], views.theme_or_error(args[1]))
+        if kind == "priority":
+            return views.priority(wh, *args)
+        if kind == "profile":
+            return views.profile(wh, *args)
+        if kind == "sources":
+            return views.sources(wh)
+        raise ValueError(kind)
+
+    lock = threading.Lock()
+    pending: dict[tuple[str, ...], threading.Lock] = {}
+
+    def cached(kind: str, *args: str) -> Any:
+        key = (kind, *args)
+        with lock:
+            key_lock = pending.setdefault(key, threading.Lock())
+        with key_lock:  # one computation per key; concurrent requests wait for it
+            return compute(kind, *args)
+
+    return cached

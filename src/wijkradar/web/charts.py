@@ -1,0 +1,152 @@
+"""Plotly figures as plain JSON specs, rendered in the browser by the vendored plotly.min.js.
+
+Maps use Plotly's ``geo`` projection with the base map switched off, so nothing is fetched from
+outside: the shapes come from the warehouse. Areas without a value are drawn in grey with a
+hatch-like outline and a "geen gegevens" label, never as zero.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+MISSING_COLOUR = "#d9d9d9"
+FONT = {"family": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", "size": 14, "color": "#1a1a1a"}
+CONFIG = {"displaylogo": False, "responsive": True, "locale": "nl"}
+
+
+def _nl(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f}".replace(".", ",")
+
+
+def _hover(row: dict[str, Any]) -> str:
+    name = row.get("name") or row["code"]
+    if row.get("value") is None:
+        return f"<b>{name}</b> ({row['code']})<br>geen gegevens ({row.get('status', 'ontbreekt')})"
+    text = f"<b>{name}</b> ({row['code']})<br>{_nl(row['value'])}%"
+    if row.get("lower") is not None:
+        text += f" (90%-interval model {_nl(row['lower'])}–{_nl(row['upper'])})"
+    return text + f"<br>bron: {row['source']}"
+
+
+def choropleth(geojson: dict[str, Any], theme: dict[str, Any]) -> dict[str, Any]:
+    """Draw a map of the areas coloured by the theme's value; missing areas grey."""
+    features = geojson["features"]
+    known = [f for f in features if f["properties"]["value"] is not None]
+    unknown = [f for f in features if f["properties"]["value"] is None]
+    scale = "YlOrRd" if theme["attention_when"] == "hoog" else "YlOrRd_r"
+    data: list[dict[str, Any]] = []
+    if known:
+        data.append(
+            {
+                "type": "choropleth",
+                "geojson": {"type": "FeatureCollection", "features": known},
+                "featureidkey": "id",
+                "locations": [f["id"] for f in known],
+                "z": [f["properties"]["value"] for f in known],
+                "text": [_hover(f["properties"]) for f in known],
+                "hovertemplate": "%{text}<extra></extra>",
+                "colorscale": scale.removesuffix("_r"),
+                "reversescale": scale.endswith("_r"),
+                "marker": {"line": {"color": "#ffffff", "width": 0.8}},
+                "colorbar": {"title": {"text": "%"}, "ticksuffix": "%"},
+                "name": theme["label"],
+            }
+        )
+    if unknown:
+        data.append(
+            {
+                "type": "choropleth",
+                "geojson": {"type": "FeatureCollection", "features": unknown},
+                "featureidkey": "id",
+                "locations": [f["id"] for f in unknown],
+                "z": [0 for _ in unknown],
+                "text": [_hover(f["properties"]) for f in unknown],
+                "hovertemplate": "%{text}<extra></extra>",
+                "colorscale": [[0, MISSING_COLOUR], [1, MISSING_COLOUR]],
+                "showscale": False,
+                "marker": {"line": {"color": "#6b6b6b", "width": 1.2}},
+                "name": "geen gegevens",
+            }
+        )
+    layout = {
+        "geo": {"fitbounds": "locations", "visible": False, "projection": {"type": "mercator"}},
+        "margin": {"l": 0, "r": 0, "t": 10, "b": 0},
+        "height": 520,
+        "font": FONT,
+        "showlegend": False,
+    }
+    return {"data": data, "layout": layout, "config": CONFIG}
+
+
+def ranked_bars(rows: list[dict[str, Any]], theme: dict[str, Any]) -> dict[str, Any]:
+    """Draw the fallback without boundaries: areas ranked by value, with model intervals as error bars."""
+    shown = [r for r in rows if r["value"] is not None][:40]
+    shown.reverse()  # largest at the top of a horizontal bar chart
+    labels = [
+        f"{r['name']} ({r['code']})" if r.get("name") and r["name"] != r["code"] else r["code"] for r in shown
+    ]
+    colours = ["#b2182b" if r["survey"] is not None else "#ef8a62" for r in shown]
+    error = {
+        "type": "data",
+        "symmetric": False,
+        "array": [(r["upper"] - r["value"]) if r.get("upper") is not None else 0 for r in shown],
+        "arrayminus": [(r["value"] - r["lower"]) if r.get("lower") is not None else 0 for r in shown],
+        "color": "#404040",
+        "thickness": 1,
+    }
+    data = [
+        {
+            "type": "bar",
+            "orientation": "h",
+            "x": [r["value"] for r in shown],
+            "y": labels,
+            "text": [_hover(r) for r in shown],
+            "hovertemplate": "%{text}<extra></extra>",
+            "marker": {"color": colours},
+            "error_x": error,
+            "name": theme["label"],
+        }
+    ]
+    layout = {
+        "margin": {"l": 180, "r": 20, "t": 10, "b": 40},
+        "height": max(300, 22 * len(shown) + 80),
+        "xaxis": {"title": {"text": f"{theme['label']} (%)"}, "ticksuffix": "%", "separatethousands": True},
+        "font": FONT,
+        "showlegend": False,
+    }
+    return {"data": data, "layout": layout, "config": CONFIG}
+
+
+def trends(items: list[dict[str, Any]], limit: int = 8) -> dict[str, Any] | None:
+    """Survey values across periods for the region (one line per measure and group)."""
+    if not items:
+        return None
+    preferred = (
+        "Eenzaam_28",
+        "ErnstigZeerErnstigEenzaam_29",
+        "MoeiteMetRondkomen_38",
+        "Mantelzorger_32",
+        "HoogRisicoOpAngstOfDepressie_25",
+        "ErvarenGezondheidGoedZeerGoed_4",
+    )
+    chosen = sorted(items, key=lambda t: (t["measure"] not in preferred, t["measure"], t["group"]))[:limit]
+    data = [
+        {
+            "type": "scatter",
+            "mode": "lines+markers",
+            "x": [p["period"] for p in t["points"]],
+            "y": [p["value"] for p in t["points"]],
+            "name": f"{t['label']} {t['group']}",
+            "hovertemplate": "%{y:.1f}%<extra>%{fullData.name}</extra>",
+        }
+        for t in chosen
+    ]
+    layout = {
+        "height": 420,
+        "margin": {"l": 50, "r": 10, "t": 10, "b": 40},
+        "xaxis": {"type": "category", "title": {"text": "peiling"}},
+        "yaxis": {"ticksuffix": "%"},
+        "font": FONT,
+        "legend": {"orientation": "h", "y": -0.2},
+    }
+    return {"data": data, "layout": layout, "config": CONFIG}

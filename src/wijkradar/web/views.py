@@ -1,0 +1,283 @@
+"""What each page shows, as plain data.
+
+The HTML templates, the JSON/CSV/GeoJSON routes and the tests all use these functions, so a page
+and its data can never disagree.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from wijkradar.errors import NotFoundError
+from wijkradar.models.card import render_markdown
+from wijkradar.priority import ModelMissing, priority_list
+from wijkradar.query import region_profile
+from wijkradar.themes import Theme, load_themes
+from wijkradar.warehouse import Warehouse
+
+SIMILAR_ON = {  # structure variables for "similar gemeenten", from the Kerncijfers per gemeente
+    "a_inw": "inwoners (log)",
+    "p_65_eo_jr": "aandeel 65-plussers",
+    "ste_mvs": "stedelijkheid",
+    "g_ink_pi": "inkomen per inwoner",
+    "p_eenp_hh": "eenpersoonshuishoudens",
+}
+N_SIMILAR = 5
+
+
+def gemeenten(wh: Warehouse) -> list[dict[str, str]]:
+    """List every gemeente with a name, for the chooser."""
+    frame = wh.regions(level="gemeente").dropna(subset=["name"])
+    return [{"code": c, "name": n} for c, n in zip(frame["code"], frame["name"], strict=True)]
+
+
+def require_gemeente(wh: Warehouse, code: str) -> dict[str, Any]:
+    """Return the gemeente's code and name, or raise NotFoundError."""
+    frame = wh.regions(level="gemeente")
+    row = frame[frame["code"] == code]
+    if row.empty:
+        raise NotFoundError("gemeente", code, frame["name"].dropna().tolist())
+    return {"code": code, "name": row["name"].iloc[0] or code}
+
+
+def _num(value: Any) -> float | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return None
+    return float(value)
+
+
+def areas(wh: Warehouse, gemeente: str, chosen: Theme, level: str = "buurt") -> dict[str, Any]:
+    """Collect the theme's value per buurt (or wijk) of a gemeente: survey where published, else model."""
+    regions = wh.regions(level=level, gemeente_code=gemeente)
+    codes = regions["code"].tolist()
+    values = wh.values(chosen.measure_id, chosen.population_group, codes)
+    periods = sorted(values.loc[values["status"] == "published", "period"].unique().tolist())
+    period = periods[-1] if periods else None
+    current = values[values["period"] == period].drop_duplicates("region_code").set_index("region_code")
+    stored = wh.model(chosen.measure_id, chosen.population_group, level, period) if period else None
+    estimates = (
+        wh.estimates(int(stored["model_id"]), codes).set_index("region_code") if stored is not None else None
+    )
+    algorithm = stored["algorithm"] if stored is not None else ""
+    rows = []
+    for code, name in zip(regions["code"], regions["name"], strict=True):
+        survey = current["value"].get(code) if code in current.index else None
+        status = str(current["status"].get(code)) if code in current.index else "missing"
+        row: dict[str, Any] = {"code": code, "name": name or code, "status": status, "period": period}
+        row["survey"] = _num(survey)
+        if estimates is not None and code in estimates.index:
+            est = estimates.loc[code]
+            row.update(estimate=_num(est["estimate"]), lower=_num(est["lower"]), upper=_num(est["upper"]))
+        else:
+            row.update(estimate=None, lower=None, upper=None)
+        row["value"] = row["survey"] if row["survey"] is not None else row["estimate"]
+        row["source"] = (
+            f"peiling RIVM 50090NED {period}"
+            if row["survey"] is not None
+            else (f"model wijkradar ({algorithm})" if row["estimate"] is not None else "geen gegevens")
+        )
+        rows.append(row)
+    return {
+        "level": level,
+        "period": period,
+        "model": None
+        if stored is None
+        else {
+            "model_id": int(stored["model_id"]),
+            "algorithm": stored["algorithm"],
+            **json.loads(stored["metrics"]),
+        },
+        "rows": sorted(rows, key=lambda r: (r["value"] is None, -(r["value"] or 0))),
+    }
+
+
+def areas_geojson(wh: Warehouse, gemeente: str, chosen: Theme, level: str = "buurt") -> dict[str, Any]:
+    """Return the areas as a GeoJSON FeatureCollection (WGS84) with the theme's values as properties."""
+    import shapely
+
+    data = areas(wh, gemeente, chosen, level)
+    geoms = wh.geometries([r["code"] for r in data["rows"]]).set_index("region_code")
+    features = []
+    for row in data["rows"]:
+        if row["code"] not in geoms.index:
+            continue
+        shape = shapely.from_wkb(bytes(geoms.loc[row["code"], "wkb"]))
+        # About 5 m: invisible at buurt scale, and pages a fraction of the size.
+        shape = shapely.set_precision(shapely.simplify(shape, 0.00005, preserve_topology=True), 0.00001)
+        features.append(
+            {"type": "Feature", "id": row["code"], "properties": row, "geometry": shape.__geo_interface__}
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def similar_gemeenten(wh: Warehouse, gemeente: str) -> list[dict[str, Any]]:
+    """Find the nearest gemeenten on size, age, urbanity, income and household structure."""
+    obs = wh.level_values(list(SIMILAR_ON), "GM").sort_values("period")
+    wide = obs.pivot_table(index="region_code", columns="measure_id", values="value", aggfunc="last")
+    wide = wide.reindex(columns=list(SIMILAR_ON)).dropna()
+    if gemeente not in wide.index or len(wide) <= 1:
+        return []
+    wide["a_inw"] = np.log(wide["a_inw"].clip(lower=1))
+    z = (wide - wide.mean()) / wide.std(ddof=0).replace(0, 1)
+    distance = np.sqrt(((z - z.loc[gemeente]) ** 2).sum(axis=1)).drop(gemeente).nsmallest(N_SIMILAR)
+    names = wh.regions(level="gemeente").set_index("code")["name"]
+    return [{"code": c, "name": names.get(c, c), "distance": round(float(d), 2)} for c, d in distance.items()]
+
+
+def key_figures(
+    wh: Warehouse, gemeente: str, chosen: Theme, similar: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Compare the theme's figure for the gemeente with NL and similar gemeenten (survey values)."""
+    codes = [gemeente, "NL01", *[s["code"] for s in similar]]
+    values = wh.values(chosen.measure_id, chosen.population_group, codes)
+    published = values[values["status"] == "published"]
+    out = []
+    for period in sorted(published["period"].unique()):
+        now = published[published["period"] == period].set_index("region_code")["value"]
+        peers = [float(now[c]) for c in codes[2:] if c in now.index]
+        out.append(
+            {
+                "period": period,
+                "gemeente": _num(now.get(gemeente)),
+                "nederland": _num(now.get("NL01")),
+                "vergelijkbaar": round(float(np.mean(peers)), 1) if peers else None,
+                "n_vergelijkbaar": len(peers),
+                "source": "RIVM 50090NED",
+            }
+        )
+    return out
+
+
+def overview(wh: Warehouse, gemeente: str, thema: str, *, top: int = 10) -> dict[str, Any]:
+    """Collect everything on the gemeente page."""
+    gm = require_gemeente(wh, gemeente)
+    chosen = theme_or_error(thema)
+    data = areas(wh, gemeente, chosen)
+    has_map = not wh.geometries([r["code"] for r in data["rows"]]).empty
+    similar = similar_gemeenten(wh, gemeente)
+    try:
+        ranking = priority_list(wh, gemeente, chosen.name, top=top, train=False)
+    except ModelMissing:
+        ranking = None
+    return {
+        "gemeente": gm,
+        "theme": theme_dict(chosen),
+        "areas": data,
+        "has_map": has_map,
+        "similar": similar,
+        "key_figures": key_figures(wh, gemeente, chosen, similar),
+        "priority": ranking,
+    }
+
+
+def priority(wh: Warehouse, gemeente: str, thema: str) -> dict[str, Any]:
+    """Return the full priority list of the gemeente for a theme (the model must exist)."""
+    require_gemeente(wh, gemeente)
+    chosen = theme_or_error(thema)
+    result = priority_list(wh, gemeente, chosen.name, train=False)
+    result["theme"] = theme_dict(chosen)
+    return result
+
+
+def profile(wh: Warehouse, code: str) -> dict[str, Any]:
+    """Collect a region's figures, trends across periods and model estimates against survey values."""
+    data = region_profile(wh, code)
+    figures = pd.DataFrame(data["figures"])
+    trends = []
+    if not figures.empty:
+        survey = figures[(figures["source"] == "50090NED") & (figures["status"] == "published")]
+        for (measure, group), part in survey.groupby(["measure", "group"], sort=True):
+            if part["period"].nunique() > 1:
+                trends.append(
+                    {
+                        "measure": measure,
+                        "label": part["label"].iloc[0],
+                        "group": group,
+                        "points": [
+                            {"period": p, "value": float(v)}
+                            for p, v in zip(part["period"], part["value"], strict=True)
+                        ],
+                    }
+                )
+    estimates = []
+    models = wh.models()
+    level = data["level"]
+    for row in models[models["level"] == level].itertuples(index=False):
+        found = wh.estimates(int(row.model_id), [data["code"]])
+        if found.empty:
+            continue
+        est = found.iloc[0]
+        estimates.append(
+            {
+                "measure": row.measure_id,
+                "group": row.population_group,
+                "period": row.period,
+                "algorithm": row.algorithm,
+                "estimate": _num(est["estimate"]),
+                "lower": _num(est["lower"]),
+                "upper": _num(est["upper"]),
+                "survey": _num(est["survey"]),
+                "expected": _num(est["expected"]),
+                "drivers": json.loads(est["contributions"])[:5],
+            }
+        )
+    data["trends"] = trends
+    data["estimates"] = estimates
+    return data
+
+
+def sources(wh: Warehouse) -> dict[str, Any]:
+    """List the sources with licences, and the model cards."""
+    frame = wh.sources()
+    frame["ingested_at"] = frame["ingested_at"].astype(str)
+    cards = []
+    for model_id in wh.models()["model_id"].tolist():
+        stored = wh.model_by_id(int(model_id))
+        if stored is None:
+            continue
+        card = json.loads(stored["card"])
+        card["model_id"] = int(model_id)
+        title = f"{stored['measure_id']} {stored['population_group']}, {stored['level']}, {stored['period']}"
+        cards.append(
+            {
+                "model_id": int(model_id),
+                "title": title,
+                "markdown": render_markdown(card),
+                "metrics": json.loads(stored["metrics"]),
+            }
+        )
+    records = [{str(k): _plain(v) for k, v in r.items()} for r in frame.to_dict("records")]
+    return {"sources": records, "models": cards}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def theme_or_error(thema: str) -> Theme:
+    """Look up a theme by name; unknown names raise NotFoundError with suggestions."""
+    themes = load_themes()
+    if thema not in themes:
+        raise NotFoundError("thema", thema, themes)
+    return themes[thema]
+
+
+def theme_dict(chosen: Theme) -> dict[str, Any]:
+    """Return a theme as plain data."""
+    return {
+        "name": chosen.name,
+        "label": chosen.label,
+        "measure": chosen.measure_id,
+        "group": chosen.population_group,
+        "attention_when": chosen.attention_when,
+        "description": chosen.description,
+    }
