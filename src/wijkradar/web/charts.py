@@ -1,12 +1,13 @@
 """Plotly figures as plain JSON specs, rendered in the browser by the vendored plotly.min.js.
 
-Maps use Plotly's ``geo`` projection with the base map switched off, so nothing is fetched from
-outside: the shapes come from the warehouse. Areas without a value are drawn in grey with a
-hatch-like outline and a "geen gegevens" label, never as zero.
+Maps are Plotly ``choroplethmap`` traces on the blank ``white-bg`` style: no tiles, fonts or
+base maps are fetched from outside; the shapes come from the warehouse. Areas without a value are
+drawn in grey with a dark outline and a "geen gegevens" label, never as zero.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 MISSING_COLOUR = "#d9d9d9"
@@ -33,20 +34,22 @@ def choropleth(geojson: dict[str, Any], theme: dict[str, Any]) -> dict[str, Any]
     features = geojson["features"]
     known = [f for f in features if f["properties"]["value"] is not None]
     unknown = [f for f in features if f["properties"]["value"] is None]
-    scale = "YlOrRd" if theme["attention_when"] == "hoog" else "YlOrRd_r"
+    # Plotly's YlOrRd runs from dark red (0) to light yellow (1): reverse it so that the values that
+    # need attention are the darkest.
+    reverse = theme["attention_when"] == "hoog"
     data: list[dict[str, Any]] = []
     if known:
         data.append(
             {
-                "type": "choropleth",
+                "type": "choroplethmap",
                 "geojson": {"type": "FeatureCollection", "features": known},
                 "featureidkey": "id",
                 "locations": [f["id"] for f in known],
                 "z": [f["properties"]["value"] for f in known],
                 "text": [_hover(f["properties"]) for f in known],
                 "hovertemplate": "%{text}<extra></extra>",
-                "colorscale": scale.removesuffix("_r"),
-                "reversescale": scale.endswith("_r"),
+                "colorscale": "YlOrRd",
+                "reversescale": reverse,
                 "marker": {"line": {"color": "#ffffff", "width": 0.8}},
                 "colorbar": {"title": {"text": "%"}, "ticksuffix": "%"},
                 "name": theme["label"],
@@ -55,7 +58,7 @@ def choropleth(geojson: dict[str, Any], theme: dict[str, Any]) -> dict[str, Any]
     if unknown:
         data.append(
             {
-                "type": "choropleth",
+                "type": "choroplethmap",
                 "geojson": {"type": "FeatureCollection", "features": unknown},
                 "featureidkey": "id",
                 "locations": [f["id"] for f in unknown],
@@ -68,14 +71,42 @@ def choropleth(geojson: dict[str, Any], theme: dict[str, Any]) -> dict[str, Any]
                 "name": "geen gegevens",
             }
         )
+    center, zoom = _view(features)
     layout = {
-        "geo": {"fitbounds": "locations", "visible": False, "projection": {"type": "mercator"}},
+        "map": {"style": "white-bg", "center": center, "zoom": zoom},
         "margin": {"l": 0, "r": 0, "t": 10, "b": 0},
         "height": 520,
         "font": FONT,
         "showlegend": False,
     }
     return {"data": data, "layout": layout, "config": CONFIG}
+
+
+def _view(
+    features: list[dict[str, Any]], width: int = 950, height: int = 520
+) -> tuple[dict[str, float], float]:
+    """Centre and zoom that fit all features (web-mercator zoom levels)."""
+    xs: list[float] = []
+    ys: list[float] = []
+
+    def walk(coords: Any) -> None:
+        if coords and isinstance(coords[0], (int, float)):
+            xs.append(float(coords[0]))
+            ys.append(float(coords[1]))
+            return
+        for part in coords:
+            walk(part)
+
+    for feature in features:
+        walk(feature["geometry"]["coordinates"])
+    if not xs:
+        return {"lon": 5.3, "lat": 52.2}, 6.0
+    lon_span = max(max(xs) - min(xs), 1e-4)
+    lat_mid = (max(ys) + min(ys)) / 2
+    lat_span = max((max(ys) - min(ys)) / math.cos(math.radians(lat_mid)), 1e-4)
+    # MapLibre tiles are 512 px: at zoom z the world is 512 * 2**z pixels wide.
+    zoom = min(math.log2(360 * width / 512 / lon_span), math.log2(360 * height / 512 / lat_span)) - 0.2
+    return {"lon": (max(xs) + min(xs)) / 2, "lat": lat_mid}, round(zoom, 2)
 
 
 def ranked_bars(rows: list[dict[str, Any]], theme: dict[str, Any]) -> dict[str, Any]:
@@ -100,8 +131,9 @@ def ranked_bars(rows: list[dict[str, Any]], theme: dict[str, Any]) -> dict[str, 
             "orientation": "h",
             "x": [r["value"] for r in shown],
             "y": labels,
-            "text": [_hover(r) for r in shown],
-            "hovertemplate": "%{text}<extra></extra>",
+            "hovertext": [_hover(r) for r in shown],
+            "hovertemplate": "%{hovertext}<extra></extra>",
+            "textposition": "none",
             "marker": {"color": colours},
             "error_x": error,
             "name": theme["label"],
