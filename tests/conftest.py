@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import csv
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import fastexcel
 import pytest
 
 from wijkradar.ingest import ingest
@@ -54,3 +57,62 @@ def full_wh(full_db: Path) -> Iterator[Warehouse]:
 def wh(tmp_path: Path) -> Iterator[Warehouse]:
     with Warehouse.open(tmp_path / "test.duckdb") as warehouse:
         yield warehouse
+
+
+@pytest.fixture(scope="session")
+def small_db(tmp_path_factory: pytest.TempPathFactory, data: Path) -> Path:
+    """RIVM 2016 and 2020 for forty gemeenten (as StatLine CSV), plus the Kerncijfers files."""
+    folder = tmp_path_factory.mktemp("small")
+    rivm = data / "rivm-gezondheid-wijk-buurt"
+    first = fastexcel.read_excel(str(rivm / "2020_65plus.xlsx")).load_sheet(0, dtypes="string").to_pandas()
+    gemeenten = sorted(first["WijkenEnBuurten"].str.strip().str[2:6].unique())
+    keep = set(gemeenten[1:80:2]) | {"0034"}
+    for name in ("2016_65plus", "2020_65plus", "2016_18plus", "2020_18plus"):
+        frame = fastexcel.read_excel(str(rivm / f"{name}.xlsx")).load_sheet(0, dtypes="string").to_pandas()
+        code = frame["WijkenEnBuurten"].str.strip()
+        frame = frame[(code == "NL01") | code.str[2:6].isin(keep)]
+        with (folder / f"50090NED_{name}.csv").open("w", encoding="utf-8", newline="") as fh:
+            writer = csv.writer(fh, delimiter=";", quoting=csv.QUOTE_ALL)
+            writer.writerow(frame.columns)
+            writer.writerows(frame.fillna("").itertuples(index=False))
+    db = folder / "small.duckdb"
+    with Warehouse.open(db) as wh:
+        reports = ingest(wh, [folder, data / "cbs-kwb-buurten-2017", data / "cbs-kwb-gemeenten-2020"])
+        assert all(r.action == "ingested" for r in reports), [r.message for r in reports]
+    return db
+
+
+def grid_geojson(codes: list[str], path: Path, *, origin: tuple[float, float] = (5.15, 52.33)) -> Path:
+    """Small valid buurt polygons in a grid (WGS84), one per code, for the map path of the web app."""
+    features = []
+    side = 0.01
+    for i, code in enumerate(sorted(codes)):
+        x0 = origin[0] + (i % 8) * side
+        y0 = origin[1] + (i // 8) * side
+        ring = [[x0, y0], [x0 + side, y0], [x0 + side, y0 + side], [x0, y0 + side], [x0, y0]]
+        features.append({
+            "type": "Feature",
+            "properties": {"buurtcode": code, "buurtnaam": f"Testbuurt {i + 1}", "jaar": 2020},
+            "geometry": {"type": "Polygon", "coordinates": [ring]},
+        })
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def web_db(tmp_path_factory: pytest.TempPathFactory, small_db: Path) -> Path:
+    """The forty-gemeente warehouse plus generated buurt boundaries for Almere and a trained model."""
+    import shutil
+
+    from wijkradar.models.train import train_model
+
+    folder = tmp_path_factory.mktemp("web")
+    db = folder / "web.duckdb"
+    shutil.copy(small_db, db)
+    with Warehouse.open(db) as wh:
+        almere = wh.regions(level="buurt", gemeente_code="GM0034")["code"].tolist()
+        report = ingest(wh, [grid_geojson(almere, folder / "almere_buurten_2020.geojson")])
+        assert report[0].action == "ingested", report[0].message
+        if wh.model("Eenzaam_28", "65+", "buurt") is None:
+            train_model(wh, "Eenzaam_28", "65+", "buurt")
+    return db

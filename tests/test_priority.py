@@ -2,45 +2,19 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
-import fastexcel
 import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from wijkradar.cli import app
-from wijkradar.ingest import ingest
 from wijkradar.priority import _rank, priority_list
 from wijkradar.warehouse import Warehouse
 
 runner = CliRunner()
-
-
-@pytest.fixture(scope="module")
-def small_db(tmp_path_factory: pytest.TempPathFactory, data: Path) -> Path:
-    """RIVM 2016 and 2020 for forty gemeenten (as StatLine CSV), plus the Kerncijfers files."""
-    folder = tmp_path_factory.mktemp("small")
-    rivm = data / "rivm-gezondheid-wijk-buurt"
-    first = fastexcel.read_excel(str(rivm / "2020_65plus.xlsx")).load_sheet(0, dtypes="string").to_pandas()
-    gemeenten = sorted(first["WijkenEnBuurten"].str.strip().str[2:6].unique())
-    keep = set(gemeenten[1:80:2]) | {"0034"}
-    for name in ("2016_65plus", "2020_65plus", "2016_18plus", "2020_18plus"):
-        frame = fastexcel.read_excel(str(rivm / f"{name}.xlsx")).load_sheet(0, dtypes="string").to_pandas()
-        code = frame["WijkenEnBuurten"].str.strip()
-        frame = frame[(code == "NL01") | code.str[2:6].isin(keep)]
-        with (folder / f"50090NED_{name}.csv").open("w", encoding="utf-8", newline="") as fh:
-            writer = csv.writer(fh, delimiter=";", quoting=csv.QUOTE_ALL)
-            writer.writerow(frame.columns)
-            writer.writerows(frame.fillna("").itertuples(index=False))
-    db = folder / "small.duckdb"
-    with Warehouse.open(db) as wh:
-        reports = ingest(wh, [folder, data / "cbs-kwb-buurten-2017", data / "cbs-kwb-gemeenten-2020"])
-        assert all(r.action == "ingested" for r in reports), [r.message for r in reports]
-    return db
 
 
 def test_evaluate_json(small_db: Path) -> None:

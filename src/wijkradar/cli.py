@@ -457,3 +457,7 @@ def serve_cmd(
         application = create_app(_db(db))
     err.print(f"wijkradar draait op http://{host}:{port} (stoppen met Ctrl+C)")
     uvicorn.run(application, host=host, port=port, log_level="warning")
+
+
+if __name__ == "__main__":
+    app()

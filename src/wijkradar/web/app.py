@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import re
 import threading
 from collections.abc import Callable
@@ -100,6 +101,22 @@ def create_app(db_path: Path) -> FastAPI:
         html = env.get_template(name).render(request=request, **context)
         return HTMLResponse(html, status_code=status_code)
 
+    @lru_cache(maxsize=256)
+    def rendered(kind: str, *args: str) -> bytes:
+        """Finished response bodies: the data behind them cannot change while the server runs."""
+        if kind == "gemeente":
+            code, thema = args
+            data = cached("overview", code, thema)
+            figure = (
+                charts.choropleth(cached("geojson", code, thema), data["theme"])
+                if data["has_map"]
+                else charts.ranked_bars(data["areas"]["rows"], data["theme"])
+            )
+            html = env.get_template("gemeente.html").render(data=data, figure=_jsonable(figure), thema=thema)
+            return html.encode()
+        data = cached(kind, *args)
+        return json.dumps(data, ensure_ascii=False, allow_nan=False).encode()
+
     @app.exception_handler(NotFoundError)
     async def not_found(request: Request, exc: NotFoundError) -> Response:
         if _wants_data(request):
@@ -157,8 +174,8 @@ def create_app(db_path: Path) -> FastAPI:
         return RedirectResponse(f"/gemeente/{code}?thema={thema}", status_code=303)
 
     @app.get("/gemeente/{code}.json", summary="Overzicht van een gemeente (data)")
-    def gemeente_json(code: str = _path(GM_CODE), thema: str = ThemeQuery) -> JSONResponse:
-        return JSONResponse(cached("overview", code, thema))
+    def gemeente_json(code: str = _path(GM_CODE), thema: str = ThemeQuery) -> Response:
+        return Response(rendered("overview", code, thema), media_type="application/json")
 
     @app.get("/gemeente/{code}.csv", summary="Waarden per buurt (CSV)")
     def gemeente_csv(code: str = _path(GM_CODE), thema: str = ThemeQuery) -> Response:
@@ -172,14 +189,8 @@ def create_app(db_path: Path) -> FastAPI:
         return Response(json.dumps(data, ensure_ascii=False), media_type="application/geo+json")
 
     @app.get("/gemeente/{code}", response_class=HTMLResponse, summary="Overzicht van een gemeente")
-    def gemeente(request: Request, code: str = _path(GM_CODE), thema: str = ThemeQuery) -> HTMLResponse:
-        data = cached("overview", code, thema)
-        figure = (
-            charts.choropleth(cached("geojson", code, thema), data["theme"])
-            if data["has_map"]
-            else charts.ranked_bars(data["areas"]["rows"], data["theme"])
-        )
-        return page("gemeente.html", request, data=data, figure=figure, thema=thema)
+    def gemeente(code: str = _path(GM_CODE), thema: str = ThemeQuery) -> HTMLResponse:
+        return HTMLResponse(rendered("gemeente", code, thema))
 
     @app.get("/gemeente/{code}/prioriteit.json", summary="Prioriteitenlijst (data)")
     def priority_json(code: str = _path(GM_CODE), thema: str = ThemeQuery) -> JSONResponse:
@@ -274,11 +285,25 @@ def _csv(rows: list[dict[str, Any]], filename: str) -> Response:
     )
 
 
+def _jsonable(value: Any) -> Any:
+    """Replace NaN and infinities (which JSON cannot carry) by None, all the way down."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
 def _cache(warehouse: Callable[[], Warehouse]) -> Callable[..., Any]:
     """Memoise page data: the warehouse is read-only while the server runs."""
 
     @lru_cache(maxsize=512)
     def compute(kind: str, *args: str) -> Any:
+        return _jsonable(_compute(kind, *args))
+
+    def _compute(kind: str, *args: str) -> Any:
         wh = warehouse()
         if kind == "gemeenten":
             return views.gemeenten(wh)

@@ -1,0 +1,141 @@
+"""The web app in-process: every route, its data formats, and refusals."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from wijkradar.web.app import create_app
+
+
+@pytest.fixture(scope="module")
+def client(web_db: Path) -> Iterator[TestClient]:
+    with TestClient(create_app(web_db)) as test_client:
+        yield test_client
+
+
+def _csv_rows(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_health_and_docs(client: TestClient) -> None:
+    assert client.get("/healthz").json()["status"] == "ok"
+    assert client.get("/api/docs").status_code == 200
+    spec = client.get("/api/openapi.json").json()
+    assert "/gemeente/{code}" in spec["paths"] and "/regio/{code}.json" in spec["paths"]
+
+
+def test_index_lists_gemeenten_and_themes(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200 and 'lang="nl"' in page.text
+    assert '<option value="Almere">GM0034</option>' in page.text
+    assert "Eenzaamheid onder 65-plussers" in page.text
+
+
+def test_search_by_name_redirects(client: TestClient) -> None:
+    response = client.get("/zoek", params={"q": "almere", "thema": "eenzaamheid"}, follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/gemeente/GM0034?thema=eenzaamheid"
+    wrong = client.get("/zoek", params={"q": "Almre"})
+    assert wrong.status_code == 404 and "Bedoelde u" in wrong.text and "Almere" in wrong.text
+
+
+def test_gemeente_with_boundaries_has_a_map(client: TestClient) -> None:
+    page = client.get("/gemeente/GM0034?thema=eenzaamheid")
+    assert page.status_code == 200
+    assert "Kaart per buurt" in page.text and "choroplethmap" in page.text
+    assert "Waar eerst aandacht?" in page.text and "prio-top" in page.text
+    data = client.get("/gemeente/GM0034.json?thema=eenzaamheid").json()
+    assert data["has_map"] is True and data["gemeente"]["name"] == "Almere"
+    assert data["priority"]["rows"] and len(data["priority"]["rows"]) == 10
+    assert {k["period"] for k in data["key_figures"]} == {"2016", "2020"}
+    figures = {k["period"]: k for k in data["key_figures"]}
+    assert figures["2020"]["gemeente"] == 48.2 and figures["2020"]["nederland"] == 49.5
+    assert len(data["similar"]) == 5 and all(s["code"] != "GM0034" for s in data["similar"])
+    geo = client.get("/gemeente/GM0034.geojson?thema=eenzaamheid")
+    assert geo.headers["content-type"].startswith("application/geo+json")
+    features = geo.json()["features"]
+    assert len(features) == len(data["areas"]["rows"])
+    missing = [f for f in features if f["properties"]["value"] is None]
+    assert all(f["properties"]["status"] != "published" for f in missing)
+
+
+def test_gemeente_without_boundaries_falls_back_to_ranked_bars(client: TestClient) -> None:
+    data = client.get("/gemeente/GM0034.json?thema=eenzaamheid").json()
+    other = data["similar"][0]["code"]
+    page = client.get(f"/gemeente/{other}?thema=eenzaamheid")
+    assert page.status_code == 200
+    assert "Buurten op volgorde" in page.text and '"type": "bar"' in page.text
+    assert client.get(f"/gemeente/{other}.geojson").json()["features"] == []
+
+
+def test_gemeente_csv_has_a_row_per_buurt(client: TestClient) -> None:
+    rows = _csv_rows(client.get("/gemeente/GM0034.csv?thema=eenzaamheid").text)
+    assert len(rows) == 67 and {"code", "value", "source", "status"} <= set(rows[0])
+
+
+def test_priority_page_json_and_csv(client: TestClient) -> None:
+    page = client.get("/gemeente/GM0034/prioriteit?thema=eenzaamheid")
+    assert page.status_code == 200 and "Prioriteiten: Eenzaamheid onder 65-plussers in Almere" in page.text
+    assert "beter dan verwacht" in page.text or "zoals verwacht" in page.text
+    data = client.get("/gemeente/GM0034/prioriteit.json?thema=eenzaamheid").json()
+    assert len(data["rows"]) == 67 and data["rows"][0]["rank"] == 1
+    rows = _csv_rows(client.get("/gemeente/GM0034/prioriteit.csv?thema=eenzaamheid").text)
+    assert len(rows) == 67 and "mantelzorgers_pct" in rows[0] and "drivers" in rows[0]
+
+
+def test_priority_without_model_is_explained(client: TestClient) -> None:
+    response = client.get("/gemeente/GM0034/prioriteit?thema=psychische-klachten")
+    assert response.status_code == 409 and "wijkradar train --thema psychische-klachten" in response.text
+    overview = client.get("/gemeente/GM0034?thema=psychische-klachten")
+    assert overview.status_code == 200 and "nog geen risicomodel" in overview.text
+
+
+def test_region_profile(client: TestClient) -> None:
+    page = client.get("/regio/BU00340101")
+    assert page.status_code == 200 and "Testbuurt" in page.text and "Alle cijfers" in page.text
+    data = client.get("/regio/BU00340101.json").json()
+    assert data["level"] == "buurt" and [p["code"] for p in data["parents"]] == ["NL01", "GM0034", "WK003401"]
+    assert data["estimates"] and data["estimates"][0]["measure"] == "Eenzaam_28"
+    assert any(t["measure"] == "Eenzaam_28" for t in data["trends"])
+    rows = _csv_rows(client.get("/regio/GM0034.csv").text)
+    assert any(r["measure"] == "a_inw" and r["value"] == "211893.0" for r in rows)
+
+
+def test_sources_page(client: TestClient) -> None:
+    page = client.get("/bronnen")
+    assert page.status_code == 200 and "50090NED" in page.text and "Modelkaart" in page.text
+    data = client.get("/bronnen.json").json()
+    assert data["models"] and all(s["licence"] for s in data["sources"])
+    assert _csv_rows(client.get("/bronnen.csv").text)
+
+
+def test_dutch_number_formatting(client: TestClient) -> None:
+    page = client.get("/gemeente/GM0034?thema=eenzaamheid")
+    assert "48,2%" in page.text and "49,5%" in page.text
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "needle"),
+    [
+        ("/gemeente/GM9999", 404, "Onbekende gemeente"),
+        ("/gemeente/GM9999.json", 404, "Onbekende gemeente"),
+        ("/regio/BU99999999", 404, "Onbekende regiocode"),
+        ("/gemeente/XX12", 422, "verwacht een CBS-code"),
+        ("/gemeente/GM0034.json?thema=DROP%20TABLE", 422, "ongeldige waarde"),
+        ("/gemeente/GM0034?thema=onbekend", 404, "Onbekende thema"),
+        ("/regio/..%2F..%2Fetc%2Fpasswd", 404, "bestaat niet"),
+        ("/static/../../etc/passwd", 404, ""),
+        ("/zoek", 422, "ontbreekt"),
+        ("/bestaat-niet", 404, "Deze pagina bestaat niet"),
+    ],
+)
+def test_bad_requests_are_refused_clearly(client: TestClient, url: str, status: int, needle: str) -> None:
+    response = client.get(url)
+    assert response.status_code == status, response.text[:300]
+    assert needle in response.text
+    assert "Traceback" not in response.text and "root:" not in response.text

@@ -1,0 +1,130 @@
+"""End to end in Debian's Chromium (Playwright): choose a gemeente, open its priorities and a buurt,
+save screenshots, check accessibility with axe-core, and check that nothing is fetched from outside.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from conftest import REPO
+from wijkradar.web.app import create_app
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+SCREENSHOTS = REPO / "artifacts" / "screenshots"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def base_url(web_db: Path) -> Iterator[str]:
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(web_db), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    assert Path(CHROMIUM).exists(), "Debian's chromium is missing: apt-get install chromium (bash .ci/run does)"
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser: Browser, base_url: str) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="nl-NL", base_url=base_url)
+    outside: list[str] = []
+    context.on("request", lambda r: outside.append(r.url)
+               if not r.url.startswith((base_url, "data:", "blob:", "about:")) else None)
+    tab = context.new_page()
+    yield tab
+    context.close()
+    assert outside == [], f"requests left the machine: {outside}"
+
+
+def _shot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def _no_serious_violations(page: Page) -> None:
+    results = Axe().run(page, options={"runOnly": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]})
+    serious = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+    assert not serious, [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in serious]
+
+
+def test_choose_gemeente_then_priorities_then_buurt(page: Page) -> None:
+    page.goto("/")
+    _no_serious_violations(page)
+    page.get_by_label("Gemeente (naam of code)").fill("Almere")
+    page.get_by_label("Thema").select_option("eenzaamheid")
+    page.get_by_role("button", name="Bekijk gemeente").click()
+    page.wait_for_url("**/gemeente/GM0034?thema=eenzaamheid")
+    page.wait_for_selector("#plot-main[data-rendered=true]", state="attached", timeout=30000)
+    assert page.locator("h1").inner_text().startswith("Almere")
+    assert page.locator("#plot-main .choroplethlayer, #plot-main canvas").count() > 0
+    _shot(page, "1-gemeente-almere-kaart")
+    _no_serious_violations(page)
+
+    page.get_by_role("link", name="Volledige prioriteitenlijst met factoren en capaciteit").click()
+    page.wait_for_url("**/gemeente/GM0034/prioriteit?thema=eenzaamheid")
+    table = page.locator("#prio-full")
+    assert table.locator("tbody tr").count() == 67
+    first_before = table.locator("tbody tr").first.locator("td").nth(1).inner_text()
+    header = table.get_by_role("button", name="Percentage")
+    header.focus()
+    page.keyboard.press("Enter")  # sortable by keyboard
+    assert table.locator("th[aria-sort]").count() == 1
+    page.keyboard.press("Enter")
+    assert table.locator("th[aria-sort=descending]").count() == 1
+    _shot(page, "2-prioriteiten-almere")
+    _no_serious_violations(page)
+
+    table.locator("tbody tr").first.get_by_role("link").click()
+    page.wait_for_url("**/regio/BU0034*")
+    assert "Alle cijfers" in page.content()
+    assert first_before  # the list had a first row before sorting
+    _shot(page, "3-buurtprofiel")
+    _no_serious_violations(page)
+
+
+def test_fallback_view_and_sources(page: Page) -> None:
+    page.goto("/gemeente/GM0034.json")
+    other = page.evaluate("() => JSON.parse(document.body.innerText).similar[0].code")
+    page.goto(f"/gemeente/{other}?thema=eenzaamheid")
+    page.wait_for_selector("#plot-main[data-rendered=true]", state="attached", timeout=30000)
+    assert "Buurten op volgorde" in page.content()
+    _shot(page, "4-gemeente-zonder-grenzen")
+    _no_serious_violations(page)
+    page.goto("/bronnen")
+    _no_serious_violations(page)
+    page.goto("/gemeente/GM9999")
+    assert "Niet gevonden" in page.content()
+    _no_serious_violations(page)
