@@ -84,9 +84,7 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(timeout=10)
-    print(
-        f"{args.clients} clients, {args.seconds:.0f} s, {len(GEMEENTEN)} gemeenten, server: uvicorn (1 process)"
-    )
+    print(f"{args.clients} clients, {args.seconds:.0f} s, {len(GEMEENTEN)} gemeenten, one uvicorn process")
     print(f"requests: {total:,}  throughput: {total / args.seconds:,.0f} req/s  errors: {errors}")
     for route, values in sorted(latencies.items()):
         p50, p95, p99 = (_percentile(values, q) * 1000 for q in (0.50, 0.95, 0.99))

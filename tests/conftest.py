@@ -90,11 +90,13 @@ def grid_geojson(codes: list[str], path: Path, *, origin: tuple[float, float] = 
         x0 = origin[0] + (i % 8) * side
         y0 = origin[1] + (i // 8) * side
         ring = [[x0, y0], [x0 + side, y0], [x0 + side, y0 + side], [x0, y0 + side], [x0, y0]]
-        features.append({
-            "type": "Feature",
-            "properties": {"buurtcode": code, "buurtnaam": f"Testbuurt {i + 1}", "jaar": 2020},
-            "geometry": {"type": "Polygon", "coordinates": [ring]},
-        })
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {"buurtcode": code, "buurtnaam": f"Testbuurt {i + 1}", "jaar": 2020},
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+            }
+        )
     path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
     return path
 

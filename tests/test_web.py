@@ -39,7 +39,8 @@ def test_index_lists_gemeenten_and_themes(client: TestClient) -> None:
 
 def test_search_by_name_redirects(client: TestClient) -> None:
     response = client.get("/zoek", params={"q": "almere", "thema": "eenzaamheid"}, follow_redirects=False)
-    assert response.status_code == 303 and response.headers["location"] == "/gemeente/GM0034?thema=eenzaamheid"
+    assert response.status_code == 303
+    assert response.headers["location"] == "/gemeente/GM0034?thema=eenzaamheid"
     wrong = client.get("/zoek", params={"q": "Almre"})
     assert wrong.status_code == 404 and "Bedoelde u" in wrong.text and "Almere" in wrong.text
 

@@ -20,8 +20,14 @@ from wijkradar.web.app import create_app
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 SCREENSHOTS = REPO / "artifacts" / "screenshots"
 
@@ -35,7 +41,8 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def base_url(web_db: Path) -> Iterator[str]:
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(web_db), host="127.0.0.1", port=port, log_level="warning"))
+    config = uvicorn.Config(create_app(web_db), host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -50,7 +57,7 @@ def base_url(web_db: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    assert Path(CHROMIUM).exists(), "Debian's chromium is missing: apt-get install chromium (bash .ci/run does)"
+    assert Path(CHROMIUM).exists(), "Debian's chromium is missing: apt-get install chromium (.ci/run does)"
     with sync_playwright() as playwright:
         instance = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield instance
@@ -61,8 +68,12 @@ def browser() -> Iterator[Browser]:
 def page(browser: Browser, base_url: str) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="nl-NL", base_url=base_url)
     outside: list[str] = []
-    context.on("request", lambda r: outside.append(r.url)
-               if not r.url.startswith((base_url, "data:", "blob:", "about:")) else None)
+    context.on(
+        "request",
+        lambda r: (
+            outside.append(r.url) if not r.url.startswith((base_url, "data:", "blob:", "about:")) else None
+        ),
+    )
     tab = context.new_page()
     yield tab
     context.close()
