@@ -26,6 +26,7 @@ from wijkradar.models.train import evaluation, model_card
 from wijkradar.priority import priority_list
 from wijkradar.query import list_regions, list_sources, region_profile
 from wijkradar.sources.download import download_table
+from wijkradar.texts import STATUS_NL, number_nl
 from wijkradar.themes import load_themes
 from wijkradar.warehouse import Warehouse
 
@@ -36,13 +37,6 @@ app = typer.Typer(
 )
 # Piped output (to a file, Excel, another program) gets wide tables instead of wrapped cells.
 out = Console(width=None if sys.stdout.isatty() else 220)
-STATUS_NL = {
-    "published": "gepubliceerd",
-    "missing": "ontbreekt",
-    "suppressed": "geheim",
-    "nil": "nihil",
-    "unreliable": "onbetrouwbaar",
-}
 err = Console(stderr=True)
 
 
@@ -92,6 +86,10 @@ def _emit(frame: pd.DataFrame, fmt: Format, title: str | None = None) -> None:
         for row in frame.itertuples(index=False):
             table.add_row(*["" if pd.isna(v) else str(v) for v in row])
         out.print(table)
+
+
+def _nl(value: Any) -> str:
+    return number_nl(value, None, empty="")
 
 
 def _progress(quiet: bool) -> Progress:
@@ -237,7 +235,7 @@ def show_cmd(
         out.print("Geen cijfers voor deze regio" + (f" in {period}" if period else "") + ".")
         return
     shown = figures[["label", "group", "period", "value", "unit", "status", "source", "measure"]].copy()
-    shown["value"] = [_dutch_number(v) for v in shown["value"]]
+    shown["value"] = [_nl(v) for v in shown["value"]]
     shown["status"] = shown["status"].map(STATUS_NL)
     _emit(
         shown.rename(
@@ -253,14 +251,6 @@ def show_cmd(
         ),
         fmt,
     )
-
-
-def _dutch_number(value: Any) -> str:
-    if value is None or pd.isna(value):
-        return ""
-    number = float(value)
-    text = f"{number:,.0f}" if number.is_integer() else f"{number:,.1f}"
-    return text.replace(",", " ").replace(".", ",")
 
 
 @app.command("download")
@@ -375,8 +365,8 @@ def priority_cmd(
     out.print(
         f"[bold]{result['label']}[/] in {result['gemeente_name']} ({result['gemeente']}), "
         f"{result['level']}, {result['period']} — model {result['model']['algorithm']}, "
-        f"R² {_dutch_number(result['model']['r2'] * 100)}% verklaard, "
-        f"dekking 90%-interval {_dutch_number(result['model']['coverage90'] * 100)}%",
+        f"R² {_nl(result['model']['r2'] * 100)}% verklaard, "
+        f"dekking 90%-interval {_nl(result['model']['coverage90'] * 100)}%",
         highlight=False,
     )
     shown = pd.DataFrame(
@@ -384,15 +374,14 @@ def priority_cmd(
             "#": rows["rank"],
             "code": rows["code"],
             "naam": rows["name"],
-            "%": [_dutch_number(v) for v in rows["rate"]],
+            "%": [_nl(v) for v in rows["rate"]],
             "90%-interval": [
-                f"{_dutch_number(lo)}–{_dutch_number(hi)}"
-                for lo, hi in zip(rows["lower"], rows["upper"], strict=True)
+                f"{_nl(lo)}–{_nl(hi)}" for lo, hi in zip(rows["lower"], rows["upper"], strict=True)
             ],
             "bron": rows["source"],
-            "inwoners": [_dutch_number(v) for v in rows["residents"]],
-            "verwacht getroffen": [_dutch_number(v) for v in rows["expected_affected"]],
-            "kans top 10": [_dutch_number(None if v is None else v * 100) for v in rows["p_top10"]],
+            "inwoners": [_nl(v) for v in rows["residents"]],
+            "verwacht getroffen": [_nl(v) for v in rows["expected_affected"]],
+            "kans top 10": [_nl(None if v is None else v * 100) for v in rows["p_top10"]],
             "t.o.v. verwachting": rows["verwachting"],
             "belangrijkste factor": [d[0]["label"] if d else "" for d in rows["drivers"]],
         }

@@ -32,6 +32,7 @@ from wijkradar.errors import NotFoundError, WijkradarError
 from wijkradar.priority import ModelMissing
 from wijkradar.query import resolve_gemeente
 from wijkradar.regions import CODE_PATTERN
+from wijkradar.texts import STATUS_NL, number_nl
 from wijkradar.themes import load_themes
 from wijkradar.warehouse import Warehouse
 from wijkradar.web import charts, views
@@ -41,31 +42,8 @@ REGION_CODE = f"^(?:{CODE_PATTERN})$"
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
 
-def _nl(value: Any, decimals: int = 1) -> str:
-    """Dutch number: 48,2 and 12 345."""
-    if value is None or value == "":
-        return "–"
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    if number != number:  # NaN
-        return "–"
-    text = f"{number:,.{decimals}f}"
-    return text.replace(",", " ").replace(".", ",")
-
-
 def _pct(value: Any, decimals: int = 1) -> str:
-    return "–" if value is None else f"{_nl(value, decimals)}%"
-
-
-STATUS_NL = {
-    "published": "gepubliceerd",
-    "missing": "ontbreekt",
-    "suppressed": "geheim",
-    "nil": "nihil",
-    "unreliable": "onbetrouwbaar",
-}
+    return "–" if value is None else f"{number_nl(value, decimals)}%"
 
 
 def create_app(db_path: Path) -> FastAPI:
@@ -88,7 +66,7 @@ def create_app(db_path: Path) -> FastAPI:
         return local.wh  # type: ignore[no-any-return]
 
     env = Environment(loader=PackageLoader("wijkradar.web", "templates"), autoescape=select_autoescape())
-    env.filters["nl"] = _nl
+    env.filters["nl"] = number_nl
     env.filters["pct"] = _pct
     env.filters["status"] = lambda s: STATUS_NL.get(str(s), str(s))
     env.globals["version"] = __version__
