@@ -145,7 +145,7 @@ def ingest_path(wh: Warehouse, path: Path, *, period: str | None = None) -> File
     known = wh.source_by_checksum(digest)
     if known is not None:
         return _unchanged(path, known)
-    return _write(wh, path, digest, read_any(path, period=period))
+    return store(wh, str(path), digest, read_any(path, period=period))
 
 
 def _unchanged(path: Path, known: dict[str, Any]) -> FileReport:
@@ -159,7 +159,11 @@ def _unchanged(path: Path, known: dict[str, Any]) -> FileReport:
     )
 
 
-def _write(wh: Warehouse, path: Path, digest: str, dataset: Dataset) -> FileReport:
+def store(wh: Warehouse, label: str, digest: str, dataset: Dataset) -> FileReport:
+    """Write a dataset in one transaction, replacing an earlier version of the same table slice.
+
+    ``label`` names where it came from in the report; ``digest`` makes storing it again a no-op.
+    """
     meta = dataset.meta
     previous = wh.source_by_key(dataset.dataset_key)
     with wh.transaction():
@@ -198,7 +202,7 @@ def _write(wh: Warehouse, path: Path, digest: str, dataset: Dataset) -> FileRepo
             f"uit {previous['location']})"
         )
     return FileReport(
-        path=str(path),
+        path=label,
         action="replaced" if previous is not None else "ingested",
         table_id=meta.table_id,
         title=meta.title,
@@ -251,7 +255,7 @@ def ingest(
             if on_progress:
                 on_progress(path, done, len(files))
             try:
-                reports[path] = _write(wh, path, digests[path], future.result())
+                reports[path] = store(wh, str(path), digests[path], future.result())
             except WijkradarError as exc:
                 reports[path] = FileReport(path=str(path), action="failed", message=str(exc))
             done += 1

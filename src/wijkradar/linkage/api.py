@@ -1,0 +1,285 @@
+"""Run a linkage end to end: intake, link on an engine, aggregate, protect, store as observations."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from wijkradar.ingest import FileReport, checksum, store
+from wijkradar.linkage import duckdb_engine
+from wijkradar.linkage.definition import AGE_BANDS, KINDS
+from wijkradar.privacy import DEFAULT_THRESHOLD, Key, Table, protect
+from wijkradar.sources.model import MEASURE_COLUMNS, OBS_COLUMNS, Dataset, SourceMeta, regions_frame
+from wijkradar.warehouse import Warehouse
+
+Engine = Literal["duckdb", "spark"]
+COMBINATIONS = ["geen"] + [
+    "+".join(c) for n in range(1, len(KINDS) + 1) for c in itertools.combinations(KINDS, n)
+]
+KIND_NL = {"wmo": "Wmo", "jeugd": "jeugdhulp", "bijstand": "bijstand", "other": "andere voorziening"}
+SOURCE_TABLE = "stapeling"
+
+
+@dataclass
+class LinkageReport:
+    """What a linkage run did, for the CLI and the closing figures."""
+
+    period: int
+    engine: str
+    persons: int
+    provisions: int
+    households: int
+    cells: int
+    suppressed_primary: int
+    suppressed_secondary: int
+    seconds: dict[str, float] = field(default_factory=dict)
+    stored: FileReport | None = None
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+
+def link(
+    persons: Path,
+    provisions: Path,
+    period: int,
+    key: Key,
+    *,
+    engine: Engine = "duckdb",
+    master: str | None = None,
+) -> tuple[dict[str, pd.DataFrame], dict[str, int], dict[str, float]]:
+    """Pseudonymise and link; return buurt-level tables, intake counts and timings.
+
+    The pseudonymised person-level files live in a temporary folder that is removed afterwards.
+    """
+    seconds: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="wijkradar-linkage-") as tmp:
+        start = time.perf_counter()
+        counts = duckdb_engine.intake(persons, provisions, key, Path(tmp))
+        seconds["intake"] = time.perf_counter() - start
+        start = time.perf_counter()
+        if engine == "spark":
+            from wijkradar.linkage import spark_engine
+
+            tables = spark_engine.run(Path(tmp), period, master or "local[*]")
+        else:
+            tables = duckdb_engine.run(Path(tmp), period)
+        seconds["link"] = time.perf_counter() - start
+    return tables, counts, seconds
+
+
+def run_linkage(
+    wh: Warehouse,
+    persons: Path,
+    provisions: Path,
+    period: int,
+    key: Key,
+    *,
+    engine: Engine = "duckdb",
+    master: str | None = None,
+    threshold: int = DEFAULT_THRESHOLD,
+) -> LinkageReport:
+    """Link, protect and store the results in the warehouse as ordinary measures."""
+    tables, counts, seconds = link(persons, provisions, period, key, engine=engine, master=master)
+    start = time.perf_counter()
+    cells, relations, meta = cell_table(tables)
+    suppressed = protect(Table(cells, relations), threshold)
+    primary = int(
+        ((cells.set_index("cell")["value"] > 0) & (cells.set_index("cell")["value"] < threshold)).sum()
+    )
+    seconds["disclosure"] = time.perf_counter() - start
+    dataset = to_dataset(cells, meta, suppressed, period, engine, threshold, (persons, provisions))
+    digest = hashlib.sha256(
+        f"{checksum(persons)}|{checksum(provisions)}|{period}|{threshold}".encode()
+    ).hexdigest()
+    start = time.perf_counter()
+    stored = store(wh, f"{persons.name} + {provisions.name}", digest, dataset)
+    seconds["store"] = time.perf_counter() - start
+    households = int(
+        cells.loc[(meta["measure"] == "huishoudens_totaal") & (meta["level"] == "buurt"), "value"].sum()
+    )
+    return LinkageReport(
+        period=period,
+        engine=engine,
+        persons=counts["persons"],
+        provisions=counts["provisions"],
+        households=households,
+        cells=len(cells),
+        suppressed_primary=primary,
+        suppressed_secondary=int(suppressed.sum()) - primary,
+        seconds=seconds,
+        stored=stored,
+        tables=tables,
+    )
+
+
+def _measure_id(combination: str) -> str:
+    return "stapeling_" + combination.replace("+", "_")
+
+
+def cell_table(tables: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """All published count cells at buurt, wijk and gemeente level, and the relations between them.
+
+    Returns ``cells`` (cell, value), ``relations`` (relation, cell, role) and ``meta`` (region,
+    level, measure, group) aligned with ``cells``.
+    """
+    combos = tables["combinations"]
+    wide = combos.pivot_table(index="buurt_code", columns="combination", values="households", aggfunc="sum")
+    wide = wide.reindex(columns=COMBINATIONS).fillna(0).astype(np.int64)
+    wide.columns = [_measure_id(c) for c in COMBINATIONS]
+    two_plus = [_measure_id(c) for c in COMBINATIONS if c != "geen" and c.count("+") >= 1]
+    wide["huishoudens_totaal"] = wide[[_measure_id(c) for c in COMBINATIONS]].sum(axis=1)
+    wide["stapeling_2plus"] = wide[two_plus].sum(axis=1)
+    ages = tables["ages"]
+    bands = [name for name, _, _ in AGE_BANDS]
+    age_wide = ages.pivot_table(index="buurt_code", columns="age_band", values="persons", aggfunc="sum")
+    age_wide = age_wide.reindex(index=wide.index, columns=bands).fillna(0).astype(np.int64)
+    age_wide.columns = [f"stapeling_personen_{b}" for b in bands]
+    buurt = pd.concat([wide, age_wide], axis=1)
+    buurt.index = buurt.index.astype(str)
+    wijk = buurt.groupby("WK" + buurt.index.str[2:8]).sum()
+    gemeente = buurt.groupby("GM" + buurt.index.str[2:6]).sum()
+
+    frames = []
+    for level, frame in (("buurt", buurt), ("wijk", wijk), ("gemeente", gemeente)):
+        long = frame.stack().reset_index()
+        long.columns = pd.Index(["region", "measure", "value"])
+        long["level"] = level
+        frames.append(long)
+    meta = pd.concat(frames, ignore_index=True)
+    meta["group"] = np.where(meta["measure"].str.startswith("stapeling_personen"), "personen", "huishoudens")
+    meta["cell"] = meta["region"] + "|" + meta["measure"]
+    cells = meta[["cell", "value"]].reset_index(drop=True)
+
+    relations = []
+    household_parts = [_measure_id(c) for c in COMBINATIONS]
+    for level, frame in (("buurt", buurt), ("wijk", wijk), ("gemeente", gemeente)):
+        for region in frame.index:
+            relations.append((f"{region}|totaal", f"{region}|huishoudens_totaal", "total"))
+            relations += [(f"{region}|totaal", f"{region}|{m}", "part") for m in household_parts]
+            relations.append((f"{region}|2plus", f"{region}|stapeling_2plus", "total"))
+            relations += [(f"{region}|2plus", f"{region}|{m}", "part") for m in two_plus]
+        del level
+    measures = list(buurt.columns)
+    for child, prefix, width in ((buurt, "WK", 8), (wijk, "GM", 6)):
+        for code in child.index:
+            parent = prefix + str(code)[2:width]
+            for m in measures:
+                relations.append((f"{parent}|{m}|h", f"{code}|{m}", "part"))
+    for parent in list(wijk.index) + list(gemeente.index):
+        for m in measures:
+            relations.append((f"{parent}|{m}|h", f"{parent}|{m}", "total"))
+    relation_frame = pd.DataFrame(relations, columns=["relation", "cell", "role"])
+    return cells, relation_frame, meta.reset_index(drop=True)
+
+
+def _label(measure: str) -> tuple[str, str]:
+    if measure == "huishoudens_totaal":
+        return "Huishoudens (eigen registratie)", "aantal"
+    if measure == "stapeling_2plus":
+        return "Huishoudens met twee of meer soorten ondersteuning", "aantal"
+    if measure.startswith("stapeling_personen_"):
+        return (
+            f"Personen {measure.rsplit('_', 1)[-1]} jaar in huishoudens met twee of meer soorten "
+            "ondersteuning",
+            "aantal",
+        )
+    combo = measure.removeprefix("stapeling_")
+    if combo == "geen":
+        return "Huishoudens zonder ondersteuning", "aantal"
+    return "Huishoudens met " + " + ".join(KIND_NL[k] for k in combo.split("_")), "aantal"
+
+
+def to_dataset(
+    cells: pd.DataFrame,
+    meta: pd.DataFrame,
+    suppressed: pd.Series,
+    period: int,
+    engine: str,
+    threshold: int,
+    inputs: tuple[Path, Path],
+) -> Dataset:
+    """Turn the protected cells (and rates per 1,000 households) into warehouse observations."""
+    values = cells["value"].to_numpy(dtype=float)
+    hidden = meta["cell"].map(suppressed).to_numpy(dtype=bool)
+    counts = pd.DataFrame(
+        {
+            "region_code": meta["region"],
+            "period": str(period),
+            "measure_id": meta["measure"],
+            "population_group": meta["group"],
+            "value": np.where(hidden, np.nan, values),
+            "lower": np.nan,
+            "upper": np.nan,
+            "status": np.where(hidden, "suppressed", "published"),
+        }
+    )
+    totals = meta[meta["measure"] == "huishoudens_totaal"].set_index("region")["value"]
+    household_rows = meta["group"].eq("huishoudens") & meta["measure"].ne("huishoudens_totaal")
+    rate_meta = meta[household_rows]
+    denominator = rate_meta["region"].map(totals).to_numpy(dtype=float)
+    rate_hidden = hidden[household_rows.to_numpy()] | rate_meta["region"].map(
+        lambda r: suppressed.get(f"{r}|huishoudens_totaal", False)
+    ).to_numpy(dtype=bool)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = np.round(values[household_rows.to_numpy()] / denominator * 1000, 1)
+    ok = ~rate_hidden & (denominator > 0)
+    rates = pd.DataFrame(
+        {
+            "region_code": rate_meta["region"].to_numpy(),
+            "period": str(period),
+            "measure_id": rate_meta["measure"].to_numpy() + "_per_1000",
+            "population_group": "huishoudens",
+            "value": np.where(ok, rate, np.nan),
+            "lower": np.nan,
+            "upper": np.nan,
+            "status": np.where(rate_hidden, "suppressed", np.where(ok, "published", "missing")),
+        }
+    )
+    observations = pd.concat([counts, rates], ignore_index=True)[list(OBS_COLUMNS)]
+    labels = []
+    for measure in sorted(set(meta["measure"])):
+        label, unit = _label(measure)
+        labels.append((measure, label, unit, ""))
+        if not measure.startswith("stapeling_personen") and measure != "huishoudens_totaal":
+            labels.append(
+                (f"{measure}_per_1000", f"{label} per 1 000 huishoudens", "per 1 000 huishoudens", "")
+            )
+    source = SourceMeta(
+        publisher="eigen registratie",
+        table_id=SOURCE_TABLE,
+        title=f"Stapeling van Wmo, jeugdhulp, bijstand en andere voorzieningen per huishouden, {period}",
+        location=f"{inputs[0].name} + {inputs[1].name} (gepseudonimiseerd, niet bewaard)",
+        format=f"linkage-{engine}",
+        boundary_year=int(period),
+        licence="intern; alleen geaggregeerd en na onthullingscontrole",
+        note=(
+            f"aantallen 1-{threshold - 1} onderdrukt, plus secundaire onderdrukking zodat geen cel uit "
+            "totalen terug te rekenen is; aantallen niet afgerond; cijfers per 1 000 op 1 decimaal"
+        ),
+    )
+    regions = regions_frame(pd.Series(sorted(set(meta["region"]))))
+    measures = pd.DataFrame(labels, columns=list(MEASURE_COLUMNS))
+    return Dataset(meta=source, observations=observations, regions=regions, measures=measures)
+
+
+def summary(report: LinkageReport) -> dict[str, Any]:
+    """Return the report as plain data."""
+    return {
+        "period": report.period,
+        "engine": report.engine,
+        "persons": report.persons,
+        "provisions": report.provisions,
+        "households": report.households,
+        "cells": report.cells,
+        "suppressed_primary": report.suppressed_primary,
+        "suppressed_secondary": report.suppressed_secondary,
+        "seconds": {k: round(v, 2) for k, v in report.seconds.items()},
+        "stored": report.stored.action if report.stored else None,
+    }

@@ -1,0 +1,171 @@
+"""Privacy by default: keyed pseudonymisation of identifiers and disclosure control of counts.
+
+Pseudonymisation
+    HMAC-SHA256 with a secret key the user supplies (file or environment); raw identifiers never
+    leave the intake step. The same key gives the same pseudonym, so registers link; without the
+    key a pseudonym cannot be reversed or recomputed from a list of BSNs.
+
+Disclosure control (rules, as published with every result)
+    1. Primary: a count of households or persons from 1 up to ``threshold - 1`` (default 5) is
+       suppressed. Zeros are published.
+    2. Secondary: every additive relation — the combinations of a region adding up to its total, the
+       buurten of a wijk and the wijken of a gemeente adding up to theirs, the ≥2-kinds total — that
+       contains exactly one suppressed cell gets a second one (the smallest other cell), repeated
+       until no relation can be solved for a single hidden cell.
+    3. Rates are computed from unrounded counts and shown with one decimal; a rate whose count is
+       suppressed is suppressed too. Counts are published unrounded.
+:func:`audit` checks the result with linear programming: no hidden cell may be pinned to one value
+by everything that is published.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from wijkradar.errors import WijkradarError
+
+MIN_KEY_BYTES = 16
+DEFAULT_THRESHOLD = 5
+
+
+class KeyMissing(WijkradarError):
+    """No usable pseudonymisation key."""
+
+    exit_code = 7
+
+
+@dataclass(frozen=True)
+class Key:
+    """A secret pseudonymisation key; its repr never shows the secret."""
+
+    secret: bytes
+
+    def __repr__(self) -> str:
+        return f"Key(<{len(self.secret)} bytes>)"
+
+    def pads(self) -> tuple[bytes, bytes]:
+        """Return the HMAC inner and outer padded keys (RFC 2104), for computing HMAC inside SQL engines."""
+        block = hashlib.sha256(self.secret).digest() if len(self.secret) > 64 else self.secret
+        block = block.ljust(64, b"\0")
+        return bytes(b ^ 0x36 for b in block), bytes(b ^ 0x5C for b in block)
+
+    def pseudonym(self, identifier: str) -> str:
+        """HMAC-SHA256 of an identifier, hex encoded.
+
+        Examples
+        --------
+        >>> Key(b"0123456789abcdef").pseudonym("123456782")[:16]
+        '5e0e64cf7abd514d'
+        """
+        return hmac.new(self.secret, identifier.encode(), hashlib.sha256).hexdigest()
+
+
+def load_key(key_file: Path | None = None, environ: dict[str, str] | None = None) -> Key:
+    """Read the key from ``key_file``, else ``$WIJKRADAR_KEY_FILE`` or ``$WIJKRADAR_KEY``; refuse without."""
+    env = os.environ if environ is None else environ
+    path = key_file or (Path(env["WIJKRADAR_KEY_FILE"]) if env.get("WIJKRADAR_KEY_FILE") else None)
+    if path is not None:
+        if not path.is_file():
+            raise KeyMissing(
+                f"Sleutelbestand {path} bestaat niet. Oplossing: geef het juiste pad met --key-file."
+            )
+        secret = path.read_bytes().strip()
+    elif env.get("WIJKRADAR_KEY"):
+        secret = env["WIJKRADAR_KEY"].encode()
+    else:
+        raise KeyMissing(
+            "Geen sleutel voor pseudonimisering: wijkradar weigert persoonsgegevens zonder sleutel te "
+            "verwerken. Oplossing: maak een geheime sleutel (bijvoorbeeld 'openssl rand -hex 32 > sleutel') "
+            "en geef --key-file sleutel, of zet WIJKRADAR_KEY_FILE of WIJKRADAR_KEY."
+        )
+    if len(secret) < MIN_KEY_BYTES:
+        raise KeyMissing(
+            f"De sleutel is te kort ({len(secret)} tekens); gebruik minstens {MIN_KEY_BYTES} "
+            "willekeurige tekens (bijvoorbeeld 'openssl rand -hex 32')."
+        )
+    return Key(secret)
+
+
+# -- disclosure control ------------------------------------------------------------------------
+
+
+@dataclass
+class Table:
+    """Count cells and the additive relations between them.
+
+    ``cells`` has one row per cell: ``cell`` (id), ``value`` (int). ``relations`` has one row per
+    membership: ``relation`` (id), ``cell``, ``role`` ('total' or 'part'); in every relation the
+    parts add up to the total.
+    """
+
+    cells: pd.DataFrame
+    relations: pd.DataFrame
+
+
+def protect(table: Table, threshold: int = DEFAULT_THRESHOLD, max_rounds: int = 10_000) -> pd.Series:
+    """Return a boolean Series (index: cell id) saying which cells are suppressed."""
+    values = table.cells.set_index("cell")["value"]
+    suppressed = (values > 0) & (values < threshold)
+    members = table.relations
+    for _ in range(max_rounds):
+        hidden = members["cell"].map(suppressed)
+        count = hidden.groupby(members["relation"]).transform("sum")
+        lonely = members[(count == 1)]
+        if lonely.empty:
+            return suppressed
+        candidates = lonely[~lonely["cell"].map(suppressed)].copy()
+        candidates["value"] = candidates["cell"].map(values)
+        # Prefer parts over totals, non-zero over zero, then the smallest value.
+        candidates["order"] = list(
+            zip(candidates["role"] == "total", candidates["value"] == 0, candidates["value"], strict=True)
+        )
+        picks = candidates.sort_values("order").drop_duplicates("relation")["cell"]
+        if picks.empty:
+            return suppressed
+        suppressed.loc[picks.unique()] = True
+    raise RuntimeError("secondary suppression did not converge")
+
+
+def audit(
+    table: Table, suppressed: pd.Series, cells: Iterable[str] | None = None
+) -> dict[str, tuple[float, float]]:
+    """Bounds an attacker can derive for hidden cells from all published cells and relations (LP)."""
+    from scipy.optimize import linprog
+
+    values = table.cells.set_index("cell")["value"]
+    hidden = [c for c in values.index if suppressed.get(c, False)]
+    if not hidden:
+        return {}
+    index = {c: i for i, c in enumerate(hidden)}
+    rows, rhs = [], []
+    for _, group in table.relations.groupby("relation"):
+        coeffs = np.zeros(len(hidden))
+        constant = 0.0
+        for cell, role in zip(group["cell"], group["role"], strict=True):
+            sign = -1.0 if role == "total" else 1.0
+            if cell in index:
+                coeffs[index[cell]] += sign
+            else:
+                constant += sign * float(values[cell])
+        if coeffs.any():
+            rows.append(coeffs)
+            rhs.append(-constant)
+    a_eq = np.array(rows) if rows else None
+    b_eq = np.array(rhs) if rows else None
+    bounds = {}
+    for cell in cells if cells is not None else hidden:
+        objective = np.zeros(len(hidden))
+        objective[index[cell]] = 1.0
+        low = linprog(objective, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
+        high = linprog(-objective, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
+        upper = float("inf") if high.status == 3 else -float(high.fun)
+        bounds[cell] = (float(low.fun), upper)
+    return bounds
