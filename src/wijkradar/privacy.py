@@ -111,9 +111,60 @@ class Table:
 
 
 def protect(table: Table, threshold: int = DEFAULT_THRESHOLD, max_rounds: int = 10_000) -> pd.Series:
-    """Return a boolean Series (index: cell id) saying which cells are suppressed."""
+    """Return a boolean Series (index: cell id) saying which cells are suppressed.
+
+    After the relation-by-relation rule, a linear-algebra check finds hidden cells that several
+    relations together would still pin down (for example a rectangle of hidden cells whose row and
+    column totals are both known is fine, a chain that closes on itself may not be); each such cell
+    gets a further companion, and the rule runs again, until nothing is determined.
+    """
     values = table.cells.set_index("cell")["value"]
     suppressed = (values > 0) & (values < threshold)
+    relations_of: dict[str, list[str]] = {}
+    cells_of: dict[str, list[str]] = {}
+    for relation, cell in zip(table.relations["relation"], table.relations["cell"], strict=True):
+        relations_of.setdefault(cell, []).append(relation)
+        cells_of.setdefault(relation, []).append(cell)
+    for _ in range(100):
+        suppressed = _per_relation(table, values, suppressed, max_rounds)
+        determined = determined_cells(table, suppressed)
+        if not determined:
+            return suppressed
+        for cell in determined:
+            pick = _nearest_published(cell, suppressed, values, relations_of, cells_of)
+            if pick is None:
+                raise RuntimeError(f"cell {cell} is determined and cannot be protected further")
+            suppressed.loc[pick] = True
+    raise RuntimeError("disclosure control did not converge")
+
+
+def _nearest_published(
+    cell: str,
+    suppressed: pd.Series,
+    values: pd.Series,
+    relations_of: dict[str, list[str]],
+    cells_of: dict[str, list[str]],
+) -> str | None:
+    """Find the smallest published cell reachable from ``cell`` through relations over hidden cells."""
+    seen = {cell}
+    frontier = [cell]
+    while frontier:
+        candidates: list[str] = []
+        following: list[str] = []
+        for current in frontier:
+            for relation in relations_of.get(current, []):
+                for other in cells_of[relation]:
+                    if other in seen:
+                        continue
+                    seen.add(other)
+                    (following if suppressed[other] else candidates).append(other)
+        if candidates:
+            return min(candidates, key=lambda c: (values[c] == 0, values[c]))
+        frontier = following
+    return None
+
+
+def _per_relation(table: Table, values: pd.Series, suppressed: pd.Series, max_rounds: int) -> pd.Series:
     members = table.relations
     for _ in range(max_rounds):
         hidden = members["cell"].map(suppressed)
@@ -132,6 +183,51 @@ def protect(table: Table, threshold: int = DEFAULT_THRESHOLD, max_rounds: int = 
             return suppressed
         suppressed.loc[picks.unique()] = True
     raise RuntimeError("secondary suppression did not converge")
+
+
+def determined_cells(table: Table, suppressed: pd.Series) -> list[str]:
+    """List the hidden cells whose value follows exactly from the published cells and the relations.
+
+    A hidden cell is determined when every solution of the relations has the same value for it:
+    when its coordinate is zero in every null-space vector of the relations restricted to the
+    hidden cells. Checked per connected group of relations (a gemeente), so it stays cheap.
+    """
+    hidden = suppressed[suppressed].index
+    if hidden.empty:
+        return []
+    members = table.relations[table.relations["cell"].isin(hidden)]
+    if members.empty:
+        return list(hidden)
+    # Connected groups: relations that share hidden cells (union-find over relation ids).
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for _, shared in members.groupby("cell")["relation"]:
+        first = find(shared.iloc[0])
+        for other in shared.iloc[1:]:
+            parent[find(other)] = first
+    members = members.assign(group=members["relation"].map(find))
+    related = set(members["cell"])
+    out: list[str] = [c for c in hidden if c not in related]
+    for _, part in members.groupby("group"):
+        group_cells = sorted(set(part["cell"]))
+        relations = sorted(set(part["relation"]))
+        col = {c: i for i, c in enumerate(group_cells)}
+        row = {r: i for i, r in enumerate(relations)}
+        matrix = np.zeros((len(relations), len(group_cells)))
+        for relation, cell, role in zip(part["relation"], part["cell"], part["role"], strict=True):
+            matrix[row[relation], col[cell]] += -1.0 if role == "total" else 1.0
+        _, singular, vt = np.linalg.svd(matrix)
+        rank = int((singular > 1e-9).sum())
+        null = vt[rank:]
+        fixed = np.all(np.abs(null) < 1e-9, axis=0) if len(null) else np.ones(len(group_cells), dtype=bool)
+        out += [c for c, is_fixed in zip(group_cells, fixed, strict=True) if is_fixed]
+    return out
 
 
 def audit(

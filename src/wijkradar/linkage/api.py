@@ -86,6 +86,27 @@ def run_linkage(
     threshold: int = DEFAULT_THRESHOLD,
 ) -> LinkageReport:
     """Link, protect and store the results in the warehouse as ordinary measures."""
+    digest = hashlib.sha256(
+        f"{checksum(persons)}|{checksum(provisions)}|{period}|{threshold}".encode()
+    ).hexdigest()
+    known = wh.source_by_checksum(digest)
+    if known is not None:
+        return LinkageReport(
+            period=period,
+            engine=engine,
+            persons=0,
+            provisions=0,
+            households=0,
+            cells=0,
+            suppressed_primary=0,
+            suppressed_secondary=0,
+            stored=FileReport(
+                path=f"{persons.name} + {provisions.name}",
+                action="unchanged",
+                table_id=SOURCE_TABLE,
+                message="al gekoppeld met dezelfde invoer; niets gewijzigd",
+            ),
+        )
     tables, counts, seconds = link(persons, provisions, period, key, engine=engine, master=master)
     start = time.perf_counter()
     cells, relations, meta = cell_table(tables)
@@ -95,9 +116,6 @@ def run_linkage(
     )
     seconds["disclosure"] = time.perf_counter() - start
     dataset = to_dataset(cells, meta, suppressed, period, engine, threshold, (persons, provisions))
-    digest = hashlib.sha256(
-        f"{checksum(persons)}|{checksum(provisions)}|{period}|{threshold}".encode()
-    ).hexdigest()
     start = time.perf_counter()
     stored = store(wh, f"{persons.name} + {provisions.name}", digest, dataset)
     seconds["store"] = time.perf_counter() - start
