@@ -185,20 +185,21 @@ def _per_relation(table: Table, values: pd.Series, suppressed: pd.Series, max_ro
     raise RuntimeError("secondary suppression did not converge")
 
 
-def determined_cells(table: Table, suppressed: pd.Series) -> list[str]:
-    """List the hidden cells whose value follows exactly from the published cells and the relations.
+@dataclass
+class _Group:
+    """A connected group of relations over hidden cells, as matrices (rows: relations)."""
 
-    A hidden cell is determined when every solution of the relations has the same value for it:
-    when its coordinate is zero in every null-space vector of the relations restricted to the
-    hidden cells. Checked per connected group of relations (a gemeente), so it stays cheap.
-    """
-    hidden = suppressed[suppressed].index
-    if hidden.empty:
-        return []
-    members = table.relations[table.relations["cell"].isin(hidden)]
-    if members.empty:
-        return list(hidden)
-    # Connected groups: relations that share hidden cells (union-find over relation ids).
+    hidden: list[str]
+    published: list[str]
+    a_hidden: np.ndarray
+    a_published: np.ndarray
+
+
+def _groups(table: Table, suppressed: pd.Series) -> list[_Group]:
+    hidden = set(suppressed[suppressed].index)
+    rel = table.relations
+    touching = set(rel.loc[rel["cell"].isin(hidden), "relation"])
+    members = rel[rel["relation"].isin(touching)]
     parent: dict[str, str] = {}
 
     def find(x: str) -> str:
@@ -207,27 +208,81 @@ def determined_cells(table: Table, suppressed: pd.Series) -> list[str]:
             x = parent[x]
         return x
 
-    for _, shared in members.groupby("cell")["relation"]:
+    hidden_members = members[members["cell"].isin(hidden)]
+    for _, shared in hidden_members.groupby("cell")["relation"]:
         first = find(shared.iloc[0])
         for other in shared.iloc[1:]:
             parent[find(other)] = first
     members = members.assign(group=members["relation"].map(find))
-    related = set(members["cell"])
-    out: list[str] = [c for c in hidden if c not in related]
+    out = []
     for _, part in members.groupby("group"):
-        group_cells = sorted(set(part["cell"]))
         relations = sorted(set(part["relation"]))
-        col = {c: i for i, c in enumerate(group_cells)}
         row = {r: i for i, r in enumerate(relations)}
-        matrix = np.zeros((len(relations), len(group_cells)))
+        group_hidden = sorted({c for c in part["cell"] if c in hidden})
+        group_published = sorted({c for c in part["cell"] if c not in hidden})
+        col_h = {c: i for i, c in enumerate(group_hidden)}
+        col_p = {c: i for i, c in enumerate(group_published)}
+        a_h = np.zeros((len(relations), len(group_hidden)))
+        a_p = np.zeros((len(relations), len(group_published)))
         for relation, cell, role in zip(part["relation"], part["cell"], part["role"], strict=True):
-            matrix[row[relation], col[cell]] += -1.0 if role == "total" else 1.0
-        _, singular, vt = np.linalg.svd(matrix)
-        rank = int((singular > 1e-9).sum())
-        null = vt[rank:]
-        fixed = np.all(np.abs(null) < 1e-9, axis=0) if len(null) else np.ones(len(group_cells), dtype=bool)
-        out += [c for c, is_fixed in zip(group_cells, fixed, strict=True) if is_fixed]
+            sign = -1.0 if role == "total" else 1.0
+            if cell in col_h:
+                a_h[row[relation], col_h[cell]] += sign
+            else:
+                a_p[row[relation], col_p[cell]] += sign
+        out.append(_Group(group_hidden, group_published, a_h, a_p))
     return out
+
+
+def _fixed(a_hidden: np.ndarray) -> np.ndarray:
+    """Which hidden columns are pinned: zero in every null-space vector of the relations."""
+    _, singular, vt = np.linalg.svd(a_hidden)
+    rank = int((singular > 1e-9).sum())
+    null = vt[rank:]
+    return np.all(np.abs(null) < 1e-9, axis=0) if len(null) else np.ones(a_hidden.shape[1], dtype=bool)
+
+
+def determined_cells(table: Table, suppressed: pd.Series) -> list[str]:
+    """List the hidden cells whose value follows exactly from the published cells and the relations.
+
+    A hidden cell is determined when every solution of the relations has the same value for it:
+    when its coordinate is zero in every null-space vector of the relations restricted to the
+    hidden cells. Checked per connected group of relations (a gemeente), so it stays cheap.
+    """
+    hidden = suppressed[suppressed].index
+    in_relations = set(table.relations["cell"])
+    out: list[str] = [c for c in hidden if c not in in_relations]
+    for group in _groups(table, suppressed):
+        out += [c for c, is_fixed in zip(group.hidden, _fixed(group.a_hidden), strict=True) if is_fixed]
+    return out
+
+
+def _unpinning(group: _Group, cell: str) -> list[str]:
+    """List published cells of the group whose hiding stops ``cell`` being determined.
+
+    ``cell`` is determined when some combination y of the relations isolates it:
+    yᵀA_hidden = e_cell. Hiding published column a_j breaks every such combination exactly when
+    a_j is orthogonal to the left null space of A_hidden (so all isolating y agree on it) and
+    y₀ᵀa_j ≠ 0 for one of them.
+    """
+    target = np.zeros(len(group.hidden))
+    target[group.hidden.index(cell)] = 1.0
+    y0, *_ = np.linalg.lstsq(group.a_hidden.T, target, rcond=None)
+    u, singular, _ = np.linalg.svd(group.a_hidden, full_matrices=True)
+    rank = int((singular > 1e-9).sum())
+    left_null = u[:, rank:]
+    free = (
+        np.all(np.abs(left_null.T @ group.a_published) < 1e-9, axis=0)
+        if left_null.size
+        else np.ones(len(group.published), dtype=bool)
+    )
+    effect = np.abs(y0 @ group.a_published) > 1e-9
+    best = [c for c, ok in zip(group.published, free & effect, strict=True) if ok]
+    if best:
+        return best
+    # Several independent routes pin the cell: break one of them now (a cell the isolating
+    # combination uses); the next round finds what is left.
+    return [c for c, ok in zip(group.published, effect, strict=True) if ok]
 
 
 def audit(

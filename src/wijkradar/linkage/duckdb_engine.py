@@ -77,13 +77,14 @@ def _first_bad(con: duckdb.DuckDBPyConnection, table: str, checks: dict[str, str
         ).fetchall()
         if row:
             number, value = row[0]
+            name = column.strip('"')
             raise InputError(
                 str(path),
-                f"ongeldige waarde in kolom {column}",
+                f"ongeldige waarde in kolom {name}",
                 row=int(number) + 1,  # +1 for the header line
-                column=column,
-                value=None if column in ID_COLUMNS else value,
-                fix=_FIXES[column],
+                column=name,
+                value=None if name in ID_COLUMNS else value,
+                fix=_FIXES[name],
             )
 
 
