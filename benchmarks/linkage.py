@@ -71,7 +71,8 @@ def run_child(engine: str, persons: Path, provisions: Path) -> dict[str, float]:
     peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     if result.returncode != 0:
         return {"error": 1.0, "wall": wall}
-    payload = json.loads(result.stdout.strip().splitlines()[-1])
+    lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
+    payload = json.loads(lines[-1])
     # ru_maxrss of children is the largest child so far: only meaningful when it grew.
     return {"seconds": payload["seconds"], "wall": wall, "peak_gib": max(peak_kib, before) / 2**20}
 
