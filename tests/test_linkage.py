@@ -197,6 +197,10 @@ def test_results_appear_as_ordinary_measures(almere: tuple[Path, Path], wh: Ware
     total = figures.loc["huishoudens_totaal"]
     assert total["status"] == "published" and total["value"] > 50_000 and total["source"] == "stapeling"
     assert {"stapeling_2plus", "stapeling_2plus_per_1000", "stapeling_wmo_jeugd"} <= set(figures.index)
+    # Large gemeente-level figures stay visible: secondary suppression hides small buurt cells,
+    # not the headline (regression test for an earlier version that cascaded up the hierarchy).
+    assert figures.loc["stapeling_2plus", "status"] == "published"
+    assert figures.loc["stapeling_2plus_per_1000", "status"] == "published"
     observations = wh.observations(period="2023")
     rates = observations[observations["measure_id"].str.endswith("_per_1000")]
     counts = observations.set_index(["region_code", "measure_id"])["value"]

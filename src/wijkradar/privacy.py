@@ -130,8 +130,16 @@ def protect(table: Table, threshold: int = DEFAULT_THRESHOLD, max_rounds: int = 
         determined = determined_cells(table, suppressed)
         if not determined:
             return suppressed
+        totals = set(table.relations.loc[table.relations["role"] == "total", "cell"])
+        groups = {c: g for g in _groups(table, suppressed) for c in g.hidden}
         for cell in determined:
-            pick = _nearest_published(cell, suppressed, values, relations_of, cells_of)
+            options = _unpinning(groups[cell], cell) if cell in groups else []
+            # Parts before totals, non-zero before zero (a hidden zero protects nothing), then small.
+            pick = (
+                min(options, key=lambda c: (c in totals, values[c] == 0, values[c]))
+                if options
+                else _nearest_published(cell, suppressed, values, relations_of, cells_of)
+            )
             if pick is None:
                 raise RuntimeError(f"cell {cell} is determined and cannot be protected further")
             suppressed.loc[pick] = True
