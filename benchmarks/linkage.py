@@ -2,8 +2,9 @@
 
 For each size a synthetic population (calibrated on the Kerncijfers buurt marginals, scaled up) is
 written to a temporary folder; then each engine runs in a fresh subprocess — intake
-(pseudonymisation) plus linkage — and reports its own peak memory (max RSS of the process or of
-its children, i.e. Spark's JVM). A pandas baseline runs the same definition where it fits in
+(pseudonymisation) plus linkage — and reports its own peak memory (VmHWM). Spark's JVM is a
+separate process that outlives the measurement: its heap is capped by spark.driver.memory (6 GiB)
+and is not in the figure. A pandas baseline runs the same definition where it fits in
 memory. Disclosure control is
 timed separately on the DuckDB result.
 
@@ -57,7 +58,8 @@ else:
                                    engine=engine, master="local[2]")
     rows = len(tables["combinations"])
 import resource
-own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+# VmHWM is this process's own high-water mark (ru_maxrss would include the parent's before exec).
+own = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM"))
 peak = max(own, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 print(json.dumps({"seconds": time.perf_counter() - start, "rows": rows, "peak_kib": peak}))
 """
