@@ -37,6 +37,21 @@ def almere(tmp_path_factory: pytest.TempPathFactory, full_db: Path) -> tuple[Pat
     return persons, provisions
 
 
+def _linkage_args(almere: tuple[Path, Path], *extra: str) -> list[str]:
+    persons, provisions = almere
+    return [
+        "linkage",
+        "run",
+        "--persons",
+        str(persons),
+        "--provisions",
+        str(provisions),
+        "--period",
+        "2023",
+        *extra,
+    ]
+
+
 def expected_with_pandas(persons: Path, provisions: Path, period: int) -> pd.DataFrame:
     """The definition, computed independently and naively in pandas."""
     people = pq.read_table(persons).to_pandas()
@@ -101,23 +116,7 @@ def test_no_raw_identifier_anywhere(
     db = tmp_path / "w.duckdb"
     caplog.set_level(logging.DEBUG)
     result = runner.invoke(
-        app,
-        [
-            "linkage",
-            "run",
-            "--persons",
-            str(almere[0]),
-            "--provisions",
-            str(almere[1]),
-            "--period",
-            "2023",
-            "--key-file",
-            str(key_file),
-            "--db",
-            str(db),
-            "--format",
-            "json",
-        ],
+        app, _linkage_args(almere, "--key-file", str(key_file), "--db", str(db), "--format", "json")
     )
     assert result.exit_code == 0, result.output
     people = pq.read_table(almere[0], columns=["person_id", "household_id"]).to_pandas()
@@ -168,21 +167,7 @@ def test_refuses_without_key(
     monkeypatch.delenv("WIJKRADAR_KEY_FILE", raising=False)
     with pytest.raises(KeyMissing, match="weigert"):
         load_key(None)
-    result = runner.invoke(
-        app,
-        [
-            "linkage",
-            "run",
-            "--persons",
-            str(almere[0]),
-            "--provisions",
-            str(almere[1]),
-            "--period",
-            "2023",
-            "--db",
-            str(tmp_path / "w.duckdb"),
-        ],
-    )
+    result = runner.invoke(app, _linkage_args(almere, "--db", str(tmp_path / "w.duckdb")))
     assert result.exit_code == 7 and "--key-file" in result.stderr
     assert not (tmp_path / "w.duckdb").exists()
     with pytest.raises(KeyMissing, match="te kort"):
