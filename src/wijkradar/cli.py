@@ -20,6 +20,8 @@ from rich.table import Table
 from wijkradar import __version__
 from wijkradar.config import DEFAULT_ODATA_V4, Settings
 from wijkradar.errors import NotFoundError, WijkradarError
+from wijkradar.goals import STATUS_RULE, add_goal, add_intervention, export_goals, import_goals
+from wijkradar.goals import progress as goal_progress
 from wijkradar.ingest import FileReport, ingest
 from wijkradar.linkage.api import run_linkage
 from wijkradar.linkage.api import summary as linkage_summary
@@ -529,6 +531,158 @@ def synth_cmd(
         f"{counts['persons']:,} personen in {counts['households']:,} huishoudens, "
         f"{counts['provisions']:,} voorzieningen -> {persons_path}, {provisions_path}"
     )
+
+
+goals_app = typer.Typer(help="Doelen (doelenboom): nulmeting, streefwaarde en voortgang.")
+interventions_app = typer.Typer(help="Interventies per gebied en thema, gekoppeld aan doelen.")
+app.add_typer(goals_app, name="goals")
+app.add_typer(interventions_app, name="interventions")
+GemeenteOption = Annotated[str, typer.Option("--gemeente", help="Naam of code van de gemeente")]
+AreaOption = Annotated[
+    list[str] | None, typer.Option("--area", help="Gebied: code of naam; herhaal voor een set buurten")
+]
+
+
+@goals_app.command("add")
+def goals_add_cmd(
+    gemeente: GemeenteOption,
+    target: Annotated[float, typer.Option("--target", help="Streefwaarde")],
+    target_year: Annotated[int, typer.Option("--target-year", help="Streefjaar")],
+    thema: Annotated[str | None, typer.Option("--thema", help="Thema (of --measure en --group)")] = None,
+    measure: Annotated[str | None, typer.Option("--measure")] = None,
+    group: Annotated[str | None, typer.Option("--group")] = None,
+    area: AreaOption = None,
+    area_name: Annotated[str | None, typer.Option("--area-name", help="Naam van een set buurten")] = None,
+    baseline_period: Annotated[str | None, typer.Option("--baseline-period")] = None,
+    direction: Annotated[str | None, typer.Option(help="omlaag of omhoog (standaard: afgeleid)")] = None,
+    title: Annotated[str | None, typer.Option()] = None,
+    owner: Annotated[str, typer.Option()] = "",
+    description: Annotated[str, typer.Option()] = "",
+    db: DbOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Voeg een doel toe; de nulmeting komt uit de cijfers."""
+    spec = {
+        "thema": thema,
+        "measure_id": measure,
+        "population_group": group,
+        "area": area if area and len(area) > 1 else (area[0] if area else None),
+        "area_name": area_name,
+        "baseline_period": baseline_period,
+        "target_value": target,
+        "target_year": target_year,
+        "direction": direction,
+        "title": title,
+        "owner": owner,
+        "description": description,
+    }
+    with _handled(), Warehouse.open(_db(db)) as wh:
+        record = add_goal(wh, gemeente, {k: v for k, v in spec.items() if v is not None})
+    _emit(pd.DataFrame([record]), fmt, title="Doel toegevoegd")
+
+
+@goals_app.command("list")
+def goals_list_cmd(gemeente: GemeenteOption, db: DbOption = None, fmt: FormatOption = Format.table) -> None:
+    """Toon de doelen van een gemeente."""
+    with _handled(), Warehouse.open(_db(db), read_only=True) as wh:
+        frame = wh.rows("goals", resolve_gemeente(wh, gemeente))
+    _emit(frame.drop(columns=["created_at"]), fmt, title="Doelen")
+
+
+@goals_app.command("progress")
+def goals_progress_cmd(
+    gemeente: GemeenteOption, db: DbOption = None, fmt: FormatOption = Format.table
+) -> None:
+    """Toon de voortgang van elk doel, met de regel voor de status."""
+    with _handled(), Warehouse.open(_db(db), read_only=True) as wh:
+        goals = wh.rows("goals", resolve_gemeente(wh, gemeente)).to_dict("records")
+        reports = [goal_progress(wh, {str(k): v for k, v in g.items()}) for g in goals]
+    if fmt is Format.json:
+        sys.stdout.write(json.dumps(reports, ensure_ascii=False, indent=2, default=str) + "\n")
+        return
+    rows = [
+        {
+            "doel": r["goal_id"],
+            "titel": r["title"],
+            "periode": p["period"],
+            "waarde": _nl(p["value"]),
+            "vereist": _nl(p["required"]),
+            "marge": _nl(p["u"]),
+            "status": p["status"],
+            "toelichting": p["note"],
+        }
+        for r in reports
+        for p in r["points"]
+    ]
+    _emit(pd.DataFrame(rows), fmt, title="Voortgang")
+    if fmt is Format.table:
+        out.print(f"Regel: {STATUS_RULE}")
+
+
+@goals_app.command("export")
+def goals_export_cmd(
+    gemeente: GemeenteOption,
+    out_file: Annotated[Path, typer.Option("--out", help="Bestand .yaml of .xlsx")],
+    db: DbOption = None,
+) -> None:
+    """Schrijf doelen en interventies naar YAML of Excel."""
+    with _handled(), Warehouse.open(_db(db), read_only=True) as wh:
+        count = export_goals(wh, gemeente, out_file)
+    out.print(f"{count} doelen en interventies -> {out_file}")
+
+
+@goals_app.command("import")
+def goals_import_cmd(
+    gemeente: GemeenteOption,
+    in_file: Annotated[Path, typer.Argument(help="Bestand .yaml of .xlsx")],
+    db: DbOption = None,
+) -> None:
+    """Vervang de doelen en interventies van een gemeente door die uit een bestand (alles of niets)."""
+    with _handled(), Warehouse.open(_db(db)) as wh:
+        counts = import_goals(wh, gemeente, in_file)
+    out.print(f"Ingelezen: {counts['goals']} doelen, {counts['interventions']} interventies")
+
+
+@interventions_app.command("add")
+def interventions_add_cmd(
+    gemeente: GemeenteOption,
+    title: Annotated[str, typer.Option("--title")],
+    start: Annotated[str, typer.Option("--start", help="JJJJ-MM-DD")],
+    end: Annotated[str | None, typer.Option("--end", help="JJJJ-MM-DD")] = None,
+    thema: Annotated[str, typer.Option("--thema")] = "",
+    area: AreaOption = None,
+    budget: Annotated[float | None, typer.Option()] = None,
+    partners: Annotated[str, typer.Option()] = "",
+    description: Annotated[str, typer.Option()] = "",
+    goal: Annotated[list[int] | None, typer.Option("--goal", help="Gekoppeld doel (id); herhaalbaar")] = None,
+    db: DbOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Voeg een interventie toe (gebied, thema, looptijd, budget, partners, doelen)."""
+    spec = {
+        "title": title,
+        "start": start,
+        "end": end,
+        "theme": thema,
+        "area": area,
+        "budget": budget,
+        "partners": partners,
+        "description": description,
+        "goal_ids": goal or [],
+    }
+    with _handled(), Warehouse.open(_db(db)) as wh:
+        record = add_intervention(wh, gemeente, spec)
+    _emit(pd.DataFrame([record]), fmt, title="Interventie toegevoegd")
+
+
+@interventions_app.command("list")
+def interventions_list_cmd(
+    gemeente: GemeenteOption, db: DbOption = None, fmt: FormatOption = Format.table
+) -> None:
+    """Toon de interventies van een gemeente."""
+    with _handled(), Warehouse.open(_db(db), read_only=True) as wh:
+        frame = wh.rows("interventions", resolve_gemeente(wh, gemeente))
+    _emit(frame.drop(columns=["created_at"]), fmt, title="Interventies")
 
 
 if __name__ == "__main__":

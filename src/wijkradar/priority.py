@@ -113,7 +113,7 @@ def _latest(wh: Warehouse, measure: str, group: str, codes: list[str], year: int
     return values
 
 
-def _residents(wh: Warehouse, group: str, codes: list[str], year: int) -> tuple[pd.Series, list[str]]:
+def residents(wh: Warehouse, group: str, codes: list[str], year: int) -> tuple[pd.Series, list[str]]:
     """Residents of the group per region, and the Kerncijfers periods they come from."""
     spec = RESIDENTS.get(group, ("a_inw", ""))[0]
     if "-" in spec:
@@ -140,8 +140,8 @@ def _rows(
     survey_bounds = has_survey & frame["survey_lower"].notna()
     lower = frame["survey_lower"].where(survey_bounds, frame["lower"] - frame["estimate"] + rate)
     upper = frame["survey_upper"].where(survey_bounds, frame["upper"] - frame["estimate"] + rate)
-    counts, residents_periods = _residents(wh, chosen.population_group, codes, year)
-    residents = counts.reindex(frame.index)
+    counts, residents_periods = residents(wh, chosen.population_group, codes, year)
+    inhabitants = counts.reindex(frame.index)
     halfwidth = (frame["upper"] - frame["lower"]) / 2
     deviation = (frame["survey"] - frame["expected"]) / halfwidth
     sign = 1.0 if chosen.higher_is_worse else -1.0
@@ -167,7 +167,7 @@ def _rows(
             "interval_source": np.where(survey_bounds, "peiling", "model"),
             "source": np.where(has_survey, "peiling", "model"),
             "estimate": frame["estimate"].to_numpy(),
-            "residents": residents.to_numpy(),
+            "residents": inhabitants.to_numpy(),
             "vs_expected": (sign * deviation).to_numpy(),
         }
     )

@@ -112,6 +112,42 @@ MIGRATIONS: Final[tuple[str, ...]] = (
         PRIMARY KEY (model_id, region_code)
     );
     """,
+    # 3: goals and interventions (results monitoring); areas are JSON lists of region codes
+    """
+    CREATE SEQUENCE goal_ids START 1;
+    CREATE TABLE goals (
+        goal_id INTEGER PRIMARY KEY DEFAULT nextval('goal_ids'),
+        gemeente_code VARCHAR NOT NULL,
+        title VARCHAR NOT NULL,
+        measure_id VARCHAR NOT NULL,
+        population_group VARCHAR NOT NULL,
+        area_name VARCHAR NOT NULL,
+        area_codes JSON NOT NULL,
+        baseline_period VARCHAR NOT NULL,
+        baseline_value DOUBLE NOT NULL,
+        target_value DOUBLE NOT NULL,
+        target_year INTEGER NOT NULL,
+        direction VARCHAR NOT NULL CHECK (direction IN ('omlaag', 'omhoog')),
+        owner VARCHAR NOT NULL DEFAULT '',
+        description VARCHAR NOT NULL DEFAULT '',
+        created_at TIMESTAMP NOT NULL
+    );
+    CREATE SEQUENCE intervention_ids START 1;
+    CREATE TABLE interventions (
+        intervention_id INTEGER PRIMARY KEY DEFAULT nextval('intervention_ids'),
+        gemeente_code VARCHAR NOT NULL,
+        title VARCHAR NOT NULL,
+        theme VARCHAR NOT NULL DEFAULT '',
+        area_codes JSON NOT NULL,
+        start_date DATE NOT NULL,
+        end_date DATE,
+        budget DOUBLE,
+        partners VARCHAR NOT NULL DEFAULT '',
+        description VARCHAR NOT NULL DEFAULT '',
+        goal_ids JSON NOT NULL,
+        created_at TIMESTAMP NOT NULL
+    );
+    """,
 )
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
@@ -488,6 +524,28 @@ class Warehouse:
             "AND population_group = ? AND starts_with(region_code, ?)",
             [*measure_ids, population_group, prefix],
         )
+
+    def insert_row(self, table: str, record: dict[str, Any]) -> int:
+        """Insert one goal or intervention and return its id (tables ``goals``, ``interventions``)."""
+        key = {"goals": "goal_id", "interventions": "intervention_id"}[table]
+        columns = list(record)
+        row = self.con.execute(
+            f"INSERT INTO {table} ({', '.join(columns)}, created_at) "  # noqa: S608  # fixed names
+            f"VALUES ({', '.join('?' for _ in columns)}, ?) RETURNING {key}",
+            [*record.values(), _now()],
+        ).fetchall()[0]
+        return int(row[0])
+
+    def rows(self, table: str, gemeente_code: str | None = None) -> pd.DataFrame:
+        """Return the goals or interventions, optionally of one gemeente."""
+        key = {"goals": "goal_id", "interventions": "intervention_id"}[table]
+        clause, params = _where(gemeente_code=gemeente_code)
+        return self._frame(f"SELECT * FROM {table} {clause} ORDER BY {key}", params)  # noqa: S608
+
+    def delete_rows(self, table: str, gemeente_code: str) -> None:
+        """Remove a gemeente's goals or interventions (before an import that replaces them)."""
+        {"goals": 1, "interventions": 1}[table]
+        self.con.execute(f"DELETE FROM {table} WHERE gemeente_code = ?", [gemeente_code])  # noqa: S608
 
     def observation_count(self) -> int:
         """Count the observations in the warehouse."""

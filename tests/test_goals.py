@@ -1,0 +1,234 @@
+"""Goals, interventions and progress: status rules at their boundaries, custom areas, round trips."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from wijkradar.cli import app
+from wijkradar.errors import InputError, NotFoundError
+from wijkradar.goals import (
+    add_goal,
+    add_intervention,
+    area_value,
+    export_goals,
+    import_goals,
+    progress,
+    status,
+)
+from wijkradar.priority import residents
+from wijkradar.warehouse import Warehouse
+
+runner = CliRunner()
+THREE = ["BU00340211", "BU00340212", "BU00340202"]
+
+
+@pytest.fixture
+def db(small_db: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "goals.duckdb"
+    shutil.copy(small_db, copy)
+    return copy
+
+
+@pytest.mark.parametrize(
+    ("direction", "baseline", "value", "path", "u", "expected"),
+    [
+        ("omlaag", 50.0, 47.9, 48.0, 2.0, "op koers"),  # progress 2.1 > 2, ahead of the path
+        ("omlaag", 50.0, 48.0, 48.0, 2.0, "risico"),  # progress exactly u: not called progress
+        ("omlaag", 50.0, 47.0, 45.0, 2.0, "op koers"),  # behind the path by exactly u: still on course
+        ("omlaag", 50.0, 47.0, 44.9, 2.0, "risico"),  # progress, but behind by more than u
+        ("omlaag", 50.0, 49.0, 46.9, 2.0, "achter"),  # behind by 2.1, no real progress
+        ("omlaag", 50.0, 49.0, 47.0, 2.0, "risico"),  # behind by exactly u
+        ("omhoog", 10.0, 12.5, 12.0, 2.0, "op koers"),
+        ("omhoog", 10.0, 9.0, 12.0, 2.0, "achter"),
+        ("omlaag", 50.0, None, 48.0, 2.0, "onbekend"),
+    ],
+)
+def test_status_rule_boundaries(
+    direction: str, baseline: float, value: float | None, path: float, u: float, expected: str
+) -> None:
+    assert status(direction, baseline, value, path, u) == expected
+
+
+def test_custom_area_is_population_weighted(db: Path) -> None:
+    with Warehouse.open(db, read_only=True) as wh:
+        result = area_value(wh, "Eenzaam_28", "65+", THREE, "2020")
+        values = (
+            wh.values("Eenzaam_28", "65+", THREE).query("period == '2020'").set_index("region_code")["value"]
+        )
+        weights, _ = residents(wh, "65+", THREE, 2020)
+    expected = float(np.average(values.reindex(THREE), weights=weights.reindex(THREE)))
+    assert result["value"] == pytest.approx(expected)
+    assert "gewogen naar inwoners" in result["note"]
+    assert result["value"] != pytest.approx(float(values.mean()))  # weights matter here
+
+
+def test_goals_and_interventions_survive_restarts_and_progress(db: Path) -> None:
+    with Warehouse.open(db) as wh:
+        whole = add_goal(wh, "Almere", {"thema": "eenzaamheid", "target_value": 44, "target_year": 2026})
+        three = add_goal(
+            wh,
+            "GM0034",
+            {
+                "thema": "eenzaamheid",
+                "area": THREE,
+                "area_name": "Wijkteam Stad",
+                "target_value": 45,
+                "target_year": 2026,
+            },
+        )
+        add_intervention(
+            wh,
+            "Almere",
+            {
+                "title": "Buurtkamers",
+                "start": "2021-01-01",
+                "end": "2024-12-31",
+                "area": THREE[0],
+                "goal_ids": [whole["goal_id"], three["goal_id"]],
+            },
+        )
+    with Warehouse.open(db, read_only=True) as wh:
+        goals = wh.rows("goals", "GM0034")
+        assert (
+            len(goals) == 2
+            and goals.iloc[0]["baseline_value"] == 47.3
+            and goals.iloc[0]["direction"] == "omlaag"
+        )
+        assert len(wh.rows("interventions", "GM0034")) == 1
+        report = progress(wh, {str(k): v for k, v in goals.iloc[0].to_dict().items()})
+    assert [p["period"] for p in report["points"]] == ["2016", "2020"]
+    assert report["points"][1]["value"] == 48.2 and report["status"] in ("achter", "risico")
+    assert report["points"][1]["required"] == pytest.approx(47.3 + (44 - 47.3) * 4 / 10)
+
+
+def test_invalid_goals_are_refused_and_nothing_is_stored(db: Path) -> None:
+    with Warehouse.open(db) as wh:
+        with pytest.raises(NotFoundError):
+            add_goal(
+                wh,
+                "Almere",
+                {
+                    "measure_id": "Onbekend_99",
+                    "population_group": "65+",
+                    "target_value": 1,
+                    "target_year": 2026,
+                },
+            )
+        with pytest.raises(InputError, match="streefjaar 2016 ligt niet na"):
+            add_goal(wh, "Almere", {"thema": "eenzaamheid", "target_value": 44, "target_year": 2016})
+        with pytest.raises(InputError, match="buiten gemeente GM0034"):
+            add_goal(
+                wh,
+                "Almere",
+                {"thema": "eenzaamheid", "area": "BU05990110", "target_value": 44, "target_year": 2026},
+            )
+        with pytest.raises(InputError, match="einddatum ligt voor de startdatum"):
+            add_intervention(wh, "Almere", {"title": "x", "start": "2024-01-01", "end": "2023-01-01"})
+        with pytest.raises(InputError, match="onbekende doelen"):
+            add_intervention(wh, "Almere", {"title": "x", "start": "2024-01-01", "goal_ids": [99]})
+        assert wh.rows("goals").empty and wh.rows("interventions").empty
+
+
+@pytest.mark.parametrize("suffix", [".yaml", ".xlsx"])
+def test_export_import_round_trip(db: Path, tmp_path: Path, suffix: str) -> None:
+    with Warehouse.open(db) as wh:
+        goal = add_goal(
+            wh,
+            "Almere",
+            {
+                "thema": "eenzaamheid",
+                "area": THREE,
+                "area_name": "Wijkteam Stad",
+                "target_value": 45,
+                "target_year": 2026,
+                "owner": "team Stad",
+            },
+        )
+        add_intervention(
+            wh,
+            "Almere",
+            {
+                "title": "Buurtkamers",
+                "start": "2021-01-01",
+                "budget": 120000,
+                "partners": "welzijn",
+                "area": THREE,
+                "goal_ids": [goal["goal_id"]],
+            },
+        )
+        before_goals = wh.rows("goals", "GM0034").drop(columns=["goal_id", "created_at"])
+        before_int = wh.rows("interventions", "GM0034").drop(
+            columns=["intervention_id", "created_at", "goal_ids"]
+        )
+        path = tmp_path / f"plan{suffix}"
+        assert export_goals(wh, "Almere", path) == 2
+        assert import_goals(wh, "Almere", path) == {"goals": 1, "interventions": 1}
+        after_goals = wh.rows("goals", "GM0034").drop(columns=["goal_id", "created_at"])
+        after_int = wh.rows("interventions", "GM0034")
+        assert before_goals.to_dict("records") == after_goals.to_dict("records")
+        assert before_int.to_dict("records") == after_int.drop(
+            columns=["intervention_id", "created_at", "goal_ids"]
+        ).to_dict("records")
+        new_goal = int(wh.rows("goals", "GM0034").iloc[0]["goal_id"])
+        assert after_int.iloc[0]["goal_ids"] == f"[{new_goal}]"
+
+
+def test_import_with_an_invalid_goal_changes_nothing(db: Path, tmp_path: Path) -> None:
+    with Warehouse.open(db) as wh:
+        add_goal(wh, "Almere", {"thema": "eenzaamheid", "target_value": 44, "target_year": 2026})
+        bad = tmp_path / "plan.yaml"
+        bad.write_text(
+            "goals:\n- thema: eenzaamheid\n  target_value: 40\n  target_year: 2010\n", encoding="utf-8"
+        )
+        with pytest.raises(InputError, match=r"plan\.yaml, doel 1"):
+            import_goals(wh, "Almere", bad)
+        assert len(wh.rows("goals", "GM0034")) == 1
+
+
+def test_goal_cli(db: Path) -> None:
+    added = runner.invoke(
+        app,
+        [
+            "goals",
+            "add",
+            "--gemeente",
+            "Almere",
+            "--thema",
+            "eenzaamheid",
+            "--target",
+            "44",
+            "--target-year",
+            "2026",
+            "--db",
+            str(db),
+            "--format",
+            "json",
+        ],
+    )
+    assert added.exit_code == 0, added.output
+    shown = runner.invoke(app, ["goals", "progress", "--gemeente", "Almere", "--db", str(db)])
+    assert shown.exit_code == 0, shown.output
+    assert "nulmeting" in shown.stdout and "Regel:" in shown.stdout
+    refused = runner.invoke(
+        app,
+        [
+            "goals",
+            "add",
+            "--gemeente",
+            "Almere",
+            "--thema",
+            "eenzaamheid",
+            "--target",
+            "44",
+            "--target-year",
+            "2010",
+            "--db",
+            str(db),
+        ],
+    )
+    assert refused.exit_code == 2 and "streefjaar" in refused.stderr
