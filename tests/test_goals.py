@@ -20,7 +20,7 @@ from wijkradar.goals import (
     progress,
     status,
 )
-from wijkradar.priority import residents
+from wijkradar.priority import priority_list, residents
 from wijkradar.warehouse import Warehouse
 
 runner = CliRunner()
@@ -188,6 +188,31 @@ def test_import_with_an_invalid_goal_changes_nothing(db: Path, tmp_path: Path) -
         with pytest.raises(InputError, match=r"plan\.yaml, doel 1"):
             import_goals(wh, "Almere", bad)
         assert len(wh.rows("goals", "GM0034")) == 1
+
+
+def test_wat_werkt_lists_better_than_expected_areas_with_interventions(db: Path) -> None:
+    from wijkradar.goals import wat_werkt
+    from wijkradar.models.train import train_model
+
+    with Warehouse.open(db) as wh:
+        if wh.model("Eenzaam_28", "65+", "buurt") is None:
+            train_model(wh, "Eenzaam_28", "65+", "buurt")
+        ranking = wat_werkt(wh, "Almere", "eenzaamheid")
+        assert "geen bewijs" in ranking["caveat"]
+        better = [r["code"] for r in ranking["rows"]]
+        assert all(r["vs_expected"] <= -1 for r in ranking["rows"])
+        everyone = priority_list(wh, "Almere", "eenzaamheid", train=False)["rows"]
+        expected_better = {
+            r["code"] for r in everyone if r["vs_expected"] is not None and r["vs_expected"] <= -1
+        }
+        assert set(better) == expected_better
+        if better:
+            add_intervention(
+                wh, "Almere", {"title": "Ontmoetingsplek", "start": "2019-03-01", "area": better[0]}
+            )
+            again = wat_werkt(wh, "Almere", "eenzaamheid")
+            first = next(r for r in again["rows"] if r["code"] == better[0])
+            assert [i["title"] for i in first["interventions"]] == ["Ontmoetingsplek"]
 
 
 def test_goal_cli(db: Path) -> None:

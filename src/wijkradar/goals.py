@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from wijkradar.errors import InputError, NotFoundError, WijkradarError
-from wijkradar.priority import residents
+from wijkradar.priority import priority_list, residents
 from wijkradar.query import resolve_gemeente, resolve_region
 from wijkradar.regions import is_valid_code, level_of
 from wijkradar.themes import load_themes
@@ -335,6 +335,52 @@ def progress(wh: Warehouse, goal: dict[str, Any]) -> dict[str, Any]:
         "status": later[-1]["status"] if later else "onbekend",
         "rule": STATUS_RULE,
         "points": points,
+    }
+
+
+def wat_werkt(wh: Warehouse, gemeente: str, thema: str) -> dict[str, Any]:
+    """Areas that did better than the model expected, with the interventions that ran there.
+
+    Evidence to discuss, not proof: the model does not know about the interventions, so an area
+    beating its expectation while an intervention ran is a coincidence worth a conversation,
+    nothing more. Needs the theme's model ('wijkradar train').
+    """
+    gm = resolve_gemeente(wh, gemeente)
+    ranking = priority_list(wh, gm, thema, train=False)
+    interventions = wh.rows("interventions", gm).to_dict("records")
+    year = int(ranking["period"][:4])
+    rows = []
+    for row in ranking["rows"]:
+        if row["verwachting"] != "beter dan verwacht":
+            continue
+        code = row["code"]
+        containing = {code, "WK" + code[2:8], "GM" + code[2:6]}
+        ran = [
+            {
+                "intervention_id": int(i["intervention_id"]),
+                "title": i["title"],
+                "start": str(i["start_date"])[:10],
+                "end": None if pd.isna(i["end_date"]) else str(i["end_date"])[:10],
+            }
+            for i in interventions
+            if containing & set(json.loads(i["area_codes"])) and pd.Timestamp(i["start_date"]).year <= year
+        ]
+        rows.append(
+            {
+                "code": code,
+                "name": row["name"],
+                "rate": row["rate"],
+                "expected": row["estimate"],
+                "vs_expected": row["vs_expected"],
+                "interventions": ran,
+            }
+        )
+    return {
+        "gemeente": gm,
+        "thema": ranking["thema"],
+        "period": ranking["period"],
+        "caveat": "Samenhang, geen bewijs: het model kent de interventies niet. Bespreek, concludeer niet.",
+        "rows": sorted(rows, key=lambda r: r["vs_expected"]),
     }
 
 
