@@ -685,5 +685,20 @@ def interventions_list_cmd(
     _emit(frame.drop(columns=["created_at"]), fmt, title="Interventies")
 
 
+@app.command("report")
+def report_cmd(
+    gemeente: GemeenteOption,
+    out_file: Annotated[Path, typer.Option("--out", help="Bestand .html (zelfstandig) of .pdf")],
+    thema: Annotated[list[str] | None, typer.Option("--thema", help="Thema('s); standaard alle")] = None,
+    db: DbOption = None,
+) -> None:
+    """Maak de 'Staat van de gemeente' als zelfstandige HTML of als PDF."""
+    from wijkradar.reports.staat import write_report  # needs the browser stack
+
+    with _handled(), Warehouse.open(_db(db), read_only=True) as wh:
+        path = write_report(wh, gemeente, out_file, thema)
+    out.print(f"Rapport geschreven: {path}")
+
+
 if __name__ == "__main__":
     app()

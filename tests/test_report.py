@@ -1,0 +1,126 @@
+"""The "Staat van de gemeente": self-contained HTML and a PDF checked by rendering its pages."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from wijkradar.cli import app
+from wijkradar.goals import add_goal, add_intervention
+from wijkradar.warehouse import Warehouse
+
+runner = CliRunner()
+THREE = ["BU00340211", "BU00340212", "BU00340202"]
+
+
+@pytest.fixture(scope="module")
+def report_db(web_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("report") / "report.duckdb"
+    shutil.copy(web_db, db)
+    with Warehouse.open(db) as wh:
+        whole = add_goal(
+            wh,
+            "Almere",
+            {
+                "thema": "eenzaamheid",
+                "target_value": 44,
+                "target_year": 2026,
+                "title": "Minder eenzame 65-plussers in Almere",
+            },
+        )
+        three = add_goal(
+            wh,
+            "Almere",
+            {
+                "thema": "eenzaamheid",
+                "area": THREE,
+                "area_name": "Wijkteam Stad",
+                "target_value": 45,
+                "target_year": 2026,
+                "title": "Wijkteam Stad",
+            },
+        )
+        add_intervention(
+            wh,
+            "Almere",
+            {
+                "title": "Buurtkamers voor ouderen",
+                "start": "2021-01-01",
+                "area": THREE,
+                "budget": 120000,
+                "goal_ids": [whole["goal_id"], three["goal_id"]],
+            },
+        )
+    return db
+
+
+def test_html_is_self_contained(report_db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "staat.html"
+    result = runner.invoke(app, ["report", "--gemeente", "Almere", "--out", str(out), "--db", str(report_db)])
+    assert result.exit_code == 0, result.output
+    html = out.read_text(encoding="utf-8")
+    assert "<script" not in html and "http://" not in html and "https://" not in html
+    assert html.count('src="data:image/png;base64,') >= 1
+    for heading in (
+        "Staat van de gemeente Almere",
+        "Samenvatting",
+        "Prioriteiten",
+        "Doelen en voortgang",
+        "Minder eenzame 65-plussers in Almere",
+        "Buurtkamers voor ouderen",
+        "Bronnen en modellen",
+    ):
+        assert heading in html, heading
+
+
+def test_pdf_pages_render_and_hold_the_headings(report_db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "staat.pdf"
+    result = runner.invoke(
+        app,
+        [
+            "report",
+            "--gemeente",
+            "GM0034",
+            "--thema",
+            "eenzaamheid",
+            "--out",
+            str(out),
+            "--db",
+            str(report_db),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes().startswith(b"%PDF")
+    pages = tmp_path / "page"
+    subprocess.run(["pdftoppm", "-r", "40", "-png", str(out), str(pages)], check=True)
+    images = sorted(tmp_path.glob("page-*.png"))
+    assert len(images) >= 4 and all(p.stat().st_size > 1000 for p in images)
+    screenshots = Path(__file__).resolve().parents[1] / "artifacts" / "report"
+    screenshots.mkdir(parents=True, exist_ok=True)
+    for image in images[:3]:
+        shutil.copy(image, screenshots / image.name)
+    text = subprocess.run(["pdftotext", str(out), "-"], check=True, capture_output=True, text=True).stdout
+    for heading in (
+        "Staat van de gemeente Almere",
+        "Samenvatting",
+        "Eenzaamheid onder 65-plussers",
+        "Prioriteiten",
+        "Wat werkt?",
+        "Doelen en voortgang",
+        "Wijkteam Stad",
+        "Interventies",
+        "Bronnen en modellen",
+        "Modelkaart",
+    ):
+        assert heading in text, heading
+
+
+def test_wrong_extension_is_refused(report_db: Path, tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["report", "--gemeente", "Almere", "--out", str(tmp_path / "staat.docx"), "--db", str(report_db)]
+    )
+    assert result.exit_code == 1 and ".html of .pdf" in result.stderr
