@@ -17,6 +17,7 @@ from wijkradar.goals import (
     area_value,
     export_goals,
     import_goals,
+    number,
     progress,
     status,
 )
@@ -257,3 +258,30 @@ def test_goal_cli(db: Path) -> None:
         ],
     )
     assert refused.exit_code == 2 and "streefjaar" in refused.stderr
+    cli = ["--gemeente", "Almere", "--db", str(db)]
+    one = runner.invoke(app, ["goals", "show", "1", *cli])
+    assert one.exit_code == 0, one.output
+    assert "nulmeting:" in one.stdout and "47,3 in 2016" in one.stdout and "achter" in one.stdout
+    as_json = runner.invoke(app, ["goals", "show", "1", *cli, "--format", "json"])
+    assert '"status": "achter"' in as_json.stdout
+    added = runner.invoke(
+        app, ["interventions", "add", *cli, "--title", "Buurtkamers", "--start", "2021-01-01"]
+    )
+    assert added.exit_code == 0, added.output
+    unknown = runner.invoke(app, ["goals", "show", "7", *cli])
+    assert unknown.exit_code == 3 and "Onbekende doel-id" in unknown.stderr
+    assert runner.invoke(app, ["goals", "delete", "1", *cli]).exit_code == 0
+    assert runner.invoke(app, ["interventions", "delete", "1", *cli]).exit_code == 0
+    with Warehouse.open(db, read_only=True) as wh:
+        assert wh.rows("goals").empty and wh.rows("interventions").empty
+
+
+def test_numbers_as_people_type_them() -> None:
+    assert number("44,5", "target_value", "f", example="1") == 44.5
+    assert number("€ 125.000,50", "budget", "f", example="1") == 125000.5
+    assert number("125.000", "budget", "f", example="1") == 125000.0
+    assert number("44.5", "target_value", "f", example="1") == 44.5
+    assert number(2026, "target_year", "f", example="1") == 2026.0
+    for bad in ("", "veel", "nan", None):
+        with pytest.raises(InputError, match="target_value"):
+            number(bad, "target_value", "f", example="1")

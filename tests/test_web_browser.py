@@ -4,6 +4,7 @@ save screenshots, check accessibility with axe-core, and check that nothing is f
 
 from __future__ import annotations
 
+import shutil
 import socket
 import threading
 import time
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 from axe_playwright_python.sync_playwright import Axe
+from fastapi import FastAPI
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from conftest import REPO
@@ -40,8 +42,19 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def base_url(web_db: Path) -> Iterator[str]:
+    yield from _serve(create_app(web_db))
+
+
+@pytest.fixture(scope="module")
+def editable_url(web_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    copy = tmp_path_factory.mktemp("browser-goals") / "goals.duckdb"
+    shutil.copy(web_db, copy)
+    yield from _serve(create_app(copy, editable=True))
+
+
+def _serve(app: FastAPI) -> Iterator[str]:
     port = _free_port()
-    config = uvicorn.Config(create_app(web_db), host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -66,6 +79,15 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser, base_url: str) -> Iterator[Page]:
+    yield from _tab(browser, base_url)
+
+
+@pytest.fixture
+def editable_page(browser: Browser, editable_url: str) -> Iterator[Page]:
+    yield from _tab(browser, editable_url)
+
+
+def _tab(browser: Browser, base_url: str) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="nl-NL", base_url=base_url)
     outside: list[str] = []
     context.on(
@@ -138,4 +160,46 @@ def test_fallback_view_and_sources(page: Page) -> None:
     _no_serious_violations(page)
     page.goto("/gemeente/GM9999")
     assert "Niet gevonden" in page.content()
+    _no_serious_violations(page)
+
+
+def test_goal_and_intervention_through_the_forms(editable_page: Page) -> None:
+    page = editable_page
+    page.goto("/gemeente/GM0034?thema=eenzaamheid")
+    page.get_by_role("link", name="Doelen en interventies").click()
+    page.wait_for_url("**/gemeente/GM0034/doelen?thema=eenzaamheid")
+    _no_serious_violations(page)
+
+    page.get_by_label("Titel").fill("Minder eenzame 65-plussers")
+    page.get_by_label("Streefwaarde").fill("44,0")
+    page.get_by_label("Streefjaar").fill("2015")  # before the baseline: refused
+    page.get_by_role("button", name="Doel opslaan").click()
+    alert = page.get_by_role("alert")
+    assert (
+        "Niet opgeslagen." in alert.inner_text()
+        and "Streefjaar 2015 ligt niet na de nulmeting" in alert.inner_text()
+    )
+    assert page.get_by_label("Streefjaar").get_attribute("aria-invalid") == "true"
+    assert page.get_by_label("Titel").input_value() == "Minder eenzame 65-plussers"  # input kept
+    _shot(page, "5-doel-fout")
+    _no_serious_violations(page)
+
+    page.get_by_label("Streefjaar").fill("2026")
+    page.get_by_role("button", name="Doel opslaan").click()
+    page.wait_for_url("**/doelen?thema=eenzaamheid&opgeslagen=doel")
+    assert "Het doel is opgeslagen." in page.get_by_role("status").inner_text()
+    heading = page.get_by_role("heading", name="Minder eenzame 65-plussers")
+    assert "risico" in heading.inner_text()
+    page.wait_for_selector("[id^=plot-doel-][data-rendered=true]", state="attached", timeout=30000)
+
+    page.get_by_label("Naam", exact=True).fill("Buurtkamers")
+    page.get_by_label("Start").fill("2021-01-01")
+    page.get_by_label("Budget in euro").fill("125.000")
+    form = page.locator("form", has=page.get_by_role("button", name="Interventie opslaan"))
+    form.get_by_label("Minder eenzame 65-plussers").check()
+    page.get_by_role("button", name="Interventie opslaan").click()
+    page.wait_for_url("**/doelen?thema=eenzaamheid&opgeslagen=interventie")
+    row = page.locator("tr[id^=interventie-]", has_text="Buurtkamers")
+    assert "125 000" in row.inner_text() and "doel 1" in row.inner_text()
+    _shot(page, "6-doelen-almere")
     _no_serious_violations(page)

@@ -20,7 +20,16 @@ from rich.table import Table
 from wijkradar import __version__
 from wijkradar.config import DEFAULT_ODATA_V4, Settings
 from wijkradar.errors import NotFoundError, WijkradarError
-from wijkradar.goals import STATUS_RULE, add_goal, add_intervention, export_goals, import_goals
+from wijkradar.goals import (
+    STATUS_RULE,
+    add_goal,
+    add_intervention,
+    delete_goal,
+    delete_intervention,
+    export_goals,
+    find_goal,
+    import_goals,
+)
 from wijkradar.goals import progress as goal_progress
 from wijkradar.ingest import FileReport, ingest
 from wijkradar.linkage.api import run_linkage
@@ -441,6 +450,13 @@ def train_cmd(
 def serve_cmd(
     host: Annotated[str, typer.Option(help="Adres om op te luisteren")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Poort")] = 8000,
+    read_only: Annotated[
+        bool,
+        typer.Option(
+            "--alleen-lezen",
+            help="Doelen en interventies niet wijzigbaar; dan kunnen andere programma's het bestand lezen",
+        ),
+    ] = False,
     db: DbOption = None,
 ) -> None:
     """Start de website (FastAPI) op http://HOST:PORT."""
@@ -449,7 +465,7 @@ def serve_cmd(
     from wijkradar.web.app import create_app
 
     with _handled():
-        application = create_app(_db(db))
+        application = create_app(_db(db), editable=not read_only)
     err.print(f"wijkradar draait op http://{host}:{port} (stoppen met Ctrl+C)")
     uvicorn.run(application, host=host, port=port, log_level="warning")
 
@@ -589,6 +605,51 @@ def goals_list_cmd(gemeente: GemeenteOption, db: DbOption = None, fmt: FormatOpt
     _emit(frame.drop(columns=["created_at"]), fmt, title="Doelen")
 
 
+@goals_app.command("show")
+def goals_show_cmd(
+    gemeente: GemeenteOption,
+    goal_id: Annotated[int, typer.Argument(help="Nummer van het doel ('wijkradar goals list')")],
+    db: DbOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Toon één doel: omschrijving, voortgang per periode en gekoppelde interventies."""
+    with _handled(), Warehouse.open(_db(db), read_only=True) as wh:
+        goal = find_goal(wh, gemeente, goal_id)
+    if fmt is Format.json:
+        sys.stdout.write(json.dumps(goal, ensure_ascii=False, indent=2, default=str) + "\n")
+        return
+    facts = {
+        "titel": goal["title"],
+        "maat": f"{goal['measure_id']} ({goal['population_group']})",
+        "gebied": f"{goal['area_name']} ({', '.join(goal['area_codes'])})",
+        "nulmeting": f"{_nl(goal['baseline_value'])} in {goal['baseline_period']}",
+        "streefwaarde": f"{_nl(goal['target_value'])} in {goal['target_year']} ({goal['direction']})",
+        "eigenaar": goal["owner"] or "–",
+        "toelichting": goal["description"] or "–",
+        "interventies": ", ".join(i["title"] for i in goal["interventions"]) or "–",
+        "status": goal["progress"]["status"],
+    }
+    points = pd.DataFrame(goal["progress"]["points"])
+    if fmt is Format.table:
+        for key, value in facts.items():
+            out.print(f"[bold]{key}:[/] {value}")
+    _emit(points, fmt, title=f"Voortgang doel {goal_id}")
+    if fmt is Format.table:
+        out.print(f"Regel: {STATUS_RULE}")
+
+
+@goals_app.command("delete")
+def goals_delete_cmd(
+    gemeente: GemeenteOption,
+    goal_id: Annotated[int, typer.Argument(help="Nummer van het doel")],
+    db: DbOption = None,
+) -> None:
+    """Verwijder een doel; gekoppelde interventies blijven, zonder de koppeling."""
+    with _handled(), Warehouse.open(_db(db)) as wh:
+        delete_goal(wh, gemeente, goal_id)
+    out.print(f"Doel {goal_id} verwijderd")
+
+
 @goals_app.command("progress")
 def goals_progress_cmd(
     gemeente: GemeenteOption, db: DbOption = None, fmt: FormatOption = Format.table
@@ -683,6 +744,18 @@ def interventions_list_cmd(
     with _handled(), Warehouse.open(_db(db), read_only=True) as wh:
         frame = wh.rows("interventions", resolve_gemeente(wh, gemeente))
     _emit(frame.drop(columns=["created_at"]), fmt, title="Interventies")
+
+
+@interventions_app.command("delete")
+def interventions_delete_cmd(
+    gemeente: GemeenteOption,
+    intervention_id: Annotated[int, typer.Argument(help="Nummer van de interventie")],
+    db: DbOption = None,
+) -> None:
+    """Verwijder een interventie."""
+    with _handled(), Warehouse.open(_db(db)) as wh:
+        delete_intervention(wh, gemeente, intervention_id)
+    out.print(f"Interventie {intervention_id} verwijderd")
 
 
 @app.command("report")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -58,12 +59,24 @@ class GoalError(WijkradarError):
     exit_code = 2
 
 
-def _model_halfwidth(wh: Warehouse, measure: str, group: str, level: str, period: str) -> float | None:
-    stored = wh.model(measure, group, level, period)
-    if stored is None:
-        return None
-    widths = json.loads(stored["card"])["interval_halfwidth_by_bin"]
-    return float(max(widths.values()))
+MARGIN_LEVELS = ("gemeente", "wijk", "buurt")  # coarse to fine: finer models have wider intervals
+
+
+def _model_halfwidth(
+    wh: Warehouse, measure: str, group: str, level: str, period: str
+) -> tuple[float | None, str]:
+    """Return the 90% half-width of the model at this level, else of the nearest finer level (cautious).
+
+    Returns the width and a note on where it came from.
+    """
+    finer = MARGIN_LEVELS[MARGIN_LEVELS.index(level) :] if level in MARGIN_LEVELS else (level,)
+    for candidate in finer:
+        stored = wh.model(measure, group, candidate, period)
+        if stored is not None:
+            widths = json.loads(stored["card"])["interval_halfwidth_by_bin"]
+            source = "modelmarge" if candidate == level else f"modelmarge van {candidate}niveau (ruim)"
+            return float(max(widths.values())), source
+    return None, "marge onbekend: geen model ('wijkradar train')"
 
 
 def area_value(wh: Warehouse, measure: str, group: str, codes: list[str], period: str) -> dict[str, Any]:
@@ -80,10 +93,14 @@ def area_value(wh: Warehouse, measure: str, group: str, codes: list[str], period
         row: dict[str, Any] = {str(k): v for k, v in now.loc[code].to_dict().items()}
         half: float | None
         if pd.notna(row["lower"]) and pd.notna(row["upper"]):
-            half = (float(row["upper"]) - float(row["lower"])) / 2
+            half, margin = (float(row["upper"]) - float(row["lower"])) / 2, "marge van de bron"
         else:
-            half = _model_halfwidth(wh, measure, group, level_of(code), period)
-        return {"value": float(row["value"]), "halfwidth": half, "note": f"{row['source']} {period}"}
+            half, margin = _model_halfwidth(wh, measure, group, level_of(code), period)
+        return {
+            "value": float(row["value"]),
+            "halfwidth": half,
+            "note": f"{row['source']} {period}; {margin}",
+        }
     present = [c for c in codes if c in now.index]
     if not present:
         return {"value": None, "halfwidth": None, "note": "geen gepubliceerde waarden"}
@@ -96,11 +113,13 @@ def area_value(wh: Warehouse, measure: str, group: str, codes: list[str], period
         how = f"gewogen naar inwoners ({', '.join(periods)})"
     v = now.loc[present, "value"].astype(float)
     value = float(np.average(v, weights=w))
-    half_set = _model_halfwidth(wh, measure, group, level_of(present[0]), period)
+    half_set, margin = _model_halfwidth(wh, measure, group, level_of(present[0]), period)
     # Conservative: the weighted mean of the areas' widths (errors are not independent).
     missing = len(codes) - len(present)
-    note = f"{len(present)} van {len(codes)} gebieden, {how}" + (
-        f"; {missing} zonder waarde" if missing else ""
+    note = (
+        f"{len(present)} van {len(codes)} gebieden, {how}"
+        + (f"; {missing} zonder waarde" if missing else "")
+        + f"; {margin}"
     )
     return {"value": value, "halfwidth": half_set, "note": note}
 
@@ -168,16 +187,17 @@ def add_goal(
             value=area_name,
             fix="kies een gebied of periode met cijfers",
         )
-    try:
-        target_value = float(spec["target_value"])
-        target_year = int(spec["target_year"])
-    except (KeyError, TypeError, ValueError) as exc:
+    target_value = number(spec.get("target_value"), "target_value", origin, example="44,0")
+    target_year = number(spec.get("target_year"), "target_year", origin, example="2028")
+    if target_year != int(target_year):
         raise InputError(
             origin,
-            "streefwaarde en streefjaar zijn verplicht en numeriek",
-            column="target_value",
-            fix="geef bijvoorbeeld target_value: 44.0 en target_year: 2026",
-        ) from exc
+            "streefjaar is geen heel jaar",
+            column="target_year",
+            value=target_year,
+            fix="bijvoorbeeld 2028",
+        )
+    target_year = int(target_year)
     if target_year <= int(baseline_period[:4]):
         raise InputError(
             origin,
@@ -221,6 +241,10 @@ def add_intervention(
 ) -> dict[str, Any]:
     """Validate an intervention (areas in the gemeente, dates, linked goals) and store it."""
     gm = resolve_gemeente(wh, gemeente)
+    if not str(spec.get("title") or "").strip():
+        raise InputError(
+            origin, "een interventie heeft een naam nodig", column="title", fix="geef de interventie een naam"
+        )
     _, codes = _area(wh, gm, spec.get("area") or spec.get("area_codes") or gm, origin)
     try:
         # Spreadsheets hand dates back as timestamps ("2021-01-01 00:00:00"): the date is enough.
@@ -254,12 +278,14 @@ def add_intervention(
         )
     record = {
         "gemeente_code": gm,
-        "title": str(spec.get("title") or "interventie"),
+        "title": str(spec["title"]).strip(),
         "theme": str(spec.get("theme") or ""),
         "area_codes": json.dumps(codes),
         "start_date": start,
         "end_date": end,
-        "budget": None if spec.get("budget") in (None, "") else float(spec["budget"]),
+        "budget": None
+        if spec.get("budget") in (None, "")
+        else number(spec["budget"], "budget", origin, example="125.000"),
         "partners": str(spec.get("partners") or ""),
         "description": str(spec.get("description") or ""),
         "goal_ids": json.dumps(goal_ids),
@@ -268,6 +294,42 @@ def add_intervention(
         with wh.transaction():
             record["intervention_id"] = wh.insert_row("interventions", record)
     return record
+
+
+def number(value: Any, column: str, origin: str, *, example: str) -> float:
+    """Read a number as people type it: 44.5, 44,5, 125.000 or € 125.000,50.
+
+    >>> number("125.000", "budget", "formulier", example="1")
+    125000.0
+    >>> number("44,5", "target_value", "formulier", example="1")
+    44.5
+    """
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        parsed = float(value)
+    else:
+        text = str(value or "").strip()
+        if not text:
+            raise InputError(
+                origin, f"{column} ontbreekt", column=column, fix=f"vul een getal in, bijvoorbeeld {example}"
+            )
+        text = re.sub(r"[€\s\u00a0]", "", text)
+        if "," in text:
+            text = text.replace(".", "").replace(",", ".")
+        elif re.fullmatch(r"-?\d{1,3}(\.\d{3})+", text):
+            text = text.replace(".", "")
+        try:
+            parsed = float(text)
+        except ValueError:
+            parsed = math.nan
+    if not math.isfinite(parsed):
+        raise InputError(
+            origin,
+            f"{column} is geen getal",
+            column=column,
+            value=value,
+            fix=f"schrijf bijvoorbeeld {example}",
+        )
+    return parsed
 
 
 def status(direction: str, baseline: float, value: float | None, path: float, u: float) -> str:
@@ -382,6 +444,59 @@ def wat_werkt(wh: Warehouse, gemeente: str, thema: str) -> dict[str, Any]:
         "caveat": "Samenhang, geen bewijs: het model kent de interventies niet. Bespreek, concludeer niet.",
         "rows": sorted(rows, key=lambda r: r["vs_expected"]),
     }
+
+
+def plan(wh: Warehouse, gemeente: str) -> dict[str, Any]:
+    """Collect the gemeente's goals (with progress and linked interventions) and all interventions.
+
+    Plain data (strings, numbers, lists) for pages, the report and ``goals show``.
+    """
+    gm = resolve_gemeente(wh, gemeente)
+    interventions = [_plain(r) for r in wh.rows("interventions", gm).to_dict("records")]
+    for row in interventions:
+        row["area_codes"] = json.loads(row["area_codes"])
+        row["goal_ids"] = json.loads(row["goal_ids"])
+    goals = [_plain(r) for r in wh.rows("goals", gm).to_dict("records")]
+    for row in goals:
+        row["area_codes"] = json.loads(row["area_codes"])
+        row["progress"] = progress(wh, row)
+        row["interventions"] = [
+            {"intervention_id": i["intervention_id"], "title": i["title"]}
+            for i in interventions
+            if row["goal_id"] in i["goal_ids"]
+        ]
+    return {"gemeente": gm, "rule": STATUS_RULE, "goals": goals, "interventions": interventions}
+
+
+def find_goal(wh: Warehouse, gemeente: str, goal_id: int) -> dict[str, Any]:
+    """One goal of the gemeente with its progress and interventions, or NotFoundError."""
+    goals: list[dict[str, Any]] = plan(wh, gemeente)["goals"]
+    for goal in goals:
+        if goal["goal_id"] == goal_id:
+            return goal
+    raise NotFoundError("doel-id", str(goal_id), [str(g["goal_id"]) for g in goals])
+
+
+def delete_goal(wh: Warehouse, gemeente: str, goal_id: int) -> None:
+    """Remove a goal; interventions stay but lose their link to it."""
+    find_goal(wh, gemeente, goal_id)
+    gm = resolve_gemeente(wh, gemeente)
+    with wh.transaction():
+        for row in wh.rows("interventions", gm).to_dict("records"):
+            linked = [int(g) for g in json.loads(row["goal_ids"])]
+            if goal_id in linked:
+                wh.set_goal_links(int(row["intervention_id"]), [g for g in linked if g != goal_id])
+        wh.delete_row("goals", goal_id)
+
+
+def delete_intervention(wh: Warehouse, gemeente: str, intervention_id: int) -> None:
+    """Remove one intervention of the gemeente."""
+    gm = resolve_gemeente(wh, gemeente)
+    known = [int(i) for i in wh.rows("interventions", gm)["intervention_id"]]
+    if intervention_id not in known:
+        raise NotFoundError("interventie-id", str(intervention_id), [str(i) for i in known])
+    with wh.transaction():
+        wh.delete_row("interventions", intervention_id)
 
 
 def export_goals(wh: Warehouse, gemeente: str, path: Path) -> int:

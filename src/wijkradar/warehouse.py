@@ -6,6 +6,7 @@ disk, a killed process) leaves the file as it was before the write began.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -177,7 +178,7 @@ class Warehouse:
             )
         try:
             con = duckdb.connect(target, read_only=read_only)
-        except duckdb.IOException as exc:
+        except (duckdb.IOException, duckdb.ConnectionException) as exc:
             raise WarehouseError(
                 f"Het datapakhuis {path} kan niet geopend worden ({exc}). Oplossing: sluit andere "
                 "programma's die het bestand gebruiken, of kies een ander bestand met --db."
@@ -414,6 +415,13 @@ class Warehouse:
         ).fetchall()
         return [str(r[0]) for r in rows]
 
+    def measure_groups(self) -> pd.DataFrame:
+        """Every measure and population group with published values, with the measure's label."""
+        return self._frame(
+            "SELECT DISTINCT o.measure_id, o.population_group, m.label FROM observations o "
+            "JOIN measures m USING (measure_id) WHERE o.status = 'published' ORDER BY 1, 2"
+        )
+
     def measures(self) -> pd.DataFrame:
         """All measures with label, unit and publisher."""
         return self._frame("SELECT * FROM measures ORDER BY measure_id")
@@ -546,6 +554,18 @@ class Warehouse:
         """Remove a gemeente's goals or interventions (before an import that replaces them)."""
         {"goals": 1, "interventions": 1}[table]
         self.con.execute(f"DELETE FROM {table} WHERE gemeente_code = ?", [gemeente_code])  # noqa: S608
+
+    def delete_row(self, table: str, row_id: int) -> None:
+        """Remove one goal or intervention by its id."""
+        key = {"goals": "goal_id", "interventions": "intervention_id"}[table]
+        self.con.execute(f"DELETE FROM {table} WHERE {key} = ?", [row_id])  # noqa: S608  # fixed names
+
+    def set_goal_links(self, intervention_id: int, goal_ids: list[int]) -> None:
+        """Replace the goals an intervention is linked to (after a goal was removed)."""
+        self.con.execute(
+            "UPDATE interventions SET goal_ids = ? WHERE intervention_id = ?",
+            [json.dumps(goal_ids), intervention_id],
+        )
 
     def observation_count(self) -> int:
         """Count the observations in the warehouse."""

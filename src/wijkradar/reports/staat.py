@@ -18,7 +18,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from wijkradar.errors import WijkradarError
-from wijkradar.goals import progress, wat_werkt
+from wijkradar.goals import plan, wat_werkt
 from wijkradar.priority import ModelMissing
 from wijkradar.query import resolve_gemeente
 from wijkradar.texts import STATUS_NL, number_nl
@@ -64,9 +64,7 @@ def report_data(wh: Warehouse, gemeente: str, themes: list[str] | None = None) -
         # a page without an origin, so the report always uses the ranked view.
         figure = charts.ranked_bars(overview["areas"]["rows"], overview["theme"])
         sections.append({"overview": overview, "wat_werkt": werkt, "figure": figure})
-    goals = wh.rows("goals", gm).to_dict("records")
-    goal_reports = [progress(wh, {str(k): v for k, v in g.items()}) for g in goals]
-    interventions = wh.rows("interventions", gm).to_dict("records")
+    goals = plan(wh, gm)
     sources = views.sources(wh)
     periods = sorted({s["period"] for s in sources["sources"] if s["period"]})
     return {
@@ -74,11 +72,8 @@ def report_data(wh: Warehouse, gemeente: str, themes: list[str] | None = None) -
         "date": date.today().isoformat(),
         "periods": periods,
         "sections": sections,
-        "goals": [
-            {**{str(k): v for k, v in g.items()}, "progress": r}
-            for g, r in zip(goals, goal_reports, strict=True)
-        ],
-        "interventions": [{str(k): v for k, v in i.items()} for i in interventions],
+        "goals": goals["goals"],
+        "interventions": goals["interventions"],
         "sources": sources,
     }
 

@@ -13,8 +13,11 @@ import io
 import json
 import math
 import re
+import secrets
+import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -26,9 +29,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.concurrency import run_in_threadpool
 
 from wijkradar import __version__
-from wijkradar.errors import NotFoundError, WijkradarError
+from wijkradar.errors import InputError, NotFoundError, WijkradarError
+from wijkradar.goals import add_goal, add_intervention, delete_goal, delete_intervention, export_goals, plan
 from wijkradar.priority import ModelMissing
 from wijkradar.query import resolve_gemeente
 from wijkradar.regions import CODE_PATTERN
@@ -39,6 +44,7 @@ from wijkradar.web import charts, views
 
 GM_CODE = r"^GM\d{4}$"
 REGION_CODE = f"^(?:{CODE_PATTERN})$"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
 
@@ -46,9 +52,29 @@ def _pct(value: Any, decimals: int = 1) -> str:
     return "–" if value is None else f"{number_nl(value, decimals)}%"
 
 
-def create_app(db_path: Path) -> FastAPI:
-    """Build the app around one warehouse file, opened read-only for the life of the server."""
+def create_app(db_path: Path, *, editable: bool = False) -> FastAPI:
+    """Build the app around one warehouse file.
+
+    Read-only by default; with ``editable`` the goals pages accept forms (goals and interventions)
+    and the file is opened for writing, which keeps other programs from writing to it meanwhile.
+    """
+    root = Warehouse.open(db_path, read_only=not editable)
+    local = threading.local()
+    handles: list[Warehouse] = []
+    handles_lock = threading.Lock()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        # Close every handle, so the file is free for other programs once the server stops.
+        with handles_lock:
+            for handle in handles:
+                handle.close()
+            handles.clear()
+        root.close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="wijkradar",
         version=__version__,
         docs_url="/api/docs",
@@ -56,13 +82,15 @@ def create_app(db_path: Path) -> FastAPI:
         redoc_url=None,
         description="Buurtgegevens, risicosignalen en prioriteiten voor gemeenten.",
     )
-    root = Warehouse.open(db_path, read_only=True)
-    local = threading.local()
+    write_lock = threading.Lock()  # forms are rare: one write at a time, never a conflict
+    token = secrets.token_urlsafe(24)  # forms carry it, so another site cannot post to this one
 
     def warehouse() -> Warehouse:
         # DuckDB connections are not shared between threads; each worker thread gets a cursor.
         if not hasattr(local, "wh"):
             local.wh = root.cursor()
+            with handles_lock:
+                handles.append(local.wh)
         return local.wh  # type: ignore[no-any-return]
 
     env = Environment(loader=PackageLoader("wijkradar.web", "templates"), autoescape=select_autoescape())
@@ -217,10 +245,236 @@ def create_app(db_path: Path) -> FastAPI:
     def sources_page(request: Request) -> HTMLResponse:
         return page("bronnen.html", request, data=cached("sources"))
 
+    def goals_page(
+        request: Request,
+        code: str,
+        thema: str,
+        *,
+        status_code: int = 200,
+        error: dict[str, str] | None = None,
+        values: Any = None,
+        notice: str | None = None,
+    ) -> HTMLResponse:
+        data = _jsonable(views.doelen(warehouse(), code, thema))
+        return page(
+            "doelen.html",
+            request,
+            status_code,
+            data=data,
+            thema=thema,
+            editable=editable,
+            token=token,
+            error=error,
+            values=values,
+            notice=notice,
+            measures=cached("measures"),
+            groups=sorted({m["group"] for m in cached("measures")}),
+        )
+
+    @app.get("/gemeente/{code}/doelen.json", summary="Doelen met voortgang, interventies en wat werkt (data)")
+    def goals_json(code: str = _path(GM_CODE), thema: str = ThemeQuery) -> JSONResponse:
+        data = _jsonable(views.doelen(warehouse(), code, thema))
+        for goal in data["goals"]:
+            goal.pop("chart", None)
+        data.pop("areas", None)
+        return JSONResponse(data)
+
+    @app.get("/gemeente/{code}/doelen.csv", summary="Voortgang van elk doel per periode (CSV)")
+    def goals_csv(code: str = _path(GM_CODE)) -> Response:
+        views.require_gemeente(warehouse(), code)
+        rows = [
+            {
+                "doel": g["goal_id"],
+                "titel": g["title"],
+                "maat": g["measure_id"],
+                "groep": g["population_group"],
+                "gebied": g["area_name"],
+                "gebiedscodes": ",".join(g["area_codes"]),
+                "streefwaarde": g["target_value"],
+                "streefjaar": g["target_year"],
+                "richting": g["direction"],
+                **{k: p[k] for k in ("period", "value", "halfwidth", "required", "u", "status", "note")},
+            }
+            for g in plan(warehouse(), code)["goals"]
+            for p in g["progress"]["points"]
+        ]
+        return _csv(rows, f"{code}-doelen.csv")
+
+    @app.get("/gemeente/{code}/interventies.csv", summary="Interventies (CSV)")
+    def interventions_csv(code: str = _path(GM_CODE)) -> Response:
+        views.require_gemeente(warehouse(), code)
+        return _csv(plan(warehouse(), code)["interventions"], f"{code}-interventies.csv")
+
+    def goals_export(code: str, kind: str) -> Response:
+        views.require_gemeente(warehouse(), code)
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / f"{code}-doelen.{kind}"
+            export_goals(warehouse(), code, path)
+            body = path.read_bytes()
+        media = {"xlsx": XLSX, "yaml": "application/yaml; charset=utf-8"}[kind]
+        return Response(
+            body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{path.name}"'}
+        )
+
+    @app.get("/gemeente/{code}/doelen.xlsx", summary="Doelen en interventies als Excel (om te bewerken)")
+    def goals_xlsx(code: str = _path(GM_CODE)) -> Response:
+        return goals_export(code, "xlsx")
+
+    @app.get("/gemeente/{code}/doelen.yaml", summary="Doelen en interventies als YAML")
+    def goals_yaml(code: str = _path(GM_CODE)) -> Response:
+        return goals_export(code, "yaml")
+
+    @app.get("/gemeente/{code}/doelen", response_class=HTMLResponse, summary="Doelen en interventies")
+    def goals_view(
+        request: Request, code: str = _path(GM_CODE), thema: str = ThemeQuery, opgeslagen: str = ""
+    ) -> HTMLResponse:
+        notices = {
+            "doel": "Het doel is opgeslagen.",
+            "interventie": "De interventie is opgeslagen.",
+            "verwijderd": "Verwijderd.",
+        }
+        return goals_page(request, code, thema, notice=notices.get(opgeslagen))
+
+    async def submitted(request: Request) -> Any:
+        if not editable:
+            raise ReadOnly(
+                "Deze wijkradar is alleen-lezen gestart; doelen en interventies wijzigen kan hier niet."
+            )
+        form = await request.form()
+        if not secrets.compare_digest(str(form.get("_token", "")), token):
+            raise ReadOnly("Dit formulier is verlopen of komt niet van deze site. Laad de pagina opnieuw.")
+        return form
+
+    async def store(request: Request, code: str, kind: str, action: Callable[[Any], object]) -> Response:
+        form = await submitted(request)
+        thema = str(form.get("thema_pagina") or "eenzaamheid")
+        views.theme_or_error(thema)
+
+        def write() -> object:
+            with write_lock:
+                return action(form)
+
+        try:
+            await run_in_threadpool(write)
+        except (InputError, NotFoundError) as exc:
+            error = {"form": kind, **_form_error(exc)}
+            return await run_in_threadpool(
+                lambda: goals_page(request, code, thema, status_code=422, error=error, values=form)
+            )
+        return RedirectResponse(f"/gemeente/{code}/doelen?thema={thema}&opgeslagen={kind}", status_code=303)
+
+    @app.post("/gemeente/{code}/doelen", summary="Doel toevoegen (formulier)", response_class=HTMLResponse)
+    async def goals_add(request: Request, code: str = _path(GM_CODE)) -> Response:
+        return await store(
+            request,
+            code,
+            "doel",
+            lambda form: add_goal(warehouse(), code, _goal_spec(form), origin="formulier"),
+        )
+
+    @app.post("/gemeente/{code}/interventies", summary="Interventie toevoegen (formulier)")
+    async def interventions_add(request: Request, code: str = _path(GM_CODE)) -> Response:
+        return await store(
+            request,
+            code,
+            "interventie",
+            lambda form: add_intervention(warehouse(), code, _intervention_spec(form), origin="formulier"),
+        )
+
+    @app.post("/gemeente/{code}/doelen/{goal_id}/verwijderen", summary="Doel verwijderen")
+    async def goals_delete(request: Request, goal_id: int, code: str = _path(GM_CODE)) -> Response:
+        return await store(request, code, "verwijderd", lambda form: delete_goal(warehouse(), code, goal_id))
+
+    @app.post(
+        "/gemeente/{code}/interventies/{intervention_id}/verwijderen", summary="Interventie verwijderen"
+    )
+    async def interventions_delete(
+        request: Request, intervention_id: int, code: str = _path(GM_CODE)
+    ) -> Response:
+        return await store(
+            request, code, "verwijderd", lambda form: delete_intervention(warehouse(), code, intervention_id)
+        )
+
+    @app.exception_handler(ReadOnly)
+    async def read_only(request: Request, exc: ReadOnly) -> Response:
+        return page("error.html", request, 403, title="Niet toegestaan", message=str(exc))
+
     # Mounted last, so the routes above (the vendored Plotly under /static/vendor) match first.
     static = resources.files("wijkradar.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     return app
+
+
+class ReadOnly(Exception):
+    """A form was posted that this server may not or cannot store."""
+
+
+FORM_FIELDS = {  # error column (or kind of unknown thing) -> the form field to point at
+    "maat": "measure_id",
+    "thema": "thema",
+    "regiocode": "area",
+    "gemeente of regio": "area",
+    "area_codes": "area",
+}
+
+
+def _form_error(exc: InputError | NotFoundError) -> dict[str, Any]:
+    """Say what is wrong with a form and which field to fix."""
+    if isinstance(exc, InputError):
+        field = FORM_FIELDS.get(str(exc.column), exc.column)
+        return {
+            "field": field,
+            "message": f"{exc.problem[:1].upper()}{exc.problem[1:]}. Oplossing: {exc.fix}.",
+        }
+    return {"field": FORM_FIELDS.get(exc.kind), "message": str(exc)}
+
+
+def _form_text(form: Any, *names: str) -> dict[str, Any]:
+    return {name: str(form.get(name) or "").strip() for name in names}
+
+
+def _goal_spec(form: Any) -> dict[str, Any]:
+    """Turn the goal form into a goal specification; empty fields are left to their defaults."""
+    spec = _form_text(
+        form,
+        "title",
+        "thema",
+        "measure_id",
+        "population_group",
+        "area_name",
+        "baseline_period",
+        "target_value",
+        "target_year",
+        "direction",
+        "owner",
+        "description",
+    )
+    if spec["measure_id"]:  # a measure given by hand wins over the theme
+        spec["thema"] = ""
+        if not spec["population_group"]:
+            raise InputError(
+                "formulier",
+                "bij een eigen maat hoort een groep",
+                column="population_group",
+                fix="vul de groep in, bijvoorbeeld 65+ of 18+",
+            )
+    elif not spec["thema"]:
+        raise InputError(
+            "formulier", "kies een thema of vul een maat in", column="thema", fix="kies een thema"
+        )
+    areas = [str(a) for a in form.getlist("area")]
+    spec["area"] = areas[0] if len(areas) == 1 else areas
+    return {k: v for k, v in spec.items() if v}
+
+
+def _intervention_spec(form: Any) -> dict[str, Any]:
+    """Turn the intervention form into an intervention specification."""
+    spec = _form_text(form, "title", "theme", "start", "end", "budget", "partners", "description")
+    spec["area"] = [str(a) for a in form.getlist("area")]
+    spec["goal_ids"] = [int(g) for g in form.getlist("goal_ids") if str(g).isdigit()]
+    if not spec["start"]:
+        raise InputError("formulier", "de startdatum ontbreekt", column="start", fix="kies een startdatum")
+    return {k: v for k, v in spec.items() if v not in ("", [])}
 
 
 def _path(pattern: str) -> Any:
@@ -295,6 +549,8 @@ def _cache(warehouse: Callable[[], Warehouse]) -> Callable[..., Any]:
             return views.profile(wh, *args)
         if kind == "sources":
             return views.sources(wh)
+        if kind == "measures":
+            return views.measure_choices(wh)
         raise ValueError(kind)
 
     lock = threading.Lock()

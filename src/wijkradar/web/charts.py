@@ -182,3 +182,45 @@ def trends(items: list[dict[str, Any]], limit: int = 8) -> dict[str, Any] | None
         "legend": {"orientation": "h", "y": -0.2},
     }
     return {"data": data, "layout": layout, "config": CONFIG}
+
+
+def goal_path(goal: dict[str, Any]) -> dict[str, Any]:
+    """Measured values with their 90% margins against the straight path from baseline to target."""
+    points = [p for p in goal["progress"]["points"] if p["value"] is not None]
+    base_year = int(str(goal["baseline_period"])[:4])
+    data: list[dict[str, Any]] = [
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "x": [base_year, int(goal["target_year"])],
+            "y": [goal["baseline_value"], goal["target_value"]],
+            "line": {"dash": "dash", "color": "#4a4a4a"},
+            "name": "vereist pad naar de streefwaarde",
+            "hovertemplate": "vereist %{x}: %{y:.1f}<extra></extra>",
+        },
+        {
+            "type": "scatter",
+            "mode": "lines+markers",
+            "x": [int(p["period"][:4]) for p in points],
+            "y": [p["value"] for p in points],
+            "error_y": {
+                "type": "data",
+                "array": [p["halfwidth"] or 0 for p in points],
+                "color": "#8c1d18",
+                "thickness": 1.5,
+            },
+            "marker": {"color": "#8c1d18", "size": 9},
+            "line": {"color": "#8c1d18"},
+            "name": "gemeten (met 90%-marge)",
+            "hovertemplate": "gemeten %{x}: %{y:.1f}<extra></extra>",
+        },
+    ]
+    layout = {
+        "height": 300,
+        "margin": {"l": 50, "r": 10, "t": 10, "b": 40},
+        "xaxis": {"title": {"text": "jaar"}, "dtick": 1, "tickformat": "d"},
+        "yaxis": {"title": {"text": goal["measure_id"]}},
+        "font": FONT,
+        "legend": {"orientation": "h", "y": -0.3},
+    }
+    return {"data": data, "layout": layout, "config": CONFIG}

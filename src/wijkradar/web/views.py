@@ -14,11 +14,13 @@ import numpy as np
 import pandas as pd
 
 from wijkradar.errors import NotFoundError
+from wijkradar.goals import plan, wat_werkt
 from wijkradar.models.card import render_markdown
 from wijkradar.priority import ModelMissing, priority_list
 from wijkradar.query import region_profile
 from wijkradar.themes import Theme, load_themes
 from wijkradar.warehouse import Warehouse
+from wijkradar.web import charts
 
 SIMILAR_ON = {  # structure variables for "similar gemeenten", from the Kerncijfers per gemeente
     "a_inw": "inwoners (log)",
@@ -182,6 +184,63 @@ def priority(wh: Warehouse, gemeente: str, thema: str) -> dict[str, Any]:
     result = priority_list(wh, gemeente, chosen.name, train=False)
     result["theme"] = theme_dict(chosen)
     return result
+
+
+def doelen(wh: Warehouse, gemeente: str, thema: str) -> dict[str, Any]:
+    """Collect the goals page: goals with progress, interventions, wat werkt, and the form's choices."""
+    gm = require_gemeente(wh, gemeente)
+    chosen = theme_or_error(thema)
+    data = plan(wh, gemeente)
+    try:
+        werkt: dict[str, Any] | None = wat_werkt(wh, gemeente, chosen.name)
+        werkt_missing = None
+    except ModelMissing as exc:
+        werkt, werkt_missing = None, str(exc)
+    for goal in data["goals"]:
+        goal["chart"] = charts.goal_path(goal)
+    return {
+        "gemeente": gm,
+        "theme": theme_dict(chosen),
+        "rule": data["rule"],
+        "goals": data["goals"],
+        "interventions": data["interventions"],
+        "wat_werkt": werkt,
+        "wat_werkt_missing": werkt_missing,
+        "areas": area_choices(wh, gemeente),
+    }
+
+
+def area_choices(wh: Warehouse, gemeente: str) -> list[dict[str, Any]]:
+    """List the gemeente's wijken, each with its buurten, to choose the area of a goal or intervention."""
+    regions = wh.regions(gemeente_code=gemeente)
+    buurten = regions[regions["level"] == "buurt"]
+    out = []
+    for wijk in regions[regions["level"] == "wijk"].itertuples():
+        inside = buurten[buurten["wijk_code"] == wijk.code]
+        out.append(
+            {
+                "code": wijk.code,
+                "name": _name(wijk.name, str(wijk.code)),
+                "buurten": [
+                    {"code": c, "name": _name(n, c)}
+                    for c, n in zip(inside["code"], inside["name"], strict=True)
+                ],
+            }
+        )
+    return out
+
+
+def _name(name: Any, code: str) -> str:
+    return str(name) if isinstance(name, str) and name.strip() else code
+
+
+def measure_choices(wh: Warehouse) -> list[dict[str, str]]:
+    """List the measures and groups a goal can be set on (the form's suggestions)."""
+    frame = wh.measure_groups()
+    return [
+        {"measure": m, "group": g, "label": lbl}
+        for m, g, lbl in zip(frame["measure_id"], frame["population_group"], frame["label"], strict=True)
+    ]
 
 
 def profile(wh: Warehouse, code: str) -> dict[str, Any]:

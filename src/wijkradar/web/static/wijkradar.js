@@ -51,5 +51,7 @@
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("table.sortable").forEach(makeSortable);
     drawPlots();
+    var problem = document.getElementById("foutmelding");  // a refused form: say why first
+    if (problem) { problem.focus(); }
   });
 }());
