@@ -17,6 +17,7 @@ from wijkradar.goals import (
     area_value,
     export_goals,
     import_goals,
+    model_margin,
     number,
     progress,
     status,
@@ -285,3 +286,22 @@ def test_numbers_as_people_type_them() -> None:
     for bad in ("", "veel", "nan", None):
         with pytest.raises(InputError, match="target_value"):
             number(bad, "target_value", "f", example="1")
+
+
+def test_margin_of_a_gemeente_is_bounded_by_its_buurten(web_db: Path) -> None:
+    # web_db has a buurt model only: the gemeente's margin is the resident-weighted mean of its
+    # buurten's interval half-widths, an upper bound whatever the correlation of their errors.
+    with Warehouse.open(web_db, read_only=True) as wh:
+        half, note = model_margin(wh, "Eenzaam_28", "65+", ["GM0034"], "2020")
+        stored = wh.model("Eenzaam_28", "65+", "buurt")
+        assert stored is not None and wh.model("Eenzaam_28", "65+", "gemeente") is None
+        buurten = wh.regions(level="buurt", gemeente_code="GM0034")["code"].tolist()
+        estimates = wh.estimates(int(stored["model_id"]), buurten)
+        weights, _ = residents(wh, "65+", estimates["region_code"].tolist(), 2020)
+    halves = ((estimates["upper"] - estimates["lower"]) / 2).to_numpy()
+    w = weights.reindex(estimates["region_code"]).to_numpy(dtype=float)
+    w = np.ones_like(w) if np.isnan(w).any() else w  # counts missing for some: equal weights
+    expected = np.average(halves, weights=w)
+    assert half == pytest.approx(expected)
+    assert min(halves) <= half <= max(halves)
+    assert f"bovengrens uit {len(estimates)} buurten" in note

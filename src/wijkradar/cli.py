@@ -422,7 +422,7 @@ def train_cmd(
         list[str] | None, typer.Option("--thema", help="Thema('s); standaard alle thema's")
     ] = None,
     level: Annotated[
-        list[str] | None, typer.Option("--level", help="Niveau(s); standaard buurt en wijk")
+        list[str] | None, typer.Option("--level", help="Niveau(s); standaard buurt, wijk en gemeente")
     ] = None,
     period: PeriodOption = None,
     db: DbOption = None,
@@ -431,7 +431,7 @@ def train_cmd(
     """Train en valideer de risicomodellen van thema's en sla ze op (voor priority en de website)."""
     themes = load_themes()
     chosen = thema or list(themes)
-    levels = level or ["buurt", "wijk"]
+    levels = level or ["buurt", "wijk", "gemeente"]
     results = []
     with _handled(), Warehouse.open(_db(db)) as wh:
         for name in chosen:
@@ -629,11 +629,10 @@ def goals_show_cmd(
         "interventies": ", ".join(i["title"] for i in goal["interventions"]) or "–",
         "status": goal["progress"]["status"],
     }
-    points = pd.DataFrame(goal["progress"]["points"])
     if fmt is Format.table:
         for key, value in facts.items():
             out.print(f"[bold]{key}:[/] {value}")
-    _emit(points, fmt, title=f"Voortgang doel {goal_id}")
+    _emit(pd.DataFrame(_progress_rows([goal["progress"]])), fmt, title=f"Voortgang doel {goal_id}")
     if fmt is Format.table:
         out.print(f"Regel: {STATUS_RULE}")
 
@@ -661,7 +660,13 @@ def goals_progress_cmd(
     if fmt is Format.json:
         sys.stdout.write(json.dumps(reports, ensure_ascii=False, indent=2, default=str) + "\n")
         return
-    rows = [
+    _emit(pd.DataFrame(_progress_rows(reports)), fmt, title="Voortgang")
+    if fmt is Format.table:
+        out.print(f"Regel: {STATUS_RULE}")
+
+
+def _progress_rows(reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
         {
             "doel": r["goal_id"],
             "titel": r["title"],
@@ -675,9 +680,6 @@ def goals_progress_cmd(
         for r in reports
         for p in r["points"]
     ]
-    _emit(pd.DataFrame(rows), fmt, title="Voortgang")
-    if fmt is Format.table:
-        out.print(f"Regel: {STATUS_RULE}")
 
 
 @goals_app.command("export")

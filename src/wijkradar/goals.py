@@ -59,23 +59,59 @@ class GoalError(WijkradarError):
     exit_code = 2
 
 
-MARGIN_LEVELS = ("gemeente", "wijk", "buurt")  # coarse to fine: finer models have wider intervals
+MARGIN_LEVELS = ("gemeente", "wijk", "buurt")  # coarse to fine
 
 
-def _model_halfwidth(
-    wh: Warehouse, measure: str, group: str, level: str, period: str
+def _weights(wh: Warehouse, group: str, codes: list[str], year: int) -> tuple[pd.Series, str]:
+    """Residents of the group per region as weights, or equal weights when counts are missing."""
+    counts, periods = residents(wh, group, codes, year)
+    w = counts.reindex(codes).astype(float)
+    if w.isna().any() or (w <= 0).all():
+        return pd.Series(1.0, index=codes), "ongewogen gemiddelde (inwonertallen ontbreken)"
+    return w, f"gewogen naar inwoners ({', '.join(periods)})"
+
+
+def _units(wh: Warehouse, codes: list[str], level: str) -> list[str]:
+    """List the regions at ``level`` that make up the given regions (themselves when at that level)."""
+    if all(level_of(c) == level for c in codes):
+        return codes
+    regions = wh.regions(level=level)
+    inside = pd.Series(False, index=regions.index)
+    for code in codes:
+        if level_of(code) == "gemeente":
+            inside |= regions["gemeente_code"] == code
+        elif level_of(code) == "wijk":
+            inside |= regions["wijk_code"] == code
+    return regions.loc[inside, "code"].tolist()
+
+
+def model_margin(
+    wh: Warehouse, measure: str, group: str, codes: list[str], period: str
 ) -> tuple[float | None, str]:
-    """Return the 90% half-width of the model at this level, else of the nearest finer level (cautious).
+    """Return an upper bound for the 90% margin of an area's value, from the model's intervals.
 
-    Returns the width and a note on where it came from.
+    The area's value is a resident-weighted mean of units, so its error is at most the weighted mean
+    of the units' errors (triangle inequality, whatever their correlation): the weighted mean of the
+    units' interval half-widths bounds the margin. Units are the areas themselves when a model exists
+    at their level, else the finer regions inside them (a gemeente's wijken, a wijk's buurten). The
+    model of the same period is used, else the newest; the note says which.
     """
+    level = level_of(codes[0])
     finer = MARGIN_LEVELS[MARGIN_LEVELS.index(level) :] if level in MARGIN_LEVELS else (level,)
     for candidate in finer:
-        stored = wh.model(measure, group, candidate, period)
-        if stored is not None:
-            widths = json.loads(stored["card"])["interval_halfwidth_by_bin"]
-            source = "modelmarge" if candidate == level else f"modelmarge van {candidate}niveau (ruim)"
-            return float(max(widths.values())), source
+        stored = wh.model(measure, group, candidate, period) or wh.model(measure, group, candidate)
+        if stored is None:
+            continue
+        estimates = wh.estimates(int(stored["model_id"]), _units(wh, codes, candidate))
+        if estimates.empty:
+            continue
+        half = ((estimates["upper"] - estimates["lower"]) / 2).set_axis(estimates["region_code"].tolist())
+        weights, _ = _weights(wh, group, half.index.tolist(), int(period[:4]))
+        margin = float(np.average(half, weights=weights))
+        note = f"modelmarge {stored['period']}"
+        if candidate != level or len(codes) > 1:
+            note += f" (bovengrens uit {len(half)} {candidate}en)"
+        return margin, note
     return None, "marge onbekend: geen model ('wijkradar train')"
 
 
@@ -83,45 +119,29 @@ def area_value(wh: Warehouse, measure: str, group: str, codes: list[str], period
     """Measure an area in a period: one region's value, or a population-weighted mean.
 
     Returns value, halfwidth (90%) and a note saying how it was made; value None when unknown.
+    The margin is the source's own where it publishes one, else a bound from the model.
     """
     values = wh.values(measure, group, codes)
     now = values[(values["period"] == period) & (values["status"] == "published")].set_index("region_code")
-    if len(codes) == 1:
-        code = codes[0]
-        if code not in now.index:
-            return {"value": None, "halfwidth": None, "note": "geen gepubliceerde waarde"}
-        row: dict[str, Any] = {str(k): v for k, v in now.loc[code].to_dict().items()}
-        half: float | None
-        if pd.notna(row["lower"]) and pd.notna(row["upper"]):
-            half, margin = (float(row["upper"]) - float(row["lower"])) / 2, "marge van de bron"
-        else:
-            half, margin = _model_halfwidth(wh, measure, group, level_of(code), period)
-        return {
-            "value": float(row["value"]),
-            "halfwidth": half,
-            "note": f"{row['source']} {period}; {margin}",
-        }
     present = [c for c in codes if c in now.index]
     if not present:
-        return {"value": None, "halfwidth": None, "note": "geen gepubliceerde waarden"}
-    weights, periods = residents(wh, group, present, int(period[:4]))
-    w = weights.reindex(present).astype(float)
-    if w.isna().any() or (w <= 0).all():
-        w = pd.Series(1.0, index=present)
-        how = "ongewogen gemiddelde (inwonertallen ontbreken)"
+        return {"value": None, "halfwidth": None, "note": "geen gepubliceerde waarde"}
+    if len(codes) == 1:
+        row: dict[str, Any] = {str(k): v for k, v in now.loc[present[0]].to_dict().items()}
+        value = float(row["value"])
+        how = f"{row['source']} {period}"
+        if pd.notna(row["lower"]) and pd.notna(row["upper"]):
+            half: float | None = (float(row["upper"]) - float(row["lower"])) / 2
+            return {"value": value, "halfwidth": half, "note": f"{how}; marge van de bron"}
     else:
-        how = f"gewogen naar inwoners ({', '.join(periods)})"
-    v = now.loc[present, "value"].astype(float)
-    value = float(np.average(v, weights=w))
-    half_set, margin = _model_halfwidth(wh, measure, group, level_of(present[0]), period)
-    # Conservative: the weighted mean of the areas' widths (errors are not independent).
-    missing = len(codes) - len(present)
-    note = (
-        f"{len(present)} van {len(codes)} gebieden, {how}"
-        + (f"; {missing} zonder waarde" if missing else "")
-        + f"; {margin}"
-    )
-    return {"value": value, "halfwidth": half_set, "note": note}
+        weights, weighting = _weights(wh, group, present, int(period[:4]))
+        value = float(np.average(now.loc[present, "value"].astype(float), weights=weights))
+        missing = len(codes) - len(present)
+        how = f"{len(present)} van {len(codes)} gebieden, {weighting}" + (
+            f"; {missing} zonder waarde" if missing else ""
+        )
+    half, margin = model_margin(wh, measure, group, present, period)
+    return {"value": value, "halfwidth": half, "note": f"{how}; {margin}"}
 
 
 def _area(wh: Warehouse, gemeente: str, area: list[str] | str, file: str) -> tuple[str, list[str]]:
@@ -217,7 +237,10 @@ def add_goal(
         )
     record = {
         "gemeente_code": gm,
-        "title": str(spec.get("title") or f"{measure} {group} in {area_name}"),
+        "title": str(
+            spec.get("title")
+            or f"{_label(measures, str(measure))} ({group}) in {spec.get('area_name') or area_name}"
+        ),
         "measure_id": str(measure),
         "population_group": str(group),
         "area_name": str(spec.get("area_name") or area_name),
@@ -294,6 +317,12 @@ def add_intervention(
         with wh.transaction():
             record["intervention_id"] = wh.insert_row("interventions", record)
     return record
+
+
+def _label(measures: pd.DataFrame, measure: str) -> str:
+    labels = measures.set_index("measure_id")["label"]
+    label = labels.get(measure)
+    return str(label) if isinstance(label, str) and label else measure
 
 
 def number(value: Any, column: str, origin: str, *, example: str) -> float:
