@@ -203,3 +203,10 @@ def test_goal_and_intervention_through_the_forms(editable_page: Page) -> None:
     assert "125 000" in row.inner_text() and "doel 1" in row.inner_text()
     _shot(page, "6-doelen-almere")
     _no_serious_violations(page)
+
+    dialogs: list[str] = []
+    page.once("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.accept()))
+    row.get_by_role("button", name="Interventie ‘Buurtkamers’ verwijderen").click()
+    page.wait_for_url("**/doelen?thema=eenzaamheid&opgeslagen=verwijderd")
+    assert dialogs == ["Interventie ‘Buurtkamers’ verwijderen?"]
+    assert page.locator("tr[id^=interventie-]").count() == 0

@@ -466,6 +466,11 @@ def serve_cmd(
 
     with _handled():
         application = create_app(_db(db), editable=not read_only)
+    if not read_only and host not in ("127.0.0.1", "localhost", "::1"):
+        err.print(
+            "[bold yellow]Let op:[/] de website heeft geen inlog; op dit adres kan iedereen die het bereikt "
+            "doelen en interventies wijzigen. Gebruik --alleen-lezen om dat uit te sluiten."
+        )
     err.print(f"wijkradar draait op http://{host}:{port} (stoppen met Ctrl+C)")
     uvicorn.run(application, host=host, port=port, log_level="warning")
 
