@@ -1,9 +1,9 @@
 """Load on the web app: 20 concurrent clients on 127.0.0.1 for a bounded time.
 
 Starts ``wijkradar serve`` on a free loopback port (a warehouse built from ../shared/data with the
-eenzaamheid model, or ``--db FILE``), drives the gemeente page and its JSON for a set of gemeenten,
-and prints throughput and p50/p95/p99 latency per route, the errors, and the first (uncached)
-request against the steady state as a ratio.
+eenzaamheid model, or ``--db FILE``), drives the gemeente page, its JSON and the goals page for
+a set of gemeenten, and prints throughput and p50/p95/p99 latency per route, the errors, and the
+first (uncached) request against the steady state as a ratio.
 
     python benchmarks/web.py [--db wijkradar.duckdb] [--seconds 20] [--clients 20]
 """
@@ -79,7 +79,7 @@ def main() -> None:
         )
         try:
             _wait(base)
-            first = _first_requests(base)
+            first = {route: _first_requests(base, template) for route, template in ROUTES if "page" in route}
             latencies, errors, total = _load(base, args.clients, args.seconds)
         finally:
             server.terminate()
@@ -92,11 +92,12 @@ def main() -> None:
             f"{route:24} n={len(values):6,}  p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  p99 {p99:6.1f} ms"
             + ("   (target p95 < 150 ms)" if route == "gemeente page" else "")
         )
-    steady = statistics.median(latencies["gemeente page"])
-    print(
-        f"first, uncached gemeente page: median {statistics.median(first) * 1000:.0f} ms "
-        f"= {statistics.median(first) / steady:.0f}x the steady-state median"
-    )
+    for route, times in first.items():
+        steady = statistics.median(latencies[route])
+        print(
+            f"first, uncached {route}: median {statistics.median(times) * 1000:.0f} ms "
+            f"= {statistics.median(times) / steady:.0f}x the steady-state median"
+        )
 
 
 def _wait(base: str) -> None:
@@ -110,12 +111,19 @@ def _wait(base: str) -> None:
     raise SystemExit("server did not start")
 
 
-def _first_requests(base: str) -> list[float]:
+ROUTES = (
+    ("gemeente page", "/gemeente/{code}"),
+    ("gemeente json", "/gemeente/{code}.json"),
+    ("doelen page", "/gemeente/{code}/doelen"),
+)
+
+
+def _first_requests(base: str, template: str) -> list[float]:
     times = []
     with httpx.Client(base_url=base, timeout=60) as client:
         for code in GEMEENTEN:
             start = time.perf_counter()
-            client.get(f"/gemeente/{code}", params={"thema": "eenzaamheid"})
+            client.get(template.format(code=code), params={"thema": "eenzaamheid"})
             times.append(time.perf_counter() - start)
     return times
 
@@ -133,11 +141,8 @@ def _load(base: str, clients: int, seconds: float) -> tuple[dict[str, list[float
         with httpx.Client(base_url=base, timeout=30) as client:
             while time.monotonic() < stop:
                 code = GEMEENTEN[i % len(GEMEENTEN)]
-                route, path = (
-                    ("gemeente page", f"/gemeente/{code}")
-                    if i % 2 == 0
-                    else ("gemeente json", f"/gemeente/{code}.json")
-                )
+                route, template = ROUTES[(i // len(GEMEENTEN)) % len(ROUTES)]
+                path = template.format(code=code)
                 start = time.perf_counter()
                 try:
                     ok = client.get(path, params={"thema": "eenzaamheid"}).status_code == 200

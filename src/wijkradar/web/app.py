@@ -84,6 +84,9 @@ def create_app(db_path: Path, *, editable: bool = False) -> FastAPI:
     )
     write_lock = threading.Lock()  # forms are rare: one write at a time, never a conflict
     token = secrets.token_urlsafe(24)  # forms carry it, so another site cannot post to this one
+    # While this server has the file open for writing no other program can change it, so goals pages
+    # are cached per generation, which every stored form moves on.
+    generation = [0]
 
     def warehouse() -> Warehouse:
         # DuckDB connections are not shared between threads; each worker thread gets a cursor.
@@ -245,21 +248,20 @@ def create_app(db_path: Path, *, editable: bool = False) -> FastAPI:
     def sources_page(request: Request) -> HTMLResponse:
         return page("bronnen.html", request, data=cached("sources"))
 
-    def goals_page(
-        request: Request,
+    @lru_cache(maxsize=64)
+    def goals_body(code: str, thema: str, _generation: int) -> str:
+        return goals_html(code, thema)
+
+    def goals_html(
         code: str,
         thema: str,
         *,
-        status_code: int = 200,
         error: dict[str, str] | None = None,
         values: Any = None,
         notice: str | None = None,
-    ) -> HTMLResponse:
-        data = _jsonable(views.doelen(warehouse(), code, thema))
-        return page(
-            "doelen.html",
-            request,
-            status_code,
+    ) -> str:
+        data = cached("doelen", code, thema, str(generation[0]))
+        return env.get_template("doelen.html").render(
             data=data,
             thema=thema,
             editable=editable,
@@ -273,10 +275,8 @@ def create_app(db_path: Path, *, editable: bool = False) -> FastAPI:
 
     @app.get("/gemeente/{code}/doelen.json", summary="Doelen met voortgang, interventies en wat werkt (data)")
     def goals_json(code: str = _path(GM_CODE), thema: str = ThemeQuery) -> JSONResponse:
-        data = _jsonable(views.doelen(warehouse(), code, thema))
-        for goal in data["goals"]:
-            goal.pop("chart", None)
-        data.pop("areas", None)
+        data = {k: v for k, v in cached("doelen", code, thema, str(generation[0])).items() if k != "areas"}
+        data["goals"] = [{k: v for k, v in goal.items() if k != "chart"} for goal in data["goals"]]
         return JSONResponse(data)
 
     @app.get("/gemeente/{code}/doelen.csv", summary="Voortgang van elk doel per periode (CSV)")
@@ -295,7 +295,7 @@ def create_app(db_path: Path, *, editable: bool = False) -> FastAPI:
                 "richting": g["direction"],
                 **{k: p[k] for k in ("period", "value", "halfwidth", "required", "u", "status", "note")},
             }
-            for g in plan(warehouse(), code)["goals"]
+            for g in cached("plan", code, str(generation[0]))["goals"]
             for p in g["progress"]["points"]
         ]
         return _csv(rows, f"{code}-doelen.csv")
@@ -303,7 +303,7 @@ def create_app(db_path: Path, *, editable: bool = False) -> FastAPI:
     @app.get("/gemeente/{code}/interventies.csv", summary="Interventies (CSV)")
     def interventions_csv(code: str = _path(GM_CODE)) -> Response:
         views.require_gemeente(warehouse(), code)
-        return _csv(plan(warehouse(), code)["interventions"], f"{code}-interventies.csv")
+        return _csv(cached("plan", code, str(generation[0]))["interventions"], f"{code}-interventies.csv")
 
     def goals_export(code: str, kind: str) -> Response:
         views.require_gemeente(warehouse(), code)
@@ -333,7 +333,9 @@ def create_app(db_path: Path, *, editable: bool = False) -> FastAPI:
             "interventie": "De interventie is opgeslagen.",
             "verwijderd": "Verwijderd.",
         }
-        return goals_page(request, code, thema, notice=notices.get(opgeslagen))
+        if opgeslagen in notices:
+            return HTMLResponse(goals_html(code, thema, notice=notices[opgeslagen]))
+        return HTMLResponse(goals_body(code, thema, generation[0]))
 
     async def submitted(request: Request) -> Any:
         if not editable:
@@ -352,15 +354,16 @@ def create_app(db_path: Path, *, editable: bool = False) -> FastAPI:
 
         def write() -> object:
             with write_lock:
-                return action(form)
+                result = action(form)
+                generation[0] += 1
+                return result
 
         try:
             await run_in_threadpool(write)
         except (InputError, NotFoundError) as exc:
             error = {"form": kind, **_form_error(exc)}
-            return await run_in_threadpool(
-                lambda: goals_page(request, code, thema, status_code=422, error=error, values=form)
-            )
+            html = await run_in_threadpool(lambda: goals_html(code, thema, error=error, values=form))
+            return HTMLResponse(html, status_code=422)
         return RedirectResponse(f"/gemeente/{code}/doelen?thema={thema}&opgeslagen={kind}", status_code=303)
 
     @app.post("/gemeente/{code}/doelen", summary="Doel toevoegen (formulier)", response_class=HTMLResponse)
@@ -551,6 +554,10 @@ def _cache(warehouse: Callable[[], Warehouse]) -> Callable[..., Any]:
             return views.sources(wh)
         if kind == "measures":
             return views.measure_choices(wh)
+        if kind == "doelen":  # the last argument, the generation of the goals, only keys the cache
+            return views.doelen(wh, args[0], args[1])
+        if kind == "plan":
+            return plan(wh, args[0])
         raise ValueError(kind)
 
     lock = threading.Lock()
