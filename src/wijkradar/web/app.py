@@ -33,7 +33,15 @@ from starlette.concurrency import run_in_threadpool
 
 from wijkradar import __version__
 from wijkradar.errors import InputError, NotFoundError, WijkradarError
-from wijkradar.goals import add_goal, add_intervention, delete_goal, delete_intervention, export_goals, plan
+from wijkradar.goals import (
+    GOAL_FIELDS,
+    add_goal,
+    add_intervention,
+    delete_goal,
+    delete_intervention,
+    export_goals,
+    plan,
+)
 from wijkradar.priority import ModelMissing
 from wijkradar.query import resolve_gemeente
 from wijkradar.regions import CODE_PATTERN
@@ -438,20 +446,7 @@ def _form_text(form: Any, *names: str) -> dict[str, Any]:
 
 def _goal_spec(form: Any) -> dict[str, Any]:
     """Turn the goal form into a goal specification; empty fields are left to their defaults."""
-    spec = _form_text(
-        form,
-        "title",
-        "thema",
-        "measure_id",
-        "population_group",
-        "area_name",
-        "baseline_period",
-        "target_value",
-        "target_year",
-        "direction",
-        "owner",
-        "description",
-    )
+    spec = _form_text(form, "thema", *(f for f in GOAL_FIELDS if f != "area_codes"))
     if spec["measure_id"]:  # a measure given by hand wins over the theme
         spec["thema"] = ""
         if not spec["population_group"]:

@@ -218,7 +218,12 @@ def goal_path(goal: dict[str, Any]) -> dict[str, Any]:
     layout = {
         "height": 300,
         "margin": {"l": 50, "r": 10, "t": 10, "b": 40},
-        "xaxis": {"title": {"text": "jaar"}, "dtick": 1, "tickformat": "d"},
+        "xaxis": {
+            "title": {"text": "jaar"},
+            "dtick": 1,
+            "tickformat": "d",
+            "range": [base_year - 0.5, int(goal["target_year"]) + 0.5],
+        },
         "yaxis": {"title": {"text": goal["measure_id"]}},
         "font": FONT,
         "legend": {"orientation": "h", "y": -0.3},
