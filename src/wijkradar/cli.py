@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from wijkradar import __version__
+from wijkradar.access import add_user, load_users
 from wijkradar.config import DEFAULT_ODATA_V4, Settings
 from wijkradar.errors import NotFoundError, WijkradarError
 from wijkradar.goals import (
@@ -450,6 +452,14 @@ def train_cmd(
 def serve_cmd(
     host: Annotated[str, typer.Option(help="Adres om op te luisteren")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Poort")] = 8000,
+    users_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--gebruikers",
+            help="Gebruikersbestand (wijkradar users add): iedereen logt in en ziet alleen de eigen "
+            "gegevens van de eigen gemeente. Standaard $WIJKRADAR_USERS.",
+        ),
+    ] = None,
     read_only: Annotated[
         bool,
         typer.Option(
@@ -464,9 +474,15 @@ def serve_cmd(
 
     from wijkradar.web.app import create_app
 
+    users_path = users_file or (
+        Path(os.environ["WIJKRADAR_USERS"]) if os.environ.get("WIJKRADAR_USERS") else None
+    )
     with _handled():
-        application = create_app(_db(db), editable=not read_only)
-    if not read_only and host not in ("127.0.0.1", "localhost", "::1"):
+        users = load_users(users_path) if users_path else None
+        application = create_app(_db(db), editable=not read_only, users=users)
+    if users:
+        err.print(f"Inloggen verplicht: {len(users)} gebruikers uit {users_path}")
+    elif not read_only and host not in ("127.0.0.1", "localhost", "::1"):
         err.print(
             "[bold yellow]Let op:[/] de website heeft geen inlog; op dit adres kan iedereen die het bereikt "
             "doelen en interventies wijzigen. Gebruik --alleen-lezen om dat uit te sluiten."
@@ -763,6 +779,36 @@ def interventions_delete_cmd(
     with _handled(), Warehouse.open(_db(db)) as wh:
         delete_intervention(wh, gemeente, intervention_id)
     out.print(f"Interventie {intervention_id} verwijderd")
+
+
+users_app = typer.Typer(help="Gebruikers van de website: wie ziet de eigen gegevens van welke gemeente.")
+app.add_typer(users_app, name="users")
+UsersFile = Annotated[Path, typer.Option("--file", help="Gebruikersbestand (YAML)")]
+
+
+@users_app.command("add")
+def users_add_cmd(
+    users_file: UsersFile,
+    name: Annotated[str, typer.Option("--name", help="Gebruikersnaam")],
+    gemeente: Annotated[list[str], typer.Option("--gemeente", help="Gemeentecode, bv. GM0034; herhaalbaar")],
+    password: Annotated[
+        str,
+        typer.Option(prompt="Wachtwoord", hide_input=True, confirmation_prompt=True, help="Wordt gevraagd"),
+    ],
+) -> None:
+    """Voeg een gebruiker toe of zet een nieuw wachtwoord en nieuwe gemeenten (wachtwoord als scrypt-hash)."""
+    with _handled():
+        user = add_user(users_file, name, gemeente, password)
+    out.print(f"Gebruiker {user.name} ziet de eigen gegevens van {', '.join(sorted(user.gemeenten))}")
+
+
+@users_app.command("list")
+def users_list_cmd(users_file: UsersFile, fmt: FormatOption = Format.table) -> None:
+    """Toon de gebruikers en hun gemeenten (nooit de wachtwoorden)."""
+    with _handled():
+        users = load_users(users_file)
+    rows = [{"naam": u.name, "gemeenten": ", ".join(sorted(u.gemeenten))} for u in users.values()]
+    _emit(pd.DataFrame(rows, columns=["naam", "gemeenten"]), fmt, title="Gebruikers")
 
 
 @app.command("report")

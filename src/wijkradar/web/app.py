@@ -16,12 +16,13 @@ import re
 import secrets
 import tempfile
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import plotly
 from fastapi import FastAPI, Query, Request
@@ -32,6 +33,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 
 from wijkradar import __version__
+from wijkradar.access import OWN_DATA_PUBLISHER, Sessions, User, hash_password, verify_password
 from wijkradar.errors import InputError, NotFoundError, WijkradarError
 from wijkradar.goals import (
     GOAL_FIELDS,
@@ -60,11 +62,13 @@ def _pct(value: Any, decimals: int = 1) -> str:
     return "–" if value is None else f"{number_nl(value, decimals)}%"
 
 
-def create_app(db_path: Path, *, editable: bool = False) -> FastAPI:
+def create_app(db_path: Path, *, editable: bool = False, users: dict[str, User] | None = None) -> FastAPI:
     """Build the app around one warehouse file.
 
     Read-only by default; with ``editable`` the goals pages accept forms (goals and interventions)
     and the file is opened for writing, which keeps other programs from writing to it meanwhile.
+    With ``users`` everyone logs in and sees the own data of their own gemeente(n) only (see
+    :mod:`wijkradar.access`); without, one user sees everything.
     """
     root = Warehouse.open(db_path, read_only=not editable)
     local = threading.local()
@@ -109,6 +113,8 @@ def create_app(db_path: Path, *, editable: bool = False) -> FastAPI:
     env.filters["pct"] = _pct
     env.filters["status"] = lambda s: STATUS_NL.get(str(s), str(s))
     env.globals["version"] = __version__
+    env.globals["accounts"] = users is not None
+    sessions = Sessions()
     themes = load_themes()
     env.globals["themes"] = list(themes.values())
 
@@ -167,6 +173,71 @@ def create_app(db_path: Path, *, editable: bool = False) -> FastAPI:
         if _wants_data(request):
             return JSONResponse({"detail": "Deze pagina bestaat niet."}, status_code=404)
         return page("error.html", request, 404, title="Niet gevonden", message="Deze pagina bestaat niet.")
+
+    @app.middleware("http")
+    async def authenticate(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        request.state.user = None
+        if users is not None and not request.url.path.startswith(PUBLIC):
+            name = sessions.verify(request.cookies.get(COOKIE, ""))
+            user = users.get(name) if name else None
+            if user is None:
+                if _wants_data(request):
+                    return JSONResponse({"detail": "Log eerst in op /login."}, status_code=401)
+                target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                return RedirectResponse(f"/login?volgende={quote(target)}", status_code=303)
+            request.state.user = user
+        return await call_next(request)
+
+    def require_own(request: Request, code: str) -> None:
+        """Refuse a gemeente's own data (goals, interventions) to users of other gemeenten."""
+        user: User | None = request.state.user
+        if users is not None and (user is None or not user.sees(code)):
+            mine = ", ".join(sorted(user.gemeenten)) if user else "geen"
+            raise Refused(
+                f"De doelen en eigen gegevens van {code} zijn alleen voor die gemeente. "
+                f"U bent ingelogd voor: {mine}."
+            )
+
+    def visible(request: Request, profile: dict[str, Any]) -> dict[str, Any]:
+        """Leave out the figures from another gemeente's own registers."""
+        user: User | None = request.state.user
+        if users is None or (user is not None and user.sees(profile["code"])):
+            return profile
+        figures = [f for f in profile["figures"] if f.get("publisher") != OWN_DATA_PUBLISHER]
+        return {**profile, "figures": figures}
+
+    @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
+    def login_form(request: Request, volgende: str = "/") -> HTMLResponse:
+        return page("login.html", request, volgende=_local(volgende), message=None)
+
+    @app.post("/login", include_in_schema=False)
+    async def login(request: Request) -> Response:
+        form = await request.form()
+        name, password = str(form.get("name", "")).strip(), str(form.get("password", ""))
+        target = _local(str(form.get("volgende", "/")))
+        user = (users or {}).get(name)
+        # Check a password even for unknown names, so the time taken does not tell which names exist.
+        checked = await run_in_threadpool(verify_password, password, user.password if user else DUMMY_HASH)
+        if user is None or not checked:
+            return page(
+                "login.html", request, 401, volgende=target, message="Onbekende naam of verkeerd wachtwoord."
+            )
+        response = RedirectResponse(target, status_code=303)
+        response.set_cookie(
+            COOKIE,
+            sessions.issue(user.name),
+            max_age=sessions.seconds,
+            httponly=True,
+            samesite="lax",
+            secure=request.url.scheme == "https",
+        )
+        return response
+
+    @app.get("/uitloggen", include_in_schema=False)
+    def logout() -> Response:
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(COOKIE)
+        return response
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, Any]:
@@ -232,16 +303,16 @@ def create_app(db_path: Path, *, editable: bool = False) -> FastAPI:
         return page("prioriteit.html", request, data=data, thema=thema)
 
     @app.get("/regio/{code}.json", summary="Profiel van een gemeente, wijk of buurt (data)")
-    def region_json(code: str = _path(REGION_CODE)) -> JSONResponse:
-        return JSONResponse(cached("profile", code))
+    def region_json(request: Request, code: str = _path(REGION_CODE)) -> JSONResponse:
+        return JSONResponse(visible(request, cached("profile", code)))
 
     @app.get("/regio/{code}.csv", summary="Alle cijfers van een gebied (CSV)")
-    def region_csv(code: str = _path(REGION_CODE)) -> Response:
-        return _csv(cached("profile", code)["figures"], f"{code}.csv")
+    def region_csv(request: Request, code: str = _path(REGION_CODE)) -> Response:
+        return _csv(visible(request, cached("profile", code))["figures"], f"{code}.csv")
 
     @app.get("/regio/{code}", response_class=HTMLResponse, summary="Profiel van een gemeente, wijk of buurt")
     def region(request: Request, code: str = _path(REGION_CODE)) -> HTMLResponse:
-        data = cached("profile", code)
+        data = visible(request, cached("profile", code))
         return page("regio.html", request, data=data, trend_figure=charts.trends(data["trends"]))
 
     @app.get("/bronnen.json", summary="Bronnen en modelkaarten (data)")
@@ -282,13 +353,15 @@ def create_app(db_path: Path, *, editable: bool = False) -> FastAPI:
         )
 
     @app.get("/gemeente/{code}/doelen.json", summary="Doelen met voortgang, interventies en wat werkt (data)")
-    def goals_json(code: str = _path(GM_CODE), thema: str = ThemeQuery) -> JSONResponse:
+    def goals_json(request: Request, code: str = _path(GM_CODE), thema: str = ThemeQuery) -> JSONResponse:
+        require_own(request, code)
         data = {k: v for k, v in cached("doelen", code, thema, str(generation[0])).items() if k != "areas"}
         data["goals"] = [{k: v for k, v in goal.items() if k != "chart"} for goal in data["goals"]]
         return JSONResponse(data)
 
     @app.get("/gemeente/{code}/doelen.csv", summary="Voortgang van elk doel per periode (CSV)")
-    def goals_csv(code: str = _path(GM_CODE)) -> Response:
+    def goals_csv(request: Request, code: str = _path(GM_CODE)) -> Response:
+        require_own(request, code)
         views.require_gemeente(warehouse(), code)
         rows = [
             {
@@ -309,11 +382,13 @@ def create_app(db_path: Path, *, editable: bool = False) -> FastAPI:
         return _csv(rows, f"{code}-doelen.csv")
 
     @app.get("/gemeente/{code}/interventies.csv", summary="Interventies (CSV)")
-    def interventions_csv(code: str = _path(GM_CODE)) -> Response:
+    def interventions_csv(request: Request, code: str = _path(GM_CODE)) -> Response:
+        require_own(request, code)
         views.require_gemeente(warehouse(), code)
         return _csv(cached("plan", code, str(generation[0]))["interventions"], f"{code}-interventies.csv")
 
-    def goals_export(code: str, kind: str) -> Response:
+    def goals_export(request: Request, code: str, kind: str) -> Response:
+        require_own(request, code)
         views.require_gemeente(warehouse(), code)
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / f"{code}-doelen.{kind}"
@@ -325,17 +400,18 @@ def create_app(db_path: Path, *, editable: bool = False) -> FastAPI:
         )
 
     @app.get("/gemeente/{code}/doelen.xlsx", summary="Doelen en interventies als Excel (om te bewerken)")
-    def goals_xlsx(code: str = _path(GM_CODE)) -> Response:
-        return goals_export(code, "xlsx")
+    def goals_xlsx(request: Request, code: str = _path(GM_CODE)) -> Response:
+        return goals_export(request, code, "xlsx")
 
     @app.get("/gemeente/{code}/doelen.yaml", summary="Doelen en interventies als YAML")
-    def goals_yaml(code: str = _path(GM_CODE)) -> Response:
-        return goals_export(code, "yaml")
+    def goals_yaml(request: Request, code: str = _path(GM_CODE)) -> Response:
+        return goals_export(request, code, "yaml")
 
     @app.get("/gemeente/{code}/doelen", response_class=HTMLResponse, summary="Doelen en interventies")
     def goals_view(
         request: Request, code: str = _path(GM_CODE), thema: str = ThemeQuery, opgeslagen: str = ""
     ) -> HTMLResponse:
+        require_own(request, code)
         notices = {
             "doel": "Het doel is opgeslagen.",
             "interventie": "De interventie is opgeslagen.",
@@ -347,15 +423,16 @@ def create_app(db_path: Path, *, editable: bool = False) -> FastAPI:
 
     async def submitted(request: Request) -> Any:
         if not editable:
-            raise ReadOnly(
+            raise Refused(
                 "Deze wijkradar is alleen-lezen gestart; doelen en interventies wijzigen kan hier niet."
             )
         form = await request.form()
         if not secrets.compare_digest(str(form.get("_token", "")), token):
-            raise ReadOnly("Dit formulier is verlopen of komt niet van deze site. Laad de pagina opnieuw.")
+            raise Refused("Dit formulier is verlopen of komt niet van deze site. Laad de pagina opnieuw.")
         return form
 
     async def store(request: Request, code: str, kind: str, action: Callable[[Any], object]) -> Response:
+        require_own(request, code)
         form = await submitted(request)
         thema = str(form.get("thema_pagina") or "eenzaamheid")
         views.theme_or_error(thema)
@@ -406,8 +483,8 @@ def create_app(db_path: Path, *, editable: bool = False) -> FastAPI:
             request, code, "verwijderd", lambda form: delete_intervention(warehouse(), code, intervention_id)
         )
 
-    @app.exception_handler(ReadOnly)
-    async def read_only(request: Request, exc: ReadOnly) -> Response:
+    @app.exception_handler(Refused)
+    async def refused(request: Request, exc: Refused) -> Response:
         return page("error.html", request, 403, title="Niet toegestaan", message=str(exc))
 
     # Mounted last, so the routes above (the vendored Plotly under /static/vendor) match first.
@@ -416,7 +493,17 @@ def create_app(db_path: Path, *, editable: bool = False) -> FastAPI:
     return app
 
 
-class ReadOnly(Exception):
+COOKIE = "wijkradar_sessie"
+PUBLIC = ("/login", "/uitloggen", "/static/", "/healthz")
+DUMMY_HASH = hash_password(secrets.token_hex(8))
+
+
+def _local(target: str) -> str:
+    """Only ever send people on to a page of this site after logging in."""
+    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"
+
+
+class Refused(Exception):
     """A form was posted that this server may not or cannot store."""
 
 
