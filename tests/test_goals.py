@@ -305,3 +305,14 @@ def test_margin_of_a_gemeente_is_bounded_by_its_buurten(web_db: Path) -> None:
     assert half == pytest.approx(expected)
     assert min(halves) <= half <= max(halves)
     assert f"bovengrens uit {len(estimates)} buurten" in note
+
+
+def test_margin_of_a_mixed_set_counts_every_buurt_once(web_db: Path) -> None:
+    with Warehouse.open(web_db, read_only=True) as wh:
+        inside = wh.regions(level="buurt", gemeente_code="GM0034").query("wijk_code == 'WK003401'")
+        _, note = model_margin(wh, "Eenzaam_28", "65+", ["WK003401", "BU00340211"], "2020")
+        stored = wh.model("Eenzaam_28", "65+", "buurt")
+        assert stored is not None
+        units = wh.estimates(int(stored["model_id"]), [*inside["code"], "BU00340211"])["region_code"]
+    assert len(inside) > 1 and "BU00340211" not in set(inside["code"]) and "BU00340211" in set(units)
+    assert f"bovengrens uit {len(units)} buurten" in note

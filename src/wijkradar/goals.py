@@ -76,12 +76,12 @@ def _units(wh: Warehouse, codes: list[str], level: str) -> list[str]:
     if all(level_of(c) == level for c in codes):
         return codes
     regions = wh.regions(level=level)
-    inside = pd.Series(False, index=regions.index)
-    for code in codes:
-        if level_of(code) == "gemeente":
-            inside |= regions["gemeente_code"] == code
-        elif level_of(code) == "wijk":
-            inside |= regions["wijk_code"] == code
+    by_level = {lvl: [c for c in codes if level_of(c) == lvl] for lvl in ("gemeente", "wijk")}
+    inside = (
+        regions["code"].isin(codes)
+        | regions["gemeente_code"].isin(by_level["gemeente"])
+        | regions["wijk_code"].isin(by_level["wijk"])
+    )
     return regions.loc[inside, "code"].tolist()
 
 
@@ -96,7 +96,10 @@ def model_margin(
     at their level, else the finer regions inside them (a gemeente's wijken, a wijk's buurten). The
     model of the same period is used, else the newest; the note says which.
     """
-    level = level_of(codes[0])
+    # A set mixing levels (a wijk and some buurten) is measured in units of its finest level.
+    level = max(
+        (level_of(c) for c in codes), key=lambda lvl: MARGIN_LEVELS.index(lvl) if lvl in MARGIN_LEVELS else -1
+    )
     finer = MARGIN_LEVELS[MARGIN_LEVELS.index(level) :] if level in MARGIN_LEVELS else (level,)
     for candidate in finer:
         stored = wh.model(measure, group, candidate, period) or wh.model(measure, group, candidate)
