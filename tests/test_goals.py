@@ -129,6 +129,13 @@ def test_invalid_goals_are_refused_and_nothing_is_stored(db: Path) -> None:
                 "Almere",
                 {"thema": "eenzaamheid", "area": "BU05990110", "target_value": 44, "target_year": 2026},
             )
+        for overlapping in (["WK003402", "BU00340211"], ["BU00340211", "BU00340211"], ["GM0034", "WK003402"]):
+            with pytest.raises(InputError, match="het zou dubbel meetellen"):
+                add_goal(
+                    wh,
+                    "Almere",
+                    {"thema": "eenzaamheid", "area": overlapping, "target_value": 44, "target_year": 2026},
+                )
         with pytest.raises(InputError, match="einddatum ligt voor de startdatum"):
             add_intervention(wh, "Almere", {"title": "x", "start": "2024-01-01", "end": "2023-01-01"})
         with pytest.raises(InputError, match="onbekende doelen"):

@@ -32,6 +32,7 @@ from typing import Any
 import yaml
 
 from wijkradar.errors import InputError
+from wijkradar.regions import gemeente_of
 
 OWN_DATA_PUBLISHER = "eigen registratie"
 MIN_PASSWORD = 12
@@ -57,13 +58,6 @@ class User:
         False
         """
         return gemeente_of(code) in self.gemeenten
-
-
-def gemeente_of(code: str) -> str | None:
-    """Return the gemeente code a GM, WK or BU code lies in (None for NL and other levels)."""
-    if code[:2] in ("GM", "WK", "BU") and code[2:6].isdigit():
-        return f"GM{code[2:6]}"
-    return None
 
 
 def hash_password(password: str, *, salt: bytes | None = None) -> str:

@@ -30,7 +30,7 @@ import pandas as pd
 from wijkradar.errors import InputError, NotFoundError, WijkradarError
 from wijkradar.priority import priority_list, residents
 from wijkradar.query import resolve_gemeente, resolve_region
-from wijkradar.regions import is_valid_code, level_of
+from wijkradar.regions import is_valid_code, level_of, parents_of
 from wijkradar.themes import load_themes
 from wijkradar.warehouse import Warehouse
 
@@ -161,6 +161,16 @@ def _area(wh: Warehouse, gemeente: str, area: list[str] | str, file: str) -> tup
                 fix="kies wijken of buurten van deze gemeente",
             )
         codes.append(code)
+    for code in codes:
+        overlap = [c for c in parents_of(code) if c in codes] + ([code] if codes.count(code) > 1 else [])
+        if overlap:
+            raise InputError(
+                file,
+                f"gebied {code} ligt al in {overlap[0]}: het zou dubbel meetellen",
+                column="area",
+                value=code,
+                fix="kies een wijk of de buurten ervan, niet allebei",
+            )
     names = wh.regions().set_index("code")["name"]
     label = names.get(codes[0]) or codes[0] if len(codes) == 1 else f"{len(codes)} gebieden"
     return str(label), codes

@@ -159,8 +159,8 @@ class Warehouse:
     Examples
     --------
     >>> with Warehouse.open(Path(":memory:")) as wh:
-    ...     wh.schema_version()
-    1
+    ...     wh.schema_version() == SCHEMA_VERSION
+    True
     """
 
     def __init__(self, con: duckdb.DuckDBPyConnection, path: Path) -> None:
