@@ -323,3 +323,30 @@ def test_margin_of_a_mixed_set_counts_every_buurt_once(web_db: Path) -> None:
         units = wh.estimates(int(stored["model_id"]), [*inside["code"], "BU00340211"])["region_code"]
     assert len(inside) > 1 and "BU00340211" not in set(inside["code"]) and "BU00340211" in set(units)
     assert f"bovengrens uit {len(units)} buurten" in note
+
+
+def test_goal_update_from_the_cli_keeps_what_is_not_given(db: Path) -> None:
+    cli = ["--gemeente", "Almere", "--db", str(db)]
+    runner.invoke(
+        app,
+        [
+            "goals",
+            "add",
+            *cli,
+            "--thema",
+            "eenzaamheid",
+            "--target",
+            "44",
+            "--target-year",
+            "2026",
+            "--owner",
+            "wethouder",
+        ],
+    )
+    changed = runner.invoke(app, ["goals", "update", "1", *cli, "--target", "43.5"])
+    assert changed.exit_code == 0, changed.output
+    refused = runner.invoke(app, ["goals", "update", "1", *cli, "--target-year", "2010"])
+    assert refused.exit_code == 2 and "streefjaar" in refused.stderr
+    with Warehouse.open(db, read_only=True) as wh:
+        goal = wh.rows("goals").iloc[0]
+    assert goal["target_value"] == 43.5 and goal["target_year"] == 2026 and goal["owner"] == "wethouder"

@@ -199,3 +199,34 @@ def test_unknown_gemeente_and_goal(client: TestClient) -> None:
     assert client.get("/gemeente/GM9999/doelen.json").status_code == 404
     gone = client.post(f"{PAGE}/999/verwijderen", data={"_token": _token(client)}, follow_redirects=False)
     assert gone.status_code == 422 and "Onbekende doel-id" in gone.text
+
+
+def test_goal_can_be_edited_through_the_prefilled_form(client: TestClient) -> None:
+    _goal(client, title="Wijkteam Stad", area=THREE, area_name="Wijkteam Stad", target_value="45")
+    goal_id = client.get(f"{PAGE}.json").json()["goals"][0]["goal_id"]
+    form_page = client.get(PAGE, params={"bewerk": goal_id})
+    assert "Doel bewerken: Wijkteam Stad" in form_page.text and f'action="{PAGE}/{goal_id}"' in form_page.text
+    assert 'name="target_value" value="45"' in form_page.text
+    assert all(f'value="{code}" checked' in form_page.text for code in THREE)
+    form = {
+        "_token": _token(client),
+        "title": "Wijkteam Stad",
+        "thema": "eenzaamheid",
+        "area": THREE[:2],
+        "area_name": "Wijkteam Stad (klein)",
+        "target_value": "44,5",
+        "target_year": "2028",
+        "description": "",
+    }
+    wrong = client.post(f"{PAGE}/{goal_id}", data={**form, "target_year": "2000"}, follow_redirects=False)
+    assert (
+        wrong.status_code == 422
+        and "Doel bewerken" in wrong.text
+        and "ligt niet na de nulmeting" in wrong.text
+    )
+    assert client.post(f"{PAGE}/{goal_id}", data=form, follow_redirects=False).status_code == 303
+    goals = client.get(f"{PAGE}.json").json()["goals"]
+    assert len(goals) == 1 and goals[0]["goal_id"] == goal_id
+    assert goals[0]["area_codes"] == THREE[:2] and goals[0]["target_value"] == 44.5
+    assert goals[0]["target_year"] == 2028 and goals[0]["area_name"] == "Wijkteam Stad (klein)"
+    assert client.get(PAGE, params={"bewerk": 999}).status_code == 404

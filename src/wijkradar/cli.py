@@ -31,6 +31,7 @@ from wijkradar.goals import (
     export_goals,
     find_goal,
     import_goals,
+    update_goal,
 )
 from wijkradar.goals import progress as goal_progress
 from wijkradar.ingest import FileReport, ingest
@@ -656,6 +657,41 @@ def goals_show_cmd(
     _emit(pd.DataFrame(_progress_rows([goal["progress"]])), fmt, title=f"Voortgang doel {goal_id}")
     if fmt is Format.table:
         out.print(f"Regel: {STATUS_RULE}")
+
+
+@goals_app.command("update")
+def goals_update_cmd(
+    gemeente: GemeenteOption,
+    goal_id: Annotated[int, typer.Argument(help="Nummer van het doel")],
+    target: Annotated[float | None, typer.Option("--target", help="Streefwaarde")] = None,
+    target_year: Annotated[int | None, typer.Option("--target-year", help="Streefjaar")] = None,
+    thema: Annotated[str | None, typer.Option("--thema")] = None,
+    area: AreaOption = None,
+    area_name: Annotated[str | None, typer.Option("--area-name")] = None,
+    baseline_period: Annotated[str | None, typer.Option("--baseline-period")] = None,
+    direction: Annotated[str | None, typer.Option()] = None,
+    title: Annotated[str | None, typer.Option()] = None,
+    owner: Annotated[str | None, typer.Option()] = None,
+    description: Annotated[str | None, typer.Option()] = None,
+    db: DbOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Wijzig een doel; wat u niet opgeeft blijft zoals het was, de nulmeting wordt opnieuw gemeten."""
+    spec = {
+        "thema": thema,
+        "area": area if area and len(area) > 1 else (area[0] if area else None),
+        "area_name": area_name,
+        "baseline_period": baseline_period,
+        "target_value": target,
+        "target_year": target_year,
+        "direction": direction,
+        "title": title,
+        "owner": owner,
+        "description": description,
+    }
+    with _handled(), Warehouse.open(_db(db)) as wh:
+        record = update_goal(wh, gemeente, goal_id, spec, merge=True)
+    _emit(pd.DataFrame([record]), fmt, title="Doel gewijzigd")
 
 
 @goals_app.command("delete")

@@ -519,6 +519,26 @@ def find_goal(wh: Warehouse, gemeente: str, goal_id: int) -> dict[str, Any]:
     raise NotFoundError("doel-id", str(goal_id), [str(g["goal_id"]) for g in goals])
 
 
+def update_goal(
+    wh: Warehouse, gemeente: str, goal_id: int, spec: dict[str, Any], *, merge: bool, origin: str = "doel"
+) -> dict[str, Any]:
+    """Change a goal, validated exactly like a new one; the baseline is measured again.
+
+    With ``merge`` the fields not in ``spec`` keep their values (the CLI); without, ``spec`` is the
+    whole goal (a form, where an emptied field means empty).
+    """
+    current = find_goal(wh, gemeente, goal_id)
+    if merge:
+        kept = {k: current[k] for k in GOAL_FIELDS if k != "area_codes"}
+        spec = {**kept, "area": current["area_codes"], **{k: v for k, v in spec.items() if v is not None}}
+        if "thema" in spec:  # a new theme replaces the measure and group
+            spec.pop("measure_id"), spec.pop("population_group")
+    record = add_goal(wh, gemeente, spec, store=False, origin=origin)
+    with wh.transaction():
+        wh.update_row("goals", goal_id, record)
+    return {**record, "goal_id": goal_id}
+
+
 def delete_goal(wh: Warehouse, gemeente: str, goal_id: int) -> None:
     """Remove a goal; interventions stay but lose their link to it."""
     find_goal(wh, gemeente, goal_id)

@@ -555,6 +555,15 @@ class Warehouse:
         {"goals": 1, "interventions": 1}[table]
         self.con.execute(f"DELETE FROM {table} WHERE gemeente_code = ?", [gemeente_code])  # noqa: S608
 
+    def update_row(self, table: str, row_id: int, record: dict[str, Any]) -> None:
+        """Replace the fields of one goal or intervention (tables ``goals``, ``interventions``)."""
+        key = {"goals": "goal_id", "interventions": "intervention_id"}[table]
+        assignments = ", ".join(f"{column} = ?" for column in record)
+        self.con.execute(
+            f"UPDATE {table} SET {assignments} WHERE {key} = ?",  # noqa: S608  # fixed names
+            [*record.values(), row_id],
+        )
+
     def delete_row(self, table: str, row_id: int) -> None:
         """Remove one goal or intervention by its id."""
         key = {"goals": "goal_id", "interventions": "intervention_id"}[table]

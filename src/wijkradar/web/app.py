@@ -31,6 +31,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import ImmutableMultiDict
 
 from wijkradar import __version__
 from wijkradar.access import OWN_DATA_PUBLISHER, Sessions, User, hash_password, verify_password
@@ -42,7 +43,9 @@ from wijkradar.goals import (
     delete_goal,
     delete_intervention,
     export_goals,
+    find_goal,
     plan,
+    update_goal,
 )
 from wijkradar.priority import ModelMissing
 from wijkradar.query import resolve_gemeente
@@ -338,6 +341,7 @@ def create_app(db_path: Path, *, editable: bool = False, users: dict[str, User] 
         error: dict[str, str] | None = None,
         values: Any = None,
         notice: str | None = None,
+        editing: int | None = None,
     ) -> str:
         data = cached("doelen", code, thema, str(generation[0]))
         return env.get_template("doelen.html").render(
@@ -347,6 +351,8 @@ def create_app(db_path: Path, *, editable: bool = False, users: dict[str, User] 
             token=token,
             error=error,
             values=values,
+            filled=error["form"] if error else ("doel" if editing else None),
+            editing=editing,
             notice=notice,
             measures=cached("measures"),
             groups=sorted({m["group"] for m in cached("measures")}),
@@ -409,9 +415,16 @@ def create_app(db_path: Path, *, editable: bool = False, users: dict[str, User] 
 
     @app.get("/gemeente/{code}/doelen", response_class=HTMLResponse, summary="Doelen en interventies")
     def goals_view(
-        request: Request, code: str = _path(GM_CODE), thema: str = ThemeQuery, opgeslagen: str = ""
+        request: Request,
+        code: str = _path(GM_CODE),
+        thema: str = ThemeQuery,
+        opgeslagen: str = "",
+        bewerk: int | None = Query(None, description="Nummer van het doel om te bewerken"),
     ) -> HTMLResponse:
         require_own(request, code)
+        if bewerk is not None:
+            goal = find_goal(warehouse(), code, bewerk)
+            return HTMLResponse(goals_html(code, thema, values=_goal_form(goal), editing=bewerk))
         notices = {
             "doel": "Het doel is opgeslagen.",
             "interventie": "De interventie is opgeslagen.",
@@ -431,7 +444,9 @@ def create_app(db_path: Path, *, editable: bool = False, users: dict[str, User] 
             raise Refused("Dit formulier is verlopen of komt niet van deze site. Laad de pagina opnieuw.")
         return form
 
-    async def store(request: Request, code: str, kind: str, action: Callable[[Any], object]) -> Response:
+    async def store(
+        request: Request, code: str, kind: str, action: Callable[[Any], object], editing: int | None = None
+    ) -> Response:
         require_own(request, code)
         form = await submitted(request)
         thema = str(form.get("thema_pagina") or "eenzaamheid")
@@ -447,7 +462,9 @@ def create_app(db_path: Path, *, editable: bool = False, users: dict[str, User] 
             await run_in_threadpool(write)
         except (InputError, NotFoundError) as exc:
             error = {"form": kind, **_form_error(exc)}
-            html = await run_in_threadpool(lambda: goals_html(code, thema, error=error, values=form))
+            html = await run_in_threadpool(
+                lambda: goals_html(code, thema, error=error, values=form, editing=editing)
+            )
             return HTMLResponse(html, status_code=422)
         return RedirectResponse(f"/gemeente/{code}/doelen?thema={thema}&opgeslagen={kind}", status_code=303)
 
@@ -458,6 +475,20 @@ def create_app(db_path: Path, *, editable: bool = False, users: dict[str, User] 
             code,
             "doel",
             lambda form: add_goal(warehouse(), code, _goal_spec(form), origin="formulier"),
+        )
+
+    @app.post(
+        "/gemeente/{code}/doelen/{goal_id}", summary="Doel wijzigen (formulier)", response_class=HTMLResponse
+    )
+    async def goals_update(request: Request, goal_id: int, code: str = _path(GM_CODE)) -> Response:
+        return await store(
+            request,
+            code,
+            "doel",
+            lambda form: update_goal(
+                warehouse(), code, goal_id, _goal_spec(form), merge=False, origin="formulier"
+            ),
+            editing=goal_id,
         )
 
     @app.post("/gemeente/{code}/interventies", summary="Interventie toevoegen (formulier)")
@@ -550,6 +581,33 @@ def _goal_spec(form: Any) -> dict[str, Any]:
     areas = [str(a) for a in form.getlist("area")]
     spec["area"] = areas[0] if len(areas) == 1 else areas
     return {k: v for k, v in spec.items() if v}
+
+
+def _goal_form(goal: dict[str, Any]) -> ImmutableMultiDict[str, str]:
+    """Fill the goal form with a stored goal, as if it had just been typed in."""
+    theme = next(
+        (
+            t.name
+            for t in load_themes().values()
+            if (t.measure_id, t.population_group) == (goal["measure_id"], goal["population_group"])
+        ),
+        "",
+    )
+    fields = [
+        ("title", goal["title"]),
+        ("thema", theme),
+        ("measure_id", "" if theme else goal["measure_id"]),
+        ("population_group", "" if theme else goal["population_group"]),
+        ("area_name", goal["area_name"]),
+        ("baseline_period", goal["baseline_period"]),
+        ("target_value", number_nl(goal["target_value"], None)),
+        ("target_year", str(goal["target_year"])),
+        ("direction", goal["direction"]),
+        ("owner", goal["owner"]),
+        ("description", goal["description"]),
+    ]
+    fields += [("area", c) for c in goal["area_codes"] if not c.startswith("GM")]
+    return ImmutableMultiDict(fields)
 
 
 def _intervention_spec(form: Any) -> dict[str, Any]:
