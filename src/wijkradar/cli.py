@@ -581,6 +581,12 @@ AreaOption = Annotated[
 ]
 
 
+def _goal_options(area: list[str] | None, **fields: Any) -> dict[str, Any]:
+    """Collect the goal options given on the command line: one area, or a set of buurten."""
+    spec = {**fields, "area": area if area and len(area) > 1 else (area[0] if area else None)}
+    return {k: v for k, v in spec.items() if v is not None}
+
+
 @goals_app.command("add")
 def goals_add_cmd(
     gemeente: GemeenteOption,
@@ -600,22 +606,22 @@ def goals_add_cmd(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Voeg een doel toe; de nulmeting komt uit de cijfers."""
-    spec = {
-        "thema": thema,
-        "measure_id": measure,
-        "population_group": group,
-        "area": area if area and len(area) > 1 else (area[0] if area else None),
-        "area_name": area_name,
-        "baseline_period": baseline_period,
-        "target_value": target,
-        "target_year": target_year,
-        "direction": direction,
-        "title": title,
-        "owner": owner,
-        "description": description,
-    }
+    spec = _goal_options(
+        area,
+        thema=thema,
+        measure_id=measure,
+        population_group=group,
+        area_name=area_name,
+        baseline_period=baseline_period,
+        target_value=target,
+        target_year=target_year,
+        direction=direction,
+        title=title,
+        owner=owner,
+        description=description,
+    )
     with _handled(), Warehouse.open(_db(db)) as wh:
-        record = add_goal(wh, gemeente, {k: v for k, v in spec.items() if v is not None})
+        record = add_goal(wh, gemeente, spec)
     _emit(pd.DataFrame([record]), fmt, title="Doel toegevoegd")
 
 
@@ -677,18 +683,18 @@ def goals_update_cmd(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Wijzig een doel; wat u niet opgeeft blijft zoals het was, de nulmeting wordt opnieuw gemeten."""
-    spec = {
-        "thema": thema,
-        "area": area if area and len(area) > 1 else (area[0] if area else None),
-        "area_name": area_name,
-        "baseline_period": baseline_period,
-        "target_value": target,
-        "target_year": target_year,
-        "direction": direction,
-        "title": title,
-        "owner": owner,
-        "description": description,
-    }
+    spec = _goal_options(
+        area,
+        thema=thema,
+        area_name=area_name,
+        baseline_period=baseline_period,
+        target_value=target,
+        target_year=target_year,
+        direction=direction,
+        title=title,
+        owner=owner,
+        description=description,
+    )
     with _handled(), Warehouse.open(_db(db)) as wh:
         record = update_goal(wh, gemeente, goal_id, spec, merge=True)
     _emit(pd.DataFrame([record]), fmt, title="Doel gewijzigd")
