@@ -32,7 +32,7 @@ from wijkradar.priority import priority_list, residents
 from wijkradar.query import resolve_gemeente, resolve_region
 from wijkradar.regions import is_valid_code, level_of, parents_of
 from wijkradar.themes import load_themes
-from wijkradar.warehouse import Warehouse
+from wijkradar.warehouse import ROW_KEYS, Warehouse
 
 STATUS_RULE = (
     "op koers: vooruitgang > u en achterstand op het pad ≤ u; achter: achterstand > u en vooruitgang ≤ u; "
@@ -519,6 +519,17 @@ def find_goal(wh: Warehouse, gemeente: str, goal_id: int) -> dict[str, Any]:
     raise NotFoundError("doel-id", str(goal_id), [str(g["goal_id"]) for g in goals])
 
 
+def _stored(wh: Warehouse, table: str, gemeente: str, row_id: int) -> dict[str, Any]:
+    """Return one stored goal or intervention of the gemeente (fields only), or NotFoundError."""
+    rows = wh.rows(table, gemeente)
+    key = ROW_KEYS[table]
+    match = rows[rows[key] == row_id]
+    if match.empty:
+        kind = {"goals": "doel-id", "interventions": "interventie-id"}[table]
+        raise NotFoundError(kind, str(row_id), [str(i) for i in rows[key]])
+    return _plain(match.iloc[0].to_dict())
+
+
 def update_goal(
     wh: Warehouse, gemeente: str, goal_id: int, spec: dict[str, Any], *, merge: bool, origin: str = "doel"
 ) -> dict[str, Any]:
@@ -527,10 +538,11 @@ def update_goal(
     With ``merge`` the fields not in ``spec`` keep their values (the CLI); without, ``spec`` is the
     whole goal (a form, where an emptied field means empty).
     """
-    current = find_goal(wh, gemeente, goal_id)
+    current = _stored(wh, "goals", resolve_gemeente(wh, gemeente), goal_id)
     if merge:
         kept = {k: current[k] for k in GOAL_FIELDS if k != "area_codes"}
-        spec = {**kept, "area": current["area_codes"], **{k: v for k, v in spec.items() if v is not None}}
+        area = json.loads(current["area_codes"])
+        spec = {**kept, "area": area, **{k: v for k, v in spec.items() if v is not None}}
         if "thema" in spec:  # a new theme replaces the measure and group
             spec.pop("measure_id"), spec.pop("population_group")
     record = add_goal(wh, gemeente, spec, store=False, origin=origin)
@@ -541,8 +553,8 @@ def update_goal(
 
 def delete_goal(wh: Warehouse, gemeente: str, goal_id: int) -> None:
     """Remove a goal; interventions stay but lose their link to it."""
-    find_goal(wh, gemeente, goal_id)
     gm = resolve_gemeente(wh, gemeente)
+    _stored(wh, "goals", gm, goal_id)
     with wh.transaction():
         for row in wh.rows("interventions", gm).to_dict("records"):
             linked = [int(g) for g in json.loads(row["goal_ids"])]
@@ -553,10 +565,7 @@ def delete_goal(wh: Warehouse, gemeente: str, goal_id: int) -> None:
 
 def delete_intervention(wh: Warehouse, gemeente: str, intervention_id: int) -> None:
     """Remove one intervention of the gemeente."""
-    gm = resolve_gemeente(wh, gemeente)
-    known = [int(i) for i in wh.rows("interventions", gm)["intervention_id"]]
-    if intervention_id not in known:
-        raise NotFoundError("interventie-id", str(intervention_id), [str(i) for i in known])
+    _stored(wh, "interventions", resolve_gemeente(wh, gemeente), intervention_id)
     with wh.transaction():
         wh.delete_row("interventions", intervention_id)
 

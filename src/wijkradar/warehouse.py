@@ -153,6 +153,9 @@ MIGRATIONS: Final[tuple[str, ...]] = (
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
 
+ROW_KEYS: Final = {"goals": "goal_id", "interventions": "intervention_id"}  # tables edited row by row
+
+
 class Warehouse:
     """A connection to the warehouse file, migrated to the current schema on opening.
 
@@ -535,7 +538,7 @@ class Warehouse:
 
     def insert_row(self, table: str, record: dict[str, Any]) -> int:
         """Insert one goal or intervention and return its id (tables ``goals``, ``interventions``)."""
-        key = {"goals": "goal_id", "interventions": "intervention_id"}[table]
+        key = ROW_KEYS[table]
         columns = list(record)
         row = self.con.execute(
             f"INSERT INTO {table} ({', '.join(columns)}, created_at) "  # noqa: S608  # fixed names
@@ -546,18 +549,18 @@ class Warehouse:
 
     def rows(self, table: str, gemeente_code: str | None = None) -> pd.DataFrame:
         """Return the goals or interventions, optionally of one gemeente."""
-        key = {"goals": "goal_id", "interventions": "intervention_id"}[table]
+        key = ROW_KEYS[table]
         clause, params = _where(gemeente_code=gemeente_code)
         return self._frame(f"SELECT * FROM {table} {clause} ORDER BY {key}", params)  # noqa: S608
 
     def delete_rows(self, table: str, gemeente_code: str) -> None:
         """Remove a gemeente's goals or interventions (before an import that replaces them)."""
-        {"goals": 1, "interventions": 1}[table]
+        ROW_KEYS[table]  # only these two tables
         self.con.execute(f"DELETE FROM {table} WHERE gemeente_code = ?", [gemeente_code])  # noqa: S608
 
     def update_row(self, table: str, row_id: int, record: dict[str, Any]) -> None:
         """Replace the fields of one goal or intervention (tables ``goals``, ``interventions``)."""
-        key = {"goals": "goal_id", "interventions": "intervention_id"}[table]
+        key = ROW_KEYS[table]
         assignments = ", ".join(f"{column} = ?" for column in record)
         self.con.execute(
             f"UPDATE {table} SET {assignments} WHERE {key} = ?",  # noqa: S608  # fixed names
@@ -566,7 +569,7 @@ class Warehouse:
 
     def delete_row(self, table: str, row_id: int) -> None:
         """Remove one goal or intervention by its id."""
-        key = {"goals": "goal_id", "interventions": "intervention_id"}[table]
+        key = ROW_KEYS[table]
         self.con.execute(f"DELETE FROM {table} WHERE {key} = ?", [row_id])  # noqa: S608  # fixed names
 
     def set_goal_links(self, intervention_id: int, goal_ids: list[int]) -> None:

@@ -220,7 +220,7 @@ def create_app(db_path: Path, *, editable: bool = False, users: dict[str, User] 
         target = _local(str(form.get("volgende", "/")))
         user = (users or {}).get(name)
         # Check a password even for unknown names, so the time taken does not tell which names exist.
-        checked = await run_in_threadpool(verify_password, password, user.password if user else DUMMY_HASH)
+        checked = await run_in_threadpool(verify_password, password, user.password if user else _dummy_hash())
         if user is None or not checked:
             return page(
                 "login.html", request, 401, volgende=target, message="Onbekende naam of verkeerd wachtwoord."
@@ -526,7 +526,12 @@ def create_app(db_path: Path, *, editable: bool = False, users: dict[str, User] 
 
 COOKIE = "wijkradar_sessie"
 PUBLIC = ("/login", "/uitloggen", "/static/", "/healthz")
-DUMMY_HASH = hash_password(secrets.token_hex(8))
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """Return a hash to check unknown names against (made on first use: scrypt is slow on purpose)."""
+    return hash_password(secrets.token_hex(8))
 
 
 def _local(target: str) -> str:
