@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from odata_fixtures import rivm_subset, serve
 from wijkradar.cli import app
+from wijkradar.ingest import discover
 
 runner = CliRunner()
 
@@ -63,13 +64,16 @@ def test_regions_of_almere(db: Path) -> None:
     assert all(line.startswith("BU0034") for line in lines[1:])
 
 
-def test_sources_listing(db: Path) -> None:
+def test_sources_listing(db: Path, data: Path) -> None:
     result = runner.invoke(app, ["sources", "--format", "json", "--db", str(db)])
     assert result.exit_code == 0, result.output
     sources = json.loads(result.stdout)
-    assert len(sources) == 12
+    assert len(sources) == len(discover([data]))
     rivm = [s for s in sources if s["table_id"] == "50090NED"]
-    assert len(rivm) == 4 and all(s["licence"] == "CC BY 4.0" and len(s["checksum"]) == 64 for s in rivm)
+    rivm_files = list((data / "rivm-gezondheid-wijk-buurt").glob("*.xlsx"))
+    assert len(rivm) == len(rivm_files) >= 6 and all(
+        s["licence"] == "CC BY 4.0" and len(s["checksum"]) == 64 for s in rivm
+    )
 
 
 def test_ingest_reports_per_file_and_is_idempotent(tmp_path: Path, data: Path) -> None:

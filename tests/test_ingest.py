@@ -18,10 +18,24 @@ from wijkradar.warehouse import Warehouse
 
 
 def test_everything_in_shared_data_loads(full_wh: Warehouse, data: Path) -> None:
+    # every file found is one source (the folder grows: nothing here counts its files)
     sources = full_wh.sources()
-    assert len(sources) == len(discover([data])) == 12
+    files = discover([data])
+    assert len(sources) == len(files) and files
+    assert {Path(loc).name for loc in sources["location"]} == {f.name for f in files}
     counts = full_wh.table_counts()
-    assert counts["observations"] > 2_500_000 and counts["geometries"] == 1003
+    assert counts["observations"] > 2_500_000 and counts["crosswalks"] > 0
+    # every boundary feature of every boundary file is stored
+    import pyogrio
+
+    features = sum(
+        pyogrio.read_info(str(f), layer=name)["features"]
+        for f in files
+        if f.suffix in (".geojson", ".gpkg")
+        for name, kind in pyogrio.list_layers(str(f))
+        if kind is not None
+    )
+    assert counts["geometries"] == features
 
 
 def test_almere_profile_has_loneliness_and_population(full_wh: Warehouse) -> None:

@@ -18,14 +18,18 @@ from pathlib import Path
 from typing import Any, Literal
 
 from wijkradar.errors import InputError, UnknownFormatError, WijkradarError
-from wijkradar.sources import geo, kwb, odata, statline
+from wijkradar.sources import crosswalk, geo, kwb, names, odata, statline
 from wijkradar.sources.model import Dataset
-from wijkradar.sources.tabular import CSV_SUFFIXES, EXCEL_SUFFIXES, load_table
+from wijkradar.sources.tabular import CSV_SUFFIXES, EXCEL_SUFFIXES, Table, load_table
 from wijkradar.warehouse import Warehouse
 
 Action = Literal["ingested", "unchanged", "replaced", "failed"]
-SUPPORTED = "StatLine xlsx/csv, Kerncijfers wijken en buurten (csv/xlsx), OData JSON, GeoJSON, GeoPackage"
-DATA_SUFFIXES = EXCEL_SUFFIXES | CSV_SUFFIXES | geo.GEO_SUFFIXES
+SUPPORTED = (
+    "StatLine xlsx/csv, Kerncijfers wijken en buurten (csv/xlsx/dbf), OData JSON, regionamen "
+    "(Identifier,Title), omzettabellen (year_from, year_to, wijk_from, wijk_to, weight), GeoJSON, "
+    "GeoPackage, shapefile"
+)
+DATA_SUFFIXES = EXCEL_SUFFIXES | CSV_SUFFIXES | geo.GEO_SUFFIXES | geo.ATTRIBUTE_SUFFIXES
 
 
 @dataclass
@@ -75,9 +79,14 @@ def _walk(folder: Path) -> list[Path]:
             continue
         if child.is_dir():
             out.extend(_walk(child))
-        elif child.suffix.lower() in DATA_SUFFIXES:
+        elif child.suffix.lower() in DATA_SUFFIXES and not _part_of_shapefile(child):
             out.append(child)
     return out
+
+
+def _part_of_shapefile(path: Path) -> bool:
+    """Tell whether a file is a .dbf beside its .shp (read with the shapefile, not on its own)."""
+    return path.suffix.lower() == ".dbf" and any(path.with_suffix(s).exists() for s in (".shp", ".SHP"))
 
 
 def checksum(path: Path) -> str:
@@ -93,13 +102,15 @@ def checksum(path: Path) -> str:
     return digest.hexdigest()
 
 
-def read_any(path: Path, *, period: str | None = None) -> Dataset:
+def read_any(path: Path, *, period: str | None = None, layer: str | None = None) -> Dataset:
     """Detect the format of a file or download folder and read it."""
     if path.is_dir():
         return odata.read_bundle(path)
     suffix = path.suffix.lower()
-    if suffix in (".geojson", ".gpkg"):
-        return geo.read_file(path)
+    if suffix in (".geojson", ".gpkg", ".shp", ".zip"):
+        return geo.read_file(path, layer=layer)
+    if suffix in geo.ATTRIBUTE_SUFFIXES:
+        return kwb.from_table(path, Table(geo.read_attributes(path), first_row=1), period=period)
     if suffix == ".json":
         if odata.is_page(path):
             return odata.read_page(path)
@@ -110,6 +121,10 @@ def read_any(path: Path, *, period: str | None = None) -> Dataset:
         columns = list(table.frame.columns)
         if statline.looks_like(columns):
             return statline.from_table(path, table)
+        if names.looks_like(columns):
+            return names.from_table(path, table)
+        if crosswalk.looks_like(columns):
+            return crosswalk.from_table(path, table)
         if kwb.layout_of(columns):
             return kwb.from_table(path, table, period=period)
         lacking = statline.missing_dimension(columns)
@@ -165,10 +180,11 @@ def store(wh: Warehouse, label: str, digest: str, dataset: Dataset) -> FileRepor
     ``label`` names where it came from in the report; ``digest`` makes storing it again a no-op.
     """
     meta = dataset.meta
-    previous = wh.source_by_key(dataset.dataset_key)
+    codes = sorted(
+        {*dataset.regions["code"].tolist(), *dataset.observations["region_code"].astype(str).unique()}
+    )
     with wh.transaction():
-        if previous is not None:
-            wh.delete_source(int(previous["source_id"]))
+        previous = wh.replace_slices(dataset.dataset_key, codes)
         source_id = wh.insert_source(
             {
                 "dataset_key": dataset.dataset_key,
@@ -188,22 +204,21 @@ def store(wh: Warehouse, label: str, digest: str, dataset: Dataset) -> FileRepor
                 "note": meta.note,
             }
         )
-        wh.upsert_regions(dataset.regions, meta.boundary_year)
+        if len(dataset.regions):
+            wh.upsert_regions(dataset.regions, meta.boundary_year)
         if len(dataset.measures):
             wh.upsert_measures(dataset.measures, meta.publisher, meta.table_id)
         if len(dataset.observations):
             wh.insert_observations(dataset.observations, source_id, meta.boundary_year)
         if dataset.geometries is not None:
             wh.insert_geometries(dataset.geometries, source_id, meta.boundary_year)
-    message = ""
-    if previous is not None:
-        message = (
-            f"vervangt de eerdere versie (ingelezen {previous['ingested_at']:%Y-%m-%d %H:%M} "
-            f"uit {previous['location']})"
-        )
+        if dataset.crosswalk is not None:
+            wh.insert_crosswalk(dataset.crosswalk, source_id)
+    messages = [_replacement_message(old) for old in previous]
+    replaced = any(old["replaced"] for old in previous) or any(not old["kept"] for old in previous)
     return FileReport(
         path=label,
-        action="replaced" if previous is not None else "ingested",
+        action="replaced" if replaced else "ingested",
         table_id=meta.table_id,
         title=meta.title,
         periods=dataset.periods,
@@ -212,7 +227,22 @@ def store(wh: Warehouse, label: str, digest: str, dataset: Dataset) -> FileRepor
         regions=len(dataset.regions),
         geometries=0 if dataset.geometries is None else len(dataset.geometries),
         measures=len(dataset.measures),
-        message="; ".join(m for m in [message, meta.note] if m),
+        message="; ".join(m for m in [*messages, meta.note] if m),
+    )
+
+
+def _replacement_message(old: dict[str, Any]) -> str:
+    when = f"ingelezen {old['ingested_at']:%Y-%m-%d %H:%M} uit {old['location']}"
+    if not old["kept"]:
+        return f"vervangt de eerdere versie ({when})"
+    if old["replaced"]:
+        return (
+            f"vervangt de cijfers van {old['replaced']} regio's uit een eerder bestand ({when}); "
+            f"de {old['kept']} andere regio's daarvan blijven staan"
+        )
+    return (
+        f"vult een eerder bestand van dezelfde tabel aan ({when}); "
+        f"de {old['kept']} regio's daarvan blijven staan"
     )
 
 

@@ -24,13 +24,13 @@ def resolve_region(wh: Warehouse, text: str, *, level: str | None = None) -> str
     and buurten, so ``Almere`` is the gemeente, not its buurt "Almere Haven". An unknown name
     raises :class:`NotFoundError` with the closest names as suggestions.
     """
-    names = wh.region_names()
     candidate = normalise_code(text)
     if is_valid_code(candidate):
-        known = wh.regions()["code"].tolist()
-        if candidate in set(known):
+        if wh.code_years(candidate):
             return candidate
-        raise NotFoundError("regiocode", text, known)
+        raise NotFoundError("regiocode", text, wh.regions()["code"].tolist())
+    current = wh.regions()
+    names = _searchable_names(wh, current)
     wanted = text.strip().lower()
     hits = names[names["name"].str.lower() == wanted]
     if level:
@@ -39,8 +39,28 @@ def resolve_region(wh: Warehouse, text: str, *, level: str | None = None) -> str
         pool = names if not level else names[names["level"] == parse_level(level)]
         gemeenten_first = pool.sort_values("level", key=lambda s: s.map(_LEVEL_ORDER))
         raise NotFoundError("gemeente of regio", text, gemeenten_first["name"].drop_duplicates().tolist())
-    best = hits.sort_values("level", key=lambda s: s.map(_LEVEL_ORDER)).iloc[0]
+    best = hits.sort_values(["current", "level"], key=_search_order).iloc[0]
     return str(best["code"])
+
+
+def _searchable_names(wh: Warehouse, current: pd.DataFrame) -> pd.DataFrame:
+    """List names to search: the current indeling's, then other years' where the code means the same.
+
+    A code re-used for another area is not found by its old name.
+    """
+    now = current.dropna(subset=["name"])[["code", "name", "level"]].assign(current=True)
+    other = wh.region_names()
+    meaning = dict(zip(current["code"], current["name"], strict=True))
+    same = [
+        meaning.get(c, n) == n or c not in meaning for c, n in zip(other["code"], other["name"], strict=True)
+    ]
+    return pd.concat([now, other[same].assign(current=False)], ignore_index=True)
+
+
+def _search_order(column: pd.Series) -> pd.Series:
+    if column.name == "current":
+        return ~column.astype(bool)
+    return column.map(_LEVEL_ORDER)
 
 
 def resolve_gemeente(wh: Warehouse, text: str) -> str:
@@ -73,15 +93,24 @@ def region_profile(wh: Warehouse, text: str, *, period: str | None = None) -> di
          "figures": [{"measure", "label", "group", "period", "value", "unit", "status", "source", ...}]}
     """
     code = resolve_region(wh, text)
-    regions = wh.regions()
+    years = wh.code_years(code)
+    indeling = wh.indeling()
+    year = indeling if indeling in years else max(years)
+    regions = wh.regions(year=year)
     row = regions[regions["code"] == code].iloc[0]
     names = dict(zip(regions["code"], regions["name"], strict=True))
+    labels = dict(zip(regions["code"], regions["label"], strict=True))
     figures = wh.figures(code, period)
     return {
         "code": code,
         "name": _clean(row["name"]),
+        "name_year": _clean(row["name_year"]),
+        "label": row["label"],
         "level": row["level"],
-        "parents": [{"code": p, "name": _clean(names.get(p))} for p in parents_of(code)],
+        "boundary_year": year,
+        "parents": [
+            {"code": p, "name": _clean(names.get(p)), "label": labels.get(p, p)} for p in parents_of(code)
+        ],
         "figures": [_figure({str(k): v for k, v in r.items()}) for r in figures.to_dict("records")],
     }
 
@@ -100,6 +129,7 @@ def _figure(record: dict[str, Any]) -> dict[str, Any]:
         "source": record["source"],
         "publisher": record["publisher"],
         "source_title": record["source_title"],
+        "boundary_year": int(record["boundary_year"]),
     }
 
 

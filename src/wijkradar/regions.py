@@ -124,3 +124,81 @@ def parents_of(code: str) -> list[str]:
         if wk:
             chain.append(wk)
     return chain
+
+
+def region_label(code: str, name: object = None, name_year: object = None, year: object = None) -> str:
+    """How a region is shown everywhere: "name (code)", with the name's year when it is another.
+
+    A bare code only where no name is known at all.
+
+    Examples
+    --------
+    >>> region_label("GM0034", "Almere")
+    'Almere (GM0034)'
+    >>> region_label("BU00340102", "De Werven", 2017, 2020)
+    'De Werven (BU00340102; naam 2017)'
+    >>> region_label("BU00340111")
+    'BU00340111'
+    """
+    if not isinstance(name, str) or not name.strip() or name.strip() == code:
+        return code
+    if name_year is not None and year is not None and _int(name_year) != _int(year):
+        when = "jaar onbekend" if _int(name_year) == 0 else str(_int(name_year))
+        return f"{name.strip()} ({code}; naam {when})"
+    return f"{name.strip()} ({code})"
+
+
+def _int(value: object) -> int | None:
+    try:
+        return int(str(value))
+    except ValueError:
+        return None
+
+
+def name_key(name: str) -> str:
+    """Return a name as compared across years: case, hyphens and spacing do not make another area.
+
+    Examples
+    --------
+    >>> name_key("Centrum Almere-Haven") == name_key("Centrum  almere haven")
+    True
+    """
+    return " ".join(name.lower().replace("-", " ").replace("'", "").split())
+
+
+def choose_names(
+    known: dict[str, dict[int, str]], codes: list[str], year: int, breaks: dict[str, list[tuple[int, int]]]
+) -> dict[str, tuple[str, int]]:
+    """Pick a name for each code as it is in ``year``'s indeling.
+
+    ``known`` gives the names a code has per boundary year; ``breaks`` the spans (from year, to
+    year) over which a code is known to change area (a crosswalk that splits, merges or moves it,
+    or boundaries that differ). A code named in ``year`` itself keeps that name. Otherwise the
+    name of the nearest year is taken, unless a break, or a year in which the code carries another
+    name, lies between: a code that reappears with another name is not the same area.
+
+    Examples
+    --------
+    >>> known = {"BU00340102": {2017: "De Werven", 2024: "Centrum Haven Zuid"}}
+    >>> choose_names(known, ["BU00340102"], 2020, {})
+    {'BU00340102': ('De Werven', 2017)}
+    >>> choose_names(known, ["BU00340102"], 2020, {"BU00340102": [(2017, 2020)]})
+    {'BU00340102': ('Centrum Haven Zuid', 2024)}
+    """
+    out: dict[str, tuple[str, int]] = {}
+    for code in codes:
+        names = known.get(code)
+        if not names:
+            continue
+        if year in names:
+            out[code] = (names[year], year)
+            continue
+        spans = breaks.get(code, [])
+        for other in sorted(names, key=lambda y: (abs(y - year), y > year)):
+            low, high = sorted((other, year))
+            crossed = any(a < high and b > low for a, b in spans)
+            renamed = any(low < y < high and name_key(names[y]) != name_key(names[other]) for y in names)
+            if not crossed and not renamed:
+                out[code] = (names[other], other)
+                break
+    return out

@@ -13,6 +13,36 @@ STATUS_NL: Final[dict[str, str]] = {
     "unreliable": "onbetrouwbaar",
 }
 
+# How a figure came onto the indeling it is shown on (wijkradar.indeling's method codes).
+METHOD_NL: Final[dict[str, str]] = {
+    "native": "op deze indeling gepubliceerd",
+    "identity_assumed": "aangenomen ongewijzigd (niets wijst op een grenswijziging)",
+    "identity_geometry": "ongewijzigd (grenzen van beide jaren gelijk)",
+    "addresses": "omgerekend op adressen",
+    "residents": "omgerekend op inwoners",
+    "area": "omgerekend op oppervlakte",
+    "merger": "omgerekend bij gemeentelijke herindeling",
+    "mixed": "omgerekend (deels ongewijzigd, deels via omzettabel)",
+}
+
+
+def method_nl(method: str, from_year: int | None = None) -> str:
+    """Say how a figure came onto its indeling: ``omgerekend van indeling 2017, op adressen``.
+
+    Examples
+    --------
+    >>> method_nl("addresses", 2017)
+    'omgerekend van indeling 2017, op adressen'
+    >>> method_nl("native")
+    ''
+    """
+    if method in ("", "native"):
+        return ""
+    if method.startswith("identity"):
+        return f"{METHOD_NL[method]}, indeling {from_year}" if from_year else METHOD_NL[method]
+    basis = METHOD_NL.get(method, method).replace("omgerekend ", "")
+    return f"omgerekend van indeling {from_year}, {basis}" if from_year else f"omgerekend {basis}"
+
 
 def number_nl(value: Any, decimals: int | None = 1, *, empty: str = "–") -> str:
     """Format a number the Dutch way: ``48,2`` and ``12 345``; ``empty`` for missing values.

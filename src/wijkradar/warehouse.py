@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from wijkradar.errors import WarehouseError
+from wijkradar.regions import choose_names, region_label
 
 MIGRATIONS: Final[tuple[str, ...]] = (
     # 1: regions, sources, measures, observations, geometries
@@ -149,6 +150,18 @@ MIGRATIONS: Final[tuple[str, ...]] = (
         created_at TIMESTAMP NOT NULL
     );
     """,
+    # 4: crosswalks between indelingen: which share of an area of one year lies in an area of another
+    """
+    CREATE TABLE crosswalks (
+        source_id INTEGER NOT NULL,
+        from_code VARCHAR NOT NULL,
+        from_year INTEGER NOT NULL,
+        to_code VARCHAR NOT NULL,
+        to_year INTEGER NOT NULL,
+        weight DOUBLE NOT NULL CHECK (weight >= 0 AND weight <= 1.000001),
+        method VARCHAR NOT NULL
+    );
+    """,
 )
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
@@ -261,8 +274,71 @@ class Warehouse:
 
     def delete_source(self, source_id: int) -> None:
         """Remove a source and everything it brought (call inside a transaction)."""
-        for table in ("observations", "geometries", "sources"):
+        for table in ("observations", "geometries", "crosswalks", "sources"):
             self.con.execute(f"DELETE FROM {table} WHERE source_id = ?", [source_id])  # noqa: S608
+
+    def replace_slices(self, dataset_key: str, codes: list[str]) -> list[dict[str, Any]]:
+        """Remove what earlier versions of a table slice hold for ``codes`` (inside a transaction).
+
+        An earlier file of the same table, period and group keeps its other regions (a Rotterdam
+        file does not wipe out Almere's figures); a source left with nothing is removed. Returns,
+        per earlier source, where it came from, how many regions it lost and how many it keeps.
+        """
+        previous = self._frame(
+            "SELECT source_id, location, ingested_at FROM sources WHERE dataset_key = ? ORDER BY source_id",
+            [dataset_key],
+        )
+        frame = pd.DataFrame({"code": pd.Series(codes, dtype=object)})  # noqa: F841  # used in SQL
+        out = []
+        for record in previous.to_dict("records"):
+            sid = int(record["source_id"])
+            held = self._region_codes_of(sid)
+            for table in ("observations", "geometries"):
+                self.con.execute(
+                    f"DELETE FROM {table} WHERE source_id = ? "  # noqa: S608  # fixed names
+                    "AND region_code IN (SELECT code FROM frame)",
+                    [sid],
+                )
+            self.con.execute("DELETE FROM crosswalks WHERE source_id = ?", [sid])
+            kept = self._region_codes_of(sid)
+            if not kept:
+                self.delete_source(sid)
+            else:
+                self.con.execute(
+                    "UPDATE sources SET n_regions = ?, n_observations = "
+                    "(SELECT count(*) FROM observations WHERE source_id = ?) WHERE source_id = ?",
+                    [len(kept), sid, sid],
+                )
+            entry = {str(k): v for k, v in record.items()}
+            out.append({**entry, "replaced": len(held) - len(kept), "kept": len(kept)})
+        return out
+
+    def _region_codes_of(self, source_id: int) -> set[str]:
+        rows = self.con.execute(
+            "SELECT region_code FROM observations WHERE source_id = ? UNION "
+            "SELECT region_code FROM geometries WHERE source_id = ?",
+            [source_id, source_id],
+        ).fetchall()
+        return {str(r[0]) for r in rows}
+
+    def insert_crosswalk(self, rows: pd.DataFrame, source_id: int) -> None:
+        """Append crosswalk rows (from_code, from_year, to_code, to_year, weight, method)."""
+        frame = rows  # noqa: F841
+        self.con.execute(
+            "INSERT INTO crosswalks SELECT ?, from_code, from_year, to_code, to_year, weight, method "
+            "FROM frame",
+            [source_id],
+        )
+
+    def crosswalk_rows(self, level: str | None = None) -> pd.DataFrame:
+        """Every stored crosswalk row with its source's publisher and table, optionally of one level."""
+        prefix = {"gemeente": "GM", "wijk": "WK", "buurt": "BU"}.get(level or "", "")
+        return self._frame(
+            "SELECT c.from_code, c.from_year, c.to_code, c.to_year, c.weight, c.method, c.source_id, "
+            "s.publisher, s.table_id FROM crosswalks c JOIN sources s USING (source_id) "
+            "WHERE starts_with(c.from_code, ?) ORDER BY c.from_year, c.to_year, c.from_code, c.to_code",
+            [prefix],
+        )
 
     def insert_source(self, record: dict[str, Any]) -> int:
         """Insert a source record and return its id (call inside a transaction)."""
@@ -334,23 +410,117 @@ class Warehouse:
             "ingested_at FROM sources ORDER BY ingested_at DESC, source_id DESC"
         )
 
-    def regions(self, level: str | None = None, gemeente_code: str | None = None) -> pd.DataFrame:
-        """Regions, one row per code with the name from its latest boundary year."""
+    def indeling(self) -> int:
+        """The boundary year most figures are on: the default indeling for lists and analyses."""
+        row = self.con.execute(
+            "SELECT boundary_year FROM sources WHERE n_observations > 0 AND boundary_year > 0 "
+            "GROUP BY boundary_year ORDER BY sum(n_regions) DESC, boundary_year DESC LIMIT 1"
+        ).fetchall()
+        if row:
+            return int(row[0][0])
+        row = self.con.execute("SELECT max(boundary_year) FROM regions").fetchall()
+        return int(row[0][0]) if row and row[0][0] is not None else 0
+
+    def regions(
+        self, level: str | None = None, gemeente_code: str | None = None, year: int | None = None
+    ) -> pd.DataFrame:
+        """The regions of one indeling (default :meth:`indeling`), each with the name it has there.
+
+        A region without a name in that year gets the name of the nearest year in which it is the
+        same area (see :func:`wijkradar.regions.choose_names`); ``name_year`` says which year the
+        name is from and ``label`` is what to show: "name (code)", or the bare code when no name is
+        known. ``boundary_years`` lists every indeling the code occurs in.
+        """
+        year = self.indeling() if year is None else year
         clause, params = _where(level=level, gemeente_code=gemeente_code)
-        return self._frame(
+        frame = self._frame(
             f"""
-            SELECT code, arg_max(name, CASE WHEN name IS NULL THEN -1 ELSE boundary_year END) AS name,
-                   any_value(level) AS level, any_value(gemeente_code) AS gemeente_code,
-                   any_value(wijk_code) AS wijk_code,
+            SELECT code, any_value(level) AS level, any_value(gemeente_code) AS gemeente_code,
+                   any_value(wijk_code) AS wijk_code, bool_or(boundary_year = ?) AS in_year,
                    string_agg(DISTINCT CASE WHEN boundary_year = 0 THEN 'onbekend'
                               ELSE boundary_year::VARCHAR END, ', ' ORDER BY
                               CASE WHEN boundary_year = 0 THEN 'onbekend'
                               ELSE boundary_year::VARCHAR END) AS boundary_years
             FROM regions {clause}
-            GROUP BY code ORDER BY code
+            GROUP BY code HAVING bool_or(boundary_year = ?) ORDER BY code
             """,  # noqa: S608  # only fixed fragments are interpolated
-            params,
+            [year, *params, year],
+        ).drop(columns="in_year")
+        chosen = choose_names(
+            self._names_by_year(frame["code"].tolist()), frame["code"].tolist(), year, self.name_breaks()
         )
+        frame["name"] = [chosen.get(c, (None, None))[0] for c in frame["code"]]
+        frame["name_year"] = [chosen.get(c, (None, None))[1] for c in frame["code"]]
+        frame["name_year"] = frame["name_year"].astype("Int64")
+        frame["boundary_year"] = year
+        frame["label"] = [
+            region_label(c, n, y, year)
+            for c, n, y in zip(frame["code"], frame["name"], frame["name_year"], strict=True)
+        ]
+        columns = ["code", "name", "name_year", "label", "level", "gemeente_code", "wijk_code"]
+        return frame[[*columns, "boundary_year", "boundary_years"]]
+
+    def _names_by_year(self, codes: list[str]) -> dict[str, dict[int, str]]:
+        frame = pd.DataFrame({"code": pd.Series(codes, dtype=object)})  # noqa: F841  # used in SQL
+        rows = self.con.execute(
+            "SELECT code, boundary_year, name FROM regions WHERE name IS NOT NULL "
+            "AND code IN (SELECT code FROM frame)"
+        ).fetchall()
+        out: dict[str, dict[int, str]] = {}
+        for code, year, name in rows:
+            out.setdefault(str(code), {})[int(year)] = str(name)
+        return out
+
+    def name_breaks(self) -> dict[str, list[tuple[int, int]]]:
+        """Spans of years over which a code is known to change area, from the stored crosswalks.
+
+        A crosswalk row that keeps a code whole on itself is no evidence of change; every other row
+        (a split, a merger, a moved border) marks both codes between its two years.
+        """
+        rows = self.con.execute(
+            """
+            WITH changed AS (
+                SELECT from_code, to_code, from_year, to_year FROM crosswalks
+                WHERE NOT (from_code = to_code AND weight >= 0.999999)
+            )
+            SELECT DISTINCT from_code AS code, from_year, to_year FROM changed
+            UNION SELECT DISTINCT to_code, from_year, to_year FROM changed
+            """
+        ).fetchall()
+        out: dict[str, list[tuple[int, int]]] = {}
+        for code, low, high in rows:
+            out.setdefault(str(code), []).append((int(low), int(high)))
+        return out
+
+    def codes_in_year(self, year: int) -> list[str]:
+        """Return every region code of one indeling."""
+        rows = self.con.execute(
+            "SELECT code FROM regions WHERE boundary_year = ? ORDER BY code", [year]
+        ).fetchall()
+        return [str(r[0]) for r in rows]
+
+    def names_in_years(self, low: int, high: int) -> pd.DataFrame:
+        """Code, year and name of every named region of the indelingen from ``low`` to ``high``."""
+        return self._frame(
+            "SELECT code, boundary_year, name FROM regions WHERE name IS NOT NULL "
+            "AND boundary_year BETWEEN ? AND ?",
+            [low, high],
+        )
+
+    def geometries_of_year(self, year: int, prefix: str = "") -> pd.DataFrame:
+        """WGS84 geometries (WKB) of one indeling, optionally of one level (code prefix)."""
+        return self._frame(
+            "SELECT region_code, arg_max(wkb, source_id) AS wkb FROM geometries "
+            "WHERE boundary_year = ? AND starts_with(region_code, ?) GROUP BY region_code ORDER BY 1",
+            [year, prefix],
+        )
+
+    def code_years(self, code: str) -> list[int]:
+        """Return the boundary years in which a code occurs (empty when it is unknown)."""
+        rows = self.con.execute(
+            "SELECT DISTINCT boundary_year FROM regions WHERE code = ? ORDER BY 1", [code]
+        ).fetchall()
+        return [int(r[0]) for r in rows]
 
     def region_names(self) -> pd.DataFrame:
         """Code, name and level of every region that has a name (for name lookups)."""
@@ -398,7 +568,7 @@ class Warehouse:
             clause = f"AND period IN ({', '.join('?' for _ in periods)})"
             params = list(periods)
         table = self.con.sql(
-            "SELECT region_code, period, measure_id, population_group, value, lower, upper "  # noqa: S608
+            "SELECT region_code, boundary_year, period, measure_id, population_group, value, lower, upper "  # noqa: S608
             f"FROM observations WHERE status = 'published' {clause}",
             params=params,
         ).to_arrow_table()
@@ -587,7 +757,8 @@ class Warehouse:
     def table_counts(self) -> dict[str, int]:
         """Row counts of every data table (used to check that a failed ingest changed nothing)."""
         out = {}
-        for table in ("sources", "regions", "measures", "observations", "geometries", "models", "estimates"):
+        tables = ("sources", "regions", "measures", "observations", "geometries", "crosswalks", "models")
+        for table in (*tables, "estimates"):
             row = self.con.execute(f"SELECT count(*) FROM {table}").fetchall()[0]  # noqa: S608
             out[table] = int(row[0]) if row else 0
         return out

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from wijkradar.texts import METHOD_NL, number_nl
+
 
 def _pct(value: float | None) -> str:
     return "—" if value is None else f"{value:.2f}"
@@ -72,6 +74,7 @@ def render_markdown(card: dict[str, Any]) -> str:
         + ", ".join(f"{_FAMILY.get(k, k)} ({v})" for k, v in card["feature_families"].items())
         + ". Geen enkel cijfer uit dezelfde peiling en periode als de doelwaarde is invoer.",
         "",
+        *_indeling_lines(card.get("indeling") or {}),
         "Belangrijkste kenmerken (gemiddelde absolute bijdrage, procentpunt):",
         "",
     ]
@@ -83,14 +86,38 @@ def render_markdown(card: dict[str, Any]) -> str:
         "- Kerncijfers per buurt zijn in de meegeleverde data alleen voor 2017 en voor een deel van de "
         "buurten beschikbaar; met de volledige Kerncijfers per buurt (84799NED of later, via "
         "`wijkradar download`) worden schattingen voor buurten zonder vorige peiling beter.",
-        "- Buurtgrenzen veranderen: Kerncijfers worden op code gekoppeld; een buurt met dezelfde code "
-        "kan andere grenzen hebben gekregen.",
+        "- Buurtgrenzen veranderen: cijfers van een andere indeling zijn omgerekend of als ongewijzigd "
+        "aangenomen waar niets op een wijziging wijst (zie Indeling); dat laatste is een aanname.",
         "- De schattingen zijn bedoeld om gebieden te vergelijken en gesprekken te richten, niet om "
         "individuen te beoordelen. Verbanden zijn geen oorzaken.",
     ]
     if "model_id" in card:
         lines += ["", f"Model {card['model_id']}, getraind in {card.get('train_seconds', '?')} s."]
     return "\n".join(lines) + "\n"
+
+
+def _indeling_lines(summary: dict[str, Any]) -> list[str]:
+    """Say what it took to bring every input onto the target's indeling."""
+    if not summary:
+        return []
+    lines = [
+        f"Alle invoer staat op de gemeentelijke indeling van {summary['indeling']}. Cijfers van andere "
+        "jaren zijn daarop gebracht:",
+        "",
+    ]
+    for key, n in sorted(summary.get("moved", {}).items()):
+        year, method = key.split(" ", 1)
+        lines.append(f"- {number_nl(n, 0)} waarden van indeling {year}: {METHOD_NL.get(method, method)}")
+    for year, n in sorted(summary.get("left_out", {}).items(), key=lambda kv: int(kv[0])):
+        if n:
+            when = "onbekend jaar" if int(year) == 0 else f"indeling {year}"
+            lines.append(
+                f"- {number_nl(n, 0)} waarden van {when} weggelaten: niet om te rekenen (code betekent "
+                "mogelijk een ander gebied, of een deel van het gebied heeft geen waarde)"
+            )
+    if len(lines) == 2:
+        lines.append("- geen: alle invoer stond al op deze indeling")
+    return [*lines, ""]
 
 
 _FAMILY = {

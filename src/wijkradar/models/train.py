@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from wijkradar import indeling
 from wijkradar.errors import NotFoundError, WijkradarError
 from wijkradar.models.features import FeatureSet, Target, build_features
 from wijkradar.models.learners import GradientBoosting, Learner, PreviousRound, RidgeGLM, load_learner
@@ -33,6 +34,7 @@ class Inputs:
     observations: pd.DataFrame
     target_rows: pd.DataFrame
     measures: pd.DataFrame
+    indeling: dict[str, Any] = field(default_factory=dict)
 
 
 def resolve_target(wh: Warehouse, measure_id: str, group: str, level: str, period: str | None) -> Target:
@@ -57,12 +59,27 @@ def resolve_target(wh: Warehouse, measure_id: str, group: str, level: str, perio
 
 
 def load_inputs(wh: Warehouse, target: Target) -> Inputs:
-    """Read the observations a model of ``target`` may use."""
+    """Read the observations a model of ``target`` may use, all on the target's indeling.
+
+    Figures of other boundary years are moved onto it (or left out) by :mod:`wijkradar.indeling`,
+    so a code that meant another area in another year never feeds the model.
+    """
+    target_rows = wh.observations(measure_id=target.measure_id)
+    year = target_indeling(target_rows, target)
+    moved = indeling.onto(wh, wh.published(), year)
     return Inputs(
-        observations=wh.published(),
-        target_rows=wh.observations(measure_id=target.measure_id),
+        observations=moved.frame,
+        target_rows=target_rows[target_rows["boundary_year"] == year],
         measures=wh.measures(),
+        indeling=moved.summary(),
     )
+
+
+def target_indeling(target_rows: pd.DataFrame, target: Target) -> int:
+    """Return the boundary year of the target's survey round (the most common one among its rows)."""
+    rows = target_rows[target_rows["period"].astype(str) == target.period]
+    years = (rows if len(rows) else target_rows)["boundary_year"].astype(int)
+    return int(years.mode().iloc[0])
 
 
 def features_for(inputs: Inputs, target: Target, *, include_previous: bool = True) -> FeatureSet:
@@ -177,6 +194,7 @@ def validate(fs: FeatureSet, inputs: Inputs, *, seed: int = 0) -> tuple[dict[str
         "temporal": temporal,
         "interval_halfwidth_by_bin": {str(k): v for k, v in widths.items()},
         "n_features": int(fs.X.shape[1]),
+        "indeling": inputs.indeling,
         "feature_families": families,
     }
     return card, out_of_fold

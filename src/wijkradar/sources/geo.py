@@ -7,6 +7,7 @@ in. The code field is found by looking at the values, since every publisher name
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Final
 
@@ -15,16 +16,20 @@ import pandas as pd
 
 from wijkradar.errors import InputError
 from wijkradar.regions import is_valid_code
+from wijkradar.sources import kwb
 from wijkradar.sources.model import (
     MEASURE_COLUMNS,
     OBS_COLUMNS,
     Dataset,
     SourceMeta,
+    empty_frame,
     regions_frame,
     year_from_path,
 )
+from wijkradar.sources.tabular import Table
 
-GEO_SUFFIXES: Final = frozenset({".geojson", ".gpkg", ".json"})
+GEO_SUFFIXES: Final = frozenset({".geojson", ".gpkg", ".json", ".shp", ".zip"})
+ATTRIBUTE_SUFFIXES: Final = frozenset({".dbf"})
 CODE_FIELDS: Final = (
     "buurtcode",
     "bu_code",
@@ -53,26 +58,72 @@ UNKNOWN_YEAR: Final = 0
 
 
 def read_file(path: Path, *, layer: str | None = None) -> Dataset:
-    """Read one boundary layer: the regions it names and their shapes in WGS84."""
+    """Read the boundary layers of a file (all of them, or the one named).
+
+    Gives the regions, their names and shapes in WGS84, and, where a layer carries the wijk- en
+    buurtkaart's Kerncijfers with their year (PDOK's ``jaar``), those figures as that year's
+    Kerncijfers on that indeling.
+    """
     import pyogrio  # GDAL loads slowly; only boundary files need it
+
+    file = str(path)
+    try:
+        layers = [(str(name), kind) for name, kind in pyogrio.list_layers(file)]
+    except Exception as exc:  # GDAL raises its own hierarchy for damaged or foreign files
+        raise _unreadable(file, exc) from exc
+    if layer is not None:
+        if layer not in {name for name, _ in layers}:
+            raise InputError(
+                file,
+                f"laag '{layer}' bestaat niet; lagen: " + ", ".join(name for name, _ in layers),
+                fix="kies een van de genoemde lagen met --laag",
+            )
+        chosen = [layer]
+    else:
+        chosen = [name for name, kind in layers if kind is not None] or [layers[0][0]]
+    parts = [_read_layer(path, name) for name in chosen]
+    if len(parts) == 1:
+        return parts[0]
+    return _combine(path, parts)
+
+
+def read_attributes(path: Path, *, layer: str | None = None) -> pd.DataFrame:
+    """Read a layer's attribute table only (a DBF, or a shapefile's fields) as a frame."""
+    import pyogrio
+
+    try:
+        _, _, _, field_data = pyogrio.raw.read(str(path), layer=layer, read_geometry=False)
+        meta = pyogrio.read_info(str(path), layer=layer)
+    except Exception as exc:
+        raise _unreadable(str(path), exc) from exc
+    fields = [str(f) for f in meta["fields"]]
+    return pd.DataFrame({name: values for name, values in zip(fields, field_data, strict=True)})
+
+
+def _unreadable(file: str, exc: Exception) -> InputError:
+    return InputError(
+        file,
+        f"het grensbestand kan niet gelezen worden ({exc})",
+        fix="controleer dat het een GeoJSON-, GeoPackage- of shapebestand is; download het opnieuw",
+    )
+
+
+def _read_layer(path: Path, layer: str) -> Dataset:
+    import pyogrio
     import shapely
     from pyproj import CRS, Transformer
 
     file = str(path)
     try:
-        layers = pyogrio.list_layers(file)
-        chosen = layer or str(layers[0][0])
-        meta, _, wkb, field_data = pyogrio.raw.read(file, layer=chosen)
-    except Exception as exc:  # GDAL raises its own hierarchy for damaged or foreign files
-        raise InputError(
-            file,
-            f"het grensbestand kan niet gelezen worden ({exc})",
-            fix="controleer dat het een GeoJSON- of GeoPackage-bestand is; download het opnieuw",
-        ) from exc
+        meta, _, wkb, field_data = pyogrio.raw.read(file, layer=layer)
+    except Exception as exc:
+        raise _unreadable(file, exc) from exc
     fields = [str(f) for f in meta["fields"]]
     attrs = pd.DataFrame({name: values for name, values in zip(fields, field_data, strict=True)})
-    if attrs.empty:
-        raise InputError(file, "het grensbestand bevat geen vlakken", fix="kies het juiste bestand")
+    if attrs.empty or wkb is None:
+        raise InputError(
+            file, f"laag '{layer}' bevat geen vlakken", fix="kies het juiste bestand of de juiste laag"
+        )
     code_col = _find_code_field(attrs)
     if code_col is None:
         raise InputError(
@@ -96,8 +147,13 @@ def read_file(path: Path, *, layer: str | None = None) -> Dataset:
     geometries = pd.DataFrame({"code": codes, "wkb": shapely.to_wkb(geoms)})
     geometries = geometries.drop_duplicates("code").reset_index(drop=True)
     regions = regions_frame(codes, attrs[name_col] if name_col else None)
-    year = _year(attrs, fields, path)
+    year, stated = _year(attrs, fields, path)
     kinds = sorted(regions["level"].unique().tolist())
+    figures = None
+    if stated and kwb.layout_of(attrs.columns):
+        figures = kwb.from_table(path, Table(frame=attrs, first_row=1), period=str(year))
+        if figures.measures.empty:
+            figures = None
     source = SourceMeta(
         publisher="CBS/Kadaster",
         table_id=f"grenzen:{'+'.join(kinds)}:{path.stem}",
@@ -107,14 +163,49 @@ def read_file(path: Path, *, layer: str | None = None) -> Dataset:
         boundary_year=year,
         note="" if year else "grensjaar onbekend: niet in het bestand of de bestandsnaam",
     )
-    empty_obs = pd.DataFrame({c: pd.Series(dtype=object) for c in OBS_COLUMNS})
-    empty_measures = pd.DataFrame({c: pd.Series(dtype=object) for c in MEASURE_COLUMNS})
+    if figures is not None:
+        source = replace(
+            source,
+            table_id=figures.meta.table_id,
+            title=f"{figures.meta.title} met grenzen ({path.name})",
+            format=f"{source.format}+{figures.meta.format}",
+        )
     return Dataset(
         meta=source,
-        observations=empty_obs,
+        observations=figures.observations if figures is not None else empty_frame(OBS_COLUMNS),
         regions=regions,
-        measures=empty_measures,
+        measures=figures.measures if figures is not None else empty_frame(MEASURE_COLUMNS),
         geometries=geometries,
+    )
+
+
+def _combine(path: Path, parts: list[Dataset]) -> Dataset:
+    """One dataset from the layers of one file (gemeenten, wijken and buurten of one kaart)."""
+    years = {part.meta.boundary_year for part in parts}
+    if len(years) > 1:
+        raise InputError(
+            str(path),
+            "de lagen hebben verschillende jaren: " + ", ".join(str(y) for y in sorted(years)),
+            fix="lees de lagen apart in met --laag",
+        )
+    first = parts[0].meta
+    kinds = sorted({k for part in parts for k in part.regions["level"].unique().tolist()})
+    geometries = [part.geometries for part in parts if part.geometries is not None]
+    return Dataset(
+        meta=replace(
+            first,
+            table_id=(
+                first.table_id
+                if len({part.meta.table_id.split(":")[0] for part in parts}) == 1
+                and not first.table_id.startswith("grenzen:")
+                else f"grenzen:{'+'.join(kinds)}:{path.stem}"
+            ),
+            title=f"{first.title.split(' (')[0]} — lagen {', '.join(kinds)} ({path.name})",
+        ),
+        observations=pd.concat([p.observations for p in parts], ignore_index=True),
+        regions=pd.concat([p.regions for p in parts], ignore_index=True),
+        measures=pd.concat([p.measures for p in parts], ignore_index=True).drop_duplicates("measure_id"),
+        geometries=pd.concat(geometries, ignore_index=True) if geometries else None,
     )
 
 
@@ -129,10 +220,11 @@ def _find_code_field(attrs: pd.DataFrame) -> str | None:
     return None
 
 
-def _year(attrs: pd.DataFrame, fields: list[str], path: Path) -> int:
+def _year(attrs: pd.DataFrame, fields: list[str], path: Path) -> tuple[int, bool]:
+    """Return the boundary year, and whether the data state it (not only the file name)."""
     for field in fields:
         if field.lower() in YEAR_FIELDS:
             years = attrs[field].astype(str).str.strip().str[:4].unique().tolist()
             if len(years) == 1 and years[0].isdigit():
-                return int(years[0])
-    return year_from_path([path.name]) or UNKNOWN_YEAR
+                return int(years[0]), True
+    return year_from_path([path.name]) or UNKNOWN_YEAR, False

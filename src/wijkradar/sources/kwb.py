@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Final
+from typing import Final, NamedTuple
 
 import pandas as pd
 
@@ -90,6 +90,8 @@ FACILITIES: Final[tuple[tuple[str, str, str], ...]] = (
     ("podium", "podiumkunsten", "podiumkunsten"),
     ("museum", "museum", "musea"),
 )
+# PDOK's code properties (finest first) and the name property beside each.
+PDOK_CODES: Final = {"buurtcode": "buurtnaam", "wijkcode": "wijknaam", "gemeentecode": "gemeentenaam"}
 # Columns of the descriptive and derived layouts that are not figures.
 NON_MEASURES: Final = frozenset(
     {
@@ -119,6 +121,13 @@ NON_MEASURES: Final = frozenset(
         "id",
         "gemeentenaam",
         "indelingswijziging",
+        "indelingswijziging_wijken_en_buurten",
+        "dekkingspercentage",
+        "buurtcode",
+        "buurtnaam",
+        "wijkcode",
+        "wijknaam",
+        "gemeentecode",
         # added by the author of the staged gemeente table, not published by CBS
         "inkomengroep",
         "perc_opleiding",
@@ -136,32 +145,62 @@ class Variable:
     unit: str
 
 
+class Catalogue(NamedTuple):
+    """The KWB variables and the lookups from each layout's column names to their ids."""
+
+    variables: dict[str, Variable]
+    by_stem: dict[str, str]  # API key stem, lower case
+    by_header: dict[str, str]  # descriptive Dutch header, normalised
+    by_derived: dict[str, str]  # lower-case derived name
+    by_kaart: dict[str, str]  # the kaart's shapefile/DBF field (AANT_INW)
+    by_pdok: dict[str, str]  # PDOK's snake_case property (aantal_inwoners)
+
+
+# PDOK words some facilities differently from CBS's Nabijheid headers.
+PDOK_FACILITY_STEMS: Final = {
+    "ziek_i": ("ziekenhuis_incl_buitenpolikliniek_gem_afst", "ziekenhuis_incl_buitenpoli_gem_aantal"),
+    "ziek_e": ("ziekenhuis_excl_buitenpolikliniek_gem_afst", "ziekenhuis_excl_buitenpoli_gem_aantal"),
+    "daglmd": ("winkels_ov_dagelijkse_levensm_gem_afst", "winkels_ov_dagel_levensm_gem_aantal"),
+    "bso": ("buitenschoolse_opvang_gem_afstand", "buitenschoolse_opvang_gemiddeld_aantal"),
+    "ondbas": ("basisonderwijs_gemiddelde_afstand", "basisonderwijs_gemiddeld_aantal"),
+    "ondvrt": ("voortgezet_onderwijs_gem_afstand", "voortgezet_onderwijs_gemiddeld_aantal"),
+    "ondvmb": ("vmbo_gemiddelde_afstand", "vmbo_gemiddeld_aantal"),
+    "ondhv": ("havo_vwo_gemiddelde_afstand", "havo_vwo_gemiddeld_aantal"),
+    "overst": ("overstapstation_gemiddelde_afstand", "overstapstation_gemiddeld_aantal"),
+}
+
+
 @cache
-def catalogue() -> tuple[dict[str, Variable], dict[str, str], dict[str, str], dict[str, str]]:
-    """Load the KWB variables and lookups from API key stem, descriptive header and derived name."""
+def catalogue() -> Catalogue:
+    """Load the KWB variables and the lookups from every layout's column names."""
     text = resources.files("wijkradar.sources.catalogue").joinpath("kwb.csv").read_text(encoding="utf-8")
-    variables: dict[str, Variable] = {}
-    by_stem: dict[str, str] = {}
-    by_header: dict[str, str] = {}
-    by_derived: dict[str, str] = {}
+    cat = Catalogue({}, {}, {}, {}, {}, {})
     for row in csv.DictReader(text.splitlines()):
-        variables[row["id"]] = Variable(row["id"], row["label"], row["unit"])
-        if row["api_stem"]:
-            by_stem[row["api_stem"].lower()] = row["id"]
-        if row["header"]:
-            by_header[_norm_header(row["header"])] = row["id"]
-        if row["derived"]:
-            by_derived[row["derived"]] = row["id"]
+        cat.variables[row["id"]] = Variable(row["id"], row["label"], row["unit"])
+        for lookup, key in (
+            (cat.by_stem, row["api_stem"].lower()),
+            (cat.by_header, _norm_header(row["header"])),
+            (cat.by_derived, row["derived"]),
+            (cat.by_kaart, row["kaart"].upper()),
+            (cat.by_pdok, row["pdok"]),
+        ):
+            if key:
+                lookup[key] = row["id"]
     for code, one, many in FACILITIES:
-        variables[f"af_{code}"] = Variable(f"af_{code}", f"Afstand tot {one}", "km")
-        by_derived[f"afstand_tot_{_slug(one)}_km"] = f"af_{code}"
+        cat.variables[f"af_{code}"] = Variable(f"af_{code}", f"Afstand tot {one}", "km")
+        cat.by_derived[f"afstand_tot_{_slug(one)}_km"] = f"af_{code}"
+        distance, count = PDOK_FACILITY_STEMS.get(
+            code, (f"{_slug(one)}_gemiddelde_afstand", f"{_slug(one)}_gemiddeld_aantal")
+        )
+        cat.by_pdok[f"{distance}_in_km"] = f"af_{code}"
         for radius in (1, 3, 5, 10, 20, 50):
             vid = f"av{radius}_{code}"
-            variables[vid] = Variable(vid, f"Aantal {many} binnen {radius} km", "gemiddeld aantal")
-    by_derived["afstand_tot_ziekenhuis_km"] = "af_ziek_i"
-    by_derived["afstand_tot_buitenschoolseopvang_km"] = "af_bso"
-    by_derived["afstand_tot_hoofdverkeersweg_km"] = "af_oprith"
-    return variables, by_stem, by_header, by_derived
+            cat.variables[vid] = Variable(vid, f"Aantal {many} binnen {radius} km", "gemiddeld aantal")
+            cat.by_pdok[f"{count}_binnen_{radius}_km"] = vid
+    cat.by_derived["afstand_tot_ziekenhuis_km"] = "af_ziek_i"
+    cat.by_derived["afstand_tot_buitenschoolseopvang_km"] = "af_bso"
+    cat.by_derived["afstand_tot_hoofdverkeersweg_km"] = "af_oprith"
+    return cat
 
 
 def _norm_header(text: str) -> str:
@@ -206,7 +245,7 @@ def layout_of(columns: Iterable[str]) -> str | None:
     """Name the KWB layout a header row is in, or None when it is none of them."""
     cols = {c.strip() for c in columns}
     lower = {c.lower() for c in cols}
-    _, by_stem, _, _ = catalogue()
+    by_stem = catalogue().by_stem
     if "WijkenEnBuurten" in cols and "Perioden" not in cols:
         if any(key_stem(c).lower() in by_stem for c in cols):
             return "kwb-api"
@@ -216,6 +255,8 @@ def layout_of(columns: Iterable[str]) -> str | None:
         return "kwb-kaart"
     if "buurt_code" in lower:
         return "kwb-derived"
+    if lower & set(PDOK_CODES) and lower & set(catalogue().by_pdok):
+        return "kwb-pdok"
     return None
 
 
@@ -236,7 +277,7 @@ def from_table(path: Path, table: Table, *, period: str | None = None) -> Datase
             + ", ".join(list(frame.columns)[:10]),
             fix="gebruik een bestand met WijkenEnBuurten, gwb_code_10, GM_CODE/WK_CODE/BU_CODE of buurt_code",
         )
-    variables, by_stem, by_header, by_derived = catalogue()
+    cat = catalogue()
     lower_map = {c.lower(): c for c in frame.columns}
 
     if layout == "kwb-api":
@@ -248,6 +289,9 @@ def from_table(path: Path, table: Table, *, period: str | None = None) -> Datase
     elif layout == "kwb-kaart":
         code_col = next(lower_map[c] for c in ("bu_code", "wk_code", "gm_code") if c in lower_map)
         name_col = lower_map.get(code_col.lower().replace("code", "naam"))
+    elif layout == "kwb-pdok":
+        code_col = next(lower_map[c] for c in PDOK_CODES if c in lower_map)
+        name_col = lower_map.get(PDOK_CODES[code_col.lower()])
     else:
         code_col = lower_map["buurt_code"]
         name_col = lower_map.get("regio")
@@ -269,7 +313,7 @@ def from_table(path: Path, table: Table, *, period: str | None = None) -> Datase
             )
         ):
             continue
-        vid, var = _variable(layout, column, variables, by_stem, by_header, by_derived)
+        vid, var = _variable(layout, column, cat)
         if vid in measures.values():
             continue  # the same figure twice (a derived table's copy): keep the first
         measures[column] = vid
@@ -309,16 +353,10 @@ def from_table(path: Path, table: Table, *, period: str | None = None) -> Datase
     return Dataset(meta=meta, observations=observations, regions=regions, measures=measure_frame)
 
 
-def _variable(
-    layout: str,
-    column: str,
-    variables: dict[str, Variable],
-    by_stem: dict[str, str],
-    by_header: dict[str, str],
-    by_derived: dict[str, str],
-) -> tuple[str, Variable]:
+def _variable(layout: str, column: str, cat: Catalogue) -> tuple[str, Variable]:
+    variables = cat.variables
     if layout == "kwb-api":
-        vid = by_stem.get(key_stem(column).lower())
+        vid = cat.by_stem.get(key_stem(column).lower())
         if vid:
             return vid, variables[vid]
         return column, Variable(column, split_camel(column), "")
@@ -326,13 +364,19 @@ def _variable(
         vid = column.strip().lower()
         return vid, variables.get(vid, Variable(vid, vid, ""))
     if layout == "kwb-kaart":
-        vid = by_header.get(_norm_header(column)) or _facility_id(column)
+        upper = column.strip().upper()
+        vid = (
+            cat.by_kaart.get(upper)
+            or (upper.lower() if upper.lower() in variables and upper == column.strip() else None)
+            or cat.by_header.get(_norm_header(column))
+            or _facility_id(column)
+        )
         if vid:
             return vid, variables[vid]
         label, unit = _label_and_unit(column)
         return _slug(column), Variable(_slug(column), label, unit)
     name = column.strip().lower()
-    vid = by_derived.get(name) or (name if name in variables else None)
+    vid = cat.by_pdok.get(name) or cat.by_derived.get(name) or (name if name in variables else None)
     if vid:
         return vid, variables[vid]
     label = name.replace("_", " ")

@@ -46,6 +46,9 @@ OBS_COLUMNS: Final = (
     "status",
 )
 REGION_COLUMNS: Final = ("code", "name", "level", "gemeente_code", "wijk_code")
+CROSSWALK_COLUMNS: Final = ("from_code", "from_year", "to_code", "to_year", "weight", "method")
+# How a crosswalk's weights were made; texts.py has the Dutch words.
+CROSSWALK_METHODS: Final = ("addresses", "residents", "area", "identity", "merger")
 MEASURE_COLUMNS: Final = ("measure_id", "label", "unit", "description")
 TOTAL_GROUP: Final = "totaal"
 
@@ -74,6 +77,8 @@ class Dataset:
     measures: pd.DataFrame
     geometries: pd.DataFrame | None = None
     warnings: list[str] = field(default_factory=list)
+    crosswalk: pd.DataFrame | None = None
+    kind: str = "data"  # data, geo, names or crosswalk: part of what makes two files the same table
 
     @property
     def periods(self) -> list[str]:
@@ -101,7 +106,7 @@ class Dataset:
             ",".join(self.periods),
             ",".join(self.groups),
             ",".join(levels),
-            "geo" if self.geometries is not None else "data",
+            "geo" if self.geometries is not None and self.kind == "data" else self.kind,
         ]
         return "|".join(parts)
 
@@ -229,6 +234,11 @@ def check_codes(codes: pd.Series, *, file: str, column: str, first_row: int) -> 
             fix="gebruik codes als NL01, GM0034, WK003401 of BU00340101",
         )
     return norm.astype(object)
+
+
+def empty_frame(columns: tuple[str, ...]) -> pd.DataFrame:
+    """Make an empty table with the given text columns (a file brings no rows of that kind)."""
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
 
 
 def regions_frame(codes: pd.Series, names: pd.Series | None = None) -> pd.DataFrame:

@@ -1,0 +1,267 @@
+"""One indeling per analysis: bring figures of other boundary years onto the one in use.
+
+A region code means an area *in a boundary year*. Figures of another year are used only when a
+crosswalk says how that year's areas lie in the target year's:
+
+* a stored crosswalk (VNG's address-weighted grenswijzigen, one built from overlapping boundaries,
+  a gemeente's own table) moves a code's figures onto the areas it became;
+* a code that exists in both years and that nothing says changed is taken as the same area:
+  "aangenomen ongewijzigd" when that rests only on the absence of evidence, "ongewijzigd" when
+  both years' boundaries are stored and agree. Evidence of change: a crosswalk row that splits,
+  merges or moves it, another name for it in a year in between, or boundaries that differ.
+
+Counts are moved by weight (a part of a wijk's residents goes with the part of the wijk); rates and
+averages become weighted means. A target area is filled only when every area that contributes to
+it has a value; otherwise the figure is left out, never half-made.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Final
+
+import numpy as np
+import pandas as pd
+
+from wijkradar.regions import name_key
+from wijkradar.warehouse import Warehouse
+
+IDENTITY_ASSUMED: Final = "identity_assumed"
+IDENTITY_GEOMETRY: Final = "identity_geometry"
+NATIVE: Final = "native"
+# Boundaries of one area in two years differ by less than this share of its area: the same area.
+GEOMETRY_TOLERANCE: Final = 0.01
+# An overlap smaller than this share of the source area is a digitising sliver, not a move.
+SLIVER: Final = 0.005
+EQUAL_AREA_CRS: Final = "EPSG:28992"  # RD New: metres, for areas within the Netherlands
+LEVEL_PREFIX: Final = {"gemeente": "GM", "wijk": "WK", "buurt": "BU"}
+COUNT_UNITS: Final = frozenset({"aantal"})
+
+
+@dataclass
+class Moved:
+    """Figures on one indeling, and what it took to get there."""
+
+    frame: pd.DataFrame
+    year: int
+    moved: dict[str, int] = field(default_factory=dict)  # "2017 identity_assumed" -> values
+    left_out: dict[int, int] = field(default_factory=dict)  # boundary year -> values left out
+
+    def summary(self) -> dict[str, object]:
+        """Plain dict for model cards and JSON."""
+        return {"indeling": self.year, "moved": dict(self.moved), "left_out": dict(self.left_out)}
+
+
+def crosswalk(wh: Warehouse, from_year: int, to_year: int, level: str | None = None) -> pd.DataFrame:
+    """Return the crosswalk between two indelingen: stored rows plus identities with their evidence.
+
+    Returns ``from_code, to_code, weight, method`` (weights sum to 1 per source code). Codes of
+    ``from_year`` that cannot be placed in ``to_year`` are absent.
+    """
+    columns = ["from_code", "to_code", "weight", "method"]
+    if from_year == to_year:
+        codes = _codes(wh, from_year, level)
+        return pd.DataFrame({"from_code": codes, "to_code": codes, "weight": 1.0, "method": NATIVE})
+    rows = wh.crosswalk_rows(level)
+    stored = rows[(rows["from_year"] == from_year) & (rows["to_year"] == to_year)][columns]
+    both = sorted(set(_codes(wh, from_year, level)) & set(_codes(wh, to_year, level)))
+    changed = _changed(wh, from_year, to_year)
+    touched = set(stored["from_code"]) | set(stored["to_code"])
+    candidates = [c for c in both if c not in touched and c not in changed]
+    same_shape, other_shape = _geometry_evidence(wh, candidates, from_year, to_year, level)
+    identity = pd.DataFrame({"from_code": [c for c in candidates if c not in other_shape]})
+    identity["to_code"] = identity["from_code"]
+    identity["weight"] = 1.0
+    identity["method"] = np.where(identity["from_code"].isin(same_shape), IDENTITY_GEOMETRY, IDENTITY_ASSUMED)
+    return pd.concat([stored, identity[columns]], ignore_index=True)
+
+
+def _codes(wh: Warehouse, year: int, level: str | None) -> list[str]:
+    prefix = LEVEL_PREFIX.get(level or "", "")
+    return [c for c in wh.codes_in_year(year) if c.startswith(prefix)]
+
+
+def _changed(wh: Warehouse, from_year: int, to_year: int) -> set[str]:
+    """Codes with evidence of change between the two years (crosswalk rows, other names)."""
+    low, high = sorted((from_year, to_year))
+    out = {code for code, spans in wh.name_breaks().items() if any(a < high and b > low for a, b in spans)}
+    names = wh.names_in_years(low, high)
+    names = names[names["boundary_year"] > 0]
+    renamed = names.assign(key=names["name"].map(name_key)).groupby("code")["key"].nunique()
+    out |= set(renamed[renamed > 1].index)
+    return out
+
+
+def _geometry_evidence(
+    wh: Warehouse, codes: list[str], from_year: int, to_year: int, level: str | None
+) -> tuple[set[str], set[str]]:
+    """Codes whose boundaries of both years are stored and agree, and those where they differ."""
+    prefix = LEVEL_PREFIX.get(level or "", "")
+    a = wh.geometries_of_year(from_year, prefix).set_index("region_code")["wkb"]
+    b = wh.geometries_of_year(to_year, prefix).set_index("region_code")["wkb"]
+    common = sorted(set(codes) & set(a.index) & set(b.index))
+    if not common:
+        return set(), set()
+    import shapely
+
+    ga = _equal_area(shapely.from_wkb(a.loc[common].to_numpy()))
+    gb = _equal_area(shapely.from_wkb(b.loc[common].to_numpy()))
+    differ = shapely.area(shapely.symmetric_difference(ga, gb)) / np.maximum(shapely.area(ga), 1e-9)
+    same = {c for c, d in zip(common, differ, strict=True) if d <= GEOMETRY_TOLERANCE}
+    return same, set(common) - same
+
+
+def _equal_area(geoms: np.ndarray) -> np.ndarray:
+    import shapely
+    from pyproj import Transformer
+
+    transformer = Transformer.from_crs("EPSG:4326", EQUAL_AREA_CRS, always_xy=True)
+    return np.asarray(
+        shapely.transform(geoms, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
+    )
+
+
+def overlap_crosswalk(
+    from_codes: list[str], from_wkb: list[bytes], to_codes: list[str], to_wkb: list[bytes]
+) -> pd.DataFrame:
+    """Make a crosswalk by area from two vintages of WGS84 boundaries (WKB).
+
+    Each source area is divided over the target areas it overlaps, in proportion to the shared
+    area (measured in RD New); slivers under 0.5% of the source are dropped as digitising noise,
+    and the rest is scaled to sum to 1. A source that overlaps nothing is absent.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> square = lambda x0, x1: shapely.to_wkb(shapely.box(x0, 52.0, x1, 52.01))
+    >>> cw = overlap_crosswalk(["BU00010001"], [square(5.0, 5.02)],
+    ...                        ["BU00010011", "BU00010012"], [square(5.0, 5.01), square(5.01, 5.02)])
+    >>> [round(w, 2) for w in cw["weight"]]
+    [0.5, 0.5]
+    """
+    import shapely
+
+    src = _equal_area(shapely.from_wkb(np.asarray(from_wkb, dtype=object)))
+    dst = _equal_area(shapely.from_wkb(np.asarray(to_wkb, dtype=object)))
+    tree = shapely.STRtree(dst)
+    pairs = tree.query(src, predicate="intersects")
+    i, j = pairs[0], pairs[1]
+    shared = shapely.area(shapely.intersection(src[i], dst[j]))
+    share = shared / np.maximum(shapely.area(src[i]), 1e-9)
+    frame = pd.DataFrame(
+        {
+            "from_code": np.asarray(from_codes, dtype=object)[i],
+            "to_code": np.asarray(to_codes, dtype=object)[j],
+            "weight": share,
+        }
+    )
+    frame = frame[frame["weight"] >= SLIVER]
+    frame["weight"] = frame["weight"] / frame.groupby("from_code")["weight"].transform("sum")
+    frame["method"] = "area"
+    return frame.sort_values(["from_code", "to_code"]).reset_index(drop=True)
+
+
+def move(values: pd.DataFrame, walk: pd.DataFrame, count_measures: set[str]) -> pd.DataFrame:
+    """Move values (``region_code, measure_id, period, population_group, value``) along a crosswalk.
+
+    Counts (``count_measures``) are summed by weight; everything else becomes the weighted mean
+    over the contributing areas. A target area gets a value only when every area that sends it a
+    share has one. The result has the target codes, ``method`` (the crosswalk's, or ``identity_*``
+    where every contribution is a whole unchanged area) and ``n_sources``.
+
+    Examples
+    --------
+    >>> walk = pd.DataFrame({"from_code": ["WK000101", "WK000101", "WK000102"],
+    ...                      "to_code": ["WK000111", "WK000112", "WK000112"],
+    ...                      "weight": [0.25, 0.75, 1.0], "method": "addresses"})
+    >>> vals = pd.DataFrame({"region_code": ["WK000101", "WK000102"], "measure_id": "a_inw",
+    ...                      "period": "2017", "population_group": "totaal", "value": [400.0, 100.0]})
+    >>> move(vals, walk, {"a_inw"})[["region_code", "value"]].values.tolist()
+    [['WK000111', 100.0], ['WK000112', 400.0]]
+    """
+    keys = ["measure_id", "period", "population_group"]
+    if values.empty or walk.empty:
+        return values.iloc[0:0].assign(method=pd.Series(dtype=object), n_sources=pd.Series(dtype=int))
+    vals = values.astype({"region_code": str}).astype({k: str for k in keys})
+    joined = vals.merge(walk, left_on="region_code", right_on="from_code", how="inner")
+    joined = joined[joined["weight"] > 0]
+    is_count = joined["measure_id"].isin(count_measures).to_numpy()
+    joined["wv"] = joined["value"] * joined["weight"]
+    joined["identity"] = joined["method"].str.startswith("identity") | (joined["method"] == NATIVE)
+    grouped = joined.assign(is_count=is_count).groupby(["to_code", *keys], sort=True, observed=True)
+    out = grouped.agg(
+        wv=("wv", "sum"),
+        w=("weight", "sum"),
+        is_count=("is_count", "first"),
+        n_sources=("from_code", "nunique"),
+        identity=("identity", "all"),
+        method=("method", "first"),
+    ).reset_index()
+    needed = walk.groupby("to_code")["weight"].sum()
+    complete = out["w"].to_numpy() >= out["to_code"].map(needed).to_numpy() - 1e-9
+    out = out[complete]
+    used = joined.merge(out[["to_code", *keys]], on=["to_code", *keys])
+    n_used = len(used.drop_duplicates(["from_code", *keys]))
+    out["value"] = np.where(out["is_count"], out["wv"], out["wv"] / out["w"])
+    out["method"] = np.where(
+        out["identity"],
+        out["method"],
+        out["method"].where(~out["method"].str.startswith("identity"), "mixed"),
+    )
+    out = out.rename(columns={"to_code": "region_code"})
+    result = out[["region_code", *keys, "value", "method", "n_sources"]].reset_index(drop=True)
+    result.attrs["used"] = n_used
+    return result
+
+
+def count_measures(wh: Warehouse) -> set[str]:
+    """Return the measures that are counts (moved by summing), by their unit."""
+    measures = wh.measures()
+    return set(measures.loc[measures["unit"].str.strip().str.lower().isin(COUNT_UNITS), "measure_id"])
+
+
+def onto(wh: Warehouse, observations: pd.DataFrame, year: int) -> Moved:
+    """Bring published observations (with ``boundary_year``) onto the indeling of ``year``.
+
+    Values already on it stay as they are; values of other years are moved through
+    :func:`crosswalk`, and those that cannot be are left out and counted.
+    """
+    years = observations["boundary_year"].astype(int)
+    native = observations[years == year].assign(method=NATIVE, from_year=year)
+    parts = [native]
+    result = Moved(frame=native, year=year)
+    counts = count_measures(wh)
+    for other in sorted(set(years.unique()) - {year}):
+        chunk = observations[years == other]
+        if other == 0:
+            result.left_out[0] = len(chunk)
+            continue
+        walk = crosswalk(wh, int(other), year)
+        cols = ["region_code", "measure_id", "period", "population_group", "value"]
+        moved = move(chunk[cols], walk, counts)
+        moved = moved.assign(boundary_year=year, from_year=int(other), lower=np.nan, upper=np.nan)
+        for method, n in moved["method"].value_counts().items():
+            result.moved[f"{other} {method}"] = int(n)
+        result.left_out[int(other)] = len(chunk) - int(moved.attrs.get("used", 0))
+        parts.append(moved.drop(columns="n_sources"))
+    result.frame = _concat(parts) if len(parts) > 1 else native
+    return result
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate frames whose text columns may be categorical, keeping them categorical (fast)."""
+    from pandas.api.types import union_categoricals
+
+    columns = list(frames[0].columns)
+    out: dict[str, object] = {}
+    for column in columns:
+        parts = [f[column] for f in frames]
+        if any(isinstance(p.dtype, pd.CategoricalDtype) for p in parts) or parts[0].dtype == object:
+            cats = [
+                p.astype(str).astype("category") if not isinstance(p.dtype, pd.CategoricalDtype) else p
+                for p in parts
+            ]
+            out[column] = union_categoricals(cats, ignore_order=True)
+        else:
+            out[column] = np.concatenate([p.to_numpy() for p in parts])
+    return pd.DataFrame(out)
