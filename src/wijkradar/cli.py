@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -217,12 +218,16 @@ def sources_cmd(db: DbOption = None, fmt: FormatOption = Format.table) -> None:
 def regions_cmd(
     gemeente: Annotated[str | None, typer.Option(help="Naam of code van de gemeente")] = None,
     level: Annotated[str | None, typer.Option(help="gemeente, wijk of buurt")] = None,
+    jaar: Annotated[
+        int | None,
+        typer.Option(help="Gemeentelijke indeling (grensjaar); standaard die van de meeste cijfers"),
+    ] = None,
     db: DbOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Toon regio's: gemeenten, wijken of buurten, eventueel binnen één gemeente."""
+    """Toon regio's van één indeling met hun naam: gemeenten, wijken of buurten, eventueel per gemeente."""
     with _handled(), Warehouse.open(_db(db), read_only=True) as wh:
-        frame = list_regions(wh, gemeente=gemeente, level=level)
+        frame = list_regions(wh, gemeente=gemeente, level=level, year=jaar)
     _emit(frame, fmt, title="Regio's")
 
 
@@ -244,17 +249,28 @@ def show_cmd(
         _emit(figures, fmt)
         return
     parents = " > ".join(f"{p['name'] or p['code']}" for p in profile["parents"])
+    named = (
+        f" naam uit {profile['name_year']},"
+        if profile["name_year"] not in (None, profile["boundary_year"])
+        else ""
+    )
     out.print(
-        f"[bold]{profile['name'] or profile['code']}[/] ({profile['code']}, {profile['level']})"
-        + (f" — in {parents}" if parents else ""),
+        f"[bold]{escape(profile['name'] or profile['code'])}[/] ({profile['code']}, {profile['level']},{named} "
+        f"indeling {profile['boundary_year']})" + (f" — in {escape(parents)}" if parents else ""),
         highlight=False,
     )
     if figures.empty:
         out.print("Geen cijfers voor deze regio" + (f" in {period}" if period else "") + ".")
         return
-    shown = figures[["label", "group", "period", "value", "unit", "status", "source", "measure"]].copy()
+    shown = figures[
+        ["label", "group", "period", "value", "unit", "status", "source", "how", "measure"]
+    ].copy()
     shown["value"] = [_nl(v) for v in shown["value"]]
     shown["status"] = shown["status"].map(STATUS_NL)
+    for year, n in profile["left_out"].items():
+        out.print(
+            f"{n} cijfers van indeling {year} weggelaten: daar betekent deze code mogelijk een ander gebied."
+        )
     _emit(
         shown.rename(
             columns={
@@ -264,6 +280,7 @@ def show_cmd(
                 "value": "waarde",
                 "unit": "eenheid",
                 "source": "bron",
+                "how": "indeling",
                 "measure": "code",
             }
         ),
@@ -390,8 +407,7 @@ def priority_cmd(
     shown = pd.DataFrame(
         {
             "#": rows["rank"],
-            "code": rows["code"],
-            "naam": rows["name"],
+            "gebied": rows["label"],
             "%": [_nl(v) for v in rows["rate"]],
             "90%-interval": [
                 f"{_nl(lo)}–{_nl(hi)}" for lo, hi in zip(rows["lower"], rows["upper"], strict=True)

@@ -28,9 +28,11 @@ import numpy as np
 import pandas as pd
 
 from wijkradar.errors import InputError, NotFoundError, WijkradarError
+from wijkradar.indeling import values_on
 from wijkradar.priority import priority_list, residents
 from wijkradar.query import resolve_gemeente, resolve_region
 from wijkradar.regions import is_valid_code, level_of, parents_of
+from wijkradar.texts import method_nl
 from wijkradar.themes import load_themes
 from wijkradar.warehouse import ROW_KEYS, Warehouse
 
@@ -124,7 +126,7 @@ def area_value(wh: Warehouse, measure: str, group: str, codes: list[str], period
     Returns value, halfwidth (90%) and a note saying how it was made; value None when unknown.
     The margin is the source's own where it publishes one, else a bound from the model.
     """
-    values = wh.values(measure, group, codes)
+    values = values_on(wh, measure, group, codes, wh.indeling())
     now = values[(values["period"] == period) & (values["status"] == "published")].set_index("region_code")
     present = [c for c in codes if c in now.index]
     if not present:
@@ -132,7 +134,8 @@ def area_value(wh: Warehouse, measure: str, group: str, codes: list[str], period
     if len(codes) == 1:
         row: dict[str, Any] = {str(k): v for k, v in now.loc[present[0]].to_dict().items()}
         value = float(row["value"])
-        how = f"{row['source']} {period}"
+        moved = method_nl(str(row["method"]), int(row["from_year"]))
+        how = f"{row['source']} {period}" + (f" ({moved})" if moved else "")
         if pd.notna(row["lower"]) and pd.notna(row["upper"]):
             half: float | None = (float(row["upper"]) - float(row["lower"])) / 2
             return {"value": value, "halfwidth": half, "note": f"{how}; marge van de bron"}
@@ -171,8 +174,8 @@ def _area(wh: Warehouse, gemeente: str, area: list[str] | str, file: str) -> tup
                 value=code,
                 fix="kies een wijk of de buurten ervan, niet allebei",
             )
-    names = wh.regions().set_index("code")["name"]
-    label = names.get(codes[0]) or codes[0] if len(codes) == 1 else f"{len(codes)} gebieden"
+    labels = wh.regions().set_index("code")["label"]
+    label = labels.get(codes[0]) or codes[0] if len(codes) == 1 else f"{len(codes)} gebieden"
     return str(label), codes
 
 
@@ -473,6 +476,7 @@ def wat_werkt(wh: Warehouse, gemeente: str, thema: str) -> dict[str, Any]:
             {
                 "code": code,
                 "name": row["name"],
+                "label": row["label"],
                 "rate": row["rate"],
                 "expected": row["estimate"],
                 "vs_expected": row["vs_expected"],

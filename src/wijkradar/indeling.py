@@ -53,6 +53,22 @@ class Moved:
 
 
 def crosswalk(wh: Warehouse, from_year: int, to_year: int, level: str | None = None) -> pd.DataFrame:
+    """Return the crosswalk between two indelingen (cached until the warehouse's sources change)."""
+    return _crosswalk_cached(wh, (str(wh.path), wh.data_version(), from_year, to_year, level)).copy()
+
+
+_CACHE: dict[tuple[object, ...], pd.DataFrame] = {}
+
+
+def _crosswalk_cached(wh: Warehouse, key: tuple[object, ...]) -> pd.DataFrame:
+    if key not in _CACHE:
+        if len(_CACHE) > 64:
+            _CACHE.clear()
+        _CACHE[key] = _build_crosswalk(wh, *key[2:])  # type: ignore[arg-type]
+    return _CACHE[key]
+
+
+def _build_crosswalk(wh: Warehouse, from_year: int, to_year: int, level: str | None) -> pd.DataFrame:
     """Return the crosswalk between two indelingen: stored rows plus identities with their evidence.
 
     Returns ``from_code, to_code, weight, method`` (weights sum to 1 per source code). Codes of
@@ -161,7 +177,9 @@ def overlap_crosswalk(
     return frame.sort_values(["from_code", "to_code"]).reset_index(drop=True)
 
 
-def move(values: pd.DataFrame, walk: pd.DataFrame, count_measures: set[str]) -> pd.DataFrame:
+def move(
+    values: pd.DataFrame, walk: pd.DataFrame, count_measures: set[str], extra_keys: tuple[str, ...] = ()
+) -> pd.DataFrame:
     """Move values (``region_code, measure_id, period, population_group, value``) along a crosswalk.
 
     Counts (``count_measures``) are summed by weight; everything else becomes the weighted mean
@@ -179,7 +197,7 @@ def move(values: pd.DataFrame, walk: pd.DataFrame, count_measures: set[str]) -> 
     >>> move(vals, walk, {"a_inw"})[["region_code", "value"]].values.tolist()
     [['WK000111', 100.0], ['WK000112', 400.0]]
     """
-    keys = ["measure_id", "period", "population_group"]
+    keys = ["measure_id", "period", "population_group", *extra_keys]
     if values.empty or walk.empty:
         return values.iloc[0:0].assign(method=pd.Series(dtype=object), n_sources=pd.Series(dtype=int))
     vals = values.astype({"region_code": str}).astype({k: str for k in keys})
@@ -211,6 +229,84 @@ def move(values: pd.DataFrame, walk: pd.DataFrame, count_measures: set[str]) -> 
     out = out.rename(columns={"to_code": "region_code"})
     result = out[["region_code", *keys, "value", "method", "n_sources"]].reset_index(drop=True)
     result.attrs["used"] = n_used
+    return result
+
+
+def values_on(
+    wh: Warehouse, measure_id: str, population_group: str, codes: list[str], year: int
+) -> pd.DataFrame:
+    """Every observation of one measure and group for regions of indeling ``year``.
+
+    Like :meth:`Warehouse.values`, plus ``method`` and ``from_year``: values published on another
+    indeling are moved onto ``year`` (or left out) as :func:`onto` does, so a trend never joins
+    two different areas that happen to share a code.
+    """
+    own = wh.values(measure_id, population_group, codes)
+    native = own[own["boundary_year"] == year].assign(method=NATIVE, from_year=year)
+    parts = [native]
+    counts = count_measures(wh)
+    for other in wh.boundary_years_of(measure_id, population_group):
+        if other in (year, 0):
+            continue
+        walk = crosswalk(wh, other, year)
+        walk = walk[walk["to_code"].isin(set(codes))]
+        if walk.empty:
+            continue
+        source = wh.values(measure_id, population_group, sorted(set(walk["from_code"])))
+        source = source[(source["boundary_year"] == other) & (source["status"] == "published")]
+        moved = move(
+            source.assign(measure_id=measure_id, population_group=population_group),
+            walk,
+            counts,
+            extra_keys=("source",),
+        )
+        parts.append(
+            moved.drop(columns=["measure_id", "population_group", "n_sources"]).assign(
+                lower=np.nan, upper=np.nan, status="published", boundary_year=year, from_year=other
+            )
+        )
+    frame = (
+        pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else native
+    )
+    return frame.sort_values(["region_code", "period"]).reset_index(drop=True)
+
+
+def figures_on(wh: Warehouse, code: str, year: int, period: str | None = None) -> Moved:
+    """Every figure of one region of indeling ``year``, with those of other indelingen moved onto it.
+
+    Figures of a year in which the code cannot be placed on ``year``'s area are left out and
+    counted per year in ``left_out``.
+    """
+    figures = wh.figures(code, period)
+    years = figures["boundary_year"].astype(int)
+    parts = [figures[years == year].assign(method=NATIVE, from_year=year)]
+    result = Moved(frame=parts[0], year=year)
+    counts = count_measures(wh)
+    keys = ("label", "unit", "source", "publisher", "source_title")
+    for other in sorted(set(years) - {year}):
+        chunk = figures[years == other]
+        walk = crosswalk(wh, int(other), year) if other else pd.DataFrame(columns=["to_code"])
+        walk = walk[walk["to_code"] == code]
+        if walk.empty:
+            result.left_out[int(other)] = len(chunk)
+            continue
+        sources = [wh.figures(c, period).assign(region_code=c) for c in sorted(set(walk["from_code"]))]
+        source = pd.concat(sources, ignore_index=True)
+        source = source[(source["boundary_year"] == other) & (source["status"] == "published")]
+        source = source.rename(columns={"measure": "measure_id", "group": "population_group"})
+        moved = move(source, walk, counts, extra_keys=keys).rename(
+            columns={"measure_id": "measure", "population_group": "group"}
+        )
+        result.left_out[int(other)] = max(0, len(chunk) - len(moved))
+        for method, n in moved["method"].value_counts().items():
+            result.moved[f"{other} {method}"] = int(n)
+        parts.append(
+            moved.drop(columns=["region_code", "n_sources"]).assign(
+                lower=np.nan, upper=np.nan, status="published", boundary_year=year, from_year=int(other)
+            )
+        )
+    frame = pd.concat([p for p in parts if len(p)], ignore_index=True) if len(parts) > 1 else parts[0]
+    result.frame = frame.sort_values(["measure", "group", "period", "source"]).reset_index(drop=True)
     return result
 
 

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from wijkradar.errors import WijkradarError
+from wijkradar.indeling import values_on
 from wijkradar.models.train import resolve_target, train_model
 from wijkradar.query import resolve_gemeente
 from wijkradar.themes import Theme, theme
@@ -74,8 +75,7 @@ def priority_list(
     assert stored is not None  # noqa: S101
     codes = wh.regions(level=target.level, gemeente_code=gm)
     estimates = wh.estimates(int(stored["model_id"]), codes["code"].tolist())
-    names = dict(zip(codes["code"], codes["name"], strict=True))
-    rows = _rows(wh, estimates, names, chosen, target.period)
+    rows = _rows(wh, estimates, codes.set_index("code"), chosen, target.period)
     residents_periods = rows.attrs.get("residents_periods", [])
     rows = _rank(rows, seed=seed)
     if top:
@@ -104,7 +104,7 @@ def priority_list(
 
 def _latest(wh: Warehouse, measure: str, group: str, codes: list[str], year: int) -> pd.Series:
     """Return the latest value up to the year after ``year`` per region; ``attrs['periods']`` says which."""
-    obs = wh.values(measure, group, codes)
+    obs = values_on(wh, measure, group, codes, wh.indeling())
     obs = obs[obs["status"] == "published"]
     obs = obs[obs["period"].str[:4].astype(int) <= year + 1].sort_values("period")
     latest = obs.drop_duplicates("region_code", keep="last").set_index("region_code")
@@ -130,7 +130,7 @@ def residents(wh: Warehouse, group: str, codes: list[str], year: int) -> tuple[p
 
 
 def _rows(
-    wh: Warehouse, estimates: pd.DataFrame, names: dict[str, Any], chosen: Theme, period: str
+    wh: Warehouse, estimates: pd.DataFrame, regions: pd.DataFrame, chosen: Theme, period: str
 ) -> pd.DataFrame:
     year = int(period[:4])
     codes = estimates["region_code"].tolist()
@@ -160,7 +160,9 @@ def _rows(
     out = pd.DataFrame(
         {
             "code": frame.index,
-            "name": [names.get(c) for c in frame.index],
+            "name": regions["name"].reindex(frame.index).to_numpy(),
+            "name_year": regions["name_year"].reindex(frame.index).to_numpy(),
+            "label": [regions["label"].get(c, c) for c in frame.index],
             "rate": rate.to_numpy(),
             "lower": lower.to_numpy(),
             "upper": upper.to_numpy(),

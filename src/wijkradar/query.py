@@ -11,7 +11,9 @@ from typing import Any
 import pandas as pd
 
 from wijkradar.errors import NotFoundError
+from wijkradar.indeling import figures_on
 from wijkradar.regions import is_valid_code, normalise_code, parents_of, parse_level
+from wijkradar.texts import method_nl
 from wijkradar.warehouse import Warehouse
 
 _LEVEL_ORDER = {"gemeente": 0, "land": 1, "wijk": 2, "buurt": 3}
@@ -71,11 +73,13 @@ def resolve_gemeente(wh: Warehouse, text: str) -> str:
     return code
 
 
-def list_regions(wh: Warehouse, *, gemeente: str | None = None, level: str | None = None) -> pd.DataFrame:
-    """Regions, optionally of one gemeente and one level."""
+def list_regions(
+    wh: Warehouse, *, gemeente: str | None = None, level: str | None = None, year: int | None = None
+) -> pd.DataFrame:
+    """Regions of one indeling (default: the one most figures are on), with their names there."""
     gm = resolve_gemeente(wh, gemeente) if gemeente else None
     lvl = parse_level(level) if level else None
-    frame = wh.regions(level=lvl, gemeente_code=gm)
+    frame = wh.regions(level=lvl, gemeente_code=gm, year=year)
     return frame.drop(columns=["wijk_code"]) if lvl in ("gemeente", "land") else frame
 
 
@@ -100,11 +104,12 @@ def region_profile(wh: Warehouse, text: str, *, period: str | None = None) -> di
     row = regions[regions["code"] == code].iloc[0]
     names = dict(zip(regions["code"], regions["name"], strict=True))
     labels = dict(zip(regions["code"], regions["label"], strict=True))
-    figures = wh.figures(code, period)
+    placed = figures_on(wh, code, year, period)
+    figures = placed.frame
     return {
         "code": code,
         "name": _clean(row["name"]),
-        "name_year": _clean(row["name_year"]),
+        "name_year": None if pd.isna(row["name_year"]) else int(row["name_year"]),
         "label": row["label"],
         "level": row["level"],
         "boundary_year": year,
@@ -112,6 +117,7 @@ def region_profile(wh: Warehouse, text: str, *, period: str | None = None) -> di
             {"code": p, "name": _clean(names.get(p)), "label": labels.get(p, p)} for p in parents_of(code)
         ],
         "figures": [_figure({str(k): v for k, v in r.items()}) for r in figures.to_dict("records")],
+        "left_out": {str(y): n for y, n in placed.left_out.items() if n},
     }
 
 
@@ -130,6 +136,9 @@ def _figure(record: dict[str, Any]) -> dict[str, Any]:
         "publisher": record["publisher"],
         "source_title": record["source_title"],
         "boundary_year": int(record["boundary_year"]),
+        "method": record["method"],
+        "from_year": int(record["from_year"]),
+        "how": method_nl(str(record["method"]), int(record["from_year"])),
     }
 
 

@@ -411,7 +411,7 @@ class Warehouse:
         )
 
     def indeling(self) -> int:
-        """The boundary year most figures are on: the default indeling for lists and analyses."""
+        """Return the boundary year most figures are on: the default indeling for lists and analyses."""
         row = self.con.execute(
             "SELECT boundary_year FROM sources WHERE n_observations > 0 AND boundary_year > 0 "
             "GROUP BY boundary_year ORDER BY sum(n_regions) DESC, boundary_year DESC LIMIT 1"
@@ -424,7 +424,7 @@ class Warehouse:
     def regions(
         self, level: str | None = None, gemeente_code: str | None = None, year: int | None = None
     ) -> pd.DataFrame:
-        """The regions of one indeling (default :meth:`indeling`), each with the name it has there.
+        """Return the regions of one indeling (default :meth:`indeling`), each with its name there.
 
         A region without a name in that year gets the name of the nearest year in which it is the
         same area (see :func:`wijkradar.regions.choose_names`); ``name_year`` says which year the
@@ -514,6 +514,20 @@ class Warehouse:
             "WHERE boundary_year = ? AND starts_with(region_code, ?) GROUP BY region_code ORDER BY 1",
             [year, prefix],
         )
+
+    def data_version(self) -> tuple[int, int]:
+        """Return a fingerprint of what has been ingested (changes with every stored or replaced file)."""
+        row = self.con.execute("SELECT count(*), coalesce(max(source_id), 0) FROM sources").fetchall()[0]
+        return int(row[0]), int(row[1])
+
+    def boundary_years_of(self, measure_id: str, population_group: str) -> list[int]:
+        """Return the indelingen one measure and group has observations on."""
+        rows = self.con.execute(
+            "SELECT DISTINCT boundary_year FROM observations WHERE measure_id = ? AND population_group = ? "
+            "ORDER BY 1",
+            [measure_id, population_group],
+        ).fetchall()
+        return [int(r[0]) for r in rows]
 
     def code_years(self, code: str) -> list[int]:
         """Return the boundary years in which a code occurs (empty when it is unknown)."""
@@ -683,12 +697,21 @@ class Warehouse:
     def values(self, measure_id: str, population_group: str, codes: list[str]) -> pd.DataFrame:
         """Return all observations of one measure and group for some regions, with the source table."""
         if not codes:
-            columns = ["region_code", "period", "value", "lower", "upper", "status", "source"]
+            columns = [
+                "region_code",
+                "period",
+                "value",
+                "lower",
+                "upper",
+                "status",
+                "source",
+                "boundary_year",
+            ]
             return pd.DataFrame(columns=columns)
         placeholders = ", ".join("?" for _ in codes)
         return self._frame(
             "SELECT o.region_code, o.period, o.value, o.lower, o.upper, o.status, "  # noqa: S608
-            "s.table_id AS source FROM observations o JOIN sources s USING (source_id) "
+            "s.table_id AS source, o.boundary_year FROM observations o JOIN sources s USING (source_id) "
             f"WHERE o.measure_id = ? AND o.population_group = ? AND o.region_code IN ({placeholders}) "
             "ORDER BY o.region_code, o.period",
             [measure_id, population_group, *codes],

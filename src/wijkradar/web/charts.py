@@ -20,10 +20,10 @@ def _nl(value: float | None) -> str:
 
 
 def _hover(row: dict[str, Any]) -> str:
-    name = row.get("name") or row["code"]
+    name = row.get("label") or row["code"]
     if row.get("value") is None:
-        return f"<b>{name}</b> ({row['code']})<br>geen gegevens ({row.get('status', 'ontbreekt')})"
-    text = f"<b>{name}</b> ({row['code']})<br>{_nl(row['value'])}%"
+        return f"<b>{name}</b><br>geen gegevens ({row.get('status', 'ontbreekt')})"
+    text = f"<b>{name}</b><br>{_nl(row['value'])}%"
     if row.get("lower") is not None:
         text += f" (90%-interval model {_nl(row['lower'])}–{_nl(row['upper'])})"
     return text + f"<br>bron: {row['source']}"
@@ -113,9 +113,7 @@ def ranked_bars(rows: list[dict[str, Any]], theme: dict[str, Any]) -> dict[str, 
     """Draw the fallback without boundaries: areas ranked by value, with model intervals as error bars."""
     shown = [r for r in rows if r["value"] is not None][:40]
     shown.reverse()  # largest at the top of a horizontal bar chart
-    labels = [
-        f"{r['name']} ({r['code']})" if r.get("name") and r["name"] != r["code"] else r["code"] for r in shown
-    ]
+    labels = [r.get("label") or r["code"] for r in shown]
     colours = ["#b2182b" if r["survey"] is not None else "#ef8a62" for r in shown]
     error = {
         "type": "data",

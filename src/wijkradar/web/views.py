@@ -15,6 +15,7 @@ import pandas as pd
 
 from wijkradar.errors import NotFoundError
 from wijkradar.goals import plan, wat_werkt
+from wijkradar.indeling import values_on
 from wijkradar.models.card import render_markdown
 from wijkradar.priority import ModelMissing, priority_list
 from wijkradar.query import region_profile
@@ -57,7 +58,7 @@ def areas(wh: Warehouse, gemeente: str, chosen: Theme, level: str = "buurt") -> 
     """Collect the theme's value per buurt (or wijk) of a gemeente: survey where published, else model."""
     regions = wh.regions(level=level, gemeente_code=gemeente)
     codes = regions["code"].tolist()
-    values = wh.values(chosen.measure_id, chosen.population_group, codes)
+    values = values_on(wh, chosen.measure_id, chosen.population_group, codes, wh.indeling())
     periods = sorted(values.loc[values["status"] == "published", "period"].unique().tolist())
     period = periods[-1] if periods else None
     current = values[values["period"] == period].drop_duplicates("region_code").set_index("region_code")
@@ -67,10 +68,16 @@ def areas(wh: Warehouse, gemeente: str, chosen: Theme, level: str = "buurt") -> 
     )
     algorithm = stored["algorithm"] if stored is not None else ""
     rows = []
-    for code, name in zip(regions["code"], regions["name"], strict=True):
+    for code, name, label in zip(regions["code"], regions["name"], regions["label"], strict=True):
         survey = current["value"].get(code) if code in current.index else None
         status = str(current["status"].get(code)) if code in current.index else "missing"
-        row: dict[str, Any] = {"code": code, "name": name or code, "status": status, "period": period}
+        row: dict[str, Any] = {
+            "code": code,
+            "name": name if isinstance(name, str) else None,
+            "label": label,
+            "status": status,
+            "period": period,
+        }
         row["survey"] = _num(survey)
         if estimates is not None and code in estimates.index:
             est = estimates.loc[code]
@@ -136,7 +143,7 @@ def key_figures(
 ) -> list[dict[str, Any]]:
     """Compare the theme's figure for the gemeente with NL and similar gemeenten (survey values)."""
     codes = [gemeente, "NL01", *[s["code"] for s in similar]]
-    values = wh.values(chosen.measure_id, chosen.population_group, codes)
+    values = values_on(wh, chosen.measure_id, chosen.population_group, codes, wh.indeling())
     published = values[values["status"] == "published"]
     out = []
     for period in sorted(published["period"].unique()):
@@ -220,18 +227,14 @@ def area_choices(wh: Warehouse, gemeente: str) -> list[dict[str, Any]]:
         out.append(
             {
                 "code": wijk.code,
-                "name": _name(wijk.name, str(wijk.code)),
+                "label": wijk.label,
                 "buurten": [
-                    {"code": c, "name": _name(n, c)}
-                    for c, n in zip(inside["code"], inside["name"], strict=True)
+                    {"code": c, "label": label}
+                    for c, label in zip(inside["code"], inside["label"], strict=True)
                 ],
             }
         )
     return out
-
-
-def _name(name: Any, code: str) -> str:
-    return str(name) if isinstance(name, str) and name.strip() else code
 
 
 def measure_choices(wh: Warehouse) -> list[dict[str, str]]:
