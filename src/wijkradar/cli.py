@@ -254,8 +254,9 @@ def show_cmd(
         if profile["name_year"] not in (None, profile["boundary_year"])
         else ""
     )
+    title = escape(profile["name"] or profile["code"])
     out.print(
-        f"[bold]{escape(profile['name'] or profile['code'])}[/] ({profile['code']}, {profile['level']},{named} "
+        f"[bold]{title}[/] ({profile['code']}, {profile['level']},{named} "
         f"indeling {profile['boundary_year']})" + (f" — in {escape(parents)}" if parents else ""),
         highlight=False,
     )
