@@ -310,6 +310,46 @@ def figures_on(wh: Warehouse, code: str, year: int, period: str | None = None) -
     return result
 
 
+def geometries_on(wh: Warehouse, codes: list[str], year: int) -> pd.DataFrame:
+    """Boundaries for regions of indeling ``year``: that year's, else the nearest year's same area.
+
+    A boundary of another year is used only where the code is the same area there (see
+    :func:`crosswalk`); one from a file without a year only where its name there is the region's
+    name now. Returns ``region_code, wkb, from_year, method``; codes without usable boundaries are
+    absent (a map marks them).
+    """
+    versions = wh.geometry_versions(codes)
+    out = []
+    names = (
+        wh.regions(year=year).set_index("code")["name"] if (versions["boundary_year"] == 0).any() else None
+    )
+    identity: dict[int, set[str]] = {}
+    for code, rows in versions.groupby("region_code", sort=True):
+        by_year = dict(zip(rows["boundary_year"].astype(int), rows["wkb"], strict=True))
+        if year in by_year:
+            out.append((code, by_year[year], year, NATIVE))
+            continue
+        for other in sorted(by_year, key=lambda y: (y == 0, abs(y - year), y > year)):
+            if other == 0:
+                file_name = rows.loc[rows["boundary_year"] == 0, "name"].iloc[0]
+                now = names.get(code) if names is not None else None
+                if (
+                    isinstance(file_name, str)
+                    and isinstance(now, str)
+                    and name_key(file_name) == name_key(now)
+                ):
+                    out.append((code, by_year[0], 0, IDENTITY_ASSUMED))
+                    break
+                continue
+            if other not in identity:
+                walk = crosswalk(wh, other, year)
+                identity[other] = set(walk.loc[walk["method"].str.startswith("identity"), "from_code"])
+            if code in identity[other]:
+                out.append((code, by_year[other], other, IDENTITY_ASSUMED))
+                break
+    return pd.DataFrame(out, columns=["region_code", "wkb", "from_year", "method"])
+
+
 def count_measures(wh: Warehouse) -> set[str]:
     """Return the measures that are counts (moved by summing), by their unit."""
     measures = wh.measures()

@@ -44,6 +44,21 @@ def method_nl(method: str, from_year: int | None = None) -> str:
     return f"omgerekend van indeling {from_year}, {basis}" if from_year else f"omgerekend {basis}"
 
 
+def boundary_note(from_year: int, method: str) -> str:
+    """Say which boundaries a map shows: ``grenzen 2015, aangenomen ongewijzigd``.
+
+    Examples
+    --------
+    >>> boundary_note(2020, "native"), boundary_note(0, "identity_assumed")
+    ('grenzen 2020', 'grenzen uit een bestand zonder jaar, zelfde naam')
+    """
+    if from_year == 0:
+        return "grenzen uit een bestand zonder jaar, zelfde naam"
+    if method == "native":
+        return f"grenzen {from_year}"
+    return f"grenzen {from_year}, aangenomen ongewijzigd"
+
+
 def number_nl(value: Any, decimals: int | None = 1, *, empty: str = "–") -> str:
     """Format a number the Dutch way: ``48,2`` and ``12 345``; ``empty`` for missing values.
 

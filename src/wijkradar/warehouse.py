@@ -414,7 +414,7 @@ class Warehouse:
         """Return the boundary year most figures are on: the default indeling for lists and analyses."""
         row = self.con.execute(
             "SELECT boundary_year FROM sources WHERE n_observations > 0 AND boundary_year > 0 "
-            "GROUP BY boundary_year ORDER BY sum(n_regions) DESC, boundary_year DESC LIMIT 1"
+            "GROUP BY boundary_year ORDER BY sum(n_observations) DESC, boundary_year DESC LIMIT 1"
         ).fetchall()
         if row:
             return int(row[0][0])
@@ -528,6 +528,17 @@ class Warehouse:
             [measure_id, population_group],
         ).fetchall()
         return [int(r[0]) for r in rows]
+
+    def geometry_versions(self, codes: list[str]) -> pd.DataFrame:
+        """Return every stored boundary of some regions: code, boundary year, name in that year, WKB."""
+        frame = pd.DataFrame({"code": pd.Series(codes, dtype=object)})  # noqa: F841  # used in SQL
+        return self.con.execute(
+            "SELECT g.region_code, g.boundary_year, any_value(r.name) AS name, "
+            "arg_max(g.wkb, g.source_id) AS wkb FROM geometries g LEFT JOIN regions r "
+            "ON r.code = g.region_code AND r.boundary_year = g.boundary_year "
+            "WHERE g.region_code IN (SELECT code FROM frame) GROUP BY g.region_code, g.boundary_year "
+            "ORDER BY 1, 2"
+        ).fetchdf()
 
     def code_years(self, code: str) -> list[int]:
         """Return the boundary years in which a code occurs (empty when it is unknown)."""

@@ -15,10 +15,11 @@ import pandas as pd
 
 from wijkradar.errors import NotFoundError
 from wijkradar.goals import plan, wat_werkt
-from wijkradar.indeling import values_on
+from wijkradar.indeling import geometries_on, values_on
 from wijkradar.models.card import render_markdown
 from wijkradar.priority import ModelMissing, priority_list
 from wijkradar.query import region_profile
+from wijkradar.texts import boundary_note
 from wijkradar.themes import Theme, load_themes
 from wijkradar.warehouse import Warehouse
 from wijkradar.web import charts
@@ -110,12 +111,14 @@ def areas_geojson(wh: Warehouse, gemeente: str, chosen: Theme, level: str = "buu
     import shapely
 
     data = areas(wh, gemeente, chosen, level)
-    geoms = wh.geometries([r["code"] for r in data["rows"]]).set_index("region_code")
+    geoms = geometries_on(wh, [r["code"] for r in data["rows"]], wh.indeling()).set_index("region_code")
     features = []
     for row in data["rows"]:
         if row["code"] not in geoms.index:
             continue
-        shape = shapely.from_wkb(bytes(geoms.loc[row["code"], "wkb"]))
+        found = geoms.loc[row["code"]]
+        row = {**row, "boundary": boundary_note(int(found["from_year"]), str(found["method"]))}
+        shape = shapely.from_wkb(bytes(found["wkb"]))
         # About 5 m: invisible at buurt scale, and pages a fraction of the size.
         shape = shapely.set_precision(shapely.simplify(shape, 0.00005, preserve_topology=True), 0.00001)
         features.append(
@@ -167,7 +170,15 @@ def overview(wh: Warehouse, gemeente: str, thema: str, *, top: int = 10) -> dict
     gm = require_gemeente(wh, gemeente)
     chosen = theme_or_error(thema)
     data = areas(wh, gemeente, chosen)
-    has_map = not wh.geometries([r["code"] for r in data["rows"]]).empty
+    shapes = geometries_on(wh, [r["code"] for r in data["rows"]], wh.indeling())
+    has_map = not shapes.empty
+    mapped = set(shapes["region_code"])
+    data["not_on_map"] = [
+        {"code": r["code"], "label": r["label"]} for r in data["rows"] if r["code"] not in mapped
+    ]
+    data["boundary_years"] = sorted(
+        {boundary_note(int(y), str(m)) for y, m in zip(shapes["from_year"], shapes["method"], strict=True)}
+    )
     similar = similar_gemeenten(wh, gemeente)
     try:
         ranking = priority_list(wh, gemeente, chosen.name, top=top, train=False)
