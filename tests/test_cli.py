@@ -33,7 +33,7 @@ def test_show_json_acceptance(db: Path) -> None:
         for f in profile["figures"]
         if f["measure"] == "Eenzaam_28" and f["group"] == "65+"
     }
-    assert lonely == {("2020", 48.2, "50090NED"), ("2016", 47.3, "50090NED")}
+    assert lonely == {("2020", 48.2, "50090NED"), ("2016", 47.3, "50090NED"), ("2012", 48.0, "50090NED")}
     keys = {"measure", "label", "group", "period", "value", "unit", "status", "source"}
     assert all(keys <= set(f) for f in profile["figures"])
     assert any(
@@ -45,7 +45,7 @@ def test_show_json_acceptance(db: Path) -> None:
 def test_show_by_name_and_table(db: Path) -> None:
     result = runner.invoke(app, ["show", "Almere", "--period", "2020", "--db", str(db)])
     assert result.exit_code == 0, result.output
-    assert "Almere (GM0034, gemeente)" in result.stdout and "48,2" in result.stdout
+    assert "Almere (GM0034, gemeente, indeling 2020)" in result.stdout and "48,2" in result.stdout
 
 
 def test_show_unknown_name_suggests(db: Path) -> None:

@@ -44,7 +44,9 @@ from wijkradar.models.train import evaluation, model_card
 from wijkradar.priority import priority_list
 from wijkradar.privacy import load_key
 from wijkradar.query import list_regions, list_sources, region_profile, resolve_gemeente
+from wijkradar.regions import is_valid_code, parse_level
 from wijkradar.sources.download import download_table
+from wijkradar.sources.pdok import DEFAULT_PDOK, download_kaart
 from wijkradar.texts import STATUS_NL, number_nl
 from wijkradar.themes import load_themes
 from wijkradar.warehouse import Warehouse
@@ -85,7 +87,7 @@ def _handled() -> Iterator[None]:
     try:
         yield
     except WijkradarError as exc:
-        err.print(f"[bold red]Fout:[/] {exc}", highlight=False)
+        err.print(f"[bold red]Fout:[/] {escape(str(exc))}", highlight=False)
         raise typer.Exit(exc.exit_code) from None
 
 
@@ -333,6 +335,55 @@ def download_cmd(
     with _handled(), Warehouse.open(_db(db)) as wh:
         reports = ingest(wh, folders)
     _emit_reports(reports, fmt)
+
+
+@app.command("download-kaart")
+def download_kaart_cmd(
+    jaar: Annotated[int, typer.Option("--jaar", help="Jaar van de wijk- en buurtkaart, bv. 2024")],
+    gemeente: Annotated[
+        list[str] | None, typer.Option("--gemeente", help="Alleen deze gemeente(n): naam of GM-code")
+    ] = None,
+    niveau: Annotated[
+        list[str] | None, typer.Option("--niveau", help="gemeente, wijk of buurt (standaard wijk en buurt)")
+    ] = None,
+    base_url: Annotated[str, typer.Option(help="Adres van PDOK")] = DEFAULT_PDOK,
+    out_dir: Annotated[Path, typer.Option("--out", help="Map voor de downloads")] = Path("downloads"),
+    no_ingest: Annotated[bool, typer.Option("--no-ingest", help="Alleen downloaden")] = False,
+    db: DbOption = None,
+    fmt: FormatOption = Format.table,
+    quiet: QuietOption = False,
+) -> None:
+    """Download gemeente-, wijk- en buurtgrenzen met namen en kerncijfers van PDOK en lees ze in."""
+    try:
+        levels = [parse_level(n) for n in (niveau or ["wijk", "buurt"])]
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--niveau") from None
+    with _handled():
+        codes = [_gemeente_code(g, db) for g in gemeente or []]
+    with _handled(), _progress(quiet) as bar:
+        task = bar.add_task(f"Wijk- en buurtkaart {jaar}", total=None)
+
+        def update(what: str, rows: int, total: int | None) -> None:
+            bar.update(task, description=f"Kaart {jaar}: {what}", completed=rows, total=total)
+
+        result = download_kaart(
+            jaar, out_dir, levels=levels, gemeenten=codes, base_url=base_url, on_progress=update
+        )
+    err.print(f"Wijk- en buurtkaart {jaar}: {result.features} gebieden -> {result.folder}")
+    if no_ingest:
+        return
+    with _handled(), Warehouse.open(_db(db)) as wh:
+        reports = ingest(wh, result.files)
+    _emit_reports(reports, fmt)
+
+
+def _gemeente_code(text: str, db: Path | None) -> str:
+    """Return a GM code as given, or look it up by name in the warehouse."""
+    code = text.strip().upper()
+    if is_valid_code(code) and code.startswith("GM"):
+        return code
+    with Warehouse.open(_db(db), read_only=True) as wh:
+        return resolve_gemeente(wh, text)
 
 
 MeasureOption = Annotated[str, typer.Option("--measure", help="Maat, bv. Eenzaam_28")]

@@ -85,7 +85,7 @@ class Client:
                     return response
                 if response.status_code == 404:
                     raise DownloadError(
-                        f"{response.url} bestaat niet (404). Oplossing: controleer het tabelnummer "
+                        f"{response.url} bestaat niet (404). Oplossing: controleer het tabelnummer of jaar "
                         "op https://opendata.cbs.nl of de --base-url."
                     )
                 if response.status_code not in RETRY_STATUS:
