@@ -17,13 +17,25 @@ it has a value; otherwise the figure is left out, never half-made.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Final
 
 import numpy as np
 import pandas as pd
 
+from wijkradar.errors import WijkradarError
+from wijkradar.ingest import FileReport, store
 from wijkradar.regions import name_key
+from wijkradar.sources.model import (
+    CROSSWALK_COLUMNS,
+    MEASURE_COLUMNS,
+    OBS_COLUMNS,
+    Dataset,
+    SourceMeta,
+    empty_frame,
+    regions_frame,
+)
 from wijkradar.warehouse import Warehouse
 
 IDENTITY_ASSUMED: Final = "identity_assumed"
@@ -98,12 +110,21 @@ def _codes(wh: Warehouse, year: int, level: str | None) -> list[str]:
 
 
 def _changed(wh: Warehouse, from_year: int, to_year: int) -> set[str]:
-    """Codes with evidence of change between the two years (crosswalk rows, other names)."""
+    """Codes with evidence of change between the two years.
+
+    Evidence: a crosswalk row that splits, merges or moves the code; another name for it in a year
+    in between; or, at the two ends, different names (each end's own, or the nearest same-area
+    name it is shown with: "De Werven" on 2020 is not "Centrum Haven Zuid" of 2024).
+    """
     low, high = sorted((from_year, to_year))
     out = {code for code, spans in wh.name_breaks().items() if any(a < high and b > low for a, b in spans)}
     names = wh.names_in_years(low, high)
     names = names[names["boundary_year"] > 0]
-    renamed = names.assign(key=names["name"].map(name_key)).groupby("code")["key"].nunique()
+    ends = [
+        wh.regions(year=year)[["code", "name"]].dropna().assign(boundary_year=year) for year in (low, high)
+    ]
+    every = pd.concat([names, *ends], ignore_index=True)
+    renamed = every.assign(key=every["name"].map(name_key)).groupby("code")["key"].nunique()
     out |= set(renamed[renamed > 1].index)
     return out
 
@@ -175,6 +196,57 @@ def overlap_crosswalk(
     frame["weight"] = frame["weight"] / frame.groupby("from_code")["weight"].transform("sum")
     frame["method"] = "area"
     return frame.sort_values(["from_code", "to_code"]).reset_index(drop=True)
+
+
+def store_overlap_crosswalk(wh: Warehouse, from_year: int, to_year: int, level: str) -> FileReport:
+    """Build the area crosswalk between two ingested vintages of boundaries and store it as data.
+
+    It is stored like any other source (publisher wijkradar, method ``area``), replaces an earlier
+    one of the same years and level, and from then on counts as evidence: a code whose area moved
+    is no longer taken as unchanged.
+    """
+    prefix = LEVEL_PREFIX[level]
+    old = wh.geometries_of_year(from_year, prefix)
+    new = wh.geometries_of_year(to_year, prefix)
+    if old.empty or new.empty:
+        missing = from_year if old.empty else to_year
+        raise WijkradarError(
+            f"Er zijn geen {level}grenzen van {missing} ingelezen. Oplossing: lees ze in met "
+            f"'wijkradar download-kaart --jaar {missing} --niveau {level}' of 'wijkradar ingest BESTAND'."
+        )
+    walk = overlap_crosswalk(
+        old["region_code"].tolist(),
+        [bytes(b) for b in old["wkb"]],
+        new["region_code"].tolist(),
+        [bytes(b) for b in new["wkb"]],
+    ).assign(from_year=from_year, to_year=to_year)
+    digest = hashlib.sha256()
+    for frame in (old, new):
+        for code, wkb in zip(frame["region_code"], frame["wkb"], strict=True):
+            digest.update(code.encode())
+            digest.update(bytes(wkb))
+    meta = SourceMeta(
+        publisher="wijkradar",
+        table_id=f"crosswalk:overlap:{level}:{from_year}-{to_year}",
+        title=f"Omzettabel {level}en {from_year}-{to_year} op oppervlakte (uit de ingelezen grenzen)",
+        location=f"grenzen {from_year} en {to_year} in het datapakhuis",
+        format="overlap",
+        boundary_year=to_year,
+        licence="afgeleid van de grenzen (CBS/Kadaster, CC BY 4.0)",
+        note="gewichten = aandeel van de oppervlakte van het brongebied; snippers onder 0,5% weggelaten",
+    )
+    dataset = Dataset(
+        meta=meta,
+        observations=empty_frame(OBS_COLUMNS),
+        regions=regions_frame(pd.Series(dtype=object)),
+        measures=empty_frame(MEASURE_COLUMNS),
+        crosswalk=walk[list(CROSSWALK_COLUMNS)],
+        kind="crosswalk",
+    )
+    known = wh.source_by_checksum(digest.hexdigest())
+    if known is not None:
+        return FileReport(path=meta.location, action="unchanged", table_id=meta.table_id, title=meta.title)
+    return store(wh, meta.location, digest.hexdigest(), dataset)
 
 
 def move(

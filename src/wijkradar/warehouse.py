@@ -161,6 +161,9 @@ MIGRATIONS: Final[tuple[str, ...]] = (
         weight DOUBLE NOT NULL CHECK (weight >= 0 AND weight <= 1.000001),
         method VARCHAR NOT NULL
     );
+    -- a table slice is no longer told apart by its levels: files replace each other per region
+    UPDATE sources SET dataset_key = array_to_string(
+        list_concat(str_split(dataset_key, '|')[1:4], str_split(dataset_key, '|')[6:6]), '|');
     """,
 )
 SCHEMA_VERSION: Final = len(MIGRATIONS)

@@ -92,20 +92,19 @@ class Dataset:
 
     @property
     def dataset_key(self) -> str:
-        """What makes two files 'the same table': a newer one of these replaces the older.
+        """What makes two files 'the same table': a newer one replaces the older for its regions.
 
         Examples
         --------
-        A 2020 65+ extract of 50090NED and a corrected re-download of it share a key; the 2016
-        extract of the same table does not.
+        A 2020 65+ extract of 50090NED and a corrected re-download of it share a key, and so do
+        the Almere and the Rotterdam file of one Kerncijfers year (each keeps the other's regions);
+        the 2016 extract of the same table does not.
         """
-        levels = sorted(self.regions["level"].unique().tolist()) if len(self.regions) else []
         parts = [
             self.meta.publisher,
             self.meta.table_id,
             ",".join(self.periods),
             ",".join(self.groups),
-            ",".join(levels),
             "geo" if self.geometries is not None and self.kind == "data" else self.kind,
         ]
         return "|".join(parts)
