@@ -60,7 +60,7 @@ def test_regions_of_almere(db: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     lines = result.stdout.strip().splitlines()
-    assert lines[0].startswith("code,name,level") and len(lines) == 68
+    assert lines[0].startswith("code,name,name_year,label,level") and len(lines) == 68
     assert all(line.startswith("BU0034") for line in lines[1:])
 
 

@@ -41,7 +41,7 @@ def test_everything_in_shared_data_loads(full_wh: Warehouse, data: Path) -> None
 def test_almere_profile_has_loneliness_and_population(full_wh: Warehouse) -> None:
     profile = region_profile(full_wh, "GM0034")
     assert profile["name"] == "Almere" and profile["level"] == "gemeente"
-    assert profile["parents"] == [{"code": "NL01", "name": "Nederland"}]
+    assert profile["parents"] == [{"code": "NL01", "name": "Nederland", "label": "Nederland (NL01)"}]
     figures = pd.DataFrame(profile["figures"])
     lonely = figures[(figures.measure == "Eenzaam_28") & (figures.group == "65+")].set_index("period")
     assert lonely.loc["2020", "value"] == 48.2 and lonely.loc["2016", "value"] == 47.3
