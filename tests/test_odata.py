@@ -59,6 +59,7 @@ def test_v4_observations_with_margins(almere, tmp_path: Path) -> None:  # type: 
     assert ds.meta.format == "odata-v4" and ds.meta.table_id == "50090NED"
     assert ds.groups == ["65+"]
     eenzaam = ds.measures.loc[ds.measures.label == "Eenzaam", "measure_id"].iloc[0]
+    assert eenzaam == "Eenzaam_28"  # matched to the v3 key by its title, not left as M0000xx
     obs = ds.observations
     row = obs[(obs.region_code == "GM0034") & (obs.measure_id == eenzaam)].iloc[0]
     assert (row["value"], row["lower"], row["upper"]) == (48.2, 46.2, 50.2)
@@ -79,3 +80,14 @@ def test_json_without_value_is_refused(tmp_path: Path) -> None:
     path.write_text(json.dumps({"rows": []}), encoding="utf-8")
     with pytest.raises(InputError, match="'value'"):
         odata.read_page(path)
+
+
+def test_one_table_lands_on_the_same_measures_through_v3_and_v4(almere, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    v3 = odata.read_bundle(write_v3_bundle(almere, tmp_path / "v3"))
+    v4 = odata.read_bundle(write_v4_bundle(almere, tmp_path / "v4"))
+    assert set(v4.measures["measure_id"]) == set(v3.measures["measure_id"])
+    assert not any(m.startswith("M0") for m in v4.measures["measure_id"])
+    key = ["region_code", "measure_id", "period", "population_group"]
+    a = v3.observations.astype({k: str for k in key}).set_index(key)["value"].sort_index()
+    b = v4.observations.astype({k: str for k in key}).set_index(key)["value"].sort_index()
+    assert a.index.equals(b.index) and a.equals(b)

@@ -19,7 +19,7 @@ import pandas as pd
 
 from wijkradar.errors import InputError
 from wijkradar.sources.model import Dataset
-from wijkradar.sources.statline import Labels, from_wide
+from wijkradar.sources.statline import Labels, from_wide, v3_keys_by_title
 from wijkradar.sources.tabular import Table
 
 V3_DATA: Final = ("TypedDataSet", "UntypedDataSet")
@@ -158,6 +158,31 @@ def _read_v3(folder: Path, pages: list[Path]) -> Dataset:
     return from_wide(table, file=file, location=str(folder.resolve()), fmt=fmt, labels=labels)
 
 
+def _v3_names(labels: Labels) -> dict[str, str]:
+    """Map v4 measure codes onto the table's v3 keys by title (and description where titles repeat).
+
+    Renames ``labels.topics`` in place, so a v4 download lands on the same measure ids as the same
+    table from v3, CSV or xlsx; codes without a match keep their v4 code.
+    """
+    known = v3_keys_by_title().get(labels.table_id or "", {})
+    if not known:
+        return {}
+    titles = {k.split("|")[0] for k in known}
+    by_title = {t: [v for k, v in known.items() if k.split("|")[0] == t] for t in titles}
+    mapping: dict[str, str] = {}
+    for code, (title, _unit, description) in labels.topics.items():
+        key = " ".join(title.lower().split())
+        candidates = by_title.get(key, [])
+        if len(candidates) == 1:
+            mapping[code] = candidates[0]
+        elif candidates:
+            exact = known.get(key + "|" + " ".join(description.lower().split()))
+            if exact:
+                mapping[code] = exact
+    labels.topics = {mapping.get(code, code): value for code, value in labels.topics.items()}
+    return mapping
+
+
 def _read_v4(folder: Path, pages: list[Path]) -> Dataset:
     if not pages:
         raise InputError(str(folder), "de map bevat geen Observations*.json", fix="download de tabel opnieuw")
@@ -196,6 +221,7 @@ def _read_v4(folder: Path, pages: list[Path]) -> Dataset:
     symbol = attribute.map(V4_ATTRIBUTES)
     cell = cell.where(symbol.isna(), symbol)
     obs = obs.assign(cell=cell)
+    obs["Measure"] = obs["Measure"].astype(str).map(_v3_names(labels)).fillna(obs["Measure"].astype(str))
     wide = obs.pivot_table(index=dims, columns="Measure", values="cell", aggfunc="first", dropna=False)
     wide = wide.reset_index()
     wide.columns = [str(c) for c in wide.columns]

@@ -84,6 +84,26 @@ def rivm_catalogue() -> dict[str, tuple[str, str, str]]:
     return {r["stem"]: (r["label"], r["unit"], r["description"]) for r in csv.DictReader(text.splitlines())}
 
 
+@cache
+def v3_keys_by_title() -> dict[str, dict[str, str]]:
+    """Per table, its v3 column keys by measure title (lower case): how a v4 measure code is matched.
+
+    CBS's v4 API names measures by code (``M001234``); the v3 API, CSV and xlsx by key
+    (``Eenzaam_28``). The title (and, where titles repeat, the description) is the same in both.
+    """
+    text = (
+        resources.files("wijkradar.sources.catalogue")
+        .joinpath("rivm_50090NED.csv")
+        .read_text(encoding="utf-8")
+    )
+    rows = list(csv.DictReader(text.splitlines()))
+    return {"50090NED": {_title_key(r["label"], r["description"]): r["key"] for r in rows}}
+
+
+def _title_key(title: str, description: str = "") -> str:
+    return " ".join(title.lower().split()) + "|" + " ".join(description.lower().split())
+
+
 def looks_like(columns: list[str]) -> bool:
     """Tell whether a header row is a StatLine wide table with a period dimension."""
     cols = set(columns)
