@@ -248,3 +248,16 @@ def test_slices_of_one_table_for_two_gemeenten_are_both_kept(wh: Warehouse, tmp_
     assert wh.figures("GM0034").query("measure == 'a_inw'")["value"].tolist() == [218100.0]
     assert wh.figures("GM0599").query("measure == 'a_inw'")["value"].tolist() == [651157.0]
     assert len(wh.sources()) == 2
+
+
+def test_gemeente_mergers_are_crosswalks_and_searchable(wh: Warehouse, tmp_path: Path) -> None:
+    names = tmp_path / "gemeenten_2024.csv"
+    names.write_text("Identifier,Title\nGM1979,Eemsdelta\nGM0014,Groningen\n")
+    ingest_path(wh, names)
+    assert region_profile(wh, "Appingedam")["code"] == "GM1979"  # a former gemeente finds its successor
+    walk = indeling.crosswalk(wh, 2020, 2024, "gemeente")
+    merged = walk[walk["to_code"] == "GM1979"]
+    assert set(merged["from_code"]) == {"GM0003", "GM0010", "GM0024"} and set(merged["method"]) == {"merger"}
+    # The successor is another area than any of its parts; Amsterdam after Weesp is another area too.
+    breaks = wh.name_breaks()
+    assert (2020, 2021) in breaks["GM1979"] and (2021, 2022) in breaks["GM0363"]

@@ -26,7 +26,7 @@ import pandas as pd
 
 from wijkradar.errors import WijkradarError
 from wijkradar.ingest import FileReport, store
-from wijkradar.regions import name_key
+from wijkradar.regions import gemeente_mergers, name_key
 from wijkradar.sources.model import (
     CROSSWALK_COLUMNS,
     MEASURE_COLUMNS,
@@ -92,6 +92,13 @@ def _build_crosswalk(wh: Warehouse, from_year: int, to_year: int, level: str | N
         return pd.DataFrame({"from_code": codes, "to_code": codes, "weight": 1.0, "method": NATIVE})
     rows = wh.crosswalk_rows(level)
     stored = rows[(rows["from_year"] == from_year) & (rows["to_year"] == to_year)][columns]
+    if level in (None, "gemeente") and from_year < to_year:
+        merged = [
+            (m.from_code, m.to_code, 1.0, "merger")
+            for m in gemeente_mergers()
+            if from_year < m.year <= to_year and m.from_code not in set(stored["from_code"])
+        ]
+        stored = pd.concat([stored, pd.DataFrame(merged, columns=columns)], ignore_index=True)
     both = sorted(set(_codes(wh, from_year, level)) & set(_codes(wh, to_year, level)))
     changed = _changed(wh, from_year, to_year)
     touched = set(stored["from_code"]) | set(stored["to_code"])

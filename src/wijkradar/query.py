@@ -12,7 +12,7 @@ import pandas as pd
 
 from wijkradar.errors import NotFoundError
 from wijkradar.indeling import figures_on
-from wijkradar.regions import is_valid_code, normalise_code, parents_of, parse_level
+from wijkradar.regions import gemeente_mergers, is_valid_code, normalise_code, parents_of, parse_level
 from wijkradar.texts import method_nl
 from wijkradar.warehouse import Warehouse
 
@@ -38,11 +38,23 @@ def resolve_region(wh: Warehouse, text: str, *, level: str | None = None) -> str
     if level:
         hits = hits[hits["level"] == parse_level(level)]
     if hits.empty:
+        successor = _successor(wh, wanted)
+        if successor:
+            return successor
         pool = names if not level else names[names["level"] == parse_level(level)]
         gemeenten_first = pool.sort_values("level", key=lambda s: s.map(_LEVEL_ORDER))
         raise NotFoundError("gemeente of regio", text, gemeenten_first["name"].drop_duplicates().tolist())
     best = hits.sort_values(["current", "level"], key=_search_order).iloc[0]
     return str(best["code"])
+
+
+def _successor(wh: Warehouse, wanted: str) -> str | None:
+    """Return the gemeente a former gemeente merged into (followed on to one the warehouse knows)."""
+    later = {m.from_code: m.to_code for m in gemeente_mergers()}
+    code = next((m.to_code for m in gemeente_mergers() if m.from_name.lower() == wanted), None)
+    while code is not None and not wh.code_years(code):
+        code = later.get(code)
+    return code
 
 
 def _searchable_names(wh: Warehouse, current: pd.DataFrame) -> pd.DataFrame:

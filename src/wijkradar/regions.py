@@ -7,8 +7,11 @@ stored with a code also stores the boundary year it refers to.
 
 from __future__ import annotations
 
+import csv
 import re
-from typing import Final, Literal
+from functools import cache
+from importlib import resources
+from typing import Final, Literal, NamedTuple
 
 Level = Literal["land", "gemeente", "wijk", "buurt"]
 LEVELS: Final[tuple[Level, ...]] = ("land", "gemeente", "wijk", "buurt")
@@ -202,3 +205,32 @@ def choose_names(
                 out[code] = (names[other], other)
                 break
     return out
+
+
+class Merger(NamedTuple):
+    """A whole gemeente that became part of another on 1 January of ``year``."""
+
+    year: int
+    from_code: str
+    from_name: str
+    to_code: str
+    to_name: str
+
+
+@cache
+def gemeente_mergers() -> tuple[Merger, ...]:
+    """Gemeentelijke herindelingen in which whole gemeenten merged (CBS, 2021-2023).
+
+    A merger is a crosswalk too: the old gemeente goes whole into its successor, and the
+    successor is another area than before (Amsterdam with Weesp is not Amsterdam of 2021).
+
+    Examples
+    --------
+    >>> [m.to_name for m in gemeente_mergers() if m.from_name == "Appingedam"]
+    ['Eemsdelta']
+    """
+    text = resources.files("wijkradar.sources.catalogue").joinpath("gemeente_mergers.csv").read_text("utf-8")
+    return tuple(
+        Merger(int(r["year"]), r["from_code"], r["from_name"], r["to_code"], r["to_name"])
+        for r in csv.DictReader(text.splitlines())
+    )

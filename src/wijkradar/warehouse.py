@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from wijkradar.errors import WarehouseError
-from wijkradar.regions import choose_names, region_label
+from wijkradar.regions import choose_names, gemeente_mergers, region_label
 
 MIGRATIONS: Final[tuple[str, ...]] = (
     # 1: regions, sources, measures, observations, geometries
@@ -493,6 +493,9 @@ class Warehouse:
         out: dict[str, list[tuple[int, int]]] = {}
         for code, low, high in rows:
             out.setdefault(str(code), []).append((int(low), int(high)))
+        for merger in gemeente_mergers():
+            for code in (merger.from_code, merger.to_code):
+                out.setdefault(code, []).append((merger.year - 1, merger.year))
         return out
 
     def codes_in_year(self, year: int) -> list[str]:
