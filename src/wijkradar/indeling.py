@@ -277,11 +277,22 @@ def move(
     [['WK000111', 100.0], ['WK000112', 400.0]]
     """
     keys = ["measure_id", "period", "population_group", *extra_keys]
+    columns = ["region_code", *keys, "value", "method", "n_sources"]
     if values.empty or walk.empty:
         return values.iloc[0:0].assign(method=pd.Series(dtype=object), n_sources=pd.Series(dtype=int))
-    vals = values.astype({"region_code": str}).astype({k: str for k in keys})
-    joined = vals.merge(walk, left_on="region_code", right_on="from_code", how="inner")
-    joined = joined[joined["weight"] > 0]
+    walk = walk[walk["weight"] > 0]
+    # A target fed by exactly one whole source (most of any crosswalk) needs no aggregation.
+    feeds = walk.groupby("to_code")["from_code"].transform("size")
+    whole = (feeds == 1) & (walk["weight"] >= 1 - 1e-9)
+    vals = values.astype({"region_code": str})
+    direct = vals.merge(walk[whole], left_on="region_code", right_on="from_code", how="inner")
+    direct = direct.assign(region_code=direct["to_code"], n_sources=1)[columns]
+    parts = walk[~whole]
+    joined = vals.merge(parts, left_on="region_code", right_on="from_code", how="inner")
+    if joined.empty:
+        direct.attrs["used"] = len(direct)
+        return direct.reset_index(drop=True)
+    joined = joined.astype({k: str for k in keys})
     is_count = joined["measure_id"].isin(count_measures).to_numpy()
     joined["wv"] = joined["value"] * joined["weight"]
     joined["identity"] = joined["method"].str.startswith("identity") | (joined["method"] == NATIVE)
@@ -294,7 +305,7 @@ def move(
         identity=("identity", "all"),
         method=("method", "first"),
     ).reset_index()
-    needed = walk.groupby("to_code")["weight"].sum()
+    needed = parts.groupby("to_code")["weight"].sum()
     complete = out["w"].to_numpy() >= out["to_code"].map(needed).to_numpy() - 1e-9
     out = out[complete]
     used = joined.merge(out[["to_code", *keys]], on=["to_code", *keys])
@@ -306,8 +317,9 @@ def move(
         out["method"].where(~out["method"].str.startswith("identity"), "mixed"),
     )
     out = out.rename(columns={"to_code": "region_code"})
-    result = out[["region_code", *keys, "value", "method", "n_sources"]].reset_index(drop=True)
-    result.attrs["used"] = n_used
+    result = pd.concat([direct, out[columns]], ignore_index=True) if len(direct) else out[columns]
+    result = result.sort_values(["region_code", *keys]).reset_index(drop=True)
+    result.attrs["used"] = n_used + len(direct)
     return result
 
 
