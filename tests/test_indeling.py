@@ -261,3 +261,38 @@ def test_gemeente_mergers_are_crosswalks_and_searchable(wh: Warehouse, tmp_path:
     # The successor is another area than any of its parts; Amsterdam after Weesp is another area too.
     breaks = wh.name_breaks()
     assert (2020, 2021) in breaks["GM1979"] and (2021, 2022) in breaks["GM0363"]
+
+
+def test_omzettabel_cli_builds_and_stores_an_area_crosswalk(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from wijkradar.cli import app
+
+    runner = CliRunner()
+    db = tmp_path / "w.duckdb"
+    for year, shapes in (
+        (2019, {"BU00010001": (5.0, 5.02)}),
+        (2020, {"BU00010011": (5.0, 5.01), "BU00010012": (5.01, 5.02)}),
+    ):
+        features = [
+            {
+                "type": "Feature",
+                "properties": {"buurtcode": c, "jaar": year},
+                "geometry": shapely.geometry.mapping(shapely.box(x0, 52.0, x1, 52.01)),
+            }
+            for c, (x0, x1) in shapes.items()
+        ]
+        path = tmp_path / f"buurten_{year}.geojson"
+        path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+        assert runner.invoke(app, ["ingest", str(path), "--db", str(db)]).exit_code == 0
+    result = runner.invoke(
+        app, ["omzettabel", "--van", "2019", "--naar", "2020", "--db", str(db), "--format", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)[0]["table_id"] == "crosswalk:overlap:buurt:2019-2020"
+    again = runner.invoke(
+        app, ["omzettabel", "--van", "2019", "--naar", "2020", "--db", str(db), "--format", "json"]
+    )
+    assert json.loads(again.stdout)[0]["action"] == "unchanged"
+    missing = runner.invoke(app, ["omzettabel", "--van", "2018", "--naar", "2020", "--db", str(db)])
+    assert missing.exit_code != 0 and "download-kaart --jaar 2018" in missing.output

@@ -35,6 +35,7 @@ from wijkradar.goals import (
     update_goal,
 )
 from wijkradar.goals import progress as goal_progress
+from wijkradar.indeling import store_overlap_crosswalk
 from wijkradar.ingest import FileReport, ingest
 from wijkradar.linkage.api import run_linkage
 from wijkradar.linkage.api import summary as linkage_summary
@@ -375,6 +376,24 @@ def download_kaart_cmd(
     with _handled(), Warehouse.open(_db(db)) as wh:
         reports = ingest(wh, result.files)
     _emit_reports(reports, fmt)
+
+
+@app.command("omzettabel")
+def crosswalk_cmd(
+    van: Annotated[int, typer.Option("--van", help="Grensjaar van de oude indeling, bv. 2019")],
+    naar: Annotated[int, typer.Option("--naar", help="Grensjaar van de nieuwe indeling, bv. 2020")],
+    niveau: Annotated[str, typer.Option("--niveau", help="gemeente, wijk of buurt")] = "buurt",
+    db: DbOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Maak een omzettabel op oppervlakte uit twee ingelezen grensjaren en bewaar die in het datapakhuis."""
+    try:
+        level = parse_level(niveau)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--niveau") from None
+    with _handled(), Warehouse.open(_db(db)) as wh:
+        report = store_overlap_crosswalk(wh, van, naar, level)
+    _emit_reports([report], fmt)
 
 
 def _gemeente_code(text: str, db: Path | None) -> str:
