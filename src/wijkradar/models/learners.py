@@ -8,6 +8,7 @@ that the warehouse stores, so scoring needs no pickles.
 from __future__ import annotations
 
 import json
+import warnings
 from typing import Any, Protocol
 
 import numpy as np
@@ -116,7 +117,9 @@ class RidgeGLM:
 
         self.columns = list(X.columns)
         values = X.to_numpy(dtype=float)
-        with np.errstate(all="ignore"):
+        with warnings.catch_warnings():
+            # a feature without any value in this fold: its median is NaN and becomes 0 below
+            warnings.simplefilter("ignore", RuntimeWarning)
             medians = np.nanmedian(values, axis=0)
         self.medians = np.where(np.isnan(medians), 0.0, medians)
         design = self._design(X)
