@@ -17,6 +17,8 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, Literal
 
+import pandas as pd
+
 from wijkradar.errors import InputError, UnknownFormatError, WijkradarError
 from wijkradar.sources import crosswalk, geo, kwb, names, odata, statline
 from wijkradar.sources.model import Dataset
@@ -180,9 +182,9 @@ def store(wh: Warehouse, label: str, digest: str, dataset: Dataset) -> FileRepor
     ``label`` names where it came from in the report; ``digest`` makes storing it again a no-op.
     """
     meta = dataset.meta
-    codes = sorted(
-        {*dataset.regions["code"].tolist(), *dataset.observations["region_code"].astype(str).unique()}
-    )
+    in_obs = dataset.observations["region_code"]
+    found = in_obs.cat.categories if isinstance(in_obs.dtype, pd.CategoricalDtype) else in_obs.unique()
+    codes = sorted({*dataset.regions["code"].tolist(), *map(str, found)})
     with wh.transaction():
         previous = wh.replace_slices(dataset.dataset_key, codes)
         source_id = wh.insert_source(
