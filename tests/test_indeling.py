@@ -14,12 +14,33 @@ import shapely
 from wijkradar import indeling
 from wijkradar.errors import InputError
 from wijkradar.ingest import ingest, ingest_path
+from wijkradar.models.card import render_markdown
 from wijkradar.models.features import Target
 from wijkradar.models.train import load_inputs
 from wijkradar.query import region_profile
 from wijkradar.warehouse import Warehouse
 
 VNG = "crosswalks/vng-grenswijzigen-wijk/wijk_crosswalk_long.csv"
+_CARD = {  # the smallest model card render_markdown takes
+    "measure": "Eenzaam_28",
+    "group": "65+",
+    "level": "buurt",
+    "period": "2020",
+    "previous_period": "2016",
+    "n": 1,
+    "n_gemeenten": 1,
+    "folds": 5,
+    "model": "glm",
+    "validation": {
+        m: {"r2": 0.5, "mae": 1.0, "spearman": 0.5, "coverage90": 0.9, "calibration_slope": 1.0}
+        for m in ("glm", "lightgbm")
+    },
+    "baseline": {"r2": 0.4, "mae": 1.0, "spearman": 0.4, "calibration_slope": 1.0},
+    "temporal": None,
+    "interval_halfwidth_by_bin": {"0": 4.0},
+    "n_features": 1,
+    "feature_families": {"prev": 1},
+}
 
 
 # -- names belong to a code in a year ----------------------------------------------------------------
@@ -58,6 +79,14 @@ def test_a_reused_code_never_joins_one_area_to_the_other(full_db: Path, tmp_path
         here = obs[(obs["region_code"] == "BU00340102") & (obs["measure_id"] == "a_inw")]
         assert here["period"].astype(str).tolist() == ["2017"]
         assert (inputs.target_rows["boundary_year"] == 2020).all()
+        assert inputs.indeling["indeling"] == 2020 and inputs.indeling["left_out"][2024] >= 1
+        assert (
+            inputs.indeling["moved"]["2017 identity_assumed"] > 0
+            and inputs.indeling["moved"]["2017 addresses"] > 0
+        )
+        card = render_markdown({**_CARD, "indeling": inputs.indeling})
+        assert "waarden van indeling 2017: omgerekend op adressen" in card
+        assert "waarden van indeling 2024 weggelaten" in card
         # the 2024 name is not a way to find the 2020 area
         with pytest.raises(Exception, match="Centrum Haven Zuid"):
             region_profile(wh, "Centrum Haven Zuid")
