@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlparse
 
 import fastexcel
@@ -376,9 +376,18 @@ class ODataServer(ThreadingHTTPServer):
         return [r for r in rows if str(r["WijkenEnBuurten"]).strip().startswith(prefix)]
 
 
+S = TypeVar("S", bound=ThreadingHTTPServer)
+
+
 @contextmanager
 def serve(frame: pd.DataFrame, **kwargs: Any) -> Iterator[ODataServer]:
-    server = ODataServer(frame, **kwargs)
+    with running(ODataServer(frame, **kwargs)) as server:
+        yield server
+
+
+@contextmanager
+def running(server: S) -> Iterator[S]:
+    """Serve on a background thread for the duration of the block (any loopback test server)."""
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -8,9 +8,7 @@ staged 2017 wijk table. Built from real staged files only; nothing is invented b
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,8 @@ import numpy as np
 import pyogrio
 import shapely
 from pyproj import Transformer
+
+from odata_fixtures import running
 
 
 def _features(path: Path) -> list[dict[str, Any]]:
@@ -143,15 +143,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
-@contextmanager
 def serve_pdok(
     features: dict[str, list[dict[str, Any]]], *, page_size: int = 8, failures: int = 0
-) -> Iterator[PdokServer]:
-    server = PdokServer(features, page_size=page_size, failures=failures)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
+) -> AbstractContextManager[PdokServer]:
+    return running(PdokServer(features, page_size=page_size, failures=failures))

@@ -11,7 +11,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from wijkradar.errors import InputError, UnknownFormatError
+from refusal import assert_refused
+from wijkradar.errors import UnknownFormatError
 from wijkradar.ingest import discover, ingest, ingest_path
 from wijkradar.query import list_regions, region_profile
 from wijkradar.warehouse import Warehouse
@@ -104,18 +105,6 @@ def seeded(wh: Warehouse, data: Path) -> Warehouse:
     return wh
 
 
-def _refused(wh: Warehouse, path: Path, *needles: str) -> str:
-    before = wh.table_counts()
-    with pytest.raises(InputError) as info:
-        ingest_path(wh, path)
-    message = str(info.value)
-    assert str(path) in message and "Oplossing" in message
-    for needle in needles:
-        assert needle in message, message
-    assert wh.table_counts() == before
-    return message
-
-
 def test_unknown_format(seeded: Warehouse, tmp_path: Path) -> None:
     path = tmp_path / "notities.docx"
     path.write_bytes(b"PK\x03\x04 not really")
@@ -123,7 +112,7 @@ def test_unknown_format(seeded: Warehouse, tmp_path: Path) -> None:
         ingest_path(seeded, path)
     other = tmp_path / "tabel.csv"
     other.write_text("a,b\n1,2\n", encoding="utf-8")
-    _refused(seeded, other, "onbekende tabelindeling", "a, b")
+    assert_refused(seeded, other, "onbekende tabelindeling", "a, b")
 
 
 def test_missing_column(seeded: Warehouse, tmp_path: Path) -> None:
@@ -132,13 +121,13 @@ def test_missing_column(seeded: Warehouse, tmp_path: Path) -> None:
         "ID;Leeftijd;Marges;Buurt;Perioden;Eenzaam_28\n1;80200;MW00000;GM0034;2020JJ00;48.2\n",
         encoding="utf-8",
     )
-    _refused(seeded, path, "'WijkenEnBuurten' niet gevonden", "Buurt")
+    assert_refused(seeded, path, "'WijkenEnBuurten' niet gevonden", "Buurt")
     renamed = tmp_path / "50090NED_renamed.csv"
     renamed.write_text(
         "ID;Leeftijd;Marges;WijkenEnBuurten;Jaar;Eenzaam_28\n1;80200;MW00000;GM0034;2020;48.2\n",
         encoding="utf-8",
     )
-    _refused(seeded, renamed, "'Perioden' niet gevonden", "Jaar")
+    assert_refused(seeded, renamed, "'Perioden' niet gevonden", "Jaar")
 
 
 def test_invalid_region_code(seeded: Warehouse, data: Path, tmp_path: Path) -> None:
@@ -146,7 +135,7 @@ def test_invalid_region_code(seeded: Warehouse, data: Path, tmp_path: Path) -> N
     lines[3] = lines[3].replace("BU00030002", "BU0003002", 1)
     path = tmp_path / "kwb2017_buurten.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    _refused(seeded, path, "ongeldige CBS-regiocode", "rij 4", "'WijkenEnBuurten'", "'BU0003002'")
+    assert_refused(seeded, path, "ongeldige CBS-regiocode", "rij 4", "'WijkenEnBuurten'", "'BU0003002'")
 
 
 def test_text_in_numeric_cell(seeded: Warehouse, data: Path, tmp_path: Path) -> None:
@@ -154,27 +143,27 @@ def test_text_in_numeric_cell(seeded: Warehouse, data: Path, tmp_path: Path) -> 
     lines[5] = lines[5].replace(",7780,", ",veel,", 1)
     path = tmp_path / "kwb2017_buurten.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    _refused(seeded, path, "tekst in een kolom met getallen", "rij 6", "'AantalInwoners_5'", "'veel'")
+    assert_refused(seeded, path, "tekst in een kolom met getallen", "rij 6", "'AantalInwoners_5'", "'veel'")
 
 
 def test_empty_file(seeded: Warehouse, tmp_path: Path) -> None:
     path = tmp_path / "kwb2020.csv"
     path.write_bytes(b"")
-    _refused(seeded, path, "leeg")
+    assert_refused(seeded, path, "leeg")
 
 
 def test_truncated_csv(seeded: Warehouse, data: Path, tmp_path: Path) -> None:
     text = "\n".join(_kwb_lines(data, 50))
     path = tmp_path / "kwb2017_buurten.csv"
     path.write_text(text[: len(text) - 25], encoding="utf-8")
-    _refused(seeded, path, "afgebroken", "rij 50")
+    assert_refused(seeded, path, "afgebroken", "rij 50")
 
 
 def test_truncated_xlsx(seeded: Warehouse, rivm: Path, tmp_path: Path) -> None:
     path = tmp_path / "2020_65plus.xlsx"
     raw = (rivm / "2020_65plus.xlsx").read_bytes()
     path.write_bytes(raw[: len(raw) // 2])
-    _refused(seeded, path, "Excel")
+    assert_refused(seeded, path, "Excel")
 
 
 def test_folder_with_a_bad_file_reports_it_and_loads_the_rest(

@@ -28,13 +28,9 @@ from wijkradar.errors import WijkradarError
 from wijkradar.ingest import FileReport, store
 from wijkradar.regions import gemeente_mergers, name_key
 from wijkradar.sources.model import (
-    CROSSWALK_COLUMNS,
-    MEASURE_COLUMNS,
-    OBS_COLUMNS,
-    Dataset,
     SourceMeta,
-    empty_frame,
     regions_frame,
+    without_figures,
 )
 from wijkradar.warehouse import Warehouse
 
@@ -242,14 +238,7 @@ def store_overlap_crosswalk(wh: Warehouse, from_year: int, to_year: int, level: 
         licence="afgeleid van de grenzen (CBS/Kadaster, CC BY 4.0)",
         note="gewichten = aandeel van de oppervlakte van het brongebied; snippers onder 0,5% weggelaten",
     )
-    dataset = Dataset(
-        meta=meta,
-        observations=empty_frame(OBS_COLUMNS),
-        regions=regions_frame(pd.Series(dtype=object)),
-        measures=empty_frame(MEASURE_COLUMNS),
-        crosswalk=walk[list(CROSSWALK_COLUMNS)],
-        kind="crosswalk",
-    )
+    dataset = without_figures(meta, regions_frame(pd.Series(dtype=object)), kind="crosswalk", crosswalk=walk)
     known = wh.source_by_checksum(digest.hexdigest())
     if known is not None:
         return FileReport(path=meta.location, action="unchanged", table_id=meta.table_id, title=meta.title)

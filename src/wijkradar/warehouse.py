@@ -528,12 +528,14 @@ class Warehouse:
 
     def boundary_years_of(self, measure_id: str, population_group: str) -> list[int]:
         """Return the indelingen one measure and group has observations on."""
-        rows = self.con.execute(
-            "SELECT DISTINCT boundary_year FROM observations WHERE measure_id = ? AND population_group = ? "
-            "ORDER BY 1",
-            [measure_id, population_group],
-        ).fetchall()
-        return [int(r[0]) for r in rows]
+        return [
+            int(y)
+            for y in self._column(
+                "SELECT DISTINCT boundary_year FROM observations WHERE measure_id = ? "
+                "AND population_group = ? ORDER BY 1",
+                [measure_id, population_group],
+            )
+        ]
 
     def geometry_versions(self, codes: list[str]) -> pd.DataFrame:
         """Return every stored boundary of some regions: code, boundary year, name in that year, WKB."""
@@ -612,12 +614,14 @@ class Warehouse:
 
     def periods(self, measure_id: str, population_group: str) -> list[str]:
         """Periods with published values for a measure and group, oldest first."""
-        rows = self.con.execute(
-            "SELECT DISTINCT period FROM observations WHERE measure_id = ? AND population_group = ? "
-            "AND status = 'published' ORDER BY period",
-            [measure_id, population_group],
-        ).fetchall()
-        return [str(r[0]) for r in rows]
+        return [
+            str(p)
+            for p in self._column(
+                "SELECT DISTINCT period FROM observations WHERE measure_id = ? AND population_group = ? "
+                "AND status = 'published' ORDER BY period",
+                [measure_id, population_group],
+            )
+        ]
 
     def measure_groups(self) -> pd.DataFrame:
         """Every measure and population group with published values, with the measure's label."""
@@ -805,6 +809,9 @@ class Warehouse:
 
     def _frame(self, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
         return self.con.execute(sql, params or []).fetchdf()
+
+    def _column(self, sql: str, params: list[Any]) -> list[Any]:
+        return [row[0] for row in self.con.execute(sql, params).fetchall()]
 
     def _one(self, sql: str, params: list[Any]) -> dict[str, Any] | None:
         frame = self._frame(sql, params)

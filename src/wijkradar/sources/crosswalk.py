@@ -20,16 +20,13 @@ import pandas as pd
 from wijkradar.errors import InputError
 from wijkradar.regions import level_of
 from wijkradar.sources.model import (
-    CROSSWALK_COLUMNS,
     CROSSWALK_METHODS,
-    MEASURE_COLUMNS,
-    OBS_COLUMNS,
     Dataset,
     SourceMeta,
     check_codes,
-    empty_frame,
     parse_values,
     regions_frame,
+    without_figures,
 )
 from wijkradar.sources.tabular import Table
 
@@ -149,14 +146,7 @@ def from_table(path: Path, table: Table) -> Dataset:
         licence="CC BY-NC-SA 4.0" if vng else "eigen gegevens",
         note=VNG_NOTE if vng else "",
     )
-    return Dataset(
-        meta=meta,
-        observations=empty_frame(OBS_COLUMNS),
-        regions=regions_frame(pd.Series(dtype=object)),
-        measures=empty_frame(MEASURE_COLUMNS),
-        crosswalk=rows[list(CROSSWALK_COLUMNS)],
-        kind="crosswalk",
-    )
+    return without_figures(meta, regions_frame(pd.Series(dtype=object)), kind="crosswalk", crosswalk=rows)
 
 
 def _methods(frame: pd.DataFrame, lower: dict[str, str], path: Path, first: int) -> pd.Series:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Literal
@@ -102,6 +103,27 @@ class Client:
         )
 
 
+@contextmanager
+def staged(final: Path) -> Iterator[Path]:
+    """Write into a temporary folder beside ``final`` and move it into place only when complete.
+
+    An interrupted download (an error, Ctrl+C) removes the temporary folder and leaves an earlier
+    complete download at ``final`` as it was.
+    """
+    partial = final.parent / f".{final.name}.partial"
+    if partial.exists():
+        shutil.rmtree(partial)
+    partial.mkdir(parents=True)
+    try:
+        yield partial
+        if final.exists():
+            shutil.rmtree(final)
+        partial.rename(final)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+
+
 def download_table(
     table_id: str,
     out_dir: Path,
@@ -116,25 +138,16 @@ def download_table(
     own = client is None
     http = client or Client()
     final = out_dir / table_id
-    partial = out_dir / f".{table_id}.partial"
-    if partial.exists():
-        shutil.rmtree(partial)
-    partial.mkdir(parents=True)
     try:
-        if api == "v3":
-            rows, pages = _download_v3(
-                http, base_url.rstrip("/"), table_id, partial, odata_filter, on_progress
-            )
-        else:
-            rows, pages = _download_v4(
-                http, base_url.rstrip("/"), table_id, partial, odata_filter, on_progress
-            )
-        if final.exists():
-            shutil.rmtree(final)
-        partial.rename(final)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
+        with staged(final) as partial:
+            if api == "v3":
+                rows, pages = _download_v3(
+                    http, base_url.rstrip("/"), table_id, partial, odata_filter, on_progress
+                )
+            else:
+                rows, pages = _download_v4(
+                    http, base_url.rstrip("/"), table_id, partial, odata_filter, on_progress
+                )
     finally:
         if own:
             http.close()

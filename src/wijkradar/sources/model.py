@@ -110,6 +110,26 @@ class Dataset:
         return "|".join(parts)
 
 
+def without_figures(
+    meta: SourceMeta,
+    regions: pd.DataFrame,
+    *,
+    kind: str,
+    geometries: pd.DataFrame | None = None,
+    crosswalk: pd.DataFrame | None = None,
+) -> Dataset:
+    """Make a dataset that brings no observations: boundaries, a name list or a crosswalk."""
+    return Dataset(
+        meta=meta,
+        observations=empty_frame(OBS_COLUMNS),
+        regions=regions,
+        measures=empty_frame(MEASURE_COLUMNS),
+        geometries=geometries,
+        crosswalk=None if crosswalk is None else crosswalk[list(CROSSWALK_COLUMNS)],
+        kind=kind,
+    )
+
+
 _NUMBER_RE: Final = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"
 _STATUS_CODES: Final = {status: i for i, status in enumerate(STATUSES)}
 

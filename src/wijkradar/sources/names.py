@@ -15,13 +15,11 @@ from typing import Final
 from wijkradar.errors import InputError
 from wijkradar.sources.kwb import KWB_TABLE_IDS
 from wijkradar.sources.model import (
-    MEASURE_COLUMNS,
-    OBS_COLUMNS,
     Dataset,
     SourceMeta,
     check_codes,
-    empty_frame,
     regions_frame,
+    without_figures,
     year_from_path,
 )
 from wijkradar.sources.tabular import Table
@@ -61,13 +59,7 @@ def from_table(path: Path, table: Table) -> Dataset:
         format="cbs-dimension",
         boundary_year=year,
     )
-    return Dataset(
-        meta=meta,
-        observations=empty_frame(OBS_COLUMNS),
-        regions=regions,
-        measures=empty_frame(MEASURE_COLUMNS),
-        kind="names",
-    )
+    return without_figures(meta, regions, kind="names")
 
 
 def _table_and_year(path: Path) -> tuple[str, int]:

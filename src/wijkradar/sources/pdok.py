@@ -13,14 +13,13 @@ gives the regions, their names, their boundaries and that year's Kerncijfers on 
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 from wijkradar.errors import DownloadError
-from wijkradar.sources.download import Client, Progress
+from wijkradar.sources.download import Client, Progress, staged
 
 DEFAULT_PDOK: Final = "https://api.pdok.nl"
 COLLECTIONS: Final = {"gemeente": "gemeenten", "wijk": "wijken", "buurt": "buurten"}
@@ -53,36 +52,27 @@ def download_kaart(
     codes = sorted(set(gemeenten))
     stem = f"wijkenbuurten_{year}" + (f"_{'_'.join(codes)}" if codes else "")
     final = out_dir / stem
-    partial = out_dir / f".{stem}.partial"
-    if partial.exists():
-        shutil.rmtree(partial)
-    partial.mkdir(parents=True)
+    files = []
+    total = 0
     try:
-        api = _api(http, base_url.rstrip("/"), year)
-        files = []
-        total = 0
-        for level in levels:
-            url = _items_url(http, api, level, year)
-            features = []
-            for code in codes or [""]:
-                params = {"f": "json", "limit": str(PAGE_SIZE)}
-                if code:
-                    params["gemeentecode"] = code
-                what = f"{COLLECTIONS[level]} {code}".strip()
-                features += _pages(http, url, params, what, on_progress)
-            for feature in features:
-                feature.setdefault("properties", {}).setdefault("jaar", year)
-            target = partial / f"{COLLECTIONS[level]}_{year}.geojson"
-            collection = {"type": "FeatureCollection", "name": COLLECTIONS[level], "features": features}
-            target.write_text(json.dumps(collection, ensure_ascii=False), encoding="utf-8")
-            files.append(final / target.name)
-            total += len(features)
-        if final.exists():
-            shutil.rmtree(final)
-        partial.rename(final)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
+        with staged(final) as partial:
+            api = _api(http, base_url.rstrip("/"), year)
+            for level in levels:
+                url = _items_url(http, api, level, year)
+                features = []
+                for code in codes or [""]:
+                    params = {"f": "json", "limit": str(PAGE_SIZE)}
+                    if code:
+                        params["gemeentecode"] = code
+                    what = f"{COLLECTIONS[level]} {code}".strip()
+                    features += _pages(http, url, params, what, on_progress)
+                for feature in features:
+                    feature.setdefault("properties", {}).setdefault("jaar", year)
+                target = partial / f"{COLLECTIONS[level]}_{year}.geojson"
+                collection = {"type": "FeatureCollection", "name": COLLECTIONS[level], "features": features}
+                target.write_text(json.dumps(collection, ensure_ascii=False), encoding="utf-8")
+                files.append(final / target.name)
+                total += len(features)
     finally:
         if own:
             http.close()
