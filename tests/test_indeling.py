@@ -318,3 +318,18 @@ def test_omzettabel_cli_builds_and_stores_an_area_crosswalk(tmp_path: Path) -> N
     assert json.loads(again.stdout)[0]["action"] == "unchanged"
     missing = runner.invoke(app, ["omzettabel", "--van", "2018", "--naar", "2020", "--db", str(db)])
     assert missing.exit_code != 0 and "download-kaart --jaar 2018" in missing.output
+
+
+def test_two_crosswalks_for_the_same_years_do_not_add_up(wh: Warehouse, tmp_path: Path) -> None:
+    first = tmp_path / "a" / "grenswijzigingen.csv"
+    second = tmp_path / "b" / "eigen_omzettabel.csv"
+    for path, rows in (
+        (first, "2017,2020,WK001000,WK001001,30,addresses\n2017,2020,WK001000,WK001002,70,addresses\n"),
+        (second, "2017,2020,WK001000,WK001001,1,area\n"),
+    ):
+        path.parent.mkdir()
+        path.write_text("year_from,year_to,wijk_from,wijk_to,weight,method\n" + rows)
+        assert ingest_path(wh, path).action == "ingested"
+    walk = indeling.crosswalk(wh, 2017, 2020, "wijk")
+    mine = walk[walk["from_code"] == "WK001000"]
+    assert mine[["to_code", "weight", "method"]].values.tolist() == [["WK001001", 1.0, "area"]]

@@ -140,3 +140,29 @@ def test_bad_requests_are_refused_clearly(client: TestClient, url: str, status: 
     assert response.status_code == status, response.text[:300]
     assert needle in response.text
     assert "Traceback" not in response.text and "root:" not in response.text
+
+
+def test_almere_map_from_the_older_kaart_with_names(small_db: Path, data: Path, tmp_path: Path) -> None:
+    """The staged 2015 polygons draw Almere's 2020 buurten where they are the same area; the rest
+    are listed, and every buurt carries its name with the year it comes from."""
+    from wijkradar.ingest import ingest
+    from wijkradar.warehouse import Warehouse
+
+    db = tmp_path / "almere.duckdb"
+    db.write_bytes(small_db.read_bytes())
+    with Warehouse.open(db) as wh:
+        reports = ingest(
+            wh,
+            [data / "boundaries" / "almere_buurten_kaart2015.geojson", data / "cbs-regionamen"],
+        )
+        assert {r.action for r in reports} == {"ingested"}, [r.message for r in reports]
+    with TestClient(create_app(db)) as site:
+        shapes = site.get("/gemeente/GM0034.geojson", params={"thema": "eenzaamheid"}).json()["features"]
+        page = site.get("/gemeente/GM0034", params={"thema": "eenzaamheid"}).text
+        rows = site.get("/gemeente/GM0034.json", params={"thema": "eenzaamheid"}).json()["areas"]["rows"]
+    assert 55 <= len(shapes) <= 63  # the 2015 kaart has 63 of the 67; renamed ones are not drawn
+    assert {f["properties"]["boundary"] for f in shapes} == {"grenzen 2015, aangenomen ongewijzigd"}
+    assert "Kaart per buurt" in page and "Niet op de kaart" in page and "BU00340111" in page
+    labels = {r["code"]: r["label"] for r in rows}
+    assert labels["BU00340102"] == "De Werven (BU00340102; naam 2017)"
+    assert sum(1 for r in rows if r["name"]) >= 66 and "None" not in page

@@ -87,7 +87,11 @@ def _build_crosswalk(wh: Warehouse, from_year: int, to_year: int, level: str | N
         codes = _codes(wh, from_year, level)
         return pd.DataFrame({"from_code": codes, "to_code": codes, "weight": 1.0, "method": NATIVE})
     rows = wh.crosswalk_rows(level)
-    stored = rows[(rows["from_year"] == from_year) & (rows["to_year"] == to_year)][columns]
+    rows = rows[(rows["from_year"] == from_year) & (rows["to_year"] == to_year)]
+    # Two stored crosswalks for the same years (VNG's and one built from boundaries): per source
+    # area the newest one counts, so its weights still sum to 1.
+    newest = rows.groupby("from_code")["source_id"].transform("max")
+    stored = rows[rows["source_id"] == newest][columns]
     if level in (None, "gemeente") and from_year < to_year:
         merged = [
             (m.from_code, m.to_code, 1.0, "merger")
