@@ -2,7 +2,7 @@
 
 The table is RIVM 50090NED 2020 (65+) for every buurt of the 2020 indeling, moved onto the 2024
 indeling with the crosswalk wijkradar assembles from the warehouse (stored rows plus identities,
-with the evidence checks). The baseline in the same run is the naive join on the bare code that
+with the evidence checks) and the residents that weight the rates. The baseline in the same run is the naive join on the bare code that
 wijkradar replaces (a pandas merge): the price of doing it right, as a ratio.
 
     python benchmarks/crosswalk.py [--db wijkradar.duckdb] [--repeat 5]
@@ -56,11 +56,13 @@ def run(wh: Warehouse, repeat: int) -> None:
         indeling._CACHE.clear()
         start = time.perf_counter()
         walk = indeling.crosswalk(wh, 2020, 2024, "buurt")
-        moved = indeling.move(table, walk, counts)
+        sizes = indeling.residents_of(wh, sorted(set(walk["from_code"])), 2020)
+        moved = indeling.move(table, walk, counts, sizes=sizes)
         cold.append(time.perf_counter() - start)
         start = time.perf_counter()
         walk = indeling.crosswalk(wh, 2020, 2024, "buurt")
-        indeling.move(table, walk, counts)
+        sizes = indeling.residents_of(wh, sorted(set(walk["from_code"])), 2020)
+        indeling.move(table, walk, counts, sizes=sizes)
         warm.append(time.perf_counter() - start)
         start = time.perf_counter()
         codes = pd.DataFrame({"region_code": wh.codes_in_year(2024)})

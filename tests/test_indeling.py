@@ -333,3 +333,29 @@ def test_two_crosswalks_for_the_same_years_do_not_add_up(wh: Warehouse, tmp_path
     walk = indeling.crosswalk(wh, 2017, 2020, "wijk")
     mine = walk[walk["from_code"] == "WK001000"]
     assert mine[["to_code", "weight", "method"]].values.tolist() == [["WK001001", 1.0, "area"]]
+
+
+def test_rates_are_weighted_by_the_residents_that_move() -> None:
+    # Two gemeenten merge: 10% of 1,000 residents and 40% of 9,000 residents -> 37% (not 25%).
+    walk = pd.DataFrame(
+        {
+            "from_code": ["GM0001", "GM0002"],
+            "to_code": ["GM0009", "GM0009"],
+            "weight": [1.0, 1.0],
+            "method": "merger",
+        }
+    )
+    rate = pd.DataFrame(
+        {
+            "region_code": ["GM0001", "GM0002"],
+            "measure_id": "p_x",
+            "period": "2020",
+            "population_group": "totaal",
+            "value": [10.0, 40.0],
+        }
+    )
+    sizes = pd.Series({"GM0001": 1000.0, "GM0002": 9000.0})
+    assert indeling.move(rate, walk, set(), sizes=sizes)["value"].tolist() == [pytest.approx(37.0)]
+    assert indeling.move(rate, walk, set())["value"].tolist() == [pytest.approx(25.0)]  # no residents known
+    partial = pd.Series({"GM0001": 1000.0})  # one part unknown: by the share alone, never half-weighted
+    assert indeling.move(rate, walk, set(), sizes=partial)["value"].tolist() == [pytest.approx(25.0)]

@@ -250,14 +250,20 @@ def store_overlap_crosswalk(wh: Warehouse, from_year: int, to_year: int, level: 
 
 
 def move(
-    values: pd.DataFrame, walk: pd.DataFrame, count_measures: set[str], extra_keys: tuple[str, ...] = ()
+    values: pd.DataFrame,
+    walk: pd.DataFrame,
+    count_measures: set[str],
+    extra_keys: tuple[str, ...] = (),
+    sizes: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Move values (``region_code, measure_id, period, population_group, value``) along a crosswalk.
 
     Counts (``count_measures``) are summed by weight; everything else becomes the weighted mean
-    over the contributing areas. A target area gets a value only when every area that sends it a
-    share has one. The result has the target codes, ``method`` (the crosswalk's, or ``identity_*``
-    where every contribution is a whole unchanged area) and ``n_sources``.
+    over the contributing areas, weighted by the share moved times the source area's residents
+    (``sizes``, by source code) where every contributing area has that number, else by the share
+    alone. A target area gets a value only when every area that sends it a share has one. The
+    result has the target codes, ``method`` (the crosswalk's, or ``identity_*`` where every
+    contribution is a whole unchanged area) and ``n_sources``.
 
     Examples
     --------
@@ -288,11 +294,18 @@ def move(
     joined = joined.astype({k: str for k in keys})
     is_count = joined["measure_id"].isin(count_measures).to_numpy()
     joined["wv"] = joined["value"] * joined["weight"]
+    size = joined["from_code"].map(sizes) if sizes is not None else pd.Series(np.nan, index=joined.index)
+    joined["ws"] = joined["weight"] * size.where(size > 0)
+    joined["wsv"] = joined["ws"] * joined["value"]
     joined["identity"] = joined["method"].str.startswith("identity") | (joined["method"] == NATIVE)
     grouped = joined.assign(is_count=is_count).groupby(["to_code", *keys], sort=True, observed=True)
     out = grouped.agg(
         wv=("wv", "sum"),
         w=("weight", "sum"),
+        wsv=("wsv", "sum"),
+        ws=("ws", "sum"),
+        sized=("ws", "count"),
+        n=("ws", "size"),
         is_count=("is_count", "first"),
         n_sources=("from_code", "nunique"),
         identity=("identity", "all"),
@@ -303,7 +316,9 @@ def move(
     out = out[complete]
     used = joined.merge(out[["to_code", *keys]], on=["to_code", *keys])
     n_used = len(used.drop_duplicates(["from_code", *keys]))
-    out["value"] = np.where(out["is_count"], out["wv"], out["wv"] / out["w"])
+    by_residents = (out["sized"] == out["n"]) & (out["ws"] > 0)
+    mean = np.where(by_residents, out["wsv"] / out["ws"].where(by_residents, 1.0), out["wv"] / out["w"])
+    out["value"] = np.where(out["is_count"], out["wv"], mean)
     out["method"] = np.where(
         out["identity"],
         out["method"],
@@ -343,6 +358,7 @@ def values_on(
             walk,
             counts,
             extra_keys=("source",),
+            sizes=residents_of(wh, sorted(set(walk["from_code"])), other),
         )
         parts.append(
             moved.drop(columns=["measure_id", "population_group", "n_sources"]).assign(
@@ -378,7 +394,8 @@ def figures_on(wh: Warehouse, code: str, year: int, period: str | None = None) -
         source = pd.concat(sources, ignore_index=True)
         source = source[(source["boundary_year"] == other) & (source["status"] == "published")]
         source = source.rename(columns={"measure": "measure_id", "group": "population_group"})
-        moved = move(source, walk, counts, extra_keys=keys).rename(
+        sizes = residents_of(wh, sorted(set(walk["from_code"])), int(other))
+        moved = move(source, walk, counts, extra_keys=keys, sizes=sizes).rename(
             columns={"measure_id": "measure", "population_group": "group"}
         )
         result.left_out[int(other)] = max(0, len(chunk) - len(moved))
@@ -434,6 +451,19 @@ def geometries_on(wh: Warehouse, codes: list[str], year: int) -> pd.DataFrame:
     return pd.DataFrame(out, columns=["region_code", "wkb", "from_year", "method"])
 
 
+def residents_of(wh: Warehouse, codes: list[str], year: int) -> pd.Series:
+    """Residents (``a_inw``, the latest period) of areas of one indeling: the weights of rates."""
+    if not codes:
+        return pd.Series(dtype=float)
+    found = wh.values("a_inw", "totaal", codes)
+    found = found[(found["boundary_year"] == year) & (found["status"] == "published")]
+    return (
+        found.sort_values("period")
+        .drop_duplicates("region_code", keep="last")
+        .set_index("region_code")["value"]
+    )
+
+
 def count_measures(wh: Warehouse) -> set[str]:
     """Return the measures that are counts (moved by summing), by their unit."""
     measures = wh.measures()
@@ -458,7 +488,9 @@ def onto(wh: Warehouse, observations: pd.DataFrame, year: int) -> Moved:
             continue
         walk = crosswalk(wh, int(other), year)
         cols = ["region_code", "measure_id", "period", "population_group", "value"]
-        moved = move(chunk[cols], walk, counts)
+        moved = move(
+            chunk[cols], walk, counts, sizes=residents_of(wh, sorted(set(walk["from_code"])), int(other))
+        )
         moved = moved.assign(boundary_year=year, from_year=int(other), lower=np.nan, upper=np.nan)
         for method, n in moved["method"].value_counts().items():
             result.moved[f"{other} {method}"] = int(n)
