@@ -62,7 +62,7 @@ class Moved:
 
 def crosswalk(wh: Warehouse, from_year: int, to_year: int, level: str | None = None) -> pd.DataFrame:
     """Return the crosswalk between two indelingen (cached until the warehouse's sources change)."""
-    return _crosswalk_cached(wh, (str(wh.path), wh.data_version(), from_year, to_year, level)).copy()
+    return _crosswalk_cached(wh, (wh.data_version(), from_year, to_year, level)).copy()
 
 
 _CACHE: dict[tuple[object, ...], pd.DataFrame] = {}
@@ -72,7 +72,7 @@ def _crosswalk_cached(wh: Warehouse, key: tuple[object, ...]) -> pd.DataFrame:
     if key not in _CACHE:
         if len(_CACHE) > 64:
             _CACHE.clear()
-        _CACHE[key] = _build_crosswalk(wh, *key[2:])  # type: ignore[arg-type]
+        _CACHE[key] = _build_crosswalk(wh, *key[1:])  # type: ignore[arg-type]
     return _CACHE[key]
 
 

@@ -521,10 +521,18 @@ class Warehouse:
             [year, prefix],
         )
 
-    def data_version(self) -> tuple[int, int]:
-        """Return a fingerprint of what has been ingested (changes with every stored or replaced file)."""
-        row = self.con.execute("SELECT count(*), coalesce(max(source_id), 0) FROM sources").fetchall()[0]
-        return int(row[0]), int(row[1])
+    def data_version(self) -> tuple[str, int, int, str]:
+        """Return a fingerprint of this warehouse and what has been ingested into it.
+
+        It changes with every stored or replaced file, so results derived from the sources (such as
+        crosswalks) can be cached until then.
+        """
+        row = self.con.execute(
+            "SELECT count(*), coalesce(max(source_id), 0), coalesce(max(ingested_at)::VARCHAR, '') "
+            "FROM sources"
+        ).fetchall()[0]
+        where = str(self.path) if str(self.path) != ":memory:" else f"memory:{id(self.con)}"
+        return where, int(row[0]), int(row[1]), str(row[2])
 
     def boundary_years_of(self, measure_id: str, population_group: str) -> list[int]:
         """Return the indelingen one measure and group has observations on."""
