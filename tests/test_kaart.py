@@ -95,6 +95,19 @@ def test_download_kaart_cli(kaart, tmp_path: Path) -> None:  # type: ignore[no-u
     assert reports[0]["action"] == "ingested" and reports[0]["geometries"] == 17
     bad = runner.invoke(app, ["download-kaart", "--jaar", "2024", "--niveau", "straat", "--db", str(db)])
     assert bad.exit_code == 2 and "straat" in bad.output
+    by_name = runner.invoke(
+        app,
+        [
+            "download-kaart",
+            "--jaar",
+            "2024",
+            "--gemeente",
+            "Ermelo",
+            "--db",
+            str(tmp_path / "nog-niet.duckdb"),
+        ],
+    )
+    assert by_name.exit_code == 1 and "--gemeente GM0034" in by_name.output
 
 
 def _square(x: float, y: float, side: float = 0.01) -> bytes:

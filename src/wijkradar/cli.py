@@ -401,6 +401,11 @@ def _gemeente_code(text: str, db: Path | None) -> str:
     code = text.strip().upper()
     if is_valid_code(code) and code.startswith("GM"):
         return code
+    if not _db(db).exists():
+        raise WijkradarError(
+            f"Gemeente {text!r} kan nog niet op naam gevonden worden: er is nog geen datapakhuis. "
+            "Oplossing: geef de CBS-code, bijvoorbeeld --gemeente GM0034 voor Almere."
+        )
     with Warehouse.open(_db(db), read_only=True) as wh:
         return resolve_gemeente(wh, text)
 
