@@ -2,8 +2,9 @@
 
 The table is RIVM 50090NED 2020 (65+) for every buurt of the 2020 indeling, moved onto the 2024
 indeling with the crosswalk wijkradar assembles from the warehouse (stored rows plus identities,
-with the evidence checks) and the residents that weight the rates. The baseline in the same run is the naive join on the bare code that
-wijkradar replaces (a pandas merge): the price of doing it right, as a ratio.
+with the evidence checks) and the residents that weight the rates. The baseline in the same run
+is the naive join on the bare code that wijkradar replaces (a pandas merge): the price of doing
+it right, as a ratio.
 
     python benchmarks/crosswalk.py [--db wijkradar.duckdb] [--repeat 5]
 """
