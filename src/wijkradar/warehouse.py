@@ -358,11 +358,22 @@ class Warehouse:
     def upsert_regions(self, regions: pd.DataFrame, boundary_year: int) -> None:
         """Add regions; a name already known is kept when the new file has none."""
         frame = regions.assign(boundary_year=boundary_year)  # noqa: F841  # used by name in SQL
+        # An update of the names that change and an insert of the new codes: much faster in DuckDB
+        # than INSERT ... ON CONFLICT over every row of a national table.
+        self.con.execute(
+            """
+            UPDATE regions SET name = f.name FROM frame f
+            WHERE regions.code = f.code AND regions.boundary_year = f.boundary_year
+              AND f.name IS NOT NULL AND regions.name IS DISTINCT FROM f.name
+            """
+        )
         self.con.execute(
             """
             INSERT INTO regions
-            SELECT code, boundary_year, name, level, gemeente_code, wijk_code FROM frame
-            ON CONFLICT (code, boundary_year) DO UPDATE SET name = coalesce(EXCLUDED.name, name)
+            SELECT code, boundary_year, name, level, gemeente_code, wijk_code FROM frame f
+            WHERE NOT EXISTS (
+                SELECT 1 FROM regions r WHERE r.code = f.code AND r.boundary_year = f.boundary_year
+            )
             """
         )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Final
 
 import numpy as np
@@ -80,12 +81,12 @@ class Dataset:
     crosswalk: pd.DataFrame | None = None
     kind: str = "data"  # data, geo, names or crosswalk: part of what makes two files the same table
 
-    @property
+    @cached_property
     def periods(self) -> list[str]:
         """Sorted distinct periods in the observations."""
         return sorted(self.observations["period"].unique().tolist())
 
-    @property
+    @cached_property
     def groups(self) -> list[str]:
         """Sorted distinct population groups in the observations."""
         return sorted(self.observations["population_group"].unique().tolist())
