@@ -210,7 +210,7 @@ def test_wat_werkt_lists_better_than_expected_areas_with_interventions(db: Path)
         assert "geen bewijs" in ranking["caveat"]
         better = [r["code"] for r in ranking["rows"]]
         assert all(r["vs_expected"] <= -1 for r in ranking["rows"])
-        everyone = priority_list(wh, "Almere", "eenzaamheid", train=False)["rows"]
+        everyone = priority_list(wh, "Almere", "eenzaamheid")["rows"]
         expected_better = {
             r["code"] for r in everyone if r["vs_expected"] is not None and r["vs_expected"] <= -1
         }

@@ -17,7 +17,54 @@ from wijkradar.warehouse import Warehouse
 runner = CliRunner()
 
 
-def test_evaluate_json(small_db: Path) -> None:
+@pytest.fixture(scope="module")
+def trained(small_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the forty-gemeente warehouse with the buurt model of loneliness 65+, trained by
+    the one command that writes models (the shared fixture itself is never written to)."""
+    db = tmp_path_factory.mktemp("trained") / "trained.duckdb"
+    db.write_bytes(small_db.read_bytes())
+    result = runner.invoke(
+        app, ["train", "--thema", "eenzaamheid", "--level", "buurt", "--db", str(db), "--format", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    return db
+
+
+def test_reads_never_train(small_db: Path, tmp_path: Path) -> None:
+    db = tmp_path / "untrained.duckdb"
+    db.write_bytes(small_db.read_bytes())
+    before = db.read_bytes()
+    commands = [
+        ["priority", "--gemeente", "Almere", "--thema", "mantelzorg"],
+        ["evaluate", "--measure", "Mantelzorger_32", "--group", "65+", "--level", "wijk"],
+        ["model-card", "--measure", "Mantelzorger_32", "--group", "65+"],
+    ]
+    for command in commands:
+        result = runner.invoke(app, [*command, "--db", str(db)])
+        assert result.exit_code == 6, result.output
+        assert "wijkradar train --" in result.output and "Traceback" not in result.output
+    priority = runner.invoke(app, [*commands[0], "--db", str(db)])
+    assert "wijkradar train --thema mantelzorg --level buurt" in priority.output
+    assert db.read_bytes() == before  # opened read-only: the file is untouched
+    with Warehouse.open(db, read_only=True) as wh:
+        assert wh.models().empty
+
+
+def test_two_reads_at_once(trained: Path) -> None:
+    """Read-only commands can run while another holds the warehouse open for reading."""
+    with Warehouse.open(trained, read_only=True):
+        result = runner.invoke(
+            app, ["regions", "--gemeente", "Almere", "--level", "wijk", "--db", str(trained)]
+        )
+    assert result.exit_code == 0, result.output
+
+
+def test_train_a_single_measure_needs_measure_and_group(trained: Path) -> None:
+    result = runner.invoke(app, ["train", "--measure", "Roker_11", "--db", str(trained)])
+    assert result.exit_code == 2 and "--group" in result.output
+
+
+def test_evaluate_json(trained: Path) -> None:
     result = runner.invoke(
         app,
         [
@@ -33,7 +80,7 @@ def test_evaluate_json(small_db: Path) -> None:
             "--format",
             "json",
             "--db",
-            str(small_db),
+            str(trained),
         ],
     )
     assert result.exit_code == 0, result.output
@@ -57,7 +104,7 @@ def test_evaluate_json(small_db: Path) -> None:
     assert 0.8 <= figures["coverage90"] <= 0.97
 
 
-def test_priority_almere_top10(small_db: Path) -> None:
+def test_priority_almere_top10(trained: Path) -> None:
     result = runner.invoke(
         app,
         [
@@ -71,7 +118,7 @@ def test_priority_almere_top10(small_db: Path) -> None:
             "--format",
             "json",
             "--db",
-            str(small_db),
+            str(trained),
         ],
     )
     assert result.exit_code == 0, result.output
@@ -104,15 +151,15 @@ def test_priority_almere_top10(small_db: Path) -> None:
     assert {"mantelzorgers_pct", "afstand_huisarts_km"} <= set(rows[0]["capacity"])
 
 
-def test_priority_table_and_model_card(small_db: Path) -> None:
+def test_priority_table_and_model_card(trained: Path) -> None:
     table = runner.invoke(
         app,
-        ["priority", "--gemeente", "GM0034", "--thema", "eenzaamheid", "--top", "5", "--db", str(small_db)],
+        ["priority", "--gemeente", "GM0034", "--thema", "eenzaamheid", "--top", "5", "--db", str(trained)],
     )
     assert table.exit_code == 0, table.output
     assert "Eenzaamheid onder 65-plussers in Almere" in table.stdout
     card = runner.invoke(
-        app, ["model-card", "--measure", "Eenzaam_28", "--group", "65+", "--db", str(small_db)]
+        app, ["model-card", "--measure", "Eenzaam_28", "--group", "65+", "--db", str(trained)]
     )
     assert card.exit_code == 0, card.output
     assert card.stdout.startswith("# Modelkaart: Eenzaam_28 (65+), buurt, 2020")
@@ -126,8 +173,8 @@ def test_unknown_theme_suggests(small_db: Path) -> None:
     assert result.exit_code == 3 and "eenzaamheid" in result.stderr
 
 
-def test_surveyed_areas_are_judged_against_out_of_fold_expectation(small_db: Path) -> None:
-    with Warehouse.open(small_db) as wh:
+def test_surveyed_areas_are_judged_against_out_of_fold_expectation(trained: Path) -> None:
+    with Warehouse.open(trained, read_only=True) as wh:
         result = priority_list(wh, "Almere", "eenzaamheid")
     labels = {r["verwachting"] for r in result["rows"]}
     assert labels <= {"beter dan verwacht", "slechter dan verwacht", "zoals verwacht", "geen peiling"}

@@ -41,7 +41,7 @@ from wijkradar.linkage.api import run_linkage
 from wijkradar.linkage.api import summary as linkage_summary
 from wijkradar.linkage.synth import generate, marginals_from_observations
 from wijkradar.models.card import render_markdown
-from wijkradar.models.train import evaluation, model_card
+from wijkradar.models.train import evaluation, model_card, train_and_evaluate
 from wijkradar.priority import priority_list
 from wijkradar.privacy import load_key
 from wijkradar.query import list_regions, list_sources, region_profile, resolve_gemeente
@@ -422,13 +422,12 @@ def evaluate_cmd(
     group: GroupOption = "65+",
     level: LevelOption = "buurt",
     period: PeriodOption = None,
-    retrain: Annotated[bool, typer.Option(help="Opnieuw trainen, ook als er een model is")] = False,
     db: DbOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Toets het risicomodel (hele gemeenten buiten de training) en toon de maten."""
-    with _handled(), Warehouse.open(_db(db)) as wh:
-        result = evaluation(wh, measure, group, level, period, retrain=retrain)
+    """Toon de toetsing van het opgeslagen risicomodel (hele gemeenten buiten de training)."""
+    with _handled(), Warehouse.open(_db(db), read_only=True) as wh:
+        result = evaluation(wh, measure, group, level, period)
     if fmt is Format.json:
         sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
         return
@@ -444,7 +443,7 @@ def model_card_cmd(
     db: DbOption = None,
 ) -> None:
     """Toon de modelkaart (Markdown): wat het model schat, hoe goed, waarmee en de beperkingen."""
-    with _handled(), Warehouse.open(_db(db)) as wh:
+    with _handled(), Warehouse.open(_db(db), read_only=True) as wh:
         card = model_card(wh, measure, group, level, period)
     sys.stdout.write(render_markdown(card))
 
@@ -460,7 +459,7 @@ def priority_cmd(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Rangschik buurten of wijken van een gemeente op verwacht aantal getroffen inwoners."""
-    with _handled(), Warehouse.open(_db(db)) as wh:
+    with _handled(), Warehouse.open(_db(db), read_only=True) as wh:
         result = priority_list(wh, gemeente, thema, level=level, period=period, top=top)
     if fmt is Format.json:
         sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
@@ -516,6 +515,11 @@ def train_cmd(
     thema: Annotated[
         list[str] | None, typer.Option("--thema", help="Thema('s); standaard alle thema's")
     ] = None,
+    measure: Annotated[
+        str | None,
+        typer.Option("--measure", help="Of een maat buiten de thema's, bv. Roker_11 (met --group)"),
+    ] = None,
+    group: Annotated[str | None, typer.Option("--group", help="Groep bij --measure, bv. 65+")] = None,
     level: Annotated[
         list[str] | None, typer.Option("--level", help="Niveau(s); standaard buurt, wijk en gemeente")
     ] = None,
@@ -523,21 +527,25 @@ def train_cmd(
     db: DbOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Train en valideer de risicomodellen van thema's en sla ze op (voor priority en de website)."""
+    """Train, toets en bewaar risicomodellen (het enige commando dat modellen maakt)."""
     themes = load_themes()
-    chosen = thema or list(themes)
+    if (measure is None) != (group is None):
+        raise typer.BadParameter("geef --measure en --group samen", param_hint="--measure/--group")
+    names = thema or ([] if measure else list(themes))
+    unknown = [name for name in names if name not in themes]
+    with _handled():
+        if unknown:
+            raise NotFoundError("thema", unknown[0], themes)
+    targets = [(themes[n].measure_id, themes[n].population_group, themes[n].label) for n in names]
+    if measure is not None and group is not None:
+        targets.insert(0, (measure, group, f"{measure} {group}"))
     levels = level or ["buurt", "wijk", "gemeente"]
     results = []
     with _handled(), Warehouse.open(_db(db)) as wh:
-        for name in chosen:
-            item = themes.get(name)
-            if item is None:
-                raise NotFoundError("thema", name, themes)
+        for measure_id, population_group, label in targets:
             for lvl in levels:
-                err.print(f"Trainen: {item.label}, {lvl} …")
-                results.append(
-                    evaluation(wh, item.measure_id, item.population_group, lvl, period, retrain=True)
-                )
+                err.print(f"Trainen: {escape(label)}, {lvl} …", highlight=False)
+                results.append(train_and_evaluate(wh, measure_id, population_group, lvl, period))
     _emit(pd.DataFrame(results), fmt, title="Getraind")
 
 

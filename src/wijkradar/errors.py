@@ -79,6 +79,16 @@ class WarehouseError(WijkradarError):
     exit_code = 5
 
 
+class ModelMissing(WijkradarError):
+    """No risk model is stored for what a command or page asks; only 'wijkradar train' makes one."""
+
+    exit_code = 6
+
+    def __init__(self, what: str, train_args: str) -> None:
+        self.train_command = f"wijkradar train {train_args}"
+        super().__init__(f"Er is nog geen risicomodel voor {what}. Oplossing: draai '{self.train_command}'.")
+
+
 def suggest(wanted: str, candidates: Iterable[str], n: int = 3) -> list[str]:
     """Return up to ``n`` close matches for ``wanted``, case-insensitively.
 

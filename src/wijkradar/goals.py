@@ -453,7 +453,7 @@ def wat_werkt(wh: Warehouse, gemeente: str, thema: str) -> dict[str, Any]:
     nothing more. Needs the theme's model ('wijkradar train').
     """
     gm = resolve_gemeente(wh, gemeente)
-    ranking = priority_list(wh, gm, thema, train=False)
+    ranking = priority_list(wh, gm, thema)
     interventions = wh.rows("interventions", gm).to_dict("records")
     year = int(ranking["period"][:4])
     rows = []

@@ -15,20 +15,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from wijkradar.errors import WijkradarError
+from wijkradar.errors import ModelMissing
 from wijkradar.indeling import values_on
-from wijkradar.models.train import resolve_target, train_model
+from wijkradar.models.train import resolve_target
 from wijkradar.query import resolve_gemeente
 from wijkradar.themes import Theme, theme
 from wijkradar.warehouse import Warehouse
 
 Z90 = 1.6448536269514722
-
-
-class ModelMissing(WijkradarError):
-    """No risk model has been trained for a theme yet (and training was not asked for)."""
-
-    exit_code = 6
 
 
 DRAWS = 4000
@@ -54,25 +48,21 @@ def priority_list(
     period: str | None = None,
     top: int | None = None,
     seed: int = 0,
-    train: bool = True,
 ) -> dict[str, Any]:
-    """Rank the regions of a gemeente for a theme; train the theme's model first if needed.
+    """Rank the regions of a gemeente for a theme with its stored model.
 
-    With ``train=False`` (the web app) a missing model raises :class:`ModelMissing` instead.
+    Reading never trains: without a stored model this raises :class:`ModelMissing`, which names
+    the 'wijkradar train' command that makes one.
     """
     gm = resolve_gemeente(wh, gemeente)
     chosen = theme(thema)
     target = resolve_target(wh, chosen.measure_id, chosen.population_group, level, period)
     stored = wh.model(target.measure_id, target.population_group, target.level, target.period)
-    if stored is None and not train:
-        raise ModelMissing(
-            f"Er is nog geen risicomodel voor {chosen.label} ({target.level}, {target.period}). Oplossing: "
-            f"draai 'wijkradar train --thema {chosen.name} --level {target.level}'."
-        )
     if stored is None:
-        train_model(wh, target.measure_id, target.population_group, target.level, target.period)
-        stored = wh.model(target.measure_id, target.population_group, target.level, target.period)
-    assert stored is not None  # noqa: S101
+        raise ModelMissing(
+            f"{chosen.label} ({target.level}, {target.period})",
+            f"--thema {chosen.name} --level {target.level}",
+        )
     codes = wh.regions(level=target.level, gemeente_code=gm)
     estimates = wh.estimates(int(stored["model_id"]), codes["code"].tolist())
     rows = _rows(wh, estimates, codes.set_index("code"), chosen, target.period)

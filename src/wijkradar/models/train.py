@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from wijkradar import indeling
-from wijkradar.errors import NotFoundError, WijkradarError
+from wijkradar.errors import ModelMissing, NotFoundError, WijkradarError
 from wijkradar.models.features import FeatureSet, Target, build_features
 from wijkradar.models.learners import GradientBoosting, Learner, PreviousRound, RidgeGLM, load_learner
 from wijkradar.models.validation import (
@@ -320,37 +320,41 @@ def _evaluation(card: dict[str, Any]) -> dict[str, Any]:
 
 
 def evaluation(
-    wh: Warehouse,
-    measure_id: str,
-    group: str,
-    level: str,
-    period: str | None = None,
-    *,
-    retrain: bool = False,
+    wh: Warehouse, measure_id: str, group: str, level: str, period: str | None = None
 ) -> dict[str, Any]:
-    """Return the stored validation of a model, training it first when there is none (or on request)."""
+    """Return the stored validation of a model; without one, raise :class:`ModelMissing`."""
     target = resolve_target(wh, measure_id, group, level, period)
-    stored = (
-        None if retrain else wh.model(target.measure_id, target.population_group, target.level, target.period)
-    )
-    if stored is None:
-        card = train_model(wh, measure_id, group, level, target.period)
-        return _evaluation(card)
-    return dict(json.loads(stored["metrics"]))
+    return dict(json.loads(_stored(wh, target)["metrics"]))
 
 
 def model_card(
     wh: Warehouse, measure_id: str, group: str, level: str, period: str | None = None
 ) -> dict[str, Any]:
-    """Return the stored model card of a target, training the model first when there is none."""
+    """Return the stored model card of a target; without a model, raise :class:`ModelMissing`."""
     target = resolve_target(wh, measure_id, group, level, period)
-    stored = wh.model(target.measure_id, target.population_group, target.level, target.period)
-    if stored is None:
-        return train_model(wh, measure_id, group, level, target.period)
+    stored = _stored(wh, target)
     card = dict(json.loads(stored["card"]))
     card["model_id"] = int(stored["model_id"])
     card["created_at"] = str(stored["created_at"])
     return card
+
+
+def train_and_evaluate(
+    wh: Warehouse, measure_id: str, group: str, level: str, period: str | None = None
+) -> dict[str, Any]:
+    """Train, validate and store a model (the one command that writes models) and return its figures."""
+    return _evaluation(train_model(wh, measure_id, group, level, period))
+
+
+def _stored(wh: Warehouse, target: Target) -> dict[str, Any]:
+    stored = wh.model(target.measure_id, target.population_group, target.level, target.period)
+    if stored is None:
+        raise ModelMissing(
+            f"{target.measure_id} {target.population_group} ({target.level}, {target.period})",
+            f"--measure {target.measure_id} --group {target.population_group} --level {target.level} "
+            f"--period {target.period}",
+        )
+    return stored
 
 
 def rescore(wh: Warehouse, model_id: int, period: str, *, explain: bool = False) -> pd.DataFrame:

@@ -17,9 +17,8 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from wijkradar.errors import WijkradarError
+from wijkradar.errors import ModelMissing, WijkradarError
 from wijkradar.goals import plan, wat_werkt
-from wijkradar.priority import ModelMissing
 from wijkradar.query import resolve_gemeente
 from wijkradar.texts import STATUS_NL, number_nl
 from wijkradar.themes import load_themes

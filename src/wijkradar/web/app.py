@@ -35,7 +35,7 @@ from starlette.datastructures import ImmutableMultiDict
 
 from wijkradar import __version__
 from wijkradar.access import OWN_DATA_PUBLISHER, Sessions, User, hash_password, verify_password
-from wijkradar.errors import InputError, NotFoundError, WijkradarError
+from wijkradar.errors import InputError, ModelMissing, NotFoundError, WijkradarError
 from wijkradar.goals import (
     GOAL_FIELDS,
     add_goal,
@@ -47,7 +47,6 @@ from wijkradar.goals import (
     plan,
     update_goal,
 )
-from wijkradar.priority import ModelMissing
 from wijkradar.query import resolve_gemeente
 from wijkradar.regions import CODE_PATTERN
 from wijkradar.texts import STATUS_NL, number_nl

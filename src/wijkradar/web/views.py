@@ -13,11 +13,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from wijkradar.errors import NotFoundError
+from wijkradar.errors import ModelMissing, NotFoundError
 from wijkradar.goals import plan, wat_werkt
 from wijkradar.indeling import geometries_on, values_on
 from wijkradar.models.card import render_markdown
-from wijkradar.priority import ModelMissing, priority_list
+from wijkradar.priority import priority_list
 from wijkradar.query import region_profile
 from wijkradar.texts import boundary_note
 from wijkradar.themes import Theme, load_themes
@@ -181,7 +181,7 @@ def overview(wh: Warehouse, gemeente: str, thema: str, *, top: int = 10) -> dict
     )
     similar = similar_gemeenten(wh, gemeente)
     try:
-        ranking = priority_list(wh, gemeente, chosen.name, top=top, train=False)
+        ranking = priority_list(wh, gemeente, chosen.name, top=top)
     except ModelMissing:
         ranking = None
     return {
@@ -199,7 +199,7 @@ def priority(wh: Warehouse, gemeente: str, thema: str) -> dict[str, Any]:
     """Return the full priority list of the gemeente for a theme (the model must exist)."""
     require_gemeente(wh, gemeente)
     chosen = theme_or_error(thema)
-    result = priority_list(wh, gemeente, chosen.name, train=False)
+    result = priority_list(wh, gemeente, chosen.name)
     result["theme"] = theme_dict(chosen)
     return result
 
