@@ -1,3 +1,3 @@
 """wijkradar: neighbourhood data, risk signals and results monitoring for Dutch gemeenten."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
