@@ -127,13 +127,17 @@ def protect(table: Table, threshold: int = DEFAULT_THRESHOLD, max_rounds: int = 
         cells_of.setdefault(relation, []).append(cell)
     for _ in range(100):
         suppressed = _per_relation(table, values, suppressed, max_rounds)
-        determined = determined_cells(table, suppressed)
+        # A hidden part of a published zero total is known to be 0 (counts are never negative):
+        # it protects nothing, so the algebra treats it as published.
+        forced = _forced_zero(table, suppressed, values)
+        effective = suppressed & ~forced
+        determined = determined_cells(table, effective)
         if not determined:
             return suppressed
         totals = set(table.relations.loc[table.relations["role"] == "total", "cell"])
-        groups = {c: g for g in _groups(table, suppressed) for c in g.hidden}
+        groups = {c: g for g in _groups(table, effective) for c in g.hidden}
         for cell in determined:
-            options = _unpinning(groups[cell], cell) if cell in groups else []
+            options = [c for c in (_unpinning(groups[cell], cell) if cell in groups else []) if not forced[c]]
             # Parts before totals, non-zero before zero (a hidden zero protects nothing), then small.
             pick = (
                 min(options, key=lambda c: (c in totals, values[c] == 0, values[c]))
@@ -144,6 +148,25 @@ def protect(table: Table, threshold: int = DEFAULT_THRESHOLD, max_rounds: int = 
                 raise RuntimeError(f"cell {cell} is determined and cannot be protected further")
             suppressed.loc[pick] = True
     raise RuntimeError("disclosure control did not converge")
+
+
+def _forced_zero(table: Table, suppressed: pd.Series, values: pd.Series) -> pd.Series:
+    """Return the hidden cells anyone can tell are 0: parts of a total that is known to be 0.
+
+    Counts are never negative, so every part of a published (or itself forced) zero total is 0.
+    """
+    rel = table.relations
+    totals = rel[rel["role"] == "total"]
+    parts = rel[rel["role"] == "part"]
+    forced = pd.Series(False, index=suppressed.index)
+    while True:
+        known = ~suppressed | forced
+        zero = totals[totals["cell"].map(known) & (totals["cell"].map(values) == 0)]["relation"]
+        new = parts[parts["relation"].isin(set(zero))]["cell"]
+        new = new[new.map(suppressed) & ~new.map(forced)]
+        if new.empty:
+            return forced
+        forced.loc[new.unique()] = True
 
 
 def _nearest_published(
