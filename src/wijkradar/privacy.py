@@ -158,15 +158,15 @@ def _forced_zero(table: Table, suppressed: pd.Series, values: pd.Series) -> pd.S
     rel = table.relations
     totals = rel[rel["role"] == "total"]
     parts = rel[rel["role"] == "part"]
-    forced = pd.Series(False, index=suppressed.index)
+    zero_totals = totals[values.reindex(totals["cell"]).to_numpy() == 0]
+    hidden = set(suppressed[suppressed].index)
+    forced: set[str] = set()
     while True:
-        known = ~suppressed | forced
-        zero = totals[totals["cell"].map(known) & (totals["cell"].map(values) == 0)]["relation"]
-        new = parts[parts["relation"].isin(set(zero))]["cell"]
-        new = new[new.map(suppressed) & ~new.map(forced)]
-        if new.empty:
-            return forced
-        forced.loc[new.unique()] = True
+        known_zero = zero_totals[~zero_totals["cell"].isin(hidden - forced)]["relation"]
+        new = set(parts[parts["relation"].isin(set(known_zero))]["cell"]) & hidden - forced
+        if not new:
+            return pd.Series(suppressed.index.isin(list(forced)), index=suppressed.index)
+        forced |= new
 
 
 def _nearest_published(
