@@ -19,11 +19,11 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from wijkradar.errors import ModelMissing, WijkradarError
 from wijkradar.goals import plan, wat_werkt
+from wijkradar.pages import charts, views
 from wijkradar.query import resolve_gemeente
 from wijkradar.texts import STATUS_NL, number_nl
 from wijkradar.themes import load_themes
 from wijkradar.warehouse import Warehouse
-from wijkradar.web import charts, views
 
 CHROMIUM = os.environ.get("WIJKRADAR_CHROMIUM", "/usr/bin/chromium")
 BROWSER_ARGS = [
@@ -36,7 +36,6 @@ BROWSER_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-PLOTLY_JS = Path(str(__import__("plotly").__file__)).parent / "package_data" / "plotly.min.js"
 
 
 class PdfMissing(WijkradarError):
@@ -83,7 +82,7 @@ def render_html(data: dict[str, Any], images: dict[str, str] | None = None) -> s
     env.filters["nl"] = number_nl
     env.filters["pct"] = lambda v, d=1: "–" if v is None else f"{number_nl(v, d)}%"
     env.filters["status"] = lambda s: STATUS_NL.get(str(s), str(s))
-    plotly = None if images is not None else PLOTLY_JS.read_text(encoding="utf-8")
+    plotly = None if images is not None else charts.PLOTLY_JS.read_text(encoding="utf-8")
     return env.get_template("staat.html").render(
         data=data, images=images, plotly_js=plotly, specs=[json.dumps(s["figure"]) for s in data["sections"]]
     )

@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import plotly
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -47,17 +46,16 @@ from wijkradar.goals import (
     plan,
     update_goal,
 )
+from wijkradar.pages import charts, views
 from wijkradar.query import resolve_gemeente
 from wijkradar.regions import CODE_PATTERN
 from wijkradar.texts import STATUS_NL, number_nl
 from wijkradar.themes import load_themes
 from wijkradar.warehouse import Warehouse
-from wijkradar.web import charts, views
 
 GM_CODE = r"^GM\d{4}$"
 REGION_CODE = f"^(?:{CODE_PATTERN})$"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
 
 def _pct(value: Any, decimals: int = 1) -> str:
@@ -248,7 +246,7 @@ def create_app(db_path: Path, *, editable: bool = False, users: dict[str, User] 
     @app.get("/static/vendor/plotly.min.js", include_in_schema=False)
     def plotly_js() -> FileResponse:
         return FileResponse(
-            PLOTLY_JS, media_type="text/javascript", headers={"Cache-Control": "max-age=86400"}
+            charts.PLOTLY_JS, media_type="text/javascript", headers={"Cache-Control": "max-age=86400"}
         )
 
     ThemeQuery = Query("eenzaamheid", pattern=r"^[a-z0-9-]{1,40}$", description="Thema, bv. eenzaamheid")

@@ -17,12 +17,12 @@ from wijkradar.errors import ModelMissing, NotFoundError
 from wijkradar.goals import plan, wat_werkt
 from wijkradar.indeling import geometries_on, values_on
 from wijkradar.models.card import render_markdown
+from wijkradar.pages import charts
 from wijkradar.priority import priority_list
 from wijkradar.query import region_profile
 from wijkradar.texts import boundary_note
 from wijkradar.themes import Theme, load_themes
 from wijkradar.warehouse import Warehouse
-from wijkradar.web import charts
 
 SIMILAR_ON = {  # structure variables for "similar gemeenten", from the Kerncijfers per gemeente
     "a_inw": "inwoners (log)",

@@ -8,10 +8,17 @@ drawn in grey with a dark outline and a "geen gegevens" label, never as zero.
 from __future__ import annotations
 
 import math
+from importlib.util import find_spec
+from pathlib import Path
 from typing import Any
 
 MISSING_COLOUR = "#d9d9d9"
 FONT = {"family": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", "size": 14, "color": "#1a1a1a"}
+# Plotly's own JavaScript, served by the web app and embedded in the report: never from a CDN.
+_PLOTLY = find_spec("plotly")
+PLOTLY_JS = (
+    Path(_PLOTLY.origin if _PLOTLY and _PLOTLY.origin else ".").parent / "package_data" / "plotly.min.js"
+)
 CONFIG = {"displaylogo": False, "responsive": True, "locale": "nl"}
 
 

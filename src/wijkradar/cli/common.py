@@ -1,0 +1,169 @@
+"""The CLI's shared parts: the Typer app, output formats, error handling, progress."""
+
+from __future__ import annotations
+
+import io
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from wijkradar import __version__
+from wijkradar.config import Settings
+from wijkradar.errors import WijkradarError
+from wijkradar.ingest import FileReport
+from wijkradar.query import resolve_gemeente
+from wijkradar.regions import is_valid_code
+from wijkradar.texts import number_nl
+from wijkradar.warehouse import Warehouse
+
+app = typer.Typer(
+    help="wijkradar: buurtgegevens, risicosignalen en resultaatsturing voor gemeenten.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+# Piped output (to a file, Excel, another program) gets wide tables instead of wrapped cells.
+out = Console(width=None if sys.stdout.isatty() else 220)
+err = Console(stderr=True)
+
+
+class Format(StrEnum):
+    """Output formats every listing supports."""
+
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+DbOption = Annotated[
+    Path | None,
+    typer.Option("--db", help="Datapakhuis (DuckDB-bestand); standaard $WIJKRADAR_DB of ./wijkradar.duckdb"),
+]
+FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Uitvoer: table, csv of json")]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Geen voortgangsbalk")]
+
+
+def _db(path: Path | None) -> Path:
+    return path or Settings.from_env().db_path
+
+
+@contextmanager
+def _handled() -> Iterator[None]:
+    """Turn wijkradar's errors into one clear message and a non-zero exit code."""
+    try:
+        yield
+    except WijkradarError as exc:
+        err.print(f"[bold red]Fout:[/] {escape(str(exc))}", highlight=False)
+        raise typer.Exit(exc.exit_code) from None
+
+
+def _emit(frame: pd.DataFrame, fmt: Format, title: str | None = None) -> None:
+    if fmt is Format.json:
+        sys.stdout.write(
+            frame.to_json(orient="records", force_ascii=False, date_format="iso", indent=2) + "\n"
+        )
+    elif fmt is Format.csv:
+        buffer = io.StringIO()
+        frame.to_csv(buffer, index=False)
+        sys.stdout.write(buffer.getvalue())
+    else:
+        table = Table(title=title, show_lines=False)
+        for column in frame.columns:
+            table.add_column(str(column), overflow="fold")
+        for row in frame.itertuples(index=False):
+            table.add_row(*["" if pd.isna(v) else str(v) for v in row])
+        out.print(table)
+
+
+def _nl(value: Any) -> str:
+    return number_nl(value, None, empty="")
+
+
+def _progress(quiet: bool) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=quiet or not err.is_terminal,
+        transient=True,
+    )
+
+
+@app.callback(invoke_without_command=True)
+def main(
+    version: Annotated[bool, typer.Option("--version", help="Toon de versie")] = False,
+) -> None:
+    """Buurtgegevens koppelen, risico's signaleren, prioriteren en sturen op resultaat."""
+    if version:
+        out.print(f"wijkradar {__version__}")
+        raise typer.Exit()
+
+
+def _emit_reports(reports: list[FileReport], fmt: Format) -> None:
+    """Print per-file reports (Dutch columns in the table, stable keys in JSON/CSV); fail on errors."""
+    if fmt is Format.table:
+        _emit(_report_frame(reports), fmt, title="Ingelezen")
+    else:
+        _emit(pd.DataFrame([r.as_dict() for r in reports]), fmt)
+    failed = [r for r in reports if r.action == "failed"]
+    for report in failed:
+        err.print(f"[bold red]Fout:[/] {report.message}", highlight=False)
+    if failed:
+        raise typer.Exit(2)
+
+
+def _report_frame(reports: list[FileReport]) -> pd.DataFrame:
+    labels = {
+        "ingested": "ingelezen",
+        "unchanged": "ongewijzigd",
+        "replaced": "vervangen",
+        "failed": "mislukt",
+    }
+    return pd.DataFrame(
+        [
+            {
+                "bestand": str(Path(*Path(r.path).parts[-2:])),
+                "actie": labels[r.action],
+                "tabel": r.table_id,
+                "perioden": ",".join(r.periods),
+                "groepen": ",".join(r.groups),
+                "waarnemingen": r.observations,
+                "regio's": r.regions,
+                "grenzen": r.geometries,
+                "opmerking": r.message if r.action != "failed" else "zie foutmelding",
+            }
+            for r in reports
+        ]
+    )
+
+
+def _gemeente_code(text: str, db: Path | None) -> str:
+    """Return a GM code as given, or look it up by name in the warehouse."""
+    code = text.strip().upper()
+    if is_valid_code(code) and code.startswith("GM"):
+        return code
+    if not _db(db).exists():
+        raise WijkradarError(
+            f"Gemeente {text!r} kan nog niet op naam gevonden worden: er is nog geen datapakhuis. "
+            "Oplossing: geef de CBS-code, bijvoorbeeld --gemeente GM0034 voor Almere."
+        )
+    with Warehouse.open(_db(db), read_only=True) as wh:
+        return resolve_gemeente(wh, text)
+
+
+GemeenteOption = Annotated[str, typer.Option("--gemeente", help="Naam of code van de gemeente")]
+MeasureOption = Annotated[str, typer.Option("--measure", help="Maat, bv. Eenzaam_28")]
+GroupOption = Annotated[str, typer.Option("--group", help="Groep, bv. 65+ of 18+")]
+LevelOption = Annotated[str, typer.Option("--level", help="buurt, wijk of gemeente")]
+PeriodOption = Annotated[str | None, typer.Option("--period", help="Periode; standaard de laatste peiling")]

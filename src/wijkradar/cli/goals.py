@@ -1,0 +1,288 @@
+"""Commands for goals and interventions (results monitoring)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+
+from wijkradar.cli.common import (
+    DbOption,
+    Format,
+    FormatOption,
+    GemeenteOption,
+    _db,
+    _emit,
+    _handled,
+    _nl,
+    app,
+    out,
+)
+from wijkradar.goals import (
+    STATUS_RULE,
+    add_goal,
+    add_intervention,
+    delete_goal,
+    delete_intervention,
+    export_goals,
+    find_goal,
+    import_goals,
+    update_goal,
+)
+from wijkradar.goals import progress as goal_progress
+from wijkradar.query import resolve_gemeente
+from wijkradar.warehouse import Warehouse
+
+goals_app = typer.Typer(help="Doelen (doelenboom): nulmeting, streefwaarde en voortgang.")
+interventions_app = typer.Typer(help="Interventies per gebied en thema, gekoppeld aan doelen.")
+app.add_typer(goals_app, name="goals")
+app.add_typer(interventions_app, name="interventions")
+AreaOption = Annotated[
+    list[str] | None, typer.Option("--area", help="Gebied: code of naam; herhaal voor een set buurten")
+]
+
+
+def _goal_options(area: list[str] | None, **fields: Any) -> dict[str, Any]:
+    """Collect the goal options given on the command line: one area, or a set of buurten."""
+    spec = {**fields, "area": area if area and len(area) > 1 else (area[0] if area else None)}
+    return {k: v for k, v in spec.items() if v is not None}
+
+
+@goals_app.command("add")
+def goals_add_cmd(
+    gemeente: GemeenteOption,
+    target: Annotated[float, typer.Option("--target", help="Streefwaarde")],
+    target_year: Annotated[int, typer.Option("--target-year", help="Streefjaar")],
+    thema: Annotated[str | None, typer.Option("--thema", help="Thema (of --measure en --group)")] = None,
+    measure: Annotated[str | None, typer.Option("--measure")] = None,
+    group: Annotated[str | None, typer.Option("--group")] = None,
+    area: AreaOption = None,
+    area_name: Annotated[str | None, typer.Option("--area-name", help="Naam van een set buurten")] = None,
+    baseline_period: Annotated[str | None, typer.Option("--baseline-period")] = None,
+    direction: Annotated[str | None, typer.Option(help="omlaag of omhoog (standaard: afgeleid)")] = None,
+    title: Annotated[str | None, typer.Option()] = None,
+    owner: Annotated[str, typer.Option()] = "",
+    description: Annotated[str, typer.Option()] = "",
+    db: DbOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Voeg een doel toe; de nulmeting komt uit de cijfers."""
+    spec = _goal_options(
+        area,
+        thema=thema,
+        measure_id=measure,
+        population_group=group,
+        area_name=area_name,
+        baseline_period=baseline_period,
+        target_value=target,
+        target_year=target_year,
+        direction=direction,
+        title=title,
+        owner=owner,
+        description=description,
+    )
+    with _handled(), Warehouse.open(_db(db)) as wh:
+        record = add_goal(wh, gemeente, spec)
+    _emit(pd.DataFrame([record]), fmt, title="Doel toegevoegd")
+
+
+@goals_app.command("list")
+def goals_list_cmd(gemeente: GemeenteOption, db: DbOption = None, fmt: FormatOption = Format.table) -> None:
+    """Toon de doelen van een gemeente."""
+    with _handled(), Warehouse.open(_db(db), read_only=True) as wh:
+        frame = wh.rows("goals", resolve_gemeente(wh, gemeente))
+    _emit(frame.drop(columns=["created_at"]), fmt, title="Doelen")
+
+
+@goals_app.command("show")
+def goals_show_cmd(
+    gemeente: GemeenteOption,
+    goal_id: Annotated[int, typer.Argument(help="Nummer van het doel ('wijkradar goals list')")],
+    db: DbOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Toon één doel: omschrijving, voortgang per periode en gekoppelde interventies."""
+    with _handled(), Warehouse.open(_db(db), read_only=True) as wh:
+        goal = find_goal(wh, gemeente, goal_id)
+    if fmt is Format.json:
+        sys.stdout.write(json.dumps(goal, ensure_ascii=False, indent=2, default=str) + "\n")
+        return
+    facts = {
+        "titel": goal["title"],
+        "maat": f"{goal['measure_id']} ({goal['population_group']})",
+        "gebied": f"{goal['area_name']} ({', '.join(goal['area_codes'])})",
+        "nulmeting": f"{_nl(goal['baseline_value'])} in {goal['baseline_period']}",
+        "streefwaarde": f"{_nl(goal['target_value'])} in {goal['target_year']} ({goal['direction']})",
+        "eigenaar": goal["owner"] or "–",
+        "toelichting": goal["description"] or "–",
+        "interventies": ", ".join(i["title"] for i in goal["interventions"]) or "–",
+        "status": goal["progress"]["status"],
+    }
+    if fmt is Format.table:
+        for key, value in facts.items():
+            out.print(f"[bold]{key}:[/] {value}")
+    _emit(pd.DataFrame(_progress_rows([goal["progress"]])), fmt, title=f"Voortgang doel {goal_id}")
+    if fmt is Format.table:
+        out.print(f"Regel: {STATUS_RULE}")
+
+
+@goals_app.command("update")
+def goals_update_cmd(
+    gemeente: GemeenteOption,
+    goal_id: Annotated[int, typer.Argument(help="Nummer van het doel")],
+    target: Annotated[float | None, typer.Option("--target", help="Streefwaarde")] = None,
+    target_year: Annotated[int | None, typer.Option("--target-year", help="Streefjaar")] = None,
+    thema: Annotated[str | None, typer.Option("--thema")] = None,
+    area: AreaOption = None,
+    area_name: Annotated[str | None, typer.Option("--area-name")] = None,
+    baseline_period: Annotated[str | None, typer.Option("--baseline-period")] = None,
+    direction: Annotated[str | None, typer.Option()] = None,
+    title: Annotated[str | None, typer.Option()] = None,
+    owner: Annotated[str | None, typer.Option()] = None,
+    description: Annotated[str | None, typer.Option()] = None,
+    db: DbOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Wijzig een doel; wat u niet opgeeft blijft zoals het was, de nulmeting wordt opnieuw gemeten."""
+    spec = _goal_options(
+        area,
+        thema=thema,
+        area_name=area_name,
+        baseline_period=baseline_period,
+        target_value=target,
+        target_year=target_year,
+        direction=direction,
+        title=title,
+        owner=owner,
+        description=description,
+    )
+    with _handled(), Warehouse.open(_db(db)) as wh:
+        record = update_goal(wh, gemeente, goal_id, spec, merge=True)
+    _emit(pd.DataFrame([record]), fmt, title="Doel gewijzigd")
+
+
+@goals_app.command("delete")
+def goals_delete_cmd(
+    gemeente: GemeenteOption,
+    goal_id: Annotated[int, typer.Argument(help="Nummer van het doel")],
+    db: DbOption = None,
+) -> None:
+    """Verwijder een doel; gekoppelde interventies blijven, zonder de koppeling."""
+    with _handled(), Warehouse.open(_db(db)) as wh:
+        delete_goal(wh, gemeente, goal_id)
+    out.print(f"Doel {goal_id} verwijderd")
+
+
+@goals_app.command("progress")
+def goals_progress_cmd(
+    gemeente: GemeenteOption, db: DbOption = None, fmt: FormatOption = Format.table
+) -> None:
+    """Toon de voortgang van elk doel, met de regel voor de status."""
+    with _handled(), Warehouse.open(_db(db), read_only=True) as wh:
+        goals = wh.rows("goals", resolve_gemeente(wh, gemeente)).to_dict("records")
+        reports = [goal_progress(wh, {str(k): v for k, v in g.items()}) for g in goals]
+    if fmt is Format.json:
+        sys.stdout.write(json.dumps(reports, ensure_ascii=False, indent=2, default=str) + "\n")
+        return
+    _emit(pd.DataFrame(_progress_rows(reports)), fmt, title="Voortgang")
+    if fmt is Format.table:
+        out.print(f"Regel: {STATUS_RULE}")
+
+
+def _progress_rows(reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "doel": r["goal_id"],
+            "titel": r["title"],
+            "periode": p["period"],
+            "waarde": _nl(p["value"]),
+            "vereist": _nl(p["required"]),
+            "marge": _nl(p["u"]),
+            "status": p["status"],
+            "toelichting": p["note"],
+        }
+        for r in reports
+        for p in r["points"]
+    ]
+
+
+@goals_app.command("export")
+def goals_export_cmd(
+    gemeente: GemeenteOption,
+    out_file: Annotated[Path, typer.Option("--out", help="Bestand .yaml of .xlsx")],
+    db: DbOption = None,
+) -> None:
+    """Schrijf doelen en interventies naar YAML of Excel."""
+    with _handled(), Warehouse.open(_db(db), read_only=True) as wh:
+        count = export_goals(wh, gemeente, out_file)
+    out.print(f"{count} doelen en interventies -> {out_file}")
+
+
+@goals_app.command("import")
+def goals_import_cmd(
+    gemeente: GemeenteOption,
+    in_file: Annotated[Path, typer.Argument(help="Bestand .yaml of .xlsx")],
+    db: DbOption = None,
+) -> None:
+    """Vervang de doelen en interventies van een gemeente door die uit een bestand (alles of niets)."""
+    with _handled(), Warehouse.open(_db(db)) as wh:
+        counts = import_goals(wh, gemeente, in_file)
+    out.print(f"Ingelezen: {counts['goals']} doelen, {counts['interventions']} interventies")
+
+
+@interventions_app.command("add")
+def interventions_add_cmd(
+    gemeente: GemeenteOption,
+    title: Annotated[str, typer.Option("--title")],
+    start: Annotated[str, typer.Option("--start", help="JJJJ-MM-DD")],
+    end: Annotated[str | None, typer.Option("--end", help="JJJJ-MM-DD")] = None,
+    thema: Annotated[str, typer.Option("--thema")] = "",
+    area: AreaOption = None,
+    budget: Annotated[float | None, typer.Option()] = None,
+    partners: Annotated[str, typer.Option()] = "",
+    description: Annotated[str, typer.Option()] = "",
+    goal: Annotated[list[int] | None, typer.Option("--goal", help="Gekoppeld doel (id); herhaalbaar")] = None,
+    db: DbOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Voeg een interventie toe (gebied, thema, looptijd, budget, partners, doelen)."""
+    spec = {
+        "title": title,
+        "start": start,
+        "end": end,
+        "theme": thema,
+        "area": area,
+        "budget": budget,
+        "partners": partners,
+        "description": description,
+        "goal_ids": goal or [],
+    }
+    with _handled(), Warehouse.open(_db(db)) as wh:
+        record = add_intervention(wh, gemeente, spec)
+    _emit(pd.DataFrame([record]), fmt, title="Interventie toegevoegd")
+
+
+@interventions_app.command("list")
+def interventions_list_cmd(
+    gemeente: GemeenteOption, db: DbOption = None, fmt: FormatOption = Format.table
+) -> None:
+    """Toon de interventies van een gemeente."""
+    with _handled(), Warehouse.open(_db(db), read_only=True) as wh:
+        frame = wh.rows("interventions", resolve_gemeente(wh, gemeente))
+    _emit(frame.drop(columns=["created_at"]), fmt, title="Interventies")
+
+
+@interventions_app.command("delete")
+def interventions_delete_cmd(
+    gemeente: GemeenteOption,
+    intervention_id: Annotated[int, typer.Argument(help="Nummer van de interventie")],
+    db: DbOption = None,
+) -> None:
+    """Verwijder een interventie."""
+    with _handled(), Warehouse.open(_db(db)) as wh:
+        delete_intervention(wh, gemeente, intervention_id)
+    out.print(f"Interventie {intervention_id} verwijderd")

@@ -1,0 +1,108 @@
+"""Commands for register linkage and synthetic populations."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+
+from wijkradar.cli.common import (
+    DbOption,
+    Format,
+    FormatOption,
+    _db,
+    _emit,
+    _handled,
+    app,
+    err,
+    out,
+)
+from wijkradar.errors import NotFoundError
+from wijkradar.linkage.api import run_linkage
+from wijkradar.linkage.api import summary as linkage_summary
+from wijkradar.linkage.synth import generate, marginals_from_observations
+from wijkradar.privacy import load_key
+from wijkradar.query import resolve_gemeente
+from wijkradar.warehouse import Warehouse
+
+linkage_app = typer.Typer(help="Koppeling van persoonsregisters (stapeling van ondersteuning per buurt).")
+app.add_typer(linkage_app, name="linkage")
+
+
+@linkage_app.command("run")
+def linkage_run_cmd(
+    persons: Annotated[Path, typer.Option("--persons", help="Personen (CSV of Parquet)")],
+    provisions: Annotated[Path, typer.Option("--provisions", help="Voorzieningen (CSV of Parquet)")],
+    period: Annotated[int, typer.Option("--period", help="Jaar, bv. 2023")],
+    engine: Annotated[str, typer.Option(help="duckdb (standaard) of spark")] = "duckdb",
+    master: Annotated[str | None, typer.Option(help="Spark-master, bv. spark://host:7077")] = None,
+    key_file: Annotated[
+        Path | None, typer.Option("--key-file", help="Geheime sleutel voor pseudonimisering")
+    ] = None,
+    threshold: Annotated[int, typer.Option(help="Kleinste aantal dat getoond mag worden")] = 5,
+    db: DbOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Pseudonimiseer, koppel en tel huishoudens met meerdere voorzieningen per buurt, wijk en gemeente."""
+    if engine not in ("duckdb", "spark"):
+        err.print("[bold red]Fout:[/] --engine moet duckdb of spark zijn.")
+        raise typer.Exit(2)
+    with _handled():
+        key = load_key(key_file)
+        with Warehouse.open(_db(db)) as wh:
+            report = run_linkage(
+                wh,
+                persons,
+                provisions,
+                period,
+                key,
+                engine="spark" if engine == "spark" else "duckdb",
+                master=master,
+                threshold=threshold,
+            )
+    result = linkage_summary(report)
+    if fmt is Format.json:
+        sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+        return
+    flat = {k: v for k, v in result.items() if k != "seconds"} | {
+        f"s_{k}": v for k, v in result["seconds"].items()
+    }
+    _emit(pd.DataFrame([flat]), fmt, title="Koppeling")
+
+
+@app.command("synth")
+def synth_cmd(
+    out_dir: Annotated[Path, typer.Option("--out", help="Map voor persons.parquet en provisions.parquet")],
+    gemeente: Annotated[str | None, typer.Option(help="Naam of code van de gemeente")] = None,
+    all_: Annotated[
+        bool, typer.Option("--all", help="Heel Nederland (alle buurten met Kerncijfers)")
+    ] = False,
+    persons: Annotated[
+        int | None, typer.Option("--persons", help="Schaal naar ongeveer zoveel personen")
+    ] = None,
+    period: Annotated[int, typer.Option(help="Jaar")] = 2023,
+    seed: Annotated[int, typer.Option(help="Startwaarde van de toevalsgenerator")] = 0,
+    db: DbOption = None,
+) -> None:
+    """Maak een synthetische bevolking (alleen voor testen van schaal en juistheid, niet voor conclusies)."""
+    if bool(gemeente) == all_:
+        err.print("[bold red]Fout:[/] kies --gemeente NAAM of --all.")
+        raise typer.Exit(2)
+    with _handled(), Warehouse.open(_db(db), read_only=True) as wh:
+        marginals = marginals_from_observations(wh.published())
+        if gemeente:
+            code = resolve_gemeente(wh, gemeente)
+            marginals = type(marginals)(marginals.frame[marginals.frame.index.str[2:6] == code[2:]])
+            if marginals.frame.empty:
+                raise NotFoundError("gemeente met Kerncijfers per buurt", gemeente, [])
+    persons_path, provisions_path, counts = generate(
+        marginals, out_dir, period=period, seed=seed, scale_to=persons
+    )
+    out.print(
+        f"{counts['persons']:,} personen in {counts['households']:,} huishoudens, "
+        f"{counts['provisions']:,} voorzieningen -> {persons_path}, {provisions_path}"
+    )

@@ -1,0 +1,170 @@
+"""Commands for risk models and priorities.
+
+``train`` is the one that writes models; evaluate, model-card, priority and themes only read.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.markup import escape
+
+from wijkradar.cli.common import (
+    DbOption,
+    Format,
+    FormatOption,
+    GroupOption,
+    LevelOption,
+    MeasureOption,
+    PeriodOption,
+    _db,
+    _emit,
+    _handled,
+    _nl,
+    app,
+    err,
+    out,
+)
+from wijkradar.errors import NotFoundError
+from wijkradar.models.card import render_markdown
+from wijkradar.models.train import evaluation, model_card, train_and_evaluate
+from wijkradar.priority import priority_list
+from wijkradar.themes import load_themes
+from wijkradar.warehouse import Warehouse
+
+
+@app.command("evaluate")
+def evaluate_cmd(
+    measure: MeasureOption = "Eenzaam_28",
+    group: GroupOption = "65+",
+    level: LevelOption = "buurt",
+    period: PeriodOption = None,
+    db: DbOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Toon de toetsing van het opgeslagen risicomodel (hele gemeenten buiten de training)."""
+    with _handled(), Warehouse.open(_db(db), read_only=True) as wh:
+        result = evaluation(wh, measure, group, level, period)
+    if fmt is Format.json:
+        sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+        return
+    _emit(pd.DataFrame([result]), fmt, title="Validatie")
+
+
+@app.command("model-card")
+def model_card_cmd(
+    measure: MeasureOption = "Eenzaam_28",
+    group: GroupOption = "65+",
+    level: LevelOption = "buurt",
+    period: PeriodOption = None,
+    db: DbOption = None,
+) -> None:
+    """Toon de modelkaart (Markdown): wat het model schat, hoe goed, waarmee en de beperkingen."""
+    with _handled(), Warehouse.open(_db(db), read_only=True) as wh:
+        card = model_card(wh, measure, group, level, period)
+    sys.stdout.write(render_markdown(card))
+
+
+@app.command("priority")
+def priority_cmd(
+    gemeente: Annotated[str, typer.Option("--gemeente", help="Naam of code van de gemeente")],
+    thema: Annotated[str, typer.Option("--thema", help="Thema, bv. eenzaamheid (zie 'wijkradar themes')")],
+    level: LevelOption = "buurt",
+    period: PeriodOption = None,
+    top: Annotated[int | None, typer.Option("--top", help="Alleen de eerste N")] = None,
+    db: DbOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Rangschik buurten of wijken van een gemeente op verwacht aantal getroffen inwoners."""
+    with _handled(), Warehouse.open(_db(db), read_only=True) as wh:
+        result = priority_list(wh, gemeente, thema, level=level, period=period, top=top)
+    if fmt is Format.json:
+        sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+        return
+    rows = pd.DataFrame(result["rows"])
+    if fmt is Format.csv:
+        flat = rows.drop(columns=["drivers", "capacity"]).assign(
+            drivers=["; ".join(d["text"] for d in ds) for ds in rows["drivers"]],
+            **{k: [c[k] for c in rows["capacity"]] for k in (rows["capacity"].iloc[0] if len(rows) else {})},
+        )
+        _emit(flat, fmt)
+        return
+    out.print(
+        f"[bold]{result['label']}[/] in {result['gemeente_name']} ({result['gemeente']}), "
+        f"{result['level']}, {result['period']} — model {result['model']['algorithm']}, "
+        f"R² {_nl(result['model']['r2'] * 100)}% verklaard, "
+        f"dekking 90%-interval {_nl(result['model']['coverage90'] * 100)}%",
+        highlight=False,
+    )
+    shown = pd.DataFrame(
+        {
+            "#": rows["rank"],
+            "gebied": rows["label"],
+            "%": [_nl(v) for v in rows["rate"]],
+            "90%-interval": [
+                f"{_nl(lo)}–{_nl(hi)}" for lo, hi in zip(rows["lower"], rows["upper"], strict=True)
+            ],
+            "bron": rows["source"],
+            "inwoners": [_nl(v) for v in rows["residents"]],
+            "verwacht getroffen": [_nl(v) for v in rows["expected_affected"]],
+            "kans top 10": [_nl(None if v is None else v * 100) for v in rows["p_top10"]],
+            "t.o.v. verwachting": rows["verwachting"],
+            "belangrijkste factor": [d[0]["label"] if d else "" for d in rows["drivers"]],
+        }
+    )
+    _emit(shown, fmt)
+    out.print(
+        f"Inwoners: {result['residents_definition']}. "
+        "Bron 'peiling' = RIVM 50090NED; 'model' = schatting van wijkradar."
+    )
+
+
+@app.command("themes")
+def themes_cmd(fmt: FormatOption = Format.table) -> None:
+    """Toon de thema's (uit te breiden met een CSV via WIJKRADAR_THEMES)."""
+    with _handled():
+        themes = load_themes()
+    _emit(pd.DataFrame([t.__dict__ for t in themes.values()]), fmt, title="Thema's")
+
+
+@app.command("train")
+def train_cmd(
+    thema: Annotated[
+        list[str] | None, typer.Option("--thema", help="Thema('s); standaard alle thema's")
+    ] = None,
+    measure: Annotated[
+        str | None,
+        typer.Option("--measure", help="Of een maat buiten de thema's, bv. Roker_11 (met --group)"),
+    ] = None,
+    group: Annotated[str | None, typer.Option("--group", help="Groep bij --measure, bv. 65+")] = None,
+    level: Annotated[
+        list[str] | None, typer.Option("--level", help="Niveau(s); standaard buurt, wijk en gemeente")
+    ] = None,
+    period: PeriodOption = None,
+    db: DbOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Train, toets en bewaar risicomodellen (het enige commando dat modellen maakt)."""
+    themes = load_themes()
+    if (measure is None) != (group is None):
+        raise typer.BadParameter("geef --measure en --group samen", param_hint="--measure/--group")
+    names = thema or ([] if measure else list(themes))
+    unknown = [name for name in names if name not in themes]
+    with _handled():
+        if unknown:
+            raise NotFoundError("thema", unknown[0], themes)
+    targets = [(themes[n].measure_id, themes[n].population_group, themes[n].label) for n in names]
+    if measure is not None and group is not None:
+        targets.insert(0, (measure, group, f"{measure} {group}"))
+    levels = level or ["buurt", "wijk", "gemeente"]
+    results = []
+    with _handled(), Warehouse.open(_db(db)) as wh:
+        for measure_id, population_group, label in targets:
+            for lvl in levels:
+                err.print(f"Trainen: {escape(label)}, {lvl} …", highlight=False)
+                results.append(train_and_evaluate(wh, measure_id, population_group, lvl, period))
+    _emit(pd.DataFrame(results), fmt, title="Getraind")
