@@ -200,8 +200,8 @@ def test_import_with_an_invalid_goal_changes_nothing(db: Path, tmp_path: Path) -
 
 
 def test_wat_werkt_lists_better_than_expected_areas_with_interventions(db: Path) -> None:
-    from wijkradar.goals import wat_werkt
     from wijkradar.models.train import train_model
+    from wijkradar.priority import wat_werkt
 
     with Warehouse.open(db) as wh:
         if wh.model("Eenzaam_28", "65+", "buurt") is None:

@@ -10,7 +10,7 @@ or the model's.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -19,8 +19,16 @@ from wijkradar.errors import ModelMissing
 from wijkradar.indeling import values_on
 from wijkradar.models.train import resolve_target
 from wijkradar.query import resolve_gemeente
+from wijkradar.regions import parents_of
 from wijkradar.themes import Theme, theme
 from wijkradar.warehouse import Warehouse
+
+# How a survey value compares with the model's expectation, in interval units (texts.EXPECTATION_NL
+# has the Dutch words).
+BETTER: Final = "better_than_expected"
+WORSE: Final = "worse_than_expected"
+AS_EXPECTED: Final = "as_expected"
+NO_SURVEY: Final = "no_survey"
 
 Z90 = 1.6448536269514722
 
@@ -165,7 +173,7 @@ def _rows(
     )
     out["expected_affected"] = out["rate"] / 100 * out["residents"]
     out.attrs["residents_periods"] = residents_periods
-    out["verwachting"] = [_versus(v) for v in out["vs_expected"]]
+    out["expectation"] = [_versus(v) for v in out["vs_expected"]]
     out["drivers"] = pd.Series(
         [_drivers(json.loads(c), chosen) for c in frame["contributions"]], dtype=object
     )
@@ -183,13 +191,14 @@ def _plain(value: Any) -> Any:
 
 
 def _versus(value: float) -> str:
+    """Say how a survey value compares with the model's out-of-fold expectation (an English code)."""
     if value is None or np.isnan(value):
-        return "geen peiling"
+        return NO_SURVEY
     if value <= -1:
-        return "beter dan verwacht"
+        return BETTER
     if value >= 1:
-        return "slechter dan verwacht"
-    return "zoals verwacht"
+        return WORSE
+    return AS_EXPECTED
 
 
 def _drivers(contributions: list[dict[str, Any]], chosen: Theme, top: int = 3) -> list[dict[str, Any]]:
@@ -264,3 +273,50 @@ def _clean_row(row: dict[str, Any]) -> dict[str, Any]:
     if out.get("expected_affected") is not None:
         out["expected_affected"] = round(float(out["expected_affected"]), 1)
     return out
+
+
+def wat_werkt(wh: Warehouse, gemeente: str, thema: str) -> dict[str, Any]:
+    """Areas that did better than the model expected, with the interventions that ran there.
+
+    Evidence to discuss, not proof: the model does not know about the interventions, so an area
+    beating its expectation while an intervention ran is a coincidence worth a conversation,
+    nothing more. Needs the theme's model ('wijkradar train').
+    """
+    gm = resolve_gemeente(wh, gemeente)
+    ranking = priority_list(wh, gm, thema)
+    interventions = wh.rows("interventions", gm).to_dict("records")
+    year = int(ranking["period"][:4])
+    rows = []
+    for row in ranking["rows"]:
+        if row["expectation"] != BETTER:
+            continue
+        code = row["code"]
+        containing = {code, *parents_of(code)}
+        ran = [
+            {
+                "intervention_id": int(i["intervention_id"]),
+                "title": i["title"],
+                "start": str(i["start_date"])[:10],
+                "end": None if pd.isna(i["end_date"]) else str(i["end_date"])[:10],
+            }
+            for i in interventions
+            if containing & set(json.loads(i["area_codes"])) and pd.Timestamp(i["start_date"]).year <= year
+        ]
+        rows.append(
+            {
+                "code": code,
+                "name": row["name"],
+                "label": row["label"],
+                "rate": row["rate"],
+                "expected": row["estimate"],
+                "vs_expected": row["vs_expected"],
+                "interventions": ran,
+            }
+        )
+    return {
+        "gemeente": gm,
+        "thema": ranking["thema"],
+        "period": ranking["period"],
+        "caveat": "Samenhang, geen bewijs: het model kent de interventies niet. Bespreek, concludeer niet.",
+        "rows": sorted(rows, key=lambda r: r["vs_expected"]),
+    }

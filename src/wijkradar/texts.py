@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Any, Final
 
 STATUS_NL: Final[dict[str, str]] = {
@@ -11,6 +12,13 @@ STATUS_NL: Final[dict[str, str]] = {
     "suppressed": "geheim",
     "nil": "nihil",
     "unreliable": "onbetrouwbaar",
+}
+
+EXPECTATION_NL: Final[dict[str, str]] = {
+    "better_than_expected": "beter dan verwacht",
+    "worse_than_expected": "slechter dan verwacht",
+    "as_expected": "zoals verwacht",
+    "no_survey": "geen peiling",
 }
 
 # How a figure came onto the indeling it is shown on (wijkradar.indeling's method codes).
@@ -57,6 +65,27 @@ def boundary_note(from_year: int, method: str) -> str:
     if method == "native":
         return f"grenzen {from_year}"
     return f"grenzen {from_year}, aangenomen ongewijzigd"
+
+
+def parse_number_nl(text: str) -> float:
+    """Read a number as people type it in the Netherlands; NaN when it is none.
+
+    Examples
+    --------
+    >>> parse_number_nl("€ 125.000,50"), parse_number_nl("44,5"), parse_number_nl("125.000")
+    (125000.5, 44.5, 125000.0)
+    >>> parse_number_nl("44.5"), parse_number_nl("veel")
+    (44.5, nan)
+    """
+    text = re.sub(r"[€\s\u00a0]", "", text)
+    if "," in text:
+        text = text.replace(".", "").replace(",", ".")
+    elif re.fullmatch(r"-?\d{1,3}(\.\d{3})+", text):
+        text = text.replace(".", "")
+    try:
+        return float(text)
+    except ValueError:
+        return math.nan
 
 
 def number_nl(value: Any, decimals: int | None = 1, *, empty: str = "–") -> str:

@@ -33,6 +33,7 @@ from wijkradar.errors import NotFoundError
 from wijkradar.models.card import render_markdown
 from wijkradar.models.train import evaluation, model_card, train_and_evaluate
 from wijkradar.priority import priority_list
+from wijkradar.texts import EXPECTATION_NL
 from wijkradar.themes import load_themes
 from wijkradar.warehouse import Warehouse
 
@@ -112,7 +113,7 @@ def priority_cmd(
             "inwoners": [_nl(v) for v in rows["residents"]],
             "verwacht getroffen": [_nl(v) for v in rows["expected_affected"]],
             "kans top 10": [_nl(None if v is None else v * 100) for v in rows["p_top10"]],
-            "t.o.v. verwachting": rows["verwachting"],
+            "t.o.v. verwachting": [EXPECTATION_NL.get(e, "") for e in rows["expectation"]],
             "belangrijkste factor": [d[0]["label"] if d else "" for d in rows["drivers"]],
         }
     )

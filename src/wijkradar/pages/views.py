@@ -14,11 +14,11 @@ import numpy as np
 import pandas as pd
 
 from wijkradar.errors import ModelMissing, NotFoundError
-from wijkradar.goals import plan, wat_werkt
+from wijkradar.goals import plan
 from wijkradar.indeling import geometries_on, values_on
 from wijkradar.models.card import render_markdown
 from wijkradar.pages import charts
-from wijkradar.priority import priority_list
+from wijkradar.priority import priority_list, wat_werkt
 from wijkradar.query import region_profile
 from wijkradar.texts import boundary_note
 from wijkradar.themes import Theme, load_themes

@@ -49,7 +49,7 @@ from wijkradar.goals import (
 from wijkradar.pages import charts, views
 from wijkradar.query import resolve_gemeente
 from wijkradar.regions import CODE_PATTERN
-from wijkradar.texts import STATUS_NL, number_nl
+from wijkradar.texts import EXPECTATION_NL, STATUS_NL, number_nl
 from wijkradar.themes import load_themes
 from wijkradar.warehouse import Warehouse
 
@@ -112,6 +112,7 @@ def create_app(db_path: Path, *, editable: bool = False, users: dict[str, User] 
     env.filters["nl"] = number_nl
     env.filters["pct"] = _pct
     env.filters["status"] = lambda s: STATUS_NL.get(str(s), str(s))
+    env.filters["expectation"] = lambda s: EXPECTATION_NL.get(str(s), "")
     env.globals["version"] = __version__
     env.globals["accounts"] = users is not None
     sessions = Sessions()

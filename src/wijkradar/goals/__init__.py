@@ -1,0 +1,53 @@
+"""Steering on results: goals (doelenboom), interventions and progress.
+
+A goal names a measure and population group, an area (the gemeente, a wijk or buurt, or a named
+set of buurten such as a wijkteam area), a baseline taken from the data, a target value and year,
+and a direction. Progress is measured every period the warehouse has, against the straight path
+from baseline to target, with the uncertainty of the measured values taken into account.
+
+Status rule (also printed with every progress report); ``u`` is the combined 90% half-width of
+the baseline and the measured value, "vooruitgang" the change from baseline in the goal's
+direction, "achterstand" how far the value lags the required path:
+
+* ``op koers``  vooruitgang > u and achterstand ≤ u
+* ``achter``    achterstand > u and vooruitgang ≤ u
+* ``risico``    everything in between (a change within the intervals is not called progress)
+* ``onbekend``  no measurement after the baseline period
+"""
+
+from wijkradar.goals.exchange import export_goals, import_goals
+from wijkradar.goals.measure import area_value, model_margin
+from wijkradar.goals.progress import STATUS_RULE, plan, progress, status
+from wijkradar.goals.store import (
+    GOAL_FIELDS,
+    GoalError,
+    add_goal,
+    add_intervention,
+    delete_goal,
+    delete_intervention,
+    find_goal,
+    number,
+    update_goal,
+    valid_code,
+)
+
+__all__ = [
+    "GOAL_FIELDS",
+    "STATUS_RULE",
+    "GoalError",
+    "add_goal",
+    "add_intervention",
+    "area_value",
+    "delete_goal",
+    "delete_intervention",
+    "export_goals",
+    "find_goal",
+    "import_goals",
+    "model_margin",
+    "number",
+    "plan",
+    "progress",
+    "status",
+    "update_goal",
+    "valid_code",
+]

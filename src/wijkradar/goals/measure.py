@@ -1,0 +1,102 @@
+"""Measuring an area: its value in a period (a region, or a resident-weighted set) and the margin."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from wijkradar.indeling import values_on
+from wijkradar.priority import residents
+from wijkradar.regions import level_of
+from wijkradar.texts import method_nl
+from wijkradar.warehouse import Warehouse
+
+MARGIN_LEVELS = ("gemeente", "wijk", "buurt")  # coarse to fine
+
+
+def _weights(wh: Warehouse, group: str, codes: list[str], year: int) -> tuple[pd.Series, str]:
+    """Residents of the group per region as weights, or equal weights when counts are missing."""
+    counts, periods = residents(wh, group, codes, year)
+    w = counts.reindex(codes).astype(float)
+    if w.isna().any() or (w <= 0).all():
+        return pd.Series(1.0, index=codes), "ongewogen gemiddelde (inwonertallen ontbreken)"
+    return w, f"gewogen naar inwoners ({', '.join(periods)})"
+
+
+def _units(wh: Warehouse, codes: list[str], level: str) -> list[str]:
+    """List the regions at ``level`` that make up the given regions (themselves when at that level)."""
+    if all(level_of(c) == level for c in codes):
+        return codes
+    regions = wh.regions(level=level)
+    by_level = {lvl: [c for c in codes if level_of(c) == lvl] for lvl in ("gemeente", "wijk")}
+    inside = (
+        regions["code"].isin(codes)
+        | regions["gemeente_code"].isin(by_level["gemeente"])
+        | regions["wijk_code"].isin(by_level["wijk"])
+    )
+    return regions.loc[inside, "code"].tolist()
+
+
+def model_margin(
+    wh: Warehouse, measure: str, group: str, codes: list[str], period: str
+) -> tuple[float | None, str]:
+    """Return an upper bound for the 90% margin of an area's value, from the model's intervals.
+
+    The area's value is a resident-weighted mean of units, so its error is at most the weighted mean
+    of the units' errors (triangle inequality, whatever their correlation): the weighted mean of the
+    units' interval half-widths bounds the margin. Units are the areas themselves when a model exists
+    at their level, else the finer regions inside them (a gemeente's wijken, a wijk's buurten). The
+    model of the same period is used, else the newest; the note says which.
+    """
+    # A set mixing levels (a wijk and some buurten) is measured in units of its finest level.
+    level = max(
+        (level_of(c) for c in codes), key=lambda lvl: MARGIN_LEVELS.index(lvl) if lvl in MARGIN_LEVELS else -1
+    )
+    finer = MARGIN_LEVELS[MARGIN_LEVELS.index(level) :] if level in MARGIN_LEVELS else (level,)
+    for candidate in finer:
+        stored = wh.model(measure, group, candidate, period) or wh.model(measure, group, candidate)
+        if stored is None:
+            continue
+        estimates = wh.estimates(int(stored["model_id"]), _units(wh, codes, candidate))
+        if estimates.empty:
+            continue
+        half = ((estimates["upper"] - estimates["lower"]) / 2).set_axis(estimates["region_code"].tolist())
+        weights, _ = _weights(wh, group, half.index.tolist(), int(period[:4]))
+        margin = float(np.average(half, weights=weights))
+        note = f"modelmarge {stored['period']}"
+        if candidate != level or len(codes) > 1:
+            note += f" (bovengrens uit {len(half)} {candidate}en)"
+        return margin, note
+    return None, "marge onbekend: geen model ('wijkradar train')"
+
+
+def area_value(wh: Warehouse, measure: str, group: str, codes: list[str], period: str) -> dict[str, Any]:
+    """Measure an area in a period: one region's value, or a population-weighted mean.
+
+    Returns value, halfwidth (90%) and a note saying how it was made; value None when unknown.
+    The margin is the source's own where it publishes one, else a bound from the model.
+    """
+    values = values_on(wh, measure, group, codes, wh.indeling())
+    now = values[(values["period"] == period) & (values["status"] == "published")].set_index("region_code")
+    present = [c for c in codes if c in now.index]
+    if not present:
+        return {"value": None, "halfwidth": None, "note": "geen gepubliceerde waarde"}
+    if len(codes) == 1:
+        row: dict[str, Any] = {str(k): v for k, v in now.loc[present[0]].to_dict().items()}
+        value = float(row["value"])
+        moved = method_nl(str(row["method"]), int(row["from_year"]))
+        how = f"{row['source']} {period}" + (f" ({moved})" if moved else "")
+        if pd.notna(row["lower"]) and pd.notna(row["upper"]):
+            half: float | None = (float(row["upper"]) - float(row["lower"])) / 2
+            return {"value": value, "halfwidth": half, "note": f"{how}; marge van de bron"}
+    else:
+        weights, weighting = _weights(wh, group, present, int(period[:4]))
+        value = float(np.average(now.loc[present, "value"].astype(float), weights=weights))
+        missing = len(codes) - len(present)
+        how = f"{len(present)} van {len(codes)} gebieden, {weighting}" + (
+            f"; {missing} zonder waarde" if missing else ""
+        )
+    half, margin = model_margin(wh, measure, group, present, period)
+    return {"value": value, "halfwidth": half, "note": f"{how}; {margin}"}

@@ -1,0 +1,328 @@
+"""Goals and interventions: validation against the data, storage, editing and deleting."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import date
+from typing import Any
+
+import pandas as pd
+
+from wijkradar.errors import InputError, NotFoundError, WijkradarError
+from wijkradar.goals.measure import (
+    area_value,
+)
+from wijkradar.goals.progress import (
+    plan,
+)
+from wijkradar.goals.rows import plain_row
+from wijkradar.query import resolve_gemeente, resolve_region
+from wijkradar.regions import is_valid_code, parents_of
+from wijkradar.texts import parse_number_nl
+from wijkradar.themes import load_themes
+from wijkradar.warehouse import ROW_KEYS, Warehouse
+
+GOAL_FIELDS = (
+    "title",
+    "measure_id",
+    "population_group",
+    "area_name",
+    "area_codes",
+    "baseline_period",
+    "target_value",
+    "target_year",
+    "direction",
+    "owner",
+    "description",
+)
+
+
+class GoalError(WijkradarError):
+    """A goal or intervention that cannot be stored as given."""
+
+    exit_code = 2
+
+
+def _area(wh: Warehouse, gemeente: str, area: list[str] | str, file: str) -> tuple[str, list[str]]:
+    items = [area] if isinstance(area, str) else list(area)
+    codes = []
+    for item in items:
+        code = resolve_region(wh, item)
+        if code[2:6] != gemeente[2:6] or code.startswith("NL"):
+            raise InputError(
+                file,
+                f"gebied {item} ({code}) ligt buiten gemeente {gemeente}",
+                column="area",
+                value=item,
+                fix="kies wijken of buurten van deze gemeente",
+            )
+        codes.append(code)
+    for code in codes:
+        overlap = [c for c in parents_of(code) if c in codes] + ([code] if codes.count(code) > 1 else [])
+        if overlap:
+            raise InputError(
+                file,
+                f"gebied {code} ligt al in {overlap[0]}: het zou dubbel meetellen",
+                column="area",
+                value=code,
+                fix="kies een wijk of de buurten ervan, niet allebei",
+            )
+    labels = wh.regions().set_index("code")["label"]
+    label = labels.get(codes[0]) or codes[0] if len(codes) == 1 else f"{len(codes)} gebieden"
+    return str(label), codes
+
+
+def add_goal(
+    wh: Warehouse, gemeente: str, spec: dict[str, Any], *, store: bool = True, origin: str = "doel"
+) -> dict[str, Any]:
+    """Validate a goal against the data and store it; the baseline value comes from the warehouse."""
+    gm = resolve_gemeente(wh, gemeente)
+    themes = load_themes()
+    if spec.get("thema"):
+        if spec["thema"] not in themes:
+            raise NotFoundError("thema", spec["thema"], themes)
+        theme = themes[spec["thema"]]
+        spec = {"measure_id": theme.measure_id, "population_group": theme.population_group, **spec}
+    measure, group = spec.get("measure_id"), spec.get("population_group")
+    measures = wh.measures()
+    if measure not in set(measures["measure_id"]):
+        raise NotFoundError("maat", str(measure), measures["measure_id"].tolist())
+    periods = wh.periods(str(measure), str(group))
+    if not periods:
+        raise InputError(
+            origin,
+            f"geen cijfers voor {measure} in groep {group}",
+            column="population_group",
+            value=group,
+            fix="kies een groep met cijfers (bijvoorbeeld 65+ of 18+)",
+        )
+    area = spec.get("area") or spec.get("area_codes") or gm
+    area_name, codes = _area(wh, gm, area, origin)
+    baseline_period = str(spec.get("baseline_period") or periods[0])
+    if baseline_period not in periods:
+        raise InputError(
+            origin,
+            f"nulmeting {baseline_period} bestaat niet",
+            column="baseline_period",
+            value=baseline_period,
+            fix=f"kies uit {', '.join(periods)}",
+        )
+    baseline = area_value(wh, str(measure), str(group), codes, baseline_period)
+    if baseline["value"] is None:
+        raise InputError(
+            origin,
+            f"geen waarde voor de nulmeting in {area_name}",
+            column="area",
+            value=area_name,
+            fix="kies een gebied of periode met cijfers",
+        )
+    target_value = number(spec.get("target_value"), "target_value", origin, example="44,0")
+    target_year = number(spec.get("target_year"), "target_year", origin, example="2028")
+    if target_year != int(target_year):
+        raise InputError(
+            origin,
+            "streefjaar is geen heel jaar",
+            column="target_year",
+            value=target_year,
+            fix="bijvoorbeeld 2028",
+        )
+    target_year = int(target_year)
+    if target_year <= int(baseline_period[:4]):
+        raise InputError(
+            origin,
+            f"streefjaar {target_year} ligt niet na de nulmeting {baseline_period}",
+            column="target_year",
+            value=target_year,
+            fix="kies een streefjaar na de nulmeting",
+        )
+    direction = spec.get("direction") or ("omlaag" if target_value < baseline["value"] else "omhoog")
+    if direction not in ("omlaag", "omhoog"):
+        raise InputError(
+            origin,
+            "richting moet omlaag of omhoog zijn",
+            column="direction",
+            value=direction,
+            fix="gebruik omlaag of omhoog",
+        )
+    record = {
+        "gemeente_code": gm,
+        "title": str(
+            spec.get("title")
+            or f"{_label(measures, str(measure))} ({group}) in {spec.get('area_name') or area_name}"
+        ),
+        "measure_id": str(measure),
+        "population_group": str(group),
+        "area_name": str(spec.get("area_name") or area_name),
+        "area_codes": json.dumps(codes),
+        "baseline_period": baseline_period,
+        "baseline_value": round(float(baseline["value"]), 3),
+        "target_value": target_value,
+        "target_year": target_year,
+        "direction": direction,
+        "owner": str(spec.get("owner") or ""),
+        "description": str(spec.get("description") or ""),
+    }
+    if store:
+        with wh.transaction():
+            record["goal_id"] = wh.insert_row("goals", record)
+    return record
+
+
+def add_intervention(
+    wh: Warehouse, gemeente: str, spec: dict[str, Any], *, store: bool = True, origin: str = "interventie"
+) -> dict[str, Any]:
+    """Validate an intervention (areas in the gemeente, dates, linked goals) and store it."""
+    gm = resolve_gemeente(wh, gemeente)
+    if not str(spec.get("title") or "").strip():
+        raise InputError(
+            origin, "een interventie heeft een naam nodig", column="title", fix="geef de interventie een naam"
+        )
+    _, codes = _area(wh, gm, spec.get("area") or spec.get("area_codes") or gm, origin)
+    try:
+        # Spreadsheets hand dates back as timestamps ("2021-01-01 00:00:00"): the date is enough.
+        start = date.fromisoformat(str(spec["start"])[:10])
+        end = date.fromisoformat(str(spec["end"])[:10]) if spec.get("end") else None
+    except (KeyError, ValueError) as exc:
+        raise InputError(
+            origin,
+            "start (en eventueel eind) als JJJJ-MM-DD",
+            column="start",
+            fix="bijvoorbeeld start: 2024-01-01",
+        ) from exc
+    if end is not None and end < start:
+        raise InputError(
+            origin,
+            "einddatum ligt voor de startdatum",
+            column="end",
+            value=str(end),
+            fix="kies een einddatum na de start",
+        )
+    goals = wh.rows("goals", gm)
+    goal_ids = [int(g) for g in spec.get("goal_ids") or []]
+    unknown = [g for g in goal_ids if g not in set(goals["goal_id"])]
+    if unknown:
+        raise InputError(
+            origin,
+            f"onbekende doelen {unknown} voor {gm}",
+            column="goal_ids",
+            value=unknown,
+            fix="koppel alleen doelen van deze gemeente ('wijkradar goals list')",
+        )
+    record = {
+        "gemeente_code": gm,
+        "title": str(spec["title"]).strip(),
+        "theme": str(spec.get("theme") or ""),
+        "area_codes": json.dumps(codes),
+        "start_date": start,
+        "end_date": end,
+        "budget": None
+        if spec.get("budget") in (None, "")
+        else number(spec["budget"], "budget", origin, example="125.000"),
+        "partners": str(spec.get("partners") or ""),
+        "description": str(spec.get("description") or ""),
+        "goal_ids": json.dumps(goal_ids),
+    }
+    if store:
+        with wh.transaction():
+            record["intervention_id"] = wh.insert_row("interventions", record)
+    return record
+
+
+def _label(measures: pd.DataFrame, measure: str) -> str:
+    labels = measures.set_index("measure_id")["label"]
+    label = labels.get(measure)
+    return str(label) if isinstance(label, str) and label else measure
+
+
+def number(value: Any, column: str, origin: str, *, example: str) -> float:
+    """Read a number as people type it: 44.5, 44,5, 125.000 or € 125.000,50.
+
+    >>> number("125.000", "budget", "formulier", example="1")
+    125000.0
+    >>> number("44,5", "target_value", "formulier", example="1")
+    44.5
+    """
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        parsed = float(value)
+    else:
+        text = str(value or "").strip()
+        if not text:
+            raise InputError(
+                origin, f"{column} ontbreekt", column=column, fix=f"vul een getal in, bijvoorbeeld {example}"
+            )
+        parsed = parse_number_nl(text)
+    if not math.isfinite(parsed):
+        raise InputError(
+            origin,
+            f"{column} is geen getal",
+            column=column,
+            value=value,
+            fix=f"schrijf bijvoorbeeld {example}",
+        )
+    return parsed
+
+
+def find_goal(wh: Warehouse, gemeente: str, goal_id: int) -> dict[str, Any]:
+    """One goal of the gemeente with its progress and interventions, or NotFoundError."""
+    goals: list[dict[str, Any]] = plan(wh, gemeente)["goals"]
+    for goal in goals:
+        if goal["goal_id"] == goal_id:
+            return goal
+    raise NotFoundError("doel-id", str(goal_id), [str(g["goal_id"]) for g in goals])
+
+
+def _stored(wh: Warehouse, table: str, gemeente: str, row_id: int) -> dict[str, Any]:
+    """Return one stored goal or intervention of the gemeente (fields only), or NotFoundError."""
+    rows = wh.rows(table, gemeente)
+    key = ROW_KEYS[table]
+    match = rows[rows[key] == row_id]
+    if match.empty:
+        kind = {"goals": "doel-id", "interventions": "interventie-id"}[table]
+        raise NotFoundError(kind, str(row_id), [str(i) for i in rows[key]])
+    return plain_row(match.iloc[0].to_dict())
+
+
+def update_goal(
+    wh: Warehouse, gemeente: str, goal_id: int, spec: dict[str, Any], *, merge: bool, origin: str = "doel"
+) -> dict[str, Any]:
+    """Change a goal, validated exactly like a new one; the baseline is measured again.
+
+    With ``merge`` the fields not in ``spec`` keep their values (the CLI); without, ``spec`` is the
+    whole goal (a form, where an emptied field means empty).
+    """
+    current = _stored(wh, "goals", resolve_gemeente(wh, gemeente), goal_id)
+    if merge:
+        kept = {k: current[k] for k in GOAL_FIELDS if k != "area_codes"}
+        area = json.loads(current["area_codes"])
+        spec = {**kept, "area": area, **{k: v for k, v in spec.items() if v is not None}}
+        if "thema" in spec:  # a new theme replaces the measure and group
+            spec.pop("measure_id"), spec.pop("population_group")
+    record = add_goal(wh, gemeente, spec, store=False, origin=origin)
+    with wh.transaction():
+        wh.update_row("goals", goal_id, record)
+    return {**record, "goal_id": goal_id}
+
+
+def delete_goal(wh: Warehouse, gemeente: str, goal_id: int) -> None:
+    """Remove a goal; interventions stay but lose their link to it."""
+    gm = resolve_gemeente(wh, gemeente)
+    _stored(wh, "goals", gm, goal_id)
+    with wh.transaction():
+        for row in wh.rows("interventions", gm).to_dict("records"):
+            linked = [int(g) for g in json.loads(row["goal_ids"])]
+            if goal_id in linked:
+                wh.set_goal_links(int(row["intervention_id"]), [g for g in linked if g != goal_id])
+        wh.delete_row("goals", goal_id)
+
+
+def delete_intervention(wh: Warehouse, gemeente: str, intervention_id: int) -> None:
+    """Remove one intervention of the gemeente."""
+    _stored(wh, "interventions", resolve_gemeente(wh, gemeente), intervention_id)
+    with wh.transaction():
+        wh.delete_row("interventions", intervention_id)
+
+
+def valid_code(code: str) -> bool:
+    """Tell whether a string is a CBS region code (for area lists in files)."""
+    return is_valid_code(code)
