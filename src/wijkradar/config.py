@@ -1,7 +1,9 @@
-"""Settings: where the warehouse and the open data live.
+"""Settings: every environment variable wijkradar reads, read here and nowhere else.
 
-Environment variables override the defaults: ``WIJKRADAR_DB`` for the warehouse file and
-``WIJKRADAR_DATA`` for the folder with downloaded open data.
+``WIJKRADAR_DB`` (the warehouse file), ``WIJKRADAR_DATA`` (the staged open data),
+``WIJKRADAR_ODATA_URL`` (CBS OData v3), ``WIJKRADAR_THEMES`` (extra themes),
+``WIJKRADAR_USERS`` (the web app's users file), ``WIJKRADAR_KEY_FILE`` / ``WIJKRADAR_KEY`` (the
+linkage's pseudonymisation key) and ``WIJKRADAR_CHROMIUM`` (the PDF renderer).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ DEFAULT_DB = Path("wijkradar.duckdb")
 DEFAULT_DATA = Path("../shared/data")
 DEFAULT_ODATA_V3 = "https://opendata.cbs.nl/ODataApi/odata"
 DEFAULT_ODATA_V4 = "https://datasets.cbs.nl/odata/v1/CBS"
+DEFAULT_CHROMIUM = Path("/usr/bin/chromium")
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,11 @@ class Settings:
     db_path: Path = DEFAULT_DB
     data_dir: Path = DEFAULT_DATA
     odata_base_url: str = DEFAULT_ODATA_V3
+    themes_file: Path | None = None
+    users_file: Path | None = None
+    key_file: Path | None = None
+    key: str | None = None
+    chromium: Path = DEFAULT_CHROMIUM
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -38,4 +46,13 @@ class Settings:
             db_path=Path(env.get("WIJKRADAR_DB", str(DEFAULT_DB))),
             data_dir=Path(env.get("WIJKRADAR_DATA", str(DEFAULT_DATA))),
             odata_base_url=env.get("WIJKRADAR_ODATA_URL", DEFAULT_ODATA_V3),
+            themes_file=_path(env.get("WIJKRADAR_THEMES")),
+            users_file=_path(env.get("WIJKRADAR_USERS")),
+            key_file=_path(env.get("WIJKRADAR_KEY_FILE")),
+            key=env.get("WIJKRADAR_KEY") or None,
+            chromium=Path(env.get("WIJKRADAR_CHROMIUM") or DEFAULT_CHROMIUM),
         )
+
+
+def _path(value: str | None) -> Path | None:
+    return Path(value) if value else None

@@ -17,9 +17,10 @@ import pandas as pd
 
 from wijkradar.errors import ModelMissing
 from wijkradar.indeling import values_on
+from wijkradar.jsonable import to_jsonable
 from wijkradar.models.train import resolve_target
 from wijkradar.query import resolve_gemeente
-from wijkradar.regions import parents_of
+from wijkradar.regions import gemeente_codes, gemeente_of, parents_of
 from wijkradar.themes import Theme, theme
 from wijkradar.warehouse import Warehouse
 
@@ -143,13 +144,13 @@ def _rows(
     halfwidth = (frame["upper"] - frame["lower"]) / 2
     deviation = (frame["survey"] - frame["expected"]) / halfwidth
     sign = 1.0 if chosen.higher_is_worse else -1.0
-    gemeenten = sorted({"GM" + c[2:6] for c in codes})
+    gemeenten = sorted({str(gemeente_of(c)) for c in codes})
     capacity: dict[str, pd.Series] = {}
     for key, (measure, group) in CAPACITY.items():
         own = _latest(wh, measure, group, codes, year).reindex(frame.index)
         # Where the region itself has no figure, show its gemeente's and say so.
         of_gemeente = _latest(wh, measure, group, gemeenten, year)
-        fallback = pd.Series(["GM" + c[2:6] for c in frame.index], index=frame.index).map(of_gemeente)
+        fallback = pd.Series(gemeente_codes(frame.index), index=frame.index).map(of_gemeente)
         capacity[key] = own.combine_first(fallback)
         capacity[f"{key}_niveau"] = pd.Series(
             np.where(own.notna(), "eigen gebied", np.where(fallback.notna(), "gemeente", "onbekend")),
@@ -178,16 +179,10 @@ def _rows(
         [_drivers(json.loads(c), chosen) for c in frame["contributions"]], dtype=object
     )
     out["capacity"] = pd.Series(
-        [{key: _plain(series.iloc[i]) for key, series in capacity.items()} for i in range(len(frame))],
+        [{key: to_jsonable(series.iloc[i]) for key, series in capacity.items()} for i in range(len(frame))],
         dtype=object,
     )
     return out
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, str):
-        return value
-    return None if pd.isna(value) else float(value)
 
 
 def _versus(value: float) -> str:
@@ -257,16 +252,7 @@ def _p_top(rows: pd.DataFrame, k: int, seed: int) -> np.ndarray:
 
 
 def _clean_row(row: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in row.items():
-        if isinstance(value, float) and np.isnan(value):
-            out[key] = None
-        elif isinstance(value, np.integer):
-            out[key] = int(value)
-        elif isinstance(value, np.floating):
-            out[key] = float(value)
-        else:
-            out[key] = value
+    out: dict[str, Any] = to_jsonable(row)
     for key in ("rate", "lower", "upper", "estimate", "vs_expected", "p_top10"):
         if out.get(key) is not None:
             out[key] = round(float(out[key]), 3)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from wijkradar.config import Settings
 from wijkradar.errors import WijkradarError
 
 MIN_KEY_BYTES = 16
@@ -70,16 +70,16 @@ class Key:
 
 def load_key(key_file: Path | None = None, environ: dict[str, str] | None = None) -> Key:
     """Read the key from ``key_file``, else ``$WIJKRADAR_KEY_FILE`` or ``$WIJKRADAR_KEY``; refuse without."""
-    env = os.environ if environ is None else environ
-    path = key_file or (Path(env["WIJKRADAR_KEY_FILE"]) if env.get("WIJKRADAR_KEY_FILE") else None)
+    settings = Settings.from_env(environ)
+    path = key_file or settings.key_file
     if path is not None:
         if not path.is_file():
             raise KeyMissing(
                 f"Sleutelbestand {path} bestaat niet. Oplossing: geef het juiste pad met --key-file."
             )
         secret = path.read_bytes().strip()
-    elif env.get("WIJKRADAR_KEY"):
-        secret = env["WIJKRADAR_KEY"].encode()
+    elif settings.key:
+        secret = settings.key.encode()
     else:
         raise KeyMissing(
             "Geen sleutel voor pseudonimisering: wijkradar weigert persoonsgegevens zonder sleutel te "

@@ -5,13 +5,13 @@ These are the calls the CLI and the web app share; each takes an open warehouse 
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import pandas as pd
 
 from wijkradar.errors import NotFoundError
 from wijkradar.indeling import figures_on
+from wijkradar.jsonable import to_jsonable
 from wijkradar.regions import gemeente_mergers, is_valid_code, normalise_code, parents_of, parse_level
 from wijkradar.texts import method_nl
 from wijkradar.warehouse import Warehouse
@@ -120,13 +120,14 @@ def region_profile(wh: Warehouse, text: str, *, period: str | None = None) -> di
     figures = placed.frame
     return {
         "code": code,
-        "name": _clean(row["name"]),
+        "name": to_jsonable(row["name"]),
         "name_year": None if pd.isna(row["name_year"]) else int(row["name_year"]),
         "label": row["label"],
         "level": row["level"],
         "boundary_year": year,
         "parents": [
-            {"code": p, "name": _clean(names.get(p)), "label": labels.get(p, p)} for p in parents_of(code)
+            {"code": p, "name": to_jsonable(names.get(p)), "label": labels.get(p, p)}
+            for p in parents_of(code)
         ],
         "figures": [_figure({str(k): v for k, v in r.items()}) for r in figures.to_dict("records")],
         "left_out": {str(y): n for y, n in placed.left_out.items() if n},
@@ -139,9 +140,9 @@ def _figure(record: dict[str, Any]) -> dict[str, Any]:
         "label": record["label"],
         "group": record["group"],
         "period": record["period"],
-        "value": _clean(record["value"]),
-        "lower": _clean(record["lower"]),
-        "upper": _clean(record["upper"]),
+        "value": to_jsonable(record["value"]),
+        "lower": to_jsonable(record["lower"]),
+        "upper": to_jsonable(record["upper"]),
         "unit": record["unit"],
         "status": record["status"],
         "source": record["source"],
@@ -152,11 +153,3 @@ def _figure(record: dict[str, Any]) -> dict[str, Any]:
         "from_year": int(record["from_year"]),
         "how": method_nl(str(record["method"]), int(record["from_year"])),
     }
-
-
-def _clean(value: Any) -> Any:
-    if value is None or value is pd.NA:
-        return None
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value

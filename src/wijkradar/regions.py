@@ -11,7 +11,12 @@ import csv
 import re
 from functools import cache
 from importlib import resources
-from typing import Final, Literal, NamedTuple
+from typing import TYPE_CHECKING, Final, Literal, NamedTuple, TypeVar
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+CodesT = TypeVar("CodesT", "pd.Series", "pd.Index")
 
 Level = Literal["land", "gemeente", "wijk", "buurt"]
 LEVELS: Final[tuple[Level, ...]] = ("land", "gemeente", "wijk", "buurt")
@@ -105,6 +110,30 @@ def wijk_of(code: str) -> str | None:
     if code.startswith("WK"):
         return code
     return None
+
+
+def gemeente_codes(codes: CodesT) -> CodesT:
+    """Return the gemeente code of every code of a pandas Series or Index (vectorised ``gemeente_of``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> gemeente_codes(pd.Series(["BU01530404", "WK015304"])).tolist()
+    ['GM0153', 'GM0153']
+    """
+    return "GM" + codes.str.slice(2, 6)
+
+
+def wijk_codes(codes: CodesT) -> CodesT:
+    """Return the wijk code of every buurt or wijk code of a pandas Series or Index.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> wijk_codes(pd.Index(["BU01530404"])).tolist()
+    ['WK015304']
+    """
+    return "WK" + codes.str.slice(2, 8)
 
 
 def parents_of(code: str) -> list[str]:

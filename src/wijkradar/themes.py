@@ -7,11 +7,11 @@ columns named by ``WIJKRADAR_THEMES`` (or passed to :func:`load_themes`).
 from __future__ import annotations
 
 import csv
-import os
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from wijkradar.config import Settings
 from wijkradar.errors import InputError, NotFoundError
 
 COLUMNS = ("name", "measure_id", "population_group", "label", "attention_when", "description")
@@ -72,7 +72,7 @@ def load_themes(extra: Path | None = None) -> dict[str, Theme]:
     """Load the built-in themes, extended or overridden by ``extra`` or ``$WIJKRADAR_THEMES``."""
     text = resources.files("wijkradar.sources.catalogue").joinpath("themes.csv").read_text(encoding="utf-8")
     themes = _read(text, "themes.csv")
-    path = extra or (Path(os.environ["WIJKRADAR_THEMES"]) if os.environ.get("WIJKRADAR_THEMES") else None)
+    path = extra or Settings.from_env().themes_file
     if path is not None:
         if not path.is_file():
             raise InputError(str(path), "themabestand bestaat niet", fix="controleer WIJKRADAR_THEMES")

@@ -27,6 +27,7 @@ from wijkradar.linkage.api import summary as linkage_summary
 from wijkradar.linkage.synth import generate, marginals_from_observations
 from wijkradar.privacy import load_key
 from wijkradar.query import resolve_gemeente
+from wijkradar.regions import gemeente_codes
 from wijkradar.warehouse import Warehouse
 
 linkage_app = typer.Typer(help="Koppeling van persoonsregisters (stapeling van ondersteuning per buurt).")
@@ -96,7 +97,7 @@ def synth_cmd(
         marginals = marginals_from_observations(wh.published())
         if gemeente:
             code = resolve_gemeente(wh, gemeente)
-            marginals = type(marginals)(marginals.frame[marginals.frame.index.str[2:6] == code[2:]])
+            marginals = type(marginals)(marginals.frame[gemeente_codes(marginals.frame.index) == code])
             if marginals.frame.empty:
                 raise NotFoundError("gemeente met Kerncijfers per buurt", gemeente, [])
     persons_path, provisions_path, counts = generate(

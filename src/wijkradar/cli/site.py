@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -22,6 +21,7 @@ from wijkradar.cli.common import (
     err,
     out,
 )
+from wijkradar.config import Settings
 from wijkradar.warehouse import Warehouse
 
 
@@ -51,9 +51,7 @@ def serve_cmd(
 
     from wijkradar.web.app import create_app
 
-    users_path = users_file or (
-        Path(os.environ["WIJKRADAR_USERS"]) if os.environ.get("WIJKRADAR_USERS") else None
-    )
+    users_path = users_file or Settings.from_env().users_file
     with _handled():
         users = load_users(users_path) if users_path else None
         application = create_app(_db(db), editable=not read_only, users=users)

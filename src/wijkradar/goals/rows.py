@@ -2,25 +2,11 @@
 
 from __future__ import annotations
 
-import math
-from datetime import date
 from typing import Any
 
-import numpy as np
-import pandas as pd
+from wijkradar.jsonable import to_jsonable
 
 
 def plain_row(row: dict[Any, Any]) -> dict[str, Any]:
     """Return a stored row with plain Python values: ISO dates, None for missing, ints for numpy ints."""
-    out: dict[str, Any] = {}
-    for key, value in row.items():
-        if value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
-            value = None
-        elif isinstance(value, np.integer):
-            value = int(value)
-        elif isinstance(value, pd.Timestamp):
-            value = value.date().isoformat()
-        elif isinstance(value, date):
-            value = value.isoformat()
-        out[str(key)] = value
-    return out
+    return {str(k): to_jsonable(v) for k, v in row.items()}

@@ -18,7 +18,7 @@ from wijkradar.goals.progress import (
 )
 from wijkradar.goals.rows import plain_row
 from wijkradar.query import resolve_gemeente, resolve_region
-from wijkradar.regions import is_valid_code, parents_of
+from wijkradar.regions import gemeente_of, is_valid_code, parents_of
 from wijkradar.texts import parse_number_nl
 from wijkradar.themes import load_themes
 from wijkradar.warehouse import ROW_KEYS, Warehouse
@@ -49,7 +49,7 @@ def _area(wh: Warehouse, gemeente: str, area: list[str] | str, file: str) -> tup
     codes = []
     for item in items:
         code = resolve_region(wh, item)
-        if code[2:6] != gemeente[2:6] or code.startswith("NL"):
+        if code.startswith("NL") or gemeente_of(code) != gemeente_of(gemeente):
             raise InputError(
                 file,
                 f"gebied {item} ({code}) ligt buiten gemeente {gemeente}",

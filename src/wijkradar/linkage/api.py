@@ -17,6 +17,7 @@ from wijkradar.ingest import FileReport, checksum, store
 from wijkradar.linkage import duckdb_engine
 from wijkradar.linkage.definition import AGE_BANDS, KINDS
 from wijkradar.privacy import DEFAULT_THRESHOLD, Key, Table, protect
+from wijkradar.regions import gemeente_codes, wijk_codes
 from wijkradar.sources.model import MEASURE_COLUMNS, OBS_COLUMNS, Dataset, SourceMeta, regions_frame
 from wijkradar.warehouse import Warehouse
 
@@ -161,8 +162,8 @@ def cell_table(tables: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFr
     age_wide.columns = [f"stapeling_personen_{b}" for b in bands]
     buurt = pd.concat([wide, age_wide], axis=1)
     buurt.index = buurt.index.astype(str)
-    wijk = buurt.groupby("WK" + buurt.index.str[2:8]).sum()
-    gemeente = buurt.groupby("GM" + buurt.index.str[2:6]).sum()
+    wijk = buurt.groupby(wijk_codes(buurt.index)).sum()
+    gemeente = buurt.groupby(gemeente_codes(buurt.index)).sum()
 
     frames = []
     for level, frame in (("buurt", buurt), ("wijk", wijk), ("gemeente", gemeente)):

@@ -25,6 +25,7 @@ def run(
 ) -> dict[str, pd.DataFrame]:
     """Run the linkage definition on Spark; return the buurt-level tables as pandas frames."""
     try:
+        import sqlglot  # noqa: F401  # the definition is transpiled for Spark
         from pyspark.sql import SparkSession
     except ImportError as exc:
         raise SparkMissing(

@@ -24,6 +24,8 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
+from wijkradar.regions import gemeente_codes, wijk_codes
+
 LEVEL_PREFIX: Final = {"buurt": "BU", "wijk": "WK", "gemeente": "GM"}
 SHARES: Final = {  # derived share -> (numerator, denominator)
     "aandeel_00_14": ("a_00_14", "a_inw"),
@@ -139,21 +141,21 @@ def build_features(
     own_level = pd.concat([prev_wide, kwb_wide], axis=1)
     X = own_level.reindex(regions)
     if target.level in ("buurt", "wijk"):
-        gm_codes = pd.Series("GM" + regions.str[2:6], index=regions)
+        gm_codes = pd.Series(gemeente_codes(regions), index=regions)
         X = X.join(_context(own_level, gm_codes, "gm", labels), how="left")
     if target.level == "buurt":
-        wk_codes = pd.Series("WK" + regions.str[2:8], index=regions)
+        wk_codes = pd.Series(wijk_codes(regions), index=regions)
         X = X.join(_context(own_level, wk_codes, "wk", labels), how="left")
     target_prev = f"prev:{target.measure_id}|{target.population_group}"
     if target.level in ("buurt", "wijk") and target_prev in X.columns:
-        parent = regions.str[2:8] if target.level == "buurt" else regions.str[2:6]
+        parent = wijk_codes(regions) if target.level == "buurt" else gemeente_codes(regions)
         X = X.join(_neighbours(X[target_prev], pd.Series(parent, index=regions)), how="left")
         labels["nb:prev_target"] = f"{labels_of.get(target.measure_id, target.measure_id)} in naburige " + (
             "buurten (zelfde wijk)" if target.level == "buurt" else "wijken (zelfde gemeente)"
         )
         labels["nb:count"] = "aantal naburige gebieden met een waarde"
     X = X.loc[:, X.notna().any()].astype(float)
-    groups = pd.Series("GM" + regions.str[2:6], index=regions, name="gemeente")
+    groups = pd.Series(gemeente_codes(regions), index=regions, name="gemeente")
     return FeatureSet(
         target=target,
         X=X,

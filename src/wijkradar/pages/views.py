@@ -7,7 +7,6 @@ and its data can never disagree.
 from __future__ import annotations
 
 import json
-import math
 from typing import Any
 
 import numpy as np
@@ -16,6 +15,7 @@ import pandas as pd
 from wijkradar.errors import ModelMissing, NotFoundError
 from wijkradar.goals import plan
 from wijkradar.indeling import geometries_on, values_on
+from wijkradar.jsonable import number_or_none, to_jsonable
 from wijkradar.models.card import render_markdown
 from wijkradar.pages import charts
 from wijkradar.priority import priority_list, wat_werkt
@@ -49,12 +49,6 @@ def require_gemeente(wh: Warehouse, code: str) -> dict[str, Any]:
     return {"code": code, "name": row["name"].iloc[0] or code}
 
 
-def _num(value: Any) -> float | None:
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
-        return None
-    return float(value)
-
-
 def areas(wh: Warehouse, gemeente: str, chosen: Theme, level: str = "buurt") -> dict[str, Any]:
     """Collect the theme's value per buurt (or wijk) of a gemeente: survey where published, else model."""
     regions = wh.regions(level=level, gemeente_code=gemeente)
@@ -79,10 +73,14 @@ def areas(wh: Warehouse, gemeente: str, chosen: Theme, level: str = "buurt") -> 
             "status": status,
             "period": period,
         }
-        row["survey"] = _num(survey)
+        row["survey"] = number_or_none(survey)
         if estimates is not None and code in estimates.index:
             est = estimates.loc[code]
-            row.update(estimate=_num(est["estimate"]), lower=_num(est["lower"]), upper=_num(est["upper"]))
+            row.update(
+                estimate=number_or_none(est["estimate"]),
+                lower=number_or_none(est["lower"]),
+                upper=number_or_none(est["upper"]),
+            )
         else:
             row.update(estimate=None, lower=None, upper=None)
         row["value"] = row["survey"] if row["survey"] is not None else row["estimate"]
@@ -155,8 +153,8 @@ def key_figures(
         out.append(
             {
                 "period": period,
-                "gemeente": _num(now.get(gemeente)),
-                "nederland": _num(now.get("NL01")),
+                "gemeente": number_or_none(now.get(gemeente)),
+                "nederland": number_or_none(now.get("NL01")),
                 "vergelijkbaar": round(float(np.mean(peers)), 1) if peers else None,
                 "n_vergelijkbaar": len(peers),
                 "source": "RIVM 50090NED",
@@ -291,11 +289,11 @@ def profile(wh: Warehouse, code: str) -> dict[str, Any]:
                 "group": row.population_group,
                 "period": row.period,
                 "algorithm": row.algorithm,
-                "estimate": _num(est["estimate"]),
-                "lower": _num(est["lower"]),
-                "upper": _num(est["upper"]),
-                "survey": _num(est["survey"]),
-                "expected": _num(est["expected"]),
+                "estimate": number_or_none(est["estimate"]),
+                "lower": number_or_none(est["lower"]),
+                "upper": number_or_none(est["upper"]),
+                "survey": number_or_none(est["survey"]),
+                "expected": number_or_none(est["expected"]),
                 "drivers": json.loads(est["contributions"])[:5],
             }
         )
@@ -324,16 +322,8 @@ def sources(wh: Warehouse) -> dict[str, Any]:
                 "metrics": json.loads(stored["metrics"]),
             }
         )
-    records = [{str(k): _plain(v) for k, v in r.items()} for r in frame.to_dict("records")]
+    records = [{str(k): to_jsonable(v) for k, v in r.items()} for r in frame.to_dict("records")]
     return {"sources": records, "models": cards}
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
 
 
 def theme_or_error(thema: str) -> Theme:

@@ -10,13 +10,13 @@ Chromium (extra ``wijkradar[pdf]``: Playwright driving Debian's ``chromium``).
 from __future__ import annotations
 
 import json
-import os
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from wijkradar.config import Settings
 from wijkradar.errors import ModelMissing, WijkradarError
 from wijkradar.goals import plan
 from wijkradar.pages import charts, views
@@ -26,7 +26,6 @@ from wijkradar.texts import EXPECTATION_NL, STATUS_NL, number_nl
 from wijkradar.themes import load_themes
 from wijkradar.warehouse import Warehouse
 
-CHROMIUM = os.environ.get("WIJKRADAR_CHROMIUM", "/usr/bin/chromium")
 BROWSER_ARGS = [
     "--headless=new",
     "--no-sandbox",
@@ -115,13 +114,14 @@ def _in_browser(drawn: str, *, want_pdf: bool, count: int, data: dict[str, Any])
             "Voor grafieken en PDF is Playwright nodig. Oplossing: pip install 'wijkradar[pdf]' en "
             "installeer Chromium (Debian: apt-get install chromium)."
         ) from exc
-    if not Path(CHROMIUM).exists():
+    chromium = Settings.from_env().chromium
+    if not chromium.exists():
         raise PdfMissing(
-            f"Chromium niet gevonden op {CHROMIUM}. "
+            f"Chromium niet gevonden op {chromium}. "
             "Oplossing: apt-get install chromium of zet WIJKRADAR_CHROMIUM."
         )
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        browser = playwright.chromium.launch(executable_path=str(chromium), args=BROWSER_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1100, "height": 1400})
             page.route(

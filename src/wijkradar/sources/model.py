@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from wijkradar.errors import InputError
-from wijkradar.regions import CODE_PATTERN, PREFIX_LEVEL
+from wijkradar.regions import CODE_PATTERN, PREFIX_LEVEL, gemeente_codes, wijk_codes
 
 PUBLISHED: Final = "published"
 MISSING: Final = "missing"
@@ -271,8 +271,8 @@ def regions_frame(codes: pd.Series, names: pd.Series | None = None) -> pd.DataFr
     code = frame["code"].astype("string")
     prefix = code.str.slice(0, 2)
     frame["level"] = prefix.map(PREFIX_LEVEL).astype(object)
-    frame["gemeente_code"] = ("GM" + code.str.slice(2, 6)).where(prefix != "NL").astype(object)
-    frame["wijk_code"] = ("WK" + code.str.slice(2, 8)).where(prefix.isin(["BU", "WK"])).astype(object)
+    frame["gemeente_code"] = gemeente_codes(code).where(prefix != "NL").astype(object)
+    frame["wijk_code"] = wijk_codes(code).where(prefix.isin(["BU", "WK"])).astype(object)
     frame = frame.replace({np.nan: None})
     is_land = frame["level"] == "land"
     frame.loc[is_land, "name"] = frame.loc[is_land, "name"].fillna("Nederland")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 import re
 import secrets
 import tempfile
@@ -46,6 +45,7 @@ from wijkradar.goals import (
     plan,
     update_goal,
 )
+from wijkradar.jsonable import to_jsonable
 from wijkradar.pages import charts, views
 from wijkradar.query import resolve_gemeente
 from wijkradar.regions import CODE_PATTERN
@@ -136,7 +136,9 @@ def create_app(db_path: Path, *, editable: bool = False, users: dict[str, User] 
                 if data["has_map"]
                 else charts.ranked_bars(data["areas"]["rows"], data["theme"])
             )
-            html = env.get_template("gemeente.html").render(data=data, figure=_jsonable(figure), thema=thema)
+            html = env.get_template("gemeente.html").render(
+                data=data, figure=to_jsonable(figure), thema=thema
+            )
             return html.encode()
         data = cached(kind, *args)
         return json.dumps(data, ensure_ascii=False, allow_nan=False).encode()
@@ -663,23 +665,12 @@ def _csv(rows: list[dict[str, Any]], filename: str) -> Response:
     )
 
 
-def _jsonable(value: Any) -> Any:
-    """Replace NaN and infinities (which JSON cannot carry) by None, all the way down."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    return value
-
-
 def _cache(warehouse: Callable[[], Warehouse]) -> Callable[..., Any]:
     """Memoise page data: the warehouse is read-only while the server runs."""
 
     @lru_cache(maxsize=512)
     def compute(kind: str, *args: str) -> Any:
-        return _jsonable(_compute(kind, *args))
+        return to_jsonable(_compute(kind, *args))
 
     def _compute(kind: str, *args: str) -> Any:
         wh = warehouse()
