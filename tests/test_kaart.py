@@ -153,3 +153,27 @@ def test_the_kaart_dbf_reads_like_other_kerncijfers(data: Path, wh: Warehouse) -
     figures = wh.figures("WK003401")
     assert {"a_inw", "p_65_eo_jr", "p_eenp_hh", "bev_dich"} <= set(figures["measure"])
     assert (figures["boundary_year"] == 2017).all()
+
+
+def test_ingest_one_layer_of_a_geopackage_from_the_cli(tmp_path: Path) -> None:
+    path = tmp_path / "wijkbuurtkaart_2020.gpkg"
+    for layer, code in (("gemeenten", "GM0001"), ("buurten", "BU00010001")):
+        pyogrio.raw.write(
+            str(path),
+            np.asarray([_square(5.0, 52.0)], dtype=object),
+            [np.asarray([code], dtype=object)],
+            ["statcode"],
+            layer=layer,
+            driver="GPKG",
+            geometry_type="Polygon",
+            crs="EPSG:4326",
+            append=path.exists(),
+        )
+    db = tmp_path / "w.duckdb"
+    result = runner.invoke(
+        app, ["ingest", str(path), "--laag", "buurten", "--db", str(db), "--format", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)[0]["geometries"] == 1
+    wrong = runner.invoke(app, ["ingest", str(path), "--laag", "wijken", "--db", str(tmp_path / "x.duckdb")])
+    assert "laag 'wijken' bestaat niet" in wrong.output and "buurten" in wrong.output

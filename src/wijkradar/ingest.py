@@ -253,6 +253,7 @@ def ingest(
     paths: Iterable[Path],
     *,
     period: str | None = None,
+    layer: str | None = None,
     on_progress: Callable[[Path, int, int], None] | None = None,
     workers: int = 2,
 ) -> list[FileReport]:
@@ -278,12 +279,12 @@ def ingest(
         window: deque[tuple[Path, Future[Dataset]]] = deque()
         queue = iter(todo)
         for path in islice(queue, max(1, workers)):
-            window.append((path, pool.submit(read_any, path, period=period)))
+            window.append((path, pool.submit(read_any, path, period=period, layer=layer)))
         while window:
             path, future = window.popleft()
             upcoming = next(queue, None)
             if upcoming is not None:
-                window.append((upcoming, pool.submit(read_any, upcoming, period=period)))
+                window.append((upcoming, pool.submit(read_any, upcoming, period=period, layer=layer)))
             if on_progress:
                 on_progress(path, done, len(files))
             try:

@@ -46,6 +46,9 @@ def ingest_cmd(
     period: Annotated[
         str | None, typer.Option(help="Jaar voor tabellen zonder jaar in naam of inhoud")
     ] = None,
+    laag: Annotated[
+        str | None, typer.Option("--laag", help="Alleen deze laag van een GeoPackage (standaard: alle lagen)")
+    ] = None,
     fmt: FormatOption = Format.table,
     quiet: QuietOption = False,
 ) -> None:
@@ -56,7 +59,7 @@ def ingest_cmd(
         def tick(path: Path, done: int, total: int) -> None:
             bar.update(task, total=total, completed=done, description=f"Inlezen {path.name}")
 
-        reports = ingest(wh, paths, period=period, on_progress=tick)
+        reports = ingest(wh, paths, period=period, layer=laag, on_progress=tick)
     _emit_reports(reports, fmt)
 
 
