@@ -14,6 +14,13 @@ STATUS_NL: Final[dict[str, str]] = {
     "unreliable": "onbetrouwbaar",
 }
 
+GOAL_STATUS_NL: Final[dict[str, str]] = {
+    "on_track": "op koers",
+    "at_risk": "risico",
+    "behind": "achter",
+    "unknown": "onbekend",
+    "baseline": "nulmeting",
+}
 EXPECTATION_NL: Final[dict[str, str]] = {
     "better_than_expected": "beter dan verwacht",
     "worse_than_expected": "slechter dan verwacht",

@@ -35,6 +35,7 @@ from wijkradar.goals import (
 )
 from wijkradar.goals import progress as goal_progress
 from wijkradar.query import resolve_gemeente
+from wijkradar.texts import GOAL_STATUS_NL
 from wijkradar.warehouse import Warehouse
 
 goals_app = typer.Typer(help="Doelen (doelenboom): nulmeting, streefwaarde en voortgang.")
@@ -120,7 +121,7 @@ def goals_show_cmd(
         "eigenaar": goal["owner"] or "–",
         "toelichting": goal["description"] or "–",
         "interventies": ", ".join(i["title"] for i in goal["interventions"]) or "–",
-        "status": goal["progress"]["status"],
+        "status": GOAL_STATUS_NL.get(goal["progress"]["status"], goal["progress"]["status"]),
     }
     if fmt is Format.table:
         for key, value in facts.items():
@@ -202,7 +203,7 @@ def _progress_rows(reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "waarde": _nl(p["value"]),
             "vereist": _nl(p["required"]),
             "marge": _nl(p["u"]),
-            "status": p["status"],
+            "status": GOAL_STATUS_NL.get(p["status"], p["status"]),
             "toelichting": p["note"],
         }
         for r in reports

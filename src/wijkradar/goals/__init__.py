@@ -9,10 +9,12 @@ Status rule (also printed with every progress report); ``u`` is the combined 90%
 the baseline and the measured value, "vooruitgang" the change from baseline in the goal's
 direction, "achterstand" how far the value lags the required path:
 
-* ``op koers``  vooruitgang > u and achterstand ≤ u
-* ``achter``    achterstand > u and vooruitgang ≤ u
-* ``risico``    everything in between (a change within the intervals is not called progress)
-* ``onbekend``  no measurement after the baseline period
+* ``on_track`` (op koers)  vooruitgang > u and achterstand ≤ u
+* ``behind`` (achter)      achterstand > u and vooruitgang ≤ u
+* ``at_risk`` (risico)     everything in between (a change within the intervals is not called progress)
+* ``unknown`` (onbekend)   no measurement after the baseline period
+
+Statuses are English codes in Python and JSON; the Dutch words come from ``texts.GOAL_STATUS_NL``.
 """
 
 from wijkradar.goals.exchange import export_goals, import_goals

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any
+from typing import Any, Final
 
 from wijkradar.goals.measure import (
     area_value,
@@ -13,6 +13,12 @@ from wijkradar.goals.rows import plain_row
 from wijkradar.query import resolve_gemeente
 from wijkradar.warehouse import Warehouse
 
+# Statuses are English codes; texts.GOAL_STATUS_NL has the words people read.
+ON_TRACK: Final = "on_track"
+AT_RISK: Final = "at_risk"
+BEHIND: Final = "behind"
+UNKNOWN: Final = "unknown"
+BASELINE: Final = "baseline"
 STATUS_RULE = (
     "op koers: vooruitgang > u en achterstand op het pad ≤ u; achter: achterstand > u en vooruitgang ≤ u; "
     "risico: daartussen; onbekend: nog geen meting na de nulmeting (u = gecombineerde 90%-marge)"
@@ -25,20 +31,20 @@ def status(direction: str, baseline: float, value: float | None, path: float, u:
     Examples
     --------
     >>> status("omlaag", 50.0, 45.0, 48.0, 2.0)
-    'op koers'
+    'on_track'
     >>> status("omlaag", 50.0, 49.0, 46.0, 2.0)
-    'achter'
+    'behind'
     """
     if value is None:
-        return "onbekend"
+        return UNKNOWN
     sign = -1.0 if direction == "omlaag" else 1.0
     progress = sign * (value - baseline)
     behind = sign * (path - value)
     if progress > u and behind <= u:
-        return "op koers"
+        return ON_TRACK
     if behind > u and progress <= u:
-        return "achter"
-    return "risico"
+        return BEHIND
+    return AT_RISK
 
 
 def progress(wh: Warehouse, goal: dict[str, Any]) -> dict[str, Any]:
@@ -71,17 +77,17 @@ def progress(wh: Warehouse, goal: dict[str, Any]) -> dict[str, Any]:
                 "halfwidth": measured["halfwidth"],
                 "required": round(path, 3),
                 "u": round(u, 3),
-                "status": "nulmeting"
+                "status": BASELINE
                 if year == base_year
                 else status(goal["direction"], float(goal["baseline_value"]), measured["value"], path, u),
                 "note": measured["note"],
             }
         )
-    later = [p for p in points if p["status"] != "nulmeting"]
+    later = [p for p in points if p["status"] != BASELINE]
     return {
         "goal_id": goal.get("goal_id"),
         "title": goal["title"],
-        "status": later[-1]["status"] if later else "onbekend",
+        "status": later[-1]["status"] if later else UNKNOWN,
         "rule": STATUS_RULE,
         "points": points,
     }
