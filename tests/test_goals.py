@@ -40,15 +40,15 @@ def db(small_db: Path, tmp_path: Path) -> Path:
 @pytest.mark.parametrize(
     ("direction", "baseline", "value", "path", "u", "expected"),
     [
-        ("omlaag", 50.0, 47.9, 48.0, 2.0, "on_track"),  # progress 2.1 > 2, ahead of the path
-        ("omlaag", 50.0, 48.0, 48.0, 2.0, "at_risk"),  # progress exactly u: not called progress
-        ("omlaag", 50.0, 47.0, 45.0, 2.0, "on_track"),  # behind the path by exactly u: still on course
-        ("omlaag", 50.0, 47.0, 44.9, 2.0, "at_risk"),  # progress, but behind by more than u
-        ("omlaag", 50.0, 49.0, 46.9, 2.0, "behind"),  # behind by 2.1, no real progress
-        ("omlaag", 50.0, 49.0, 47.0, 2.0, "at_risk"),  # behind by exactly u
-        ("omhoog", 10.0, 12.5, 12.0, 2.0, "on_track"),
-        ("omhoog", 10.0, 9.0, 12.0, 2.0, "behind"),
-        ("omlaag", 50.0, None, 48.0, 2.0, "unknown"),
+        ("down", 50.0, 47.9, 48.0, 2.0, "on_track"),  # progress 2.1 > 2, ahead of the path
+        ("down", 50.0, 48.0, 48.0, 2.0, "at_risk"),  # progress exactly u: not called progress
+        ("down", 50.0, 47.0, 45.0, 2.0, "on_track"),  # behind the path by exactly u: still on course
+        ("down", 50.0, 47.0, 44.9, 2.0, "at_risk"),  # progress, but behind by more than u
+        ("down", 50.0, 49.0, 46.9, 2.0, "behind"),  # behind by 2.1, no real progress
+        ("down", 50.0, 49.0, 47.0, 2.0, "at_risk"),  # behind by exactly u
+        ("up", 10.0, 12.5, 12.0, 2.0, "on_track"),
+        ("up", 10.0, 9.0, 12.0, 2.0, "behind"),
+        ("down", 50.0, None, 48.0, 2.0, "unknown"),
     ],
 )
 def test_status_rule_boundaries(
@@ -100,7 +100,7 @@ def test_goals_and_interventions_survive_restarts_and_progress(db: Path) -> None
         assert (
             len(goals) == 2
             and goals.iloc[0]["baseline_value"] == 47.3
-            and goals.iloc[0]["direction"] == "omlaag"
+            and goals.iloc[0]["direction"] == "down"
         )
         assert len(wh.rows("interventions", "GM0034")) == 1
         report = progress(wh, {str(k): v for k, v in goals.iloc[0].to_dict().items()})
@@ -391,3 +391,34 @@ def test_margin_is_the_resident_weighted_half_width_worked_by_hand(tmp_path: Pat
         half, note = model_margin(wh, "Eenzaam_28", "65+", ["GM0001"], "2020")
     assert half == pytest.approx(3.5)
     assert "bovengrens uit 2 buurten" in note
+
+
+def test_a_warehouse_with_dutch_directions_is_migrated(tmp_path: Path) -> None:
+    import duckdb
+
+    from wijkradar.warehouse import MIGRATIONS
+
+    path = tmp_path / "v4.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMP NOT NULL)")
+    for version, sql in enumerate(MIGRATIONS[:4], start=1):
+        con.execute(sql)
+        con.execute("INSERT INTO schema_version VALUES (?, now())", [version])
+    for direction in ("omlaag", "omhoog"):
+        con.execute(
+            "INSERT INTO goals (gemeente_code, title, measure_id, population_group, area_name, area_codes, "
+            "baseline_period, baseline_value, target_value, target_year, direction, created_at) "
+            "VALUES ('GM0034', 'doel', 'Eenzaam_28', '65+', 'Almere', '[\"GM0034\"]', '2016', 47.3, 44, "
+            "2026, ?, now())",
+            [direction],
+        )
+    con.close()
+    with Warehouse.open(path) as wh:
+        goals = wh.rows("goals")
+        assert goals["direction"].tolist() == ["down", "up"] and goals["goal_id"].tolist() == [1, 2]
+        row = goals.iloc[0]
+        fields = [c for c in goals.columns if c not in ("goal_id", "created_at")]
+        new_id = wh.insert_row(
+            "goals", {c: row[c].item() if hasattr(row[c], "item") else row[c] for c in fields}
+        )
+        assert new_id == 3  # the sequence goes on where it was

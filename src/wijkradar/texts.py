@@ -14,6 +14,10 @@ STATUS_NL: Final[dict[str, str]] = {
     "unreliable": "onbetrouwbaar",
 }
 
+# A goal's direction: stored as an English code; people type and read the Dutch word.
+DIRECTION_NL: Final[dict[str, str]] = {"down": "omlaag", "up": "omhoog"}
+DIRECTION_CODES: Final[dict[str, str]] = {"down": "down", "up": "up", "omlaag": "down", "omhoog": "up"}
+
 GOAL_STATUS_NL: Final[dict[str, str]] = {
     "on_track": "op koers",
     "at_risk": "risico",

@@ -165,6 +165,32 @@ MIGRATIONS: Final[tuple[str, ...]] = (
     UPDATE sources SET dataset_key = array_to_string(
         list_concat(str_split(dataset_key, '|')[1:4], str_split(dataset_key, '|')[6:6]), '|');
     """,
+    # 5: a goal's direction as an English code (down/up); the Dutch words are for people only
+    """
+    CREATE TABLE goals_v5 (
+        goal_id INTEGER PRIMARY KEY DEFAULT nextval('goal_ids'),
+        gemeente_code VARCHAR NOT NULL,
+        title VARCHAR NOT NULL,
+        measure_id VARCHAR NOT NULL,
+        population_group VARCHAR NOT NULL,
+        area_name VARCHAR NOT NULL,
+        area_codes JSON NOT NULL,
+        baseline_period VARCHAR NOT NULL,
+        baseline_value DOUBLE NOT NULL,
+        target_value DOUBLE NOT NULL,
+        target_year INTEGER NOT NULL,
+        direction VARCHAR NOT NULL CHECK (direction IN ('down', 'up')),
+        owner VARCHAR NOT NULL DEFAULT '',
+        description VARCHAR NOT NULL DEFAULT '',
+        created_at TIMESTAMP NOT NULL
+    );
+    INSERT INTO goals_v5 SELECT goal_id, gemeente_code, title, measure_id, population_group, area_name,
+        area_codes, baseline_period, baseline_value, target_value, target_year,
+        CASE direction WHEN 'omlaag' THEN 'down' ELSE 'up' END, owner, description, created_at
+    FROM goals;
+    DROP TABLE goals;
+    ALTER TABLE goals_v5 RENAME TO goals;
+    """,
 )
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 

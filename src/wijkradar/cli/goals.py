@@ -35,7 +35,7 @@ from wijkradar.goals import (
 )
 from wijkradar.goals import progress as goal_progress
 from wijkradar.query import resolve_gemeente
-from wijkradar.texts import GOAL_STATUS_NL
+from wijkradar.texts import DIRECTION_NL, GOAL_STATUS_NL
 from wijkradar.warehouse import Warehouse
 
 goals_app = typer.Typer(help="Doelen (doelenboom): nulmeting, streefwaarde en voortgang.")
@@ -117,7 +117,8 @@ def goals_show_cmd(
         "maat": f"{goal['measure_id']} ({goal['population_group']})",
         "gebied": f"{goal['area_name']} ({', '.join(goal['area_codes'])})",
         "nulmeting": f"{_nl(goal['baseline_value'])} in {goal['baseline_period']}",
-        "streefwaarde": f"{_nl(goal['target_value'])} in {goal['target_year']} ({goal['direction']})",
+        "streefwaarde": f"{_nl(goal['target_value'])} in {goal['target_year']} "
+        f"({DIRECTION_NL.get(goal['direction'], goal['direction'])})",
         "eigenaar": goal["owner"] or "–",
         "toelichting": goal["description"] or "–",
         "interventies": ", ".join(i["title"] for i in goal["interventions"]) or "–",

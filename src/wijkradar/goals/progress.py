@@ -30,14 +30,14 @@ def status(direction: str, baseline: float, value: float | None, path: float, u:
 
     Examples
     --------
-    >>> status("omlaag", 50.0, 45.0, 48.0, 2.0)
+    >>> status("down", 50.0, 45.0, 48.0, 2.0)
     'on_track'
-    >>> status("omlaag", 50.0, 49.0, 46.0, 2.0)
+    >>> status("down", 50.0, 49.0, 46.0, 2.0)
     'behind'
     """
     if value is None:
         return UNKNOWN
-    sign = -1.0 if direction == "omlaag" else 1.0
+    sign = -1.0 if direction == "down" else 1.0
     progress = sign * (value - baseline)
     behind = sign * (path - value)
     if progress > u and behind <= u:

@@ -19,7 +19,7 @@ from wijkradar.goals.progress import (
 from wijkradar.goals.rows import plain_row
 from wijkradar.query import resolve_gemeente, resolve_region
 from wijkradar.regions import gemeente_of, is_valid_code, parents_of
-from wijkradar.texts import parse_number_nl
+from wijkradar.texts import DIRECTION_CODES, parse_number_nl
 from wijkradar.themes import load_themes
 from wijkradar.warehouse import ROW_KEYS, Warehouse
 
@@ -136,13 +136,16 @@ def add_goal(
             value=target_year,
             fix="kies een streefjaar na de nulmeting",
         )
-    direction = spec.get("direction") or ("omlaag" if target_value < baseline["value"] else "omhoog")
-    if direction not in ("omlaag", "omhoog"):
+    given = str(spec.get("direction") or "").strip().lower()
+    direction = (
+        DIRECTION_CODES.get(given) if given else ("down" if target_value < baseline["value"] else "up")
+    )
+    if direction is None:
         raise InputError(
             origin,
             "richting moet omlaag of omhoog zijn",
             column="direction",
-            value=direction,
+            value=spec.get("direction"),
             fix="gebruik omlaag of omhoog",
         )
     record = {

@@ -22,7 +22,7 @@ from wijkradar.goals import plan
 from wijkradar.pages import charts, views
 from wijkradar.priority import wat_werkt
 from wijkradar.query import resolve_gemeente
-from wijkradar.texts import EXPECTATION_NL, GOAL_STATUS_NL, STATUS_NL, number_nl
+from wijkradar.texts import DIRECTION_NL, EXPECTATION_NL, GOAL_STATUS_NL, STATUS_NL, number_nl
 from wijkradar.themes import load_themes
 from wijkradar.warehouse import Warehouse
 
@@ -84,6 +84,7 @@ def render_html(data: dict[str, Any], images: dict[str, str] | None = None) -> s
     env.filters["status"] = lambda s: STATUS_NL.get(str(s), str(s))
     env.filters["expectation"] = lambda s: EXPECTATION_NL.get(str(s), "")
     env.filters["goal_status"] = lambda s: GOAL_STATUS_NL.get(str(s), str(s))
+    env.filters["direction"] = lambda s: DIRECTION_NL.get(str(s), str(s))
     plotly = None if images is not None else charts.PLOTLY_JS.read_text(encoding="utf-8")
     return env.get_template("staat.html").render(
         data=data, images=images, plotly_js=plotly, specs=[json.dumps(s["figure"]) for s in data["sections"]]

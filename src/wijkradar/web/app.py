@@ -49,7 +49,7 @@ from wijkradar.jsonable import to_jsonable
 from wijkradar.pages import charts, views
 from wijkradar.query import resolve_gemeente
 from wijkradar.regions import CODE_PATTERN
-from wijkradar.texts import EXPECTATION_NL, GOAL_STATUS_NL, STATUS_NL, number_nl
+from wijkradar.texts import DIRECTION_NL, EXPECTATION_NL, GOAL_STATUS_NL, STATUS_NL, number_nl
 from wijkradar.themes import load_themes
 from wijkradar.warehouse import Warehouse
 
@@ -114,6 +114,7 @@ def create_app(db_path: Path, *, editable: bool = False, users: dict[str, User] 
     env.filters["status"] = lambda s: STATUS_NL.get(str(s), str(s))
     env.filters["expectation"] = lambda s: EXPECTATION_NL.get(str(s), "")
     env.filters["goal_status"] = lambda s: GOAL_STATUS_NL.get(str(s), str(s))
+    env.filters["direction"] = lambda s: DIRECTION_NL.get(str(s), str(s))
     env.globals["version"] = __version__
     env.globals["accounts"] = users is not None
     sessions = Sessions()
@@ -380,7 +381,7 @@ def create_app(db_path: Path, *, editable: bool = False, users: dict[str, User] 
                 "gebiedscodes": ",".join(g["area_codes"]),
                 "streefwaarde": g["target_value"],
                 "streefjaar": g["target_year"],
-                "richting": g["direction"],
+                "richting": DIRECTION_NL.get(g["direction"], g["direction"]),
                 **{k: p[k] for k in ("period", "value", "halfwidth", "required", "u", "note")},
                 "status": GOAL_STATUS_NL.get(p["status"], p["status"]),
             }
