@@ -83,7 +83,7 @@ def priority_list(
     return {
         "gemeente": gm,
         "gemeente_name": wh.regions(level="gemeente").set_index("code")["name"].get(gm),
-        "thema": chosen.name,
+        "theme": chosen.name,
         "label": chosen.label,
         "measure": chosen.measure_id,
         "group": chosen.population_group,
@@ -301,7 +301,7 @@ def wat_werkt(wh: Warehouse, gemeente: str, thema: str) -> dict[str, Any]:
         )
     return {
         "gemeente": gm,
-        "thema": ranking["thema"],
+        "theme": ranking["theme"],
         "period": ranking["period"],
         "caveat": "Samenhang, geen bewijs: het model kent de interventies niet. Bespreek, concludeer niet.",
         "rows": sorted(rows, key=lambda r: r["vs_expected"]),
