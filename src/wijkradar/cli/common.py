@@ -162,6 +162,8 @@ def _gemeente_code(text: str, db: Path | None) -> str:
         return resolve_gemeente(wh, text)
 
 
+OutDirOption = Annotated[Path, typer.Option("--out", help="Map voor de downloads")]
+NoIngestOption = Annotated[bool, typer.Option("--no-ingest", help="Alleen downloaden")]
 GemeenteOption = Annotated[str, typer.Option("--gemeente", help="Naam of code van de gemeente")]
 MeasureOption = Annotated[str, typer.Option("--measure", help="Maat, bv. Eenzaam_28")]
 GroupOption = Annotated[str, typer.Option("--group", help="Groep, bv. 65+ of 18+")]
