@@ -215,7 +215,7 @@ def v4_payloads(frame: pd.DataFrame, table_id: str = "50090NED") -> dict[str, An
     """Properties, MeasureCodes, Dimensions, <Dim>Codes and the Observations rows."""
     catalogue = rivm_catalogue()
     measure_ids = {column: f"M{n:06d}" for n, column in enumerate(topics(frame), start=1)}
-    observations = []
+    observations: list[dict[str, Any]] = []
     for record in frame.to_dict("records"):
         for column, mid in measure_ids.items():
             value = _number(record[column])

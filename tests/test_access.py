@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 from typer.testing import CliRunner
 
 from wijkradar.access import Sessions, add_user, hash_password, load_users, verify_password
@@ -119,10 +120,11 @@ def site(web_db: Path, tmp_path: Path) -> Iterator[TestClient]:
         yield client
 
 
-def _login(client: TestClient, name: str, password: str = PASSWORD, target: str = "/") -> object:
-    return client.post(
+def _login(client: TestClient, name: str, password: str = PASSWORD, target: str = "/") -> Response:
+    response: Response = client.post(
         "/login", data={"name": name, "password": password, "volgende": target}, follow_redirects=False
     )
+    return response
 
 
 def test_everything_asks_for_a_login_first(site: TestClient) -> None:

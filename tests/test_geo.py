@@ -8,12 +8,14 @@ import pytest
 import shapely
 
 from wijkradar.sources import geo
+from wijkradar.sources.model import Dataset
 
 
-def _bounds(ds: geo.Dataset) -> tuple[float, float, float, float]:
+def _bounds(ds: Dataset) -> tuple[float, float, float, float]:
     assert ds.geometries is not None
     geoms = shapely.from_wkb(ds.geometries["wkb"].to_numpy())
-    return tuple(shapely.total_bounds(geoms))  # type: ignore[return-value]
+    minx, miny, maxx, maxy = (float(v) for v in shapely.total_bounds(geoms))
+    return minx, miny, maxx, maxy
 
 
 @pytest.mark.parametrize(

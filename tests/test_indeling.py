@@ -123,10 +123,10 @@ def test_vng_crosswalk_moves_a_count_and_a_rate_onto_2020_wijken(
     moved = indeling.move(values, walk, {"a_inw"})
     # Expected independently: each source wijk's inhabitants split by its share of addresses.
     expected: dict[str, float] = {}
-    for row in changed.itertuples():
-        share = row.weight / changed[changed.wijk_from == row.wijk_from].weight.sum()
-        value = float(values.set_index("region_code").loc[row.wijk_from, "value"])
-        expected[row.wijk_to] = expected.get(row.wijk_to, 0.0) + share * value
+    by_code = values.set_index("region_code")["value"]
+    for wijk_from, wijk_to, weight in zip(changed.wijk_from, changed.wijk_to, changed.weight, strict=True):
+        share = float(weight) / float(changed[changed.wijk_from == wijk_from].weight.sum())
+        expected[str(wijk_to)] = expected.get(str(wijk_to), 0.0) + share * float(by_code[wijk_from])
     complete = {t for t in expected if set(walk[walk.to_code == t].from_code) <= set(sources)}
     got = moved.set_index("region_code")["value"]
     for code in complete:

@@ -5,15 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import openpyxl
+import openpyxl  # type: ignore[import-untyped]
 import pandas as pd
 import pytest
 
 from wijkradar.errors import InputError
 from wijkradar.sources import kwb
+from wijkradar.sources.model import Dataset
 
 
-def _get(ds: kwb.Dataset, code: str, measure: str) -> float:
+def _get(ds: Dataset, code: str, measure: str) -> float:
     obs = ds.observations
     return float(obs[(obs.region_code == code) & (obs.measure_id == measure)]["value"].iloc[0])
 
@@ -76,8 +77,7 @@ def test_official_kwb_xlsx_layout(data: Path, tmp_path: Path) -> None:
     sheet = book.active
     assert sheet is not None
     sheet.append(["gwb_code_10", "gwb_code_8", "regio", "gm_naam", "recs", *names.values()])
-    for i, row in enumerate(source.itertuples(index=False)):
-        record = row._asdict()
+    for i, record in enumerate(source.to_dict("records")):
         values = [record[k] for k in names]
         if i == 3:
             values[2] = "."  # CBS writes '.' where a figure is missing

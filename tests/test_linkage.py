@@ -191,8 +191,8 @@ def test_results_appear_as_ordinary_measures(almere: tuple[Path, Path], wh: Ware
     counts = observations.set_index(["region_code", "measure_id"])["value"]
     published = rates[rates["status"] == "published"].head(200)
     for row in published.itertuples():
-        count = counts[(row.region_code, row.measure_id.removesuffix("_per_1000"))]
-        denominator = counts[(row.region_code, "huishoudens_totaal")]
+        count = counts[(str(row.region_code), str(row.measure_id).removesuffix("_per_1000"))]
+        denominator = counts[(str(row.region_code), "huishoudens_totaal")]
         assert row.value == pytest.approx(round(count / denominator * 1000, 1))
     hidden = observations[observations["status"] == "suppressed"]
     assert hidden["value"].isna().all() and len(hidden) > 0

@@ -55,7 +55,7 @@ def test_features_families_and_labels(tiny: pd.DataFrame) -> None:
     assert X.loc["BU00020101", "gm:prev:Eenzaam_28|65+"] == 43.0
     # neighbours: the other buurten of the same wijk, leaving the buurt itself out
     assert X.loc["BU00010101", "nb:prev_target"] == pytest.approx((41.0 + 42.0) / 2)
-    assert np.isnan(X.loc["BU00020101", "nb:prev_target"])
+    assert X["nb:prev_target"].isna()["BU00020101"]
     assert fs.labels["prev:Eenzaam_28|65+"] == "Eenzaam 65+ (peiling 2016)"
     assert fs.labels["kwb:aandeel_65_oo"] == "aandeel 65-plussers"
     # nothing from the target's own round enters

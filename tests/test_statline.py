@@ -10,10 +10,11 @@ import pytest
 
 from odata_fixtures import rivm_subset, with_margins
 from wijkradar.sources import statline
+from wijkradar.sources.model import Dataset
 from wijkradar.sources.tabular import load_table
 
 
-def _value(ds: statline.Dataset, code: str, measure: str) -> float:
+def _value(ds: Dataset, code: str, measure: str) -> float:
     obs = ds.observations
     row = obs[(obs.region_code == code) & (obs.measure_id == measure)]
     assert len(row) == 1

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from axe_playwright_python.sync_playwright import Axe
+from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]
 from fastapi import FastAPI
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Dialog, Page, sync_playwright
 
 from conftest import REPO
 from wijkradar.web.app import create_app
@@ -205,7 +205,12 @@ def test_goal_and_intervention_through_the_forms(editable_page: Page) -> None:
     _no_serious_violations(page)
 
     dialogs: list[str] = []
-    page.once("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.accept()))
+
+    def accept(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.accept()
+
+    page.once("dialog", accept)
     row.get_by_role("button", name="Interventie ‘Buurtkamers’ verwijderen").click()
     page.wait_for_url("**/doelen?thema=eenzaamheid&opgeslagen=verwijderd")
     assert dialogs == ["Interventie ‘Buurtkamers’ verwijderen?"]

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 from fastapi.testclient import TestClient
+from httpx import Response
 
 from wijkradar.warehouse import Warehouse
 from wijkradar.web.app import create_app
@@ -39,10 +40,16 @@ def _token(client: TestClient) -> str:
     return match.group(1)
 
 
-def _goal(client: TestClient, **fields: object) -> object:
-    form = {"_token": _token(client), "thema": "eenzaamheid", "target_value": "44,0", "target_year": "2026"}
+def _goal(client: TestClient, **fields: object) -> Response:
+    form: dict[str, object] = {
+        "_token": _token(client),
+        "thema": "eenzaamheid",
+        "target_value": "44,0",
+        "target_year": "2026",
+    }
     form.update({k: v for k, v in fields.items() if v is not None})
-    return client.post(PAGE, data=form, follow_redirects=False)
+    response: Response = client.post(PAGE, data=form, follow_redirects=False)
+    return response
 
 
 def _count(client: TestClient) -> tuple[int, int]:
