@@ -72,12 +72,12 @@ def test_custom_area_is_population_weighted(db: Path) -> None:
 
 def test_goals_and_interventions_survive_restarts_and_progress(db: Path) -> None:
     with Warehouse.open(db) as wh:
-        whole = add_goal(wh, "Almere", {"thema": "eenzaamheid", "target_value": 44, "target_year": 2026})
+        whole = add_goal(wh, "Almere", {"theme": "eenzaamheid", "target_value": 44, "target_year": 2026})
         three = add_goal(
             wh,
             "GM0034",
             {
-                "thema": "eenzaamheid",
+                "theme": "eenzaamheid",
                 "area": THREE,
                 "area_name": "Wijkteam Stad",
                 "target_value": 45,
@@ -96,13 +96,13 @@ def test_goals_and_interventions_survive_restarts_and_progress(db: Path) -> None
             },
         )
     with Warehouse.open(db, read_only=True) as wh:
-        goals = wh.rows("goals", "GM0034")
+        goals = pd.DataFrame(wh.goals("GM0034"))
         assert (
             len(goals) == 2
             and goals.iloc[0]["baseline_value"] == 47.3
             and goals.iloc[0]["direction"] == "down"
         )
-        assert len(wh.rows("interventions", "GM0034")) == 1
+        assert len(pd.DataFrame(wh.interventions("GM0034"))) == 1
         report = progress(wh, {str(k): v for k, v in goals.iloc[0].to_dict().items()})
     assert [p["period"] for p in report["points"]] == ["2016", "2020"]
     assert report["points"][1]["value"] == 48.2 and report["status"] in ("behind", "at_risk")
@@ -123,25 +123,25 @@ def test_invalid_goals_are_refused_and_nothing_is_stored(db: Path) -> None:
                 },
             )
         with pytest.raises(InputError, match="streefjaar 2016 ligt niet na"):
-            add_goal(wh, "Almere", {"thema": "eenzaamheid", "target_value": 44, "target_year": 2016})
+            add_goal(wh, "Almere", {"theme": "eenzaamheid", "target_value": 44, "target_year": 2016})
         with pytest.raises(InputError, match="buiten gemeente GM0034"):
             add_goal(
                 wh,
                 "Almere",
-                {"thema": "eenzaamheid", "area": "BU05990110", "target_value": 44, "target_year": 2026},
+                {"theme": "eenzaamheid", "area": "BU05990110", "target_value": 44, "target_year": 2026},
             )
         for overlapping in (["WK003402", "BU00340211"], ["BU00340211", "BU00340211"], ["GM0034", "WK003402"]):
             with pytest.raises(InputError, match="het zou dubbel meetellen"):
                 add_goal(
                     wh,
                     "Almere",
-                    {"thema": "eenzaamheid", "area": overlapping, "target_value": 44, "target_year": 2026},
+                    {"theme": "eenzaamheid", "area": overlapping, "target_value": 44, "target_year": 2026},
                 )
         with pytest.raises(InputError, match="einddatum ligt voor de startdatum"):
             add_intervention(wh, "Almere", {"title": "x", "start": "2024-01-01", "end": "2023-01-01"})
         with pytest.raises(InputError, match="onbekende doelen"):
             add_intervention(wh, "Almere", {"title": "x", "start": "2024-01-01", "goal_ids": [99]})
-        assert wh.rows("goals").empty and wh.rows("interventions").empty
+        assert pd.DataFrame(wh.goals()).empty and pd.DataFrame(wh.interventions()).empty
 
 
 @pytest.mark.parametrize("suffix", [".yaml", ".xlsx"])
@@ -151,7 +151,7 @@ def test_export_import_round_trip(db: Path, tmp_path: Path, suffix: str) -> None
             wh,
             "Almere",
             {
-                "thema": "eenzaamheid",
+                "theme": "eenzaamheid",
                 "area": THREE,
                 "area_name": "Wijkteam Stad",
                 "target_value": 45,
@@ -171,33 +171,33 @@ def test_export_import_round_trip(db: Path, tmp_path: Path, suffix: str) -> None
                 "goal_ids": [goal["goal_id"]],
             },
         )
-        before_goals = wh.rows("goals", "GM0034").drop(columns=["goal_id", "created_at"])
-        before_int = wh.rows("interventions", "GM0034").drop(
+        before_goals = pd.DataFrame(wh.goals("GM0034")).drop(columns=["goal_id", "created_at"])
+        before_int = pd.DataFrame(wh.interventions("GM0034")).drop(
             columns=["intervention_id", "created_at", "goal_ids"]
         )
         path = tmp_path / f"plan{suffix}"
         assert export_goals(wh, "Almere", path) == 2
         assert import_goals(wh, "Almere", path) == {"goals": 1, "interventions": 1}
-        after_goals = wh.rows("goals", "GM0034").drop(columns=["goal_id", "created_at"])
-        after_int = wh.rows("interventions", "GM0034")
+        after_goals = pd.DataFrame(wh.goals("GM0034")).drop(columns=["goal_id", "created_at"])
+        after_int = pd.DataFrame(wh.interventions("GM0034"))
         assert before_goals.to_dict("records") == after_goals.to_dict("records")
         assert before_int.to_dict("records") == after_int.drop(
             columns=["intervention_id", "created_at", "goal_ids"]
         ).to_dict("records")
-        new_goal = int(wh.rows("goals", "GM0034").iloc[0]["goal_id"])
-        assert after_int.iloc[0]["goal_ids"] == f"[{new_goal}]"
+        new_goal = int(pd.DataFrame(wh.goals("GM0034")).iloc[0]["goal_id"])
+        assert after_int.iloc[0]["goal_ids"] == [new_goal]
 
 
 def test_import_with_an_invalid_goal_changes_nothing(db: Path, tmp_path: Path) -> None:
     with Warehouse.open(db) as wh:
-        add_goal(wh, "Almere", {"thema": "eenzaamheid", "target_value": 44, "target_year": 2026})
+        add_goal(wh, "Almere", {"theme": "eenzaamheid", "target_value": 44, "target_year": 2026})
         bad = tmp_path / "plan.yaml"
         bad.write_text(
             "goals:\n- thema: eenzaamheid\n  target_value: 40\n  target_year: 2010\n", encoding="utf-8"
         )
         with pytest.raises(InputError, match=r"plan\.yaml, doel 1"):
             import_goals(wh, "Almere", bad)
-        assert len(wh.rows("goals", "GM0034")) == 1
+        assert len(pd.DataFrame(wh.goals("GM0034"))) == 1
 
 
 def test_wat_werkt_lists_better_than_expected_areas_with_interventions(db: Path) -> None:
@@ -287,7 +287,7 @@ def test_goal_cli(db: Path) -> None:
     assert runner.invoke(app, ["goals", "delete", "1", *cli]).exit_code == 0
     assert runner.invoke(app, ["interventions", "delete", "1", *cli]).exit_code == 0
     with Warehouse.open(db, read_only=True) as wh:
-        assert wh.rows("goals").empty and wh.rows("interventions").empty
+        assert pd.DataFrame(wh.goals()).empty and pd.DataFrame(wh.interventions()).empty
 
 
 def test_numbers_as_people_type_them() -> None:
@@ -350,7 +350,7 @@ def test_goal_update_from_the_cli_keeps_what_is_not_given(db: Path) -> None:
     refused = runner.invoke(app, ["goals", "update", "1", *cli, "--target-year", "2010"])
     assert refused.exit_code == 2 and "streefjaar" in refused.stderr
     with Warehouse.open(db, read_only=True) as wh:
-        goal = wh.rows("goals").iloc[0]
+        goal = pd.DataFrame(wh.goals()).iloc[0]
     assert goal["target_value"] == 43.5 and goal["target_year"] == 2026 and goal["owner"] == "wethouder"
 
 
@@ -374,7 +374,7 @@ def test_margin_is_the_resident_weighted_half_width_worked_by_hand(tmp_path: Pat
                 "survey": [None, None],
                 "survey_lower": [None, None],
                 "survey_upper": [None, None],
-                "contributions": ["[]", "[]"],
+                "contributions": [[], []],
             }
         )
         record = {
@@ -383,8 +383,8 @@ def test_margin_is_the_resident_weighted_half_width_worked_by_hand(tmp_path: Pat
             "level": "buurt",
             "period": "2020",
             "algorithm": "glm",
-            "metrics": "{}",
-            "card": "{}",
+            "metrics": {},
+            "card": {},
             "artifact": "{}",
         }
         wh.save_model(record, estimates)
@@ -414,11 +414,9 @@ def test_a_warehouse_with_dutch_directions_is_migrated(tmp_path: Path) -> None:
         )
     con.close()
     with Warehouse.open(path) as wh:
-        goals = wh.rows("goals")
+        goals = pd.DataFrame(wh.goals())
         assert goals["direction"].tolist() == ["down", "up"] and goals["goal_id"].tolist() == [1, 2]
         row = goals.iloc[0]
         fields = [c for c in goals.columns if c not in ("goal_id", "created_at")]
-        new_id = wh.insert_row(
-            "goals", {c: row[c].item() if hasattr(row[c], "item") else row[c] for c in fields}
-        )
+        new_id = wh.add_goal({c: row[c].item() if hasattr(row[c], "item") else row[c] for c in fields})
         assert new_id == 3  # the sequence goes on where it was

@@ -26,7 +26,7 @@ def report_db(web_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
             wh,
             "Almere",
             {
-                "thema": "eenzaamheid",
+                "theme": "eenzaamheid",
                 "target_value": 44,
                 "target_year": 2026,
                 "title": "Minder eenzame 65-plussers in Almere",
@@ -36,7 +36,7 @@ def report_db(web_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
             wh,
             "Almere",
             {
-                "thema": "eenzaamheid",
+                "theme": "eenzaamheid",
                 "area": THREE,
                 "area_name": "Wijkteam Stad",
                 "target_value": 45,

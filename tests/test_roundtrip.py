@@ -6,7 +6,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-import openpyxl  # type: ignore[import-untyped]
+import openpyxl
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st

@@ -27,7 +27,7 @@ def test_health_and_docs(client: TestClient) -> None:
     assert client.get("/healthz").json()["status"] == "ok"
     assert client.get("/api/docs").status_code == 200
     spec = client.get("/api/openapi.json").json()
-    assert "/gemeente/{code}" in spec["paths"] and "/regio/{code}.json" in spec["paths"]
+    assert "/gemeente/{code}{fmt}" in spec["paths"] and "/regio/{code}{fmt}" in spec["paths"]
 
 
 def test_index_lists_gemeenten_and_themes(client: TestClient) -> None:
@@ -166,3 +166,38 @@ def test_almere_map_from_the_older_kaart_with_names(small_db: Path, data: Path, 
     labels = {r["code"]: r["label"] for r in rows}
     assert labels["BU00340102"] == "De Werven (BU00340102; naam 2017)"
     assert sum(1 for r in rows if r["name"]) >= 66 and "None" not in page
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/gemeente/GM0034", "/gemeente/GM0034/prioriteit", "/regio/BU00340101", "/bronnen"],
+)
+def test_every_table_also_as_excel_with_the_csv_rows(client: TestClient, path: str) -> None:
+    import pandas as pd
+
+    as_csv = _csv_rows(client.get(f"{path}.csv").text)
+    workbook = client.get(f"{path}.xlsx")
+    assert workbook.status_code == 200 and workbook.headers["content-type"].endswith("sheet")
+    sheet = pd.read_excel(io.BytesIO(workbook.content), dtype=str, keep_default_na=False)
+    assert len(sheet) == len(as_csv) > 0 and list(sheet.columns) == list(as_csv[0])
+
+
+@pytest.mark.parametrize("path", ["/bronnen.geojson", "/regio/BU00340101.yaml", "/gemeente/GM0034.yaml"])
+def test_a_format_a_page_does_not_have_is_not_found(client: TestClient, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 404 and "formaat" in response.json()["detail"]
+
+
+def test_spreadsheet_cells_never_start_a_formula() -> None:
+    import openpyxl
+
+    from wijkradar.spreadsheet import csv_bytes, csv_cell, xlsx_bytes
+
+    rows = [{"titel": '=HYPERLINK("http://x","y")', "b": "+1", "c": "@SUM(A1)", "d": "-2+3", "n": -4.5}]
+    text = csv_bytes(rows).decode("utf-8")
+    parsed = _csv_rows(text)[0]
+    assert all(parsed[k].startswith("'") for k in ("titel", "b", "c", "d"))
+    assert parsed["n"] == "-4.5" and csv_cell(-4.5) == -4.5  # numbers stay numbers
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx_bytes({"s": rows})))["s"]
+    assert sheet["A2"].value == rows[0]["titel"] and sheet["A2"].data_type == "s"  # text, not a formula
+    assert sheet["E2"].value == -4.5

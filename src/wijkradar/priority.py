@@ -9,7 +9,6 @@ or the model's.
 
 from __future__ import annotations
 
-import json
 from typing import Any, Final
 
 import numpy as np
@@ -79,7 +78,7 @@ def priority_list(
     rows = _rank(rows, seed=seed)
     if top:
         rows = rows.head(top)
-    metrics = json.loads(stored["metrics"])
+    metrics = stored["metrics"]
     return {
         "gemeente": gm,
         "gemeente_name": wh.regions(level="gemeente").set_index("code")["name"].get(gm),
@@ -152,8 +151,8 @@ def _rows(
         of_gemeente = _latest(wh, measure, group, gemeenten, year)
         fallback = pd.Series(gemeente_codes(frame.index), index=frame.index).map(of_gemeente)
         capacity[key] = own.combine_first(fallback)
-        capacity[f"{key}_niveau"] = pd.Series(
-            np.where(own.notna(), "eigen gebied", np.where(fallback.notna(), "gemeente", "onbekend")),
+        capacity[f"{key}_level"] = pd.Series(  # codes; texts.CAPACITY_LEVEL_NL has the words
+            np.where(own.notna(), "area", np.where(fallback.notna(), "gemeente", "unknown")),
             index=frame.index,
         )
     out = pd.DataFrame(
@@ -175,9 +174,7 @@ def _rows(
     out["expected_affected"] = out["rate"] / 100 * out["residents"]
     out.attrs["residents_periods"] = residents_periods
     out["expectation"] = [_versus(v) for v in out["vs_expected"]]
-    out["drivers"] = pd.Series(
-        [_drivers(json.loads(c), chosen) for c in frame["contributions"]], dtype=object
-    )
+    out["drivers"] = pd.Series([_drivers(c, chosen) for c in frame["contributions"]], dtype=object)
     out["capacity"] = pd.Series(
         [{key: to_jsonable(series.iloc[i]) for key, series in capacity.items()} for i in range(len(frame))],
         dtype=object,
@@ -270,7 +267,7 @@ def wat_werkt(wh: Warehouse, gemeente: str, thema: str) -> dict[str, Any]:
     """
     gm = resolve_gemeente(wh, gemeente)
     ranking = priority_list(wh, gm, thema)
-    interventions = wh.rows("interventions", gm).to_dict("records")
+    interventions = wh.interventions(gm)
     year = int(ranking["period"][:4])
     rows = []
     for row in ranking["rows"]:
@@ -282,11 +279,11 @@ def wat_werkt(wh: Warehouse, gemeente: str, thema: str) -> dict[str, Any]:
             {
                 "intervention_id": int(i["intervention_id"]),
                 "title": i["title"],
-                "start": str(i["start_date"])[:10],
-                "end": None if pd.isna(i["end_date"]) else str(i["end_date"])[:10],
+                "start": i["start_date"],
+                "end": i["end_date"],
             }
             for i in interventions
-            if containing & set(json.loads(i["area_codes"])) and pd.Timestamp(i["start_date"]).year <= year
+            if containing & set(i["area_codes"]) and int(i["start_date"][:4]) <= year
         ]
         rows.append(
             {
@@ -306,3 +303,15 @@ def wat_werkt(wh: Warehouse, gemeente: str, thema: str) -> dict[str, Any]:
         "caveat": "Samenhang, geen bewijs: het model kent de interventies niet. Bespreek, concludeer niet.",
         "rows": sorted(rows, key=lambda r: r["vs_expected"]),
     }
+
+
+def table_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Return the priority list's rows flattened for a table: drivers as text, capacity as columns."""
+    return [
+        {
+            **{k: v for k, v in row.items() if k not in ("drivers", "capacity")},
+            "drivers": "; ".join(d["text"] for d in row["drivers"]),
+            **row["capacity"],
+        }
+        for row in rows
+    ]

@@ -31,6 +31,12 @@ EXPECTATION_NL: Final[dict[str, str]] = {
     "as_expected": "zoals verwacht",
     "no_survey": "geen peiling",
 }
+# Where a capacity figure of the priority list comes from (the area itself, else its gemeente).
+CAPACITY_LEVEL_NL: Final[dict[str, str]] = {
+    "area": "eigen gebied",
+    "gemeente": "gemeente",
+    "unknown": "onbekend",
+}
 
 # How a figure came onto the indeling it is shown on (wijkradar.indeling's method codes).
 METHOD_NL: Final[dict[str, str]] = {

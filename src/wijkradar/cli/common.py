@@ -23,6 +23,7 @@ from wijkradar.errors import WijkradarError
 from wijkradar.ingest import FileReport
 from wijkradar.query import resolve_gemeente
 from wijkradar.regions import is_valid_code
+from wijkradar.spreadsheet import csv_cell
 from wijkradar.texts import number_nl
 from wijkradar.warehouse import Warehouse
 
@@ -73,15 +74,22 @@ def _emit(frame: pd.DataFrame, fmt: Format, title: str | None = None) -> None:
         )
     elif fmt is Format.csv:
         buffer = io.StringIO()
-        frame.to_csv(buffer, index=False)
+        frame.map(lambda v: csv_cell(_cell(v))).to_csv(buffer, index=False)
         sys.stdout.write(buffer.getvalue())
     else:
         table = Table(title=title, show_lines=False)
         for column in frame.columns:
             table.add_column(str(column), overflow="fold")
         for row in frame.itertuples(index=False):
-            table.add_row(*["" if pd.isna(v) else str(v) for v in row])
+            table.add_row(*[_cell(v) for v in row])
         out.print(table)
+
+
+def _cell(value: Any) -> str:
+    """Text for one table or CSV cell: lists (area codes, linked goals) comma-separated."""
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
 
 
 def _nl(value: Any) -> str:

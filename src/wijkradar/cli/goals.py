@@ -74,7 +74,7 @@ def goals_add_cmd(
     """Voeg een doel toe; de nulmeting komt uit de cijfers."""
     spec = _goal_options(
         area,
-        thema=thema,
+        theme=thema,
         measure_id=measure,
         population_group=group,
         area_name=area_name,
@@ -95,8 +95,8 @@ def goals_add_cmd(
 def goals_list_cmd(gemeente: GemeenteOption, db: DbOption = None, fmt: FormatOption = Format.table) -> None:
     """Toon de doelen van een gemeente."""
     with _handled(), Warehouse.open(_db(db), read_only=True) as wh:
-        frame = wh.rows("goals", resolve_gemeente(wh, gemeente))
-    _emit(frame.drop(columns=["created_at"]), fmt, title="Doelen")
+        frame = pd.DataFrame(wh.goals(resolve_gemeente(wh, gemeente)))
+    _emit(frame.drop(columns=["created_at"], errors="ignore"), fmt, title="Doelen")
 
 
 @goals_app.command("show")
@@ -152,7 +152,7 @@ def goals_update_cmd(
     """Wijzig een doel; wat u niet opgeeft blijft zoals het was, de nulmeting wordt opnieuw gemeten."""
     spec = _goal_options(
         area,
-        thema=thema,
+        theme=thema,
         area_name=area_name,
         baseline_period=baseline_period,
         target_value=target,
@@ -185,8 +185,7 @@ def goals_progress_cmd(
 ) -> None:
     """Toon de voortgang van elk doel, met de regel voor de status."""
     with _handled(), Warehouse.open(_db(db), read_only=True) as wh:
-        goals = wh.rows("goals", resolve_gemeente(wh, gemeente)).to_dict("records")
-        reports = [goal_progress(wh, {str(k): v for k, v in g.items()}) for g in goals]
+        reports = [goal_progress(wh, g) for g in wh.goals(resolve_gemeente(wh, gemeente))]
     if fmt is Format.json:
         sys.stdout.write(json.dumps(reports, ensure_ascii=False, indent=2, default=str) + "\n")
         return
@@ -274,8 +273,8 @@ def interventions_list_cmd(
 ) -> None:
     """Toon de interventies van een gemeente."""
     with _handled(), Warehouse.open(_db(db), read_only=True) as wh:
-        frame = wh.rows("interventions", resolve_gemeente(wh, gemeente))
-    _emit(frame.drop(columns=["created_at"]), fmt, title="Interventies")
+        frame = pd.DataFrame(wh.interventions(resolve_gemeente(wh, gemeente)))
+    _emit(frame.drop(columns=["created_at"], errors="ignore"), fmt, title="Interventies")
 
 
 @interventions_app.command("delete")

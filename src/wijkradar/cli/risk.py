@@ -32,7 +32,7 @@ from wijkradar.cli.common import (
 from wijkradar.errors import NotFoundError
 from wijkradar.models.card import render_markdown
 from wijkradar.models.train import evaluation, model_card, train_and_evaluate
-from wijkradar.priority import priority_list
+from wijkradar.priority import priority_list, table_rows
 from wijkradar.texts import EXPECTATION_NL
 from wijkradar.themes import load_themes
 from wijkradar.warehouse import Warehouse
@@ -88,11 +88,7 @@ def priority_cmd(
         return
     rows = pd.DataFrame(result["rows"])
     if fmt is Format.csv:
-        flat = rows.drop(columns=["drivers", "capacity"]).assign(
-            drivers=["; ".join(d["text"] for d in ds) for ds in rows["drivers"]],
-            **{k: [c[k] for c in rows["capacity"]] for k in (rows["capacity"].iloc[0] if len(rows) else {})},
-        )
-        _emit(flat, fmt)
+        _emit(pd.DataFrame(table_rows(result["rows"])), fmt)
         return
     out.print(
         f"[bold]{result['label']}[/] in {result['gemeente_name']} ({result['gemeente']}), "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
@@ -10,25 +9,23 @@ from typing import Any
 import pandas as pd
 
 from wijkradar.errors import InputError
-from wijkradar.goals.rows import plain_row
 from wijkradar.goals.store import (
     add_goal,
     add_intervention,
 )
 from wijkradar.query import resolve_gemeente
+from wijkradar.spreadsheet import write_xlsx
 from wijkradar.warehouse import Warehouse
 
 
 def export_goals(wh: Warehouse, gemeente: str, path: Path) -> int:
     """Write the gemeente's goals and interventions to YAML or Excel; return how many rows."""
     gm = resolve_gemeente(wh, gemeente)
-    goals = [plain_row(r) for r in wh.rows("goals", gm).to_dict("records")]
-    interventions = [plain_row(r) for r in wh.rows("interventions", gm).to_dict("records")]
+    goals = wh.goals(gm)
+    interventions = wh.interventions(gm)
     for row in goals + interventions:
-        row["area_codes"] = json.loads(row["area_codes"])
         row.pop("created_at", None)
     for row in interventions:
-        row["goal_ids"] = json.loads(row["goal_ids"])
         row["start"] = row.pop("start_date")
         row["end"] = row.pop("end_date")
     if path.suffix.lower() in (".yaml", ".yml"):
@@ -43,13 +40,16 @@ def export_goals(wh: Warehouse, gemeente: str, path: Path) -> int:
             encoding="utf-8",
         )
     elif path.suffix.lower() == ".xlsx":
-        with pd.ExcelWriter(path, engine="openpyxl") as writer:
-            for name, rows in (("doelen", goals), ("interventies", interventions)):
-                frame = pd.DataFrame(rows)
-                for column in ("area_codes", "goal_ids"):
-                    if column in frame:
-                        frame[column] = frame[column].map(lambda v: ",".join(str(x) for x in v))
-                frame.to_excel(writer, sheet_name=name, index=False)
+        lists = ("area_codes", "goal_ids")  # as "a,b,c" in a cell
+        write_xlsx(
+            path,
+            {
+                name: [
+                    {k: ",".join(map(str, v)) if k in lists else v for k, v in row.items()} for row in rows
+                ]
+                for name, rows in (("doelen", goals), ("interventies", interventions))
+            },
+        )
     else:
         raise InputError(str(path), "onbekend exportformaat", fix="gebruik .yaml of .xlsx")
     return len(goals) + len(interventions)
@@ -67,13 +67,12 @@ def import_goals(wh: Warehouse, gemeente: str, path: Path) -> dict[str, int]:
     ]
     old_ids = [int(g.get("goal_id", i + 1)) for i, g in enumerate(goals)]
     with wh.transaction():
-        wh.delete_rows("interventions", gm)
-        wh.delete_rows("goals", gm)
-        new_ids = {old: wh.insert_row("goals", record) for old, record in zip(old_ids, checked, strict=True)}
+        wh.remove_plan(gm)
+        new_ids = {old: wh.add_goal(record) for old, record in zip(old_ids, checked, strict=True)}
         for i, spec in enumerate(interventions):
             spec = {**spec, "goal_ids": [new_ids.get(int(g), -1) for g in spec.get("goal_ids") or []]}
             record = add_intervention(wh, gm, spec, store=False, origin=f"{path.name}, interventie {i + 1}")
-            wh.insert_row("interventions", record)
+            wh.add_intervention(record)
     return {"goals": len(checked), "interventions": len(interventions)}
 
 

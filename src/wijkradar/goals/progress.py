@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any, Final
 
 from wijkradar.goals.measure import (
     area_value,
 )
-from wijkradar.goals.rows import plain_row
 from wijkradar.query import resolve_gemeente
 from wijkradar.warehouse import Warehouse
 
@@ -49,9 +47,7 @@ def status(direction: str, baseline: float, value: float | None, path: float, u:
 
 def progress(wh: Warehouse, goal: dict[str, Any]) -> dict[str, Any]:
     """Every measurement after the baseline, the required path, and the status of the latest."""
-    codes = (
-        json.loads(goal["area_codes"]) if isinstance(goal["area_codes"], str) else list(goal["area_codes"])
-    )
+    codes = list(goal["area_codes"])
     periods = wh.periods(goal["measure_id"], goal["population_group"])
     base_year = int(str(goal["baseline_period"])[:4])
     baseline = area_value(
@@ -99,13 +95,9 @@ def plan(wh: Warehouse, gemeente: str) -> dict[str, Any]:
     Plain data (strings, numbers, lists) for pages, the report and ``goals show``.
     """
     gm = resolve_gemeente(wh, gemeente)
-    interventions = [plain_row(r) for r in wh.rows("interventions", gm).to_dict("records")]
-    for row in interventions:
-        row["area_codes"] = json.loads(row["area_codes"])
-        row["goal_ids"] = json.loads(row["goal_ids"])
-    goals = [plain_row(r) for r in wh.rows("goals", gm).to_dict("records")]
+    interventions = wh.interventions(gm)
+    goals = wh.goals(gm)
     for row in goals:
-        row["area_codes"] = json.loads(row["area_codes"])
         row["progress"] = progress(wh, row)
         row["interventions"] = [
             {"intervention_id": i["intervention_id"], "title": i["title"]}

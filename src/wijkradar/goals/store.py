@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from datetime import date
 from typing import Any
@@ -16,12 +15,11 @@ from wijkradar.goals.measure import (
 from wijkradar.goals.progress import (
     plan,
 )
-from wijkradar.goals.rows import plain_row
 from wijkradar.query import resolve_gemeente, resolve_region
 from wijkradar.regions import gemeente_of, is_valid_code, parents_of
 from wijkradar.texts import DIRECTION_CODES, parse_number_nl
 from wijkradar.themes import load_themes
-from wijkradar.warehouse import ROW_KEYS, Warehouse
+from wijkradar.warehouse import Warehouse
 
 GOAL_FIELDS = (
     "title",
@@ -79,10 +77,11 @@ def add_goal(
     """Validate a goal against the data and store it; the baseline value comes from the warehouse."""
     gm = resolve_gemeente(wh, gemeente)
     themes = load_themes()
-    if spec.get("thema"):
-        if spec["thema"] not in themes:
-            raise NotFoundError("thema", spec["thema"], themes)
-        theme = themes[spec["thema"]]
+    spec = _english_keys(spec)
+    if spec.get("theme"):
+        if spec["theme"] not in themes:
+            raise NotFoundError("thema", spec["theme"], themes)
+        theme = themes[spec["theme"]]
         spec = {"measure_id": theme.measure_id, "population_group": theme.population_group, **spec}
     measure, group = spec.get("measure_id"), spec.get("population_group")
     measures = wh.measures()
@@ -157,7 +156,7 @@ def add_goal(
         "measure_id": str(measure),
         "population_group": str(group),
         "area_name": str(spec.get("area_name") or area_name),
-        "area_codes": json.dumps(codes),
+        "area_codes": codes,
         "baseline_period": baseline_period,
         "baseline_value": round(float(baseline["value"]), 3),
         "target_value": target_value,
@@ -168,7 +167,7 @@ def add_goal(
     }
     if store:
         with wh.transaction():
-            record["goal_id"] = wh.insert_row("goals", record)
+            record["goal_id"] = wh.add_goal(record)
     return record
 
 
@@ -201,9 +200,9 @@ def add_intervention(
             value=str(end),
             fix="kies een einddatum na de start",
         )
-    goals = wh.rows("goals", gm)
+    known = {int(g["goal_id"]) for g in wh.goals(gm)}
     goal_ids = [int(g) for g in spec.get("goal_ids") or []]
-    unknown = [g for g in goal_ids if g not in set(goals["goal_id"])]
+    unknown = [g for g in goal_ids if g not in known]
     if unknown:
         raise InputError(
             origin,
@@ -216,7 +215,7 @@ def add_intervention(
         "gemeente_code": gm,
         "title": str(spec["title"]).strip(),
         "theme": str(spec.get("theme") or ""),
-        "area_codes": json.dumps(codes),
+        "area_codes": codes,
         "start_date": start,
         "end_date": end,
         "budget": None
@@ -224,11 +223,11 @@ def add_intervention(
         else number(spec["budget"], "budget", origin, example="125.000"),
         "partners": str(spec.get("partners") or ""),
         "description": str(spec.get("description") or ""),
-        "goal_ids": json.dumps(goal_ids),
+        "goal_ids": goal_ids,
     }
     if store:
         with wh.transaction():
-            record["intervention_id"] = wh.insert_row("interventions", record)
+            record["intervention_id"] = wh.add_intervention(record)
     return record
 
 
@@ -275,15 +274,13 @@ def find_goal(wh: Warehouse, gemeente: str, goal_id: int) -> dict[str, Any]:
     raise NotFoundError("doel-id", str(goal_id), [str(g["goal_id"]) for g in goals])
 
 
-def _stored(wh: Warehouse, table: str, gemeente: str, row_id: int) -> dict[str, Any]:
+def _stored(rows: list[dict[str, Any]], key: str, row_id: int) -> dict[str, Any]:
     """Return one stored goal or intervention of the gemeente (fields only), or NotFoundError."""
-    rows = wh.rows(table, gemeente)
-    key = ROW_KEYS[table]
-    match = rows[rows[key] == row_id]
-    if match.empty:
-        kind = {"goals": "doel-id", "interventions": "interventie-id"}[table]
-        raise NotFoundError(kind, str(row_id), [str(i) for i in rows[key]])
-    return plain_row(match.iloc[0].to_dict())
+    for row in rows:
+        if row[key] == row_id:
+            return row
+    kind = {"goal_id": "doel-id", "intervention_id": "interventie-id"}[key]
+    raise NotFoundError(kind, str(row_id), [str(r[key]) for r in rows])
 
 
 def update_goal(
@@ -294,38 +291,43 @@ def update_goal(
     With ``merge`` the fields not in ``spec`` keep their values (the CLI); without, ``spec`` is the
     whole goal (a form, where an emptied field means empty).
     """
-    current = _stored(wh, "goals", resolve_gemeente(wh, gemeente), goal_id)
+    current = _stored(wh.goals(resolve_gemeente(wh, gemeente)), "goal_id", goal_id)
     if merge:
         kept = {k: current[k] for k in GOAL_FIELDS if k != "area_codes"}
-        area = json.loads(current["area_codes"])
-        spec = {**kept, "area": area, **{k: v for k, v in spec.items() if v is not None}}
-        if "thema" in spec:  # a new theme replaces the measure and group
+        area = current["area_codes"]
+        spec = {**kept, "area": area, **{k: v for k, v in _english_keys(spec).items() if v is not None}}
+        if "theme" in spec:  # a new theme replaces the measure and group
             spec.pop("measure_id"), spec.pop("population_group")
     record = add_goal(wh, gemeente, spec, store=False, origin=origin)
     with wh.transaction():
-        wh.update_row("goals", goal_id, record)
+        wh.change_goal(goal_id, record)
     return {**record, "goal_id": goal_id}
 
 
 def delete_goal(wh: Warehouse, gemeente: str, goal_id: int) -> None:
     """Remove a goal; interventions stay but lose their link to it."""
     gm = resolve_gemeente(wh, gemeente)
-    _stored(wh, "goals", gm, goal_id)
+    _stored(wh.goals(gm), "goal_id", goal_id)
     with wh.transaction():
-        for row in wh.rows("interventions", gm).to_dict("records"):
-            linked = [int(g) for g in json.loads(row["goal_ids"])]
-            if goal_id in linked:
-                wh.set_goal_links(int(row["intervention_id"]), [g for g in linked if g != goal_id])
-        wh.delete_row("goals", goal_id)
+        wh.remove_goal(goal_id)
 
 
 def delete_intervention(wh: Warehouse, gemeente: str, intervention_id: int) -> None:
     """Remove one intervention of the gemeente."""
-    _stored(wh, "interventions", resolve_gemeente(wh, gemeente), intervention_id)
+    _stored(wh.interventions(resolve_gemeente(wh, gemeente)), "intervention_id", intervention_id)
     with wh.transaction():
-        wh.delete_row("interventions", intervention_id)
+        wh.remove_intervention(intervention_id)
 
 
 def valid_code(code: str) -> bool:
     """Tell whether a string is a CBS region code (for area lists in files)."""
     return is_valid_code(code)
+
+
+def _english_keys(spec: dict[str, Any]) -> dict[str, Any]:
+    """Return a goal specification with its keys in English; ``thema`` (files before 0.3) is ``theme``."""
+    if "thema" not in spec:
+        return spec
+    renamed = {k: v for k, v in spec.items() if k != "thema"}
+    renamed.setdefault("theme", spec["thema"])
+    return renamed

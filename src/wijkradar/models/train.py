@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from functools import partial
@@ -139,8 +138,8 @@ def train_model(
                 "level": target.level,
                 "period": target.period,
                 "algorithm": chosen,
-                "metrics": json.dumps(_evaluation(card)),
-                "card": json.dumps(card),
+                "metrics": _evaluation(card),
+                "card": dict(card),
                 "artifact": model.artifact(),
             },
             estimates,
@@ -241,7 +240,7 @@ def score(
         known = out_of_fold.reindex(fs.X.index).to_numpy()
         expected = np.where(np.isnan(known), prediction, known)
     halfwidth = np.array([widths.get(int(b), max(widths.values())) for b in _bins(fs)])
-    drivers = _drivers(model, fs) if explain else ["[]"] * len(fs.X)
+    drivers = _drivers(model, fs) if explain else [[] for _ in range(len(fs.X))]
     return pd.DataFrame(
         {
             "region_code": fs.X.index.to_numpy(),
@@ -258,8 +257,8 @@ def score(
     )
 
 
-def _drivers(model: Learner, fs: FeatureSet) -> list[str]:
-    """Collect the largest contributions per region as JSON (SHAP or GLM terms), with Dutch labels."""
+def _drivers(model: Learner, fs: FeatureSet) -> list[list[dict[str, Any]]]:
+    """Collect the largest contributions per region (SHAP or GLM terms), with Dutch labels."""
     contributions = model.contributions(fs.X)[:, :-1]
     values = fs.X.to_numpy(dtype=float)
     columns = list(fs.X.columns)
@@ -267,19 +266,16 @@ def _drivers(model: Learner, fs: FeatureSet) -> list[str]:
     drivers = []
     for i in range(len(fs.X)):
         drivers.append(
-            json.dumps(
-                [
-                    {
-                        "feature": columns[j],
-                        "label": fs.labels[columns[j]],
-                        "value": None if np.isnan(values[i, j]) else round(float(values[i, j]), 4),
-                        "contribution": round(float(contributions[i, j]), 4),
-                    }
-                    for j in top[i]
-                    if contributions[i, j] != 0
-                ],
-                ensure_ascii=False,
-            )
+            [
+                {
+                    "feature": columns[j],
+                    "label": fs.labels[columns[j]],
+                    "value": None if np.isnan(values[i, j]) else round(float(values[i, j]), 4),
+                    "contribution": round(float(contributions[i, j]), 4),
+                }
+                for j in top[i]
+                if contributions[i, j] != 0
+            ]
         )
     return drivers
 
@@ -324,7 +320,7 @@ def evaluation(
 ) -> dict[str, Any]:
     """Return the stored validation of a model; without one, raise :class:`ModelMissing`."""
     target = resolve_target(wh, measure_id, group, level, period)
-    return dict(json.loads(_stored(wh, target)["metrics"]))
+    return dict(_stored(wh, target)["metrics"])
 
 
 def model_card(
@@ -333,7 +329,7 @@ def model_card(
     """Return the stored model card of a target; without a model, raise :class:`ModelMissing`."""
     target = resolve_target(wh, measure_id, group, level, period)
     stored = _stored(wh, target)
-    card = dict(json.loads(stored["card"]))
+    card = dict(stored["card"])
     card["model_id"] = int(stored["model_id"])
     card["created_at"] = str(stored["created_at"])
     return card
@@ -370,7 +366,7 @@ def rescore(wh: Warehouse, model_id: int, period: str, *, explain: bool = False)
     inputs = load_inputs(wh, target)
     fs = features_for(inputs, target)
     model = load_learner(stored["artifact"])
-    card = json.loads(stored["card"])
+    card = stored["card"]
     widths = {int(k): float(v) for k, v in card["interval_halfwidth_by_bin"].items()}
     for column in model.__dict__.get("columns", []):
         if column not in fs.X.columns:

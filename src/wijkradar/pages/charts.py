@@ -46,38 +46,20 @@ def choropleth(geojson: dict[str, Any], theme: dict[str, Any]) -> dict[str, Any]
     reverse = theme["attention_when"] == "hoog"
     data: list[dict[str, Any]] = []
     if known:
-        data.append(
-            {
-                "type": "choroplethmap",
-                "geojson": {"type": "FeatureCollection", "features": known},
-                "featureidkey": "id",
-                "locations": [f["id"] for f in known],
-                "z": [f["properties"]["value"] for f in known],
-                "text": [_hover(f["properties"]) for f in known],
-                "hovertemplate": "%{text}<extra></extra>",
-                "colorscale": "YlOrRd",
-                "reversescale": reverse,
-                "marker": {"line": {"color": "#ffffff", "width": 0.8}},
-                "colorbar": {"title": {"text": "%"}, "ticksuffix": "%"},
-                "name": theme["label"],
-            }
-        )
+        values = {
+            "z": [f["properties"]["value"] for f in known],
+            "colorscale": "YlOrRd",
+            "reversescale": reverse,
+            "colorbar": {"title": {"text": "%"}, "ticksuffix": "%"},
+        }
+        data.append(_areas_trace(known, theme["label"], "#ffffff", 0.8, values))
     if unknown:
-        data.append(
-            {
-                "type": "choroplethmap",
-                "geojson": {"type": "FeatureCollection", "features": unknown},
-                "featureidkey": "id",
-                "locations": [f["id"] for f in unknown],
-                "z": [0 for _ in unknown],
-                "text": [_hover(f["properties"]) for f in unknown],
-                "hovertemplate": "%{text}<extra></extra>",
-                "colorscale": [[0, MISSING_COLOUR], [1, MISSING_COLOUR]],
-                "showscale": False,
-                "marker": {"line": {"color": "#6b6b6b", "width": 1.2}},
-                "name": "geen gegevens",
-            }
-        )
+        grey = {
+            "z": [0 for _ in unknown],
+            "colorscale": [[0, MISSING_COLOUR], [1, MISSING_COLOUR]],
+            "showscale": False,
+        }
+        data.append(_areas_trace(unknown, "geen gegevens", "#6b6b6b", 1.2, grey))
     center, zoom = _view(features)
     layout = {
         "map": {"style": "white-bg", "center": center, "zoom": zoom},
@@ -87,6 +69,23 @@ def choropleth(geojson: dict[str, Any], theme: dict[str, Any]) -> dict[str, Any]
         "showlegend": False,
     }
     return {"data": data, "layout": layout, "config": CONFIG}
+
+
+def _areas_trace(
+    features: list[dict[str, Any]], name: str, line: str, width: float, colours: dict[str, Any]
+) -> dict[str, Any]:
+    """Return one map layer of areas with their hover text, outlined in ``line``."""
+    return {
+        "type": "choroplethmap",
+        "geojson": {"type": "FeatureCollection", "features": features},
+        "featureidkey": "id",
+        "locations": [f["id"] for f in features],
+        "text": [_hover(f["properties"]) for f in features],
+        "hovertemplate": "%{text}<extra></extra>",
+        "marker": {"line": {"color": line, "width": width}},
+        "name": name,
+        **colours,
+    }
 
 
 def _view(

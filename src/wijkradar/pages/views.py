@@ -6,7 +6,6 @@ and its data can never disagree.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import numpy as np
@@ -98,7 +97,7 @@ def areas(wh: Warehouse, gemeente: str, chosen: Theme, level: str = "buurt") -> 
         else {
             "model_id": int(stored["model_id"]),
             "algorithm": stored["algorithm"],
-            **json.loads(stored["metrics"]),
+            **stored["metrics"],
         },
         "rows": sorted(rows, key=lambda r: (r["value"] is None, -(r["value"] or 0))),
     }
@@ -294,7 +293,7 @@ def profile(wh: Warehouse, code: str) -> dict[str, Any]:
                 "upper": number_or_none(est["upper"]),
                 "survey": number_or_none(est["survey"]),
                 "expected": number_or_none(est["expected"]),
-                "drivers": json.loads(est["contributions"])[:5],
+                "drivers": est["contributions"][:5],
             }
         )
     data["trends"] = trends
@@ -311,7 +310,7 @@ def sources(wh: Warehouse) -> dict[str, Any]:
         stored = wh.model_by_id(int(model_id))
         if stored is None:
             continue
-        card = json.loads(stored["card"])
+        card = stored["card"]
         card["model_id"] = int(model_id)
         title = f"{stored['measure_id']} {stored['population_group']}, {stored['level']}, {stored['period']}"
         cards.append(
@@ -319,7 +318,7 @@ def sources(wh: Warehouse) -> dict[str, Any]:
                 "model_id": int(model_id),
                 "title": title,
                 "markdown": render_markdown(card),
-                "metrics": json.loads(stored["metrics"]),
+                "metrics": stored["metrics"],
             }
         )
     records = [{str(k): to_jsonable(v) for k, v in r.items()} for r in frame.to_dict("records")]

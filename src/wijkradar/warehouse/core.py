@@ -1,0 +1,164 @@
+"""The warehouse's core: opening the DuckDB file, migrations, transactions and query helpers.
+
+Every write happens inside :meth:`Core.transaction`, so a failure half-way (bad data, a full disk,
+a killed process) leaves the file as it was before the write began. The repositories in this
+package (sources, regions, observations, models) add the queries of one concern each on top.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Self
+
+import duckdb
+import pandas as pd
+
+from wijkradar.errors import WarehouseError
+from wijkradar.warehouse.schema import MIGRATIONS, SCHEMA_VERSION
+
+
+class Core:
+    """A connection to the warehouse file, migrated to the current schema on opening."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path) -> None:
+        self.con = con
+        self.path = path
+
+    @classmethod
+    def open(cls, path: Path, *, read_only: bool = False) -> Self:
+        """Open (and, unless read-only, create or migrate) the warehouse at ``path``."""
+        target = str(path)
+        if read_only and target != ":memory:" and not path.exists():
+            raise WarehouseError(
+                f"Het datapakhuis {path} bestaat nog niet. Oplossing: lees eerst gegevens in met "
+                "'wijkradar ingest PAD' of kies een ander bestand met --db."
+            )
+        try:
+            con = duckdb.connect(target, read_only=read_only)
+        except (duckdb.IOException, duckdb.ConnectionException) as exc:
+            raise WarehouseError(
+                f"Het datapakhuis {path} kan niet geopend worden ({exc}). Oplossing: sluit andere "
+                "programma's die het bestand gebruiken, of kies een ander bestand met --db."
+            ) from exc
+        wh = cls(con, path)
+        if not read_only:
+            wh._migrate()
+        else:
+            wh._check_version()
+        return wh
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.con.close()
+
+    def schema_version(self) -> int:
+        """Return the schema version of the file (0 for a new file)."""
+        exists = self.con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
+        ).fetchall()[0]
+        if not exists or exists[0] == 0:
+            return 0
+        row = self.con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchall()[0]
+        return int(row[0]) if row else 0
+
+    def _check_version(self) -> int:
+        version = self.schema_version()
+        if version > SCHEMA_VERSION:
+            raise WarehouseError(
+                f"Het datapakhuis {self.path} heeft schemaversie {version}; deze wijkradar kent "
+                f"versie {SCHEMA_VERSION}. Oplossing: installeer de nieuwste wijkradar."
+            )
+        return version
+
+    def _migrate(self) -> None:
+        version = self._check_version()
+        if version == SCHEMA_VERSION:
+            return
+        with self.transaction():
+            self.con.execute(
+                "CREATE TABLE IF NOT EXISTS schema_version "
+                "(version INTEGER PRIMARY KEY, applied_at TIMESTAMP NOT NULL)"
+            )
+            for number, sql in enumerate(MIGRATIONS[version:], start=version + 1):
+                self.con.execute(sql)
+                self.con.execute("INSERT INTO schema_version VALUES (?, ?)", [number, now()])
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Run a block as one transaction: all of it is written, or none of it."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
+
+    def cursor(self) -> Self:
+        """Open a second handle on the same database, for use from another thread (web requests)."""
+        return type(self)(self.con.cursor(), self.path)
+
+    def data_version(self) -> tuple[str, int, int, str]:
+        """Return a fingerprint of this warehouse and what has been ingested into it.
+
+        It changes with every stored or replaced file, so results derived from the sources (such as
+        crosswalks) can be cached until then.
+        """
+        row = self.con.execute(
+            "SELECT count(*), coalesce(max(source_id), 0), coalesce(max(ingested_at)::VARCHAR, '') "
+            "FROM sources"
+        ).fetchall()[0]
+        where = str(self.path) if str(self.path) != ":memory:" else f"memory:{id(self.con)}"
+        return where, int(row[0]), int(row[1]), str(row[2])
+
+    def observation_count(self) -> int:
+        """Count the observations in the warehouse."""
+        row = self.con.execute("SELECT count(*) FROM observations").fetchall()[0]
+        return int(row[0]) if row else 0
+
+    def table_counts(self) -> dict[str, int]:
+        """Row counts of every data table (used to check that a failed ingest changed nothing)."""
+        out = {}
+        tables = ("sources", "regions", "measures", "observations", "geometries", "crosswalks", "models")
+        for table in (*tables, "estimates"):
+            row = self.con.execute(f"SELECT count(*) FROM {table}").fetchall()[0]  # noqa: S608
+            out[table] = int(row[0]) if row else 0
+        return out
+
+    def _frame(self, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
+        return self.con.execute(sql, params or []).fetchdf()
+
+    def _column(self, sql: str, params: list[Any]) -> list[Any]:
+        return [row[0] for row in self.con.execute(sql, params).fetchall()]
+
+    def _one(self, sql: str, params: list[Any]) -> dict[str, Any] | None:
+        frame = self._frame(sql, params)
+        if frame.empty:
+            return None
+        return {str(k): v for k, v in frame.iloc[0].to_dict().items()}
+
+
+def where(**filters: str | None) -> tuple[str, list[str]]:
+    """Build a WHERE clause of equality tests on fixed column names, skipping empty filters."""
+    used = {column: value for column, value in filters.items() if value}
+    clause = " AND ".join(f"{column} = ?" for column in used)
+    return (f"WHERE {clause}" if clause else ""), list(used.values())
+
+
+def now() -> datetime:
+    """Return the current time in UTC, without a time zone (DuckDB's TIMESTAMP)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def codes_frame(codes: list[str]) -> pd.DataFrame:
+    """Return a one-column frame of region codes, for queries that join on a list of codes by name."""
+    return pd.DataFrame({"code": pd.Series(codes, dtype=object)})

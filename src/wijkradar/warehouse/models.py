@@ -1,0 +1,109 @@
+"""The models repository: trained risk models (metrics and card decoded from JSON) and their estimates."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+
+from wijkradar.warehouse.core import Core, now
+
+
+class ModelsRepository(Core):
+    """Risk models and the estimates they made, one stored model per target."""
+
+    def save_model(self, record: dict[str, Any], estimates: pd.DataFrame) -> int:
+        """Store a trained model and its estimates, replacing an earlier one for the same target.
+
+        ``record`` holds the target, ``algorithm``, ``artifact`` (text) and ``metrics`` and ``card``
+        (dicts); each estimate's ``contributions`` is a list of dicts. Both are stored as JSON.
+        """
+        key = [record["measure_id"], record["population_group"], record["level"], record["period"]]
+        with self.transaction():
+            old = self.con.execute(
+                "SELECT model_id FROM models WHERE measure_id = ? AND population_group = ? "
+                "AND level = ? AND period = ?",
+                key,
+            ).fetchall()
+            for (model_id,) in old:
+                self.con.execute("DELETE FROM estimates WHERE model_id = ?", [model_id])
+                self.con.execute("DELETE FROM models WHERE model_id = ?", [model_id])
+            row = self.con.execute(
+                "INSERT INTO models (measure_id, population_group, level, period, algorithm, created_at, "
+                "metrics, card, artifact) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING model_id",
+                [
+                    *key,
+                    record["algorithm"],
+                    now(),
+                    _json(record["metrics"]),
+                    _json(record["card"]),
+                    record["artifact"],
+                ],
+            ).fetchall()[0]
+            assert row is not None  # noqa: S101
+            model_id = int(row[0])
+            frame = estimates.assign(  # noqa: F841  # used by name in SQL
+                model_id=model_id, contributions=[_json(c) for c in estimates["contributions"]]
+            )
+            self.con.execute(
+                "INSERT INTO estimates SELECT model_id, region_code, period, estimate, expected, lower, "
+                "upper, survey, survey_lower, survey_upper, contributions FROM frame"
+            )
+        return model_id
+
+    def model(
+        self, measure_id: str, population_group: str, level: str, period: str | None = None
+    ) -> dict[str, Any] | None:
+        """Return the stored model for a target (the newest period unless one is named)."""
+        clause = "AND period = ?" if period else ""
+        params = [measure_id, population_group, level] + ([period] if period else [])
+        return _decoded(
+            self._one(
+                "SELECT * FROM models WHERE measure_id = ? AND population_group = ? AND level = ? "  # noqa: S608
+                f"{clause} ORDER BY period DESC, created_at DESC LIMIT 1",
+                params,
+            )
+        )
+
+    def model_by_id(self, model_id: int) -> dict[str, Any] | None:
+        """Return one stored model by id."""
+        return _decoded(self._one("SELECT * FROM models WHERE model_id = ?", [model_id]))
+
+    def models(self) -> pd.DataFrame:
+        """Every stored model without its artifact (``metrics`` as dicts)."""
+        frame = self._frame(
+            "SELECT model_id, measure_id, population_group, level, period, algorithm, created_at, metrics "
+            "FROM models ORDER BY measure_id, population_group, level, period"
+        )
+        frame["metrics"] = [json.loads(m) for m in frame["metrics"]]
+        return frame
+
+    def estimates(self, model_id: int, region_codes: list[str] | None = None) -> pd.DataFrame:
+        """Return a model's estimates (``contributions`` as lists), optionally for some regions only."""
+        clause = ""
+        params: list[Any] = [model_id]
+        if region_codes is not None:
+            clause = (
+                f"AND region_code IN ({', '.join('?' for _ in region_codes)})"
+                if region_codes
+                else "AND FALSE"
+            )
+            params += list(region_codes)
+        frame = self._frame(
+            f"SELECT * FROM estimates WHERE model_id = ? {clause} ORDER BY region_code",  # noqa: S608
+            params,
+        )
+        frame["contributions"] = pd.Series([json.loads(c) for c in frame["contributions"]], dtype=object)
+        return frame
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _decoded(stored: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Return a stored model with its metrics and card as dicts."""
+    if stored is None:
+        return None
+    return {**stored, "metrics": json.loads(stored["metrics"]), "card": json.loads(stored["card"])}

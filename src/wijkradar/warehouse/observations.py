@@ -1,0 +1,164 @@
+"""The observations repository: measures and their published figures per region, period and group."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from wijkradar.warehouse.core import Core, where
+
+
+class ObservationsRepository(Core):
+    """Measures and observations."""
+
+    def upsert_measures(self, measures: pd.DataFrame, publisher: str, table_id: str) -> None:
+        """Add measures; an existing measure keeps its label unless it had no unit yet."""
+        frame = measures.assign(publisher=publisher, table_id=table_id)  # noqa: F841
+        self.con.execute(
+            """
+            INSERT INTO measures
+            SELECT measure_id, label, coalesce(unit, ''), coalesce(description, ''), publisher, table_id
+            FROM frame
+            ON CONFLICT (measure_id) DO UPDATE SET
+                label = CASE WHEN unit = '' THEN EXCLUDED.label ELSE label END,
+                unit = CASE WHEN unit = '' THEN EXCLUDED.unit ELSE unit END,
+                description = CASE WHEN description = '' THEN EXCLUDED.description ELSE description END
+            """
+        )
+
+    def insert_observations(self, observations: pd.DataFrame, source_id: int, boundary_year: int) -> None:
+        """Append observations for one source (call inside a transaction)."""
+        # Arrow with dictionary-encoded text columns is about twice as fast for DuckDB to take in as
+        # pandas categoricals.
+        frame = pa.Table.from_pandas(observations, preserve_index=False)  # noqa: F841
+        self.con.execute(
+            """
+            INSERT INTO observations
+            SELECT ?, region_code, ?, period, measure_id, population_group,
+                   value, lower, upper, status
+            FROM frame
+            """,
+            [source_id, boundary_year],
+        )
+
+    def measures(self) -> pd.DataFrame:
+        """All measures with label, unit and publisher."""
+        return self._frame("SELECT * FROM measures ORDER BY measure_id")
+
+    def measure_groups(self) -> pd.DataFrame:
+        """Every measure and population group with published values, with the measure's label."""
+        return self._frame(
+            "SELECT DISTINCT o.measure_id, o.population_group, m.label FROM observations o "
+            "JOIN measures m USING (measure_id) WHERE o.status = 'published' ORDER BY 1, 2"
+        )
+
+    def periods(self, measure_id: str, population_group: str) -> list[str]:
+        """Periods with published values for a measure and group, oldest first."""
+        return [
+            str(p)
+            for p in self._column(
+                "SELECT DISTINCT period FROM observations WHERE measure_id = ? AND population_group = ? "
+                "AND status = 'published' ORDER BY period",
+                [measure_id, population_group],
+            )
+        ]
+
+    def boundary_years_of(self, measure_id: str, population_group: str) -> list[int]:
+        """Return the indelingen one measure and group has observations on."""
+        return [
+            int(y)
+            for y in self._column(
+                "SELECT DISTINCT boundary_year FROM observations WHERE measure_id = ? "
+                "AND population_group = ? ORDER BY 1",
+                [measure_id, population_group],
+            )
+        ]
+
+    def figures(self, code: str, period: str | None = None) -> pd.DataFrame:
+        """Every figure for one region, with its measure, source and status."""
+        clause = "AND o.period = ?" if period else ""
+        params: list[Any] = [code] + ([period] if period else [])
+        return self._frame(
+            f"""
+            SELECT o.measure_id AS measure, m.label, o.population_group AS "group", o.period,
+                   o.value, o.lower, o.upper, m.unit, o.status, s.table_id AS source,
+                   s.publisher, s.title AS source_title, o.boundary_year
+            FROM observations o
+            JOIN measures m USING (measure_id)
+            JOIN sources s USING (source_id)
+            WHERE o.region_code = ? {clause}
+            ORDER BY o.measure_id, o.population_group, o.period, s.table_id
+            """,  # noqa: S608
+            params,
+        )
+
+    def observations(self, *, measure_id: str | None = None, period: str | None = None) -> pd.DataFrame:
+        """Observations in long form, optionally of one measure and one period."""
+        clause, params = where(measure_id=measure_id, period=period)
+        sql = (
+            "SELECT source_id, region_code, boundary_year, period, measure_id, population_group, "  # noqa: S608
+            f"value, lower, upper, status FROM observations {clause} "
+            "ORDER BY region_code, measure_id, period"
+        )
+        return self._frame(sql, params)
+
+    def published(self, periods: list[str] | None = None) -> pd.DataFrame:
+        """Return published observations (optionally of some periods), for building model features.
+
+        Text columns come back as categoricals (through Arrow dictionaries): two million rows
+        repeat a few thousand codes, and features are built far faster on codes than on strings.
+        """
+        clause = ""
+        params: list[Any] = []
+        if periods:
+            clause = f"AND period IN ({', '.join('?' for _ in periods)})"
+            params = list(periods)
+        table = self.con.sql(
+            "SELECT region_code, boundary_year, period, measure_id, population_group, value, lower, upper "  # noqa: S608
+            f"FROM observations WHERE status = 'published' {clause}",
+            params=params,
+        ).to_arrow_table()
+        encoded = {
+            name: pc.dictionary_encode(column) if pa.types.is_string(column.type) else column
+            for name, column in zip(table.column_names, table.columns, strict=True)
+        }
+        frame: pd.DataFrame = pa.table(encoded).to_pandas()
+        return frame
+
+    def values(self, measure_id: str, population_group: str, codes: list[str]) -> pd.DataFrame:
+        """Return all observations of one measure and group for some regions, with the source table."""
+        if not codes:
+            columns = [
+                "region_code",
+                "period",
+                "value",
+                "lower",
+                "upper",
+                "status",
+                "source",
+                "boundary_year",
+            ]
+            return pd.DataFrame(columns=columns)
+        placeholders = ", ".join("?" for _ in codes)
+        return self._frame(
+            "SELECT o.region_code, o.period, o.value, o.lower, o.upper, o.status, "  # noqa: S608
+            "s.table_id AS source, o.boundary_year FROM observations o JOIN sources s USING (source_id) "
+            f"WHERE o.measure_id = ? AND o.population_group = ? AND o.region_code IN ({placeholders}) "
+            "ORDER BY o.region_code, o.period",
+            [measure_id, population_group, *codes],
+        )
+
+    def level_values(
+        self, measure_ids: list[str], prefix: str, population_group: str = "totaal"
+    ) -> pd.DataFrame:
+        """Return published values of some measures for every region whose code starts with ``prefix``."""
+        placeholders = ", ".join("?" for _ in measure_ids)
+        return self._frame(
+            "SELECT region_code, period, measure_id, value FROM observations "  # noqa: S608
+            f"WHERE status = 'published' AND measure_id IN ({placeholders}) "
+            "AND population_group = ? AND starts_with(region_code, ?)",
+            [*measure_ids, population_group, prefix],
+        )

@@ -1,0 +1,205 @@
+"""The regions repository: codes and names per boundary year, boundaries and crosswalks."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from wijkradar.regions import choose_names, gemeente_mergers, region_label
+from wijkradar.warehouse.core import Core, codes_frame, where
+
+
+class RegionsRepository(Core):
+    """Regions and their names per indeling, geometries, and crosswalks between indelingen."""
+
+    def upsert_regions(self, regions: pd.DataFrame, boundary_year: int) -> None:
+        """Add regions; a name already known is kept when the new file has none."""
+        frame = regions.assign(boundary_year=boundary_year)  # noqa: F841  # used by name in SQL
+        # An update of the names that change and an insert of the new codes: much faster in DuckDB
+        # than INSERT ... ON CONFLICT over every row of a national table.
+        self.con.execute(
+            """
+            UPDATE regions SET name = f.name FROM frame f
+            WHERE regions.code = f.code AND regions.boundary_year = f.boundary_year
+              AND f.name IS NOT NULL AND regions.name IS DISTINCT FROM f.name
+            """
+        )
+        self.con.execute(
+            """
+            INSERT INTO regions
+            SELECT code, boundary_year, name, level, gemeente_code, wijk_code FROM frame f
+            WHERE NOT EXISTS (
+                SELECT 1 FROM regions r WHERE r.code = f.code AND r.boundary_year = f.boundary_year
+            )
+            """
+        )
+
+    def indeling(self) -> int:
+        """Return the boundary year most figures are on: the default indeling for lists and analyses."""
+        row = self.con.execute(
+            "SELECT boundary_year FROM sources WHERE n_observations > 0 AND boundary_year > 0 "
+            "GROUP BY boundary_year ORDER BY sum(n_observations) DESC, boundary_year DESC LIMIT 1"
+        ).fetchall()
+        if row:
+            return int(row[0][0])
+        row = self.con.execute("SELECT max(boundary_year) FROM regions").fetchall()
+        return int(row[0][0]) if row and row[0][0] is not None else 0
+
+    def regions(
+        self, level: str | None = None, gemeente_code: str | None = None, year: int | None = None
+    ) -> pd.DataFrame:
+        """Return the regions of one indeling (default :meth:`indeling`), each with its name there.
+
+        A region without a name in that year gets the name of the nearest year in which it is the
+        same area (see :func:`wijkradar.regions.choose_names`); ``name_year`` says which year the
+        name is from and ``label`` is what to show: "name (code)", or the bare code when no name is
+        known. ``boundary_years`` lists every indeling the code occurs in.
+        """
+        year = self.indeling() if year is None else year
+        clause, params = where(level=level, gemeente_code=gemeente_code)
+        frame = self._frame(
+            f"""
+            SELECT code, any_value(level) AS level, any_value(gemeente_code) AS gemeente_code,
+                   any_value(wijk_code) AS wijk_code, bool_or(boundary_year = ?) AS in_year,
+                   string_agg(DISTINCT CASE WHEN boundary_year = 0 THEN 'onbekend'
+                              ELSE boundary_year::VARCHAR END, ', ' ORDER BY
+                              CASE WHEN boundary_year = 0 THEN 'onbekend'
+                              ELSE boundary_year::VARCHAR END) AS boundary_years
+            FROM regions {clause}
+            GROUP BY code HAVING bool_or(boundary_year = ?) ORDER BY code
+            """,  # noqa: S608  # only fixed fragments are interpolated
+            [year, *params, year],
+        ).drop(columns="in_year")
+        chosen = choose_names(
+            self._names_by_year(frame["code"].tolist()), frame["code"].tolist(), year, self.name_breaks()
+        )
+        frame["name"] = [chosen.get(c, (None, None))[0] for c in frame["code"]]
+        frame["name_year"] = [chosen.get(c, (None, None))[1] for c in frame["code"]]
+        frame["name_year"] = frame["name_year"].astype("Int64")
+        frame["boundary_year"] = year
+        frame["label"] = [
+            region_label(c, n, y, year)
+            for c, n, y in zip(frame["code"], frame["name"], frame["name_year"], strict=True)
+        ]
+        columns = ["code", "name", "name_year", "label", "level", "gemeente_code", "wijk_code"]
+        return frame[[*columns, "boundary_year", "boundary_years"]]
+
+    def _names_by_year(self, codes: list[str]) -> dict[str, dict[int, str]]:
+        frame = codes_frame(codes)  # noqa: F841  # used in SQL
+        rows = self.con.execute(
+            "SELECT code, boundary_year, name FROM regions WHERE name IS NOT NULL "
+            "AND code IN (SELECT code FROM frame)"
+        ).fetchall()
+        out: dict[str, dict[int, str]] = {}
+        for code, year, name in rows:
+            out.setdefault(str(code), {})[int(year)] = str(name)
+        return out
+
+    def name_breaks(self) -> dict[str, list[tuple[int, int]]]:
+        """Spans of years over which a code is known to change area, from the stored crosswalks.
+
+        A crosswalk row that keeps a code whole on itself is no evidence of change; every other row
+        (a split, a merger, a moved border) marks both codes between its two years.
+        """
+        rows = self.con.execute(
+            """
+            WITH changed AS (
+                SELECT from_code, to_code, from_year, to_year FROM crosswalks
+                WHERE NOT (from_code = to_code AND weight >= 0.999999)
+            )
+            SELECT DISTINCT from_code AS code, from_year, to_year FROM changed
+            UNION SELECT DISTINCT to_code, from_year, to_year FROM changed
+            """
+        ).fetchall()
+        out: dict[str, list[tuple[int, int]]] = {}
+        for code, low, high in rows:
+            out.setdefault(str(code), []).append((int(low), int(high)))
+        for merger in gemeente_mergers():
+            for code in (merger.from_code, merger.to_code):
+                out.setdefault(code, []).append((merger.year - 1, merger.year))
+        return out
+
+    def codes_in_year(self, year: int) -> list[str]:
+        """Return every region code of one indeling."""
+        rows = self.con.execute(
+            "SELECT code FROM regions WHERE boundary_year = ? ORDER BY code", [year]
+        ).fetchall()
+        return [str(r[0]) for r in rows]
+
+    def names_in_years(self, low: int, high: int) -> pd.DataFrame:
+        """Code, year and name of every named region of the indelingen from ``low`` to ``high``."""
+        return self._frame(
+            "SELECT code, boundary_year, name FROM regions WHERE name IS NOT NULL "
+            "AND boundary_year BETWEEN ? AND ?",
+            [low, high],
+        )
+
+    def code_years(self, code: str) -> list[int]:
+        """Return the boundary years in which a code occurs (empty when it is unknown)."""
+        rows = self.con.execute(
+            "SELECT DISTINCT boundary_year FROM regions WHERE code = ? ORDER BY 1", [code]
+        ).fetchall()
+        return [int(r[0]) for r in rows]
+
+    def region_names(self) -> pd.DataFrame:
+        """Code, name and level of every region that has a name (for name lookups)."""
+        return self._frame(
+            "SELECT DISTINCT code, name, level FROM regions WHERE name IS NOT NULL ORDER BY code"
+        )
+
+    def insert_geometries(self, geometries: pd.DataFrame, source_id: int, boundary_year: int) -> None:
+        """Append WGS84 geometries (WKB) for one source."""
+        frame = geometries  # noqa: F841
+        self.con.execute(
+            "INSERT INTO geometries SELECT code, ?, ?, 'EPSG:4326', wkb FROM frame",
+            [boundary_year, source_id],
+        )
+
+    def geometries(self, codes: list[str]) -> pd.DataFrame:
+        """Return WGS84 geometries (WKB) of the given regions, the newest boundary year per code."""
+        if not codes:
+            return pd.DataFrame(columns=["region_code", "boundary_year", "wkb"])
+        placeholders = ", ".join("?" for _ in codes)
+        return self._frame(
+            "SELECT region_code, arg_max(boundary_year, boundary_year) AS boundary_year, "  # noqa: S608
+            "arg_max(wkb, boundary_year) AS wkb FROM geometries "
+            f"WHERE region_code IN ({placeholders}) GROUP BY region_code",
+            list(codes),
+        )
+
+    def geometries_of_year(self, year: int, prefix: str = "") -> pd.DataFrame:
+        """WGS84 geometries (WKB) of one indeling, optionally of one level (code prefix)."""
+        return self._frame(
+            "SELECT region_code, arg_max(wkb, source_id) AS wkb FROM geometries "
+            "WHERE boundary_year = ? AND starts_with(region_code, ?) GROUP BY region_code ORDER BY 1",
+            [year, prefix],
+        )
+
+    def geometry_versions(self, codes: list[str]) -> pd.DataFrame:
+        """Return every stored boundary of some regions: code, boundary year, name in that year, WKB."""
+        frame = codes_frame(codes)  # noqa: F841  # used in SQL
+        return self.con.execute(
+            "SELECT g.region_code, g.boundary_year, any_value(r.name) AS name, "
+            "arg_max(g.wkb, g.source_id) AS wkb FROM geometries g LEFT JOIN regions r "
+            "ON r.code = g.region_code AND r.boundary_year = g.boundary_year "
+            "WHERE g.region_code IN (SELECT code FROM frame) GROUP BY g.region_code, g.boundary_year "
+            "ORDER BY 1, 2"
+        ).fetchdf()
+
+    def insert_crosswalk(self, rows: pd.DataFrame, source_id: int) -> None:
+        """Append crosswalk rows (from_code, from_year, to_code, to_year, weight, method)."""
+        frame = rows  # noqa: F841
+        self.con.execute(
+            "INSERT INTO crosswalks SELECT ?, from_code, from_year, to_code, to_year, weight, method "
+            "FROM frame",
+            [source_id],
+        )
+
+    def crosswalk_rows(self, level: str | None = None) -> pd.DataFrame:
+        """Every stored crosswalk row with its source's publisher and table, optionally of one level."""
+        prefix = {"gemeente": "GM", "wijk": "WK", "buurt": "BU"}.get(level or "", "")
+        return self._frame(
+            "SELECT c.from_code, c.from_year, c.to_code, c.to_year, c.weight, c.method, c.source_id, "
+            "s.publisher, s.table_id FROM crosswalks c JOIN sources s USING (source_id) "
+            "WHERE starts_with(c.from_code, ?) ORDER BY c.from_year, c.to_year, c.from_code, c.to_code",
+            [prefix],
+        )

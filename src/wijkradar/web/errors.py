@@ -1,0 +1,69 @@
+"""Errors as Dutch pages, or as JSON for data paths (``.json``, ``.csv``, ``.geojson``, ``/api``)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+
+from wijkradar.errors import ModelMissing, NotFoundError, WijkradarError
+from wijkradar.web.deps import Refused, get_site
+
+
+def install(app: FastAPI) -> None:
+    """Answer every known error with its status and a Dutch message."""
+
+    def answer(request: Request, status: int, title: str, message: str, **extra: Any) -> Response:
+        if wants_data(request):
+            return JSONResponse({"detail": message, **extra}, status_code=status)
+        return get_site(request).page("error.html", request, status, title=title, message=message)
+
+    @app.exception_handler(NotFoundError)
+    async def not_found(request: Request, exc: NotFoundError) -> Response:
+        return answer(request, 404, "Niet gevonden", str(exc), suggestions=exc.suggestions)
+
+    @app.exception_handler(ModelMissing)
+    async def model_missing(request: Request, exc: ModelMissing) -> Response:
+        return answer(request, 409, "Nog geen model", str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        problems = [
+            f"{'/'.join(str(p) for p in e.get('loc', [])[1:]) or 'verzoek'}: {_dutch_validation(e)}"
+            for e in exc.errors()
+        ]
+        if wants_data(request):
+            return JSONResponse({"detail": problems}, status_code=422)
+        return answer(request, 422, "Ongeldig verzoek", "; ".join(problems))
+
+    @app.exception_handler(WijkradarError)
+    async def other(request: Request, exc: WijkradarError) -> Response:
+        return answer(request, 400, "Fout", str(exc))
+
+    @app.exception_handler(Refused)
+    async def refused(request: Request, exc: Refused) -> Response:
+        return answer(request, 403, "Niet toegestaan", str(exc))
+
+    @app.exception_handler(404)
+    async def no_route(request: Request, exc: Exception) -> Response:
+        return answer(request, 404, "Niet gevonden", "Deze pagina bestaat niet.")
+
+
+def wants_data(request: Request) -> bool:
+    """Tell whether a request asks for data rather than a page."""
+    path = request.url.path
+    return bool(re.search(r"\.(json|csv|geojson|xlsx|yaml)$", path)) or path.startswith("/api")
+
+
+def _dutch_validation(error: dict[str, Any]) -> str:
+    kind = str(error.get("type", ""))
+    if kind == "string_pattern_mismatch":
+        return f"ongeldige waarde {error.get('input')!r}; verwacht een CBS-code zoals GM0034 of een themanaam"
+    if kind == "missing":
+        return "ontbreekt"
+    if kind.startswith("string_too"):
+        return "te kort of te lang"
+    return str(error.get("msg", "ongeldig"))

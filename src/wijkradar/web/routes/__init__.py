@@ -1,0 +1,1 @@
+"""The site's routers: public pages, goals and interventions, and accounts."""

@@ -1,0 +1,255 @@
+"""Goals and interventions of a gemeente: the page, its exports and the forms that change them.
+
+Own data: every route checks the user may see the gemeente (:func:`wijkradar.web.deps.require_own`).
+"""
+
+from __future__ import annotations
+
+import secrets
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from wijkradar.errors import InputError, NotFoundError
+from wijkradar.goals import (
+    add_goal,
+    add_intervention,
+    delete_goal,
+    delete_intervention,
+    export_goals,
+    find_goal,
+    update_goal,
+)
+from wijkradar.pages import views
+from wijkradar.texts import DIRECTION_NL, GOAL_STATUS_NL
+from wijkradar.web.deps import Format, GemeenteCode, Refused, SiteDep, Theme, UserDep, require_own
+from wijkradar.web.formats import XLSX, respond
+from wijkradar.web.forms import form_error, goal_form, goal_spec, intervention_spec
+from wijkradar.web.site import Site
+
+router = APIRouter()
+NOTICES = {
+    "doel": "Het doel is opgeslagen.",
+    "interventie": "De interventie is opgeslagen.",
+    "verwijderd": "Verwijderd.",
+}
+
+
+@router.get(
+    "/gemeente/{code:code}/doelen{fmt:fmt}",
+    summary="Doelen en interventies: pagina, .json, .csv, .xlsx, .yaml",
+)
+def goals(
+    site: SiteDep,
+    user: UserDep,
+    code: GemeenteCode,
+    fmt: Format,
+    thema: Theme = "eenzaamheid",
+    opgeslagen: str = "",
+    bewerk: int | None = Query(None, description="Nummer van het doel om te bewerken"),
+) -> Response:
+    """Goals with their progress, interventions and wat werkt; CSV per goal and period; xlsx/yaml to edit."""
+    require_own(site, user, code)
+
+    def page() -> Response:
+        if bewerk is not None:
+            goal = find_goal(site.warehouse(), code, bewerk)
+            return HTMLResponse(_goals_html(site, code, thema, values=goal_form(goal), editing=bewerk))
+        if opgeslagen in NOTICES:
+            return HTMLResponse(_goals_html(site, code, thema, notice=NOTICES[opgeslagen]))
+        return HTMLResponse(_goals_html(site, code, thema))
+
+    def data() -> Any:
+        data = {k: v for k, v in _doelen(site, code, thema).items() if k != "areas"}
+        data["goals"] = [{k: v for k, v in goal.items() if k != "chart"} for goal in data["goals"]]
+        return data
+
+    return respond(
+        fmt,
+        f"{code}-doelen",
+        html=page,
+        data=data,
+        table=lambda: _progress_rows(site, code),
+        files=lambda kind: _export(site, code, kind),
+    )
+
+
+@router.get("/gemeente/{code:code}/interventies{fmt:fmt}", summary="Interventies: .json, .csv, .xlsx")
+def interventions(site: SiteDep, user: UserDep, code: GemeenteCode, fmt: Format) -> Response:
+    """Give the gemeente's interventions as data."""
+    require_own(site, user, code)
+
+    def rows() -> list[dict[str, Any]]:
+        views.require_gemeente(site.warehouse(), code)
+        found: list[dict[str, Any]] = site.cached("plan", code, str(site.generation))["interventions"]
+        return found
+
+    return respond(fmt, f"{code}-interventies", data=rows, table=rows)
+
+
+@router.post(
+    "/gemeente/{code:code}/doelen", summary="Doel toevoegen (formulier)", response_class=HTMLResponse
+)
+async def goal_add(request: Request, site: SiteDep, user: UserDep, code: GemeenteCode) -> Response:
+    """Store a new goal from the form."""
+    return await _store(
+        request,
+        site,
+        user,
+        code,
+        "doel",
+        lambda form: add_goal(site.warehouse(), code, goal_spec(form), origin="formulier"),
+    )
+
+
+@router.post(
+    "/gemeente/{code:code}/doelen/{goal_id}", summary="Doel wijzigen (formulier)", response_class=HTMLResponse
+)
+async def goal_update(
+    request: Request, site: SiteDep, user: UserDep, code: GemeenteCode, goal_id: int
+) -> Response:
+    """Change a goal from the form."""
+
+    def change(form: Any) -> object:
+        return update_goal(site.warehouse(), code, goal_id, goal_spec(form), merge=False, origin="formulier")
+
+    return await _store(request, site, user, code, "doel", change, editing=goal_id)
+
+
+@router.post("/gemeente/{code:code}/interventies", summary="Interventie toevoegen (formulier)")
+async def intervention_add(request: Request, site: SiteDep, user: UserDep, code: GemeenteCode) -> Response:
+    """Store a new intervention from the form."""
+
+    def add(form: Any) -> object:
+        return add_intervention(site.warehouse(), code, intervention_spec(form), origin="formulier")
+
+    return await _store(request, site, user, code, "interventie", add)
+
+
+@router.post("/gemeente/{code:code}/doelen/{goal_id}/verwijderen", summary="Doel verwijderen")
+async def goal_delete(
+    request: Request, site: SiteDep, user: UserDep, code: GemeenteCode, goal_id: int
+) -> Response:
+    """Remove a goal (its interventions stay)."""
+    return await _store(
+        request, site, user, code, "verwijderd", lambda form: delete_goal(site.warehouse(), code, goal_id)
+    )
+
+
+@router.post(
+    "/gemeente/{code:code}/interventies/{intervention_id}/verwijderen", summary="Interventie verwijderen"
+)
+async def intervention_delete(
+    request: Request, site: SiteDep, user: UserDep, code: GemeenteCode, intervention_id: int
+) -> Response:
+    """Remove an intervention."""
+
+    def remove(form: Any) -> None:
+        delete_intervention(site.warehouse(), code, intervention_id)
+
+    return await _store(request, site, user, code, "verwijderd", remove)
+
+
+async def _store(
+    request: Request,
+    site: Site,
+    user: Any,
+    code: str,
+    kind: str,
+    action: Callable[[Any], object],
+    editing: int | None = None,
+) -> Response:
+    """Check who posts what, run one change under the write lock, and show the result or the error."""
+    require_own(site, user, code)
+    if not site.editable:
+        raise Refused(
+            "Deze wijkradar is alleen-lezen gestart; doelen en interventies wijzigen kan hier niet."
+        )
+    form = await request.form()
+    if not secrets.compare_digest(str(form.get("_token", "")), site.token):
+        raise Refused("Dit formulier is verlopen of komt niet van deze site. Laad de pagina opnieuw.")
+    thema = str(form.get("thema_pagina") or "eenzaamheid")
+    views.theme_or_error(thema)
+
+    def write() -> object:
+        with site.write_lock:
+            result = action(form)
+            site.generation += 1
+            return result
+
+    try:
+        await run_in_threadpool(write)
+    except (InputError, NotFoundError) as exc:
+        error = {"form": kind, **form_error(exc)}
+        html = await run_in_threadpool(
+            lambda: _goals_html(site, code, thema, error=error, values=form, editing=editing)
+        )
+        return HTMLResponse(html, status_code=422)
+    return RedirectResponse(f"/gemeente/{code}/doelen?thema={thema}&opgeslagen={kind}", status_code=303)
+
+
+def _doelen(site: Site, code: str, thema: str) -> dict[str, Any]:
+    found: dict[str, Any] = site.cached("doelen", code, thema, str(site.generation))
+    return found
+
+
+def _goals_html(
+    site: Site,
+    code: str,
+    thema: str,
+    *,
+    error: dict[str, str] | None = None,
+    values: Any = None,
+    notice: str | None = None,
+    editing: int | None = None,
+) -> str:
+    measures = site.cached("measures")
+    return site.templates.get_template("doelen.html").render(
+        data=_doelen(site, code, thema),
+        thema=thema,
+        editable=site.editable,
+        token=site.token,
+        error=error,
+        values=values,
+        filled=error["form"] if error else ("doel" if editing else None),
+        editing=editing,
+        notice=notice,
+        measures=measures,
+        groups=sorted({m["group"] for m in measures}),
+    )
+
+
+def _progress_rows(site: Site, code: str) -> list[dict[str, Any]]:
+    """One row per goal and measured period, Dutch column names."""
+    views.require_gemeente(site.warehouse(), code)
+    return [
+        {
+            "doel": g["goal_id"],
+            "titel": g["title"],
+            "maat": g["measure_id"],
+            "groep": g["population_group"],
+            "gebied": g["area_name"],
+            "gebiedscodes": ",".join(g["area_codes"]),
+            "streefwaarde": g["target_value"],
+            "streefjaar": g["target_year"],
+            "richting": DIRECTION_NL.get(g["direction"], g["direction"]),
+            **{k: p[k] for k in ("period", "value", "halfwidth", "required", "u", "note")},
+            "status": GOAL_STATUS_NL.get(p["status"], p["status"]),
+        }
+        for g in site.cached("plan", code, str(site.generation))["goals"]
+        for p in g["progress"]["points"]
+    ]
+
+
+def _export(site: Site, code: str, kind: str) -> tuple[bytes, str]:
+    """Write the goals and interventions to a file to edit and import again."""
+    views.require_gemeente(site.warehouse(), code)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"{code}-doelen.{kind}"
+        export_goals(site.warehouse(), code, path)
+        return path.read_bytes(), {"xlsx": XLSX, "yaml": "application/yaml; charset=utf-8"}[kind]

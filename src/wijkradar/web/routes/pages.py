@@ -1,0 +1,127 @@
+"""The public pages: gemeenten, priority lists, region profiles and sources, each in every format it has."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+
+from wijkradar import __version__
+from wijkradar.pages import charts, views
+from wijkradar.priority import table_rows
+from wijkradar.query import resolve_gemeente
+from wijkradar.web.deps import (
+    Format,
+    GemeenteCode,
+    RegionCode,
+    SiteDep,
+    Theme,
+    UserDep,
+    WarehouseDep,
+    visible,
+)
+from wijkradar.web.formats import respond
+from wijkradar.web.site import Site
+
+router = APIRouter()
+DEFAULT_THEME = "eenzaamheid"
+
+
+@router.get("/healthz", include_in_schema=False)
+def healthz(wh: WarehouseDep) -> dict[str, Any]:
+    """Tell a load balancer the site is up, and how much data it has."""
+    return {"status": "ok", "version": __version__, "observations": wh.observation_count()}
+
+
+@router.get("/static/vendor/plotly.min.js", include_in_schema=False)
+def plotly_js() -> FileResponse:
+    """Serve Plotly's JavaScript from the installed package (never a CDN)."""
+    return FileResponse(
+        charts.PLOTLY_JS, media_type="text/javascript", headers={"Cache-Control": "max-age=86400"}
+    )
+
+
+@router.get("/", response_class=HTMLResponse, summary="Kies een gemeente en thema")
+def index(request: Request, site: SiteDep) -> HTMLResponse:
+    """Show the start page."""
+    return site.page("index.html", request, gemeenten=site.cached("gemeenten"))
+
+
+@router.get("/zoek", summary="Zoek een gemeente op naam of code")
+def search(
+    wh: WarehouseDep, q: str = Query(..., min_length=1, max_length=80), thema: Theme = DEFAULT_THEME
+) -> Response:
+    """Open the gemeente a name or code stands for."""
+    views.theme_or_error(thema)
+    code = resolve_gemeente(wh, q)
+    return RedirectResponse(f"/gemeente/{code}?thema={thema}", status_code=303)
+
+
+@router.get(
+    "/gemeente/{code:code}{fmt:fmt}",
+    summary="Overzicht van een gemeente: pagina, .json, .csv, .xlsx, .geojson",
+)
+def gemeente(site: SiteDep, code: GemeenteCode, fmt: Format, thema: Theme = DEFAULT_THEME) -> Response:
+    """Show a gemeente's overview: the map or ranked chart of its buurten for one theme."""
+    return respond(
+        fmt,
+        f"{code}-{thema}",
+        html=lambda: HTMLResponse(site.rendered("gemeente", code, thema)),
+        data=lambda: site.rendered("overview", code, thema),
+        table=lambda: site.cached("overview", code, thema)["areas"]["rows"],
+        geojson=lambda: _geojson(site, code, thema),
+    )
+
+
+def _geojson(site: Site, code: str, thema: str) -> Any:
+    views.require_gemeente(site.warehouse(), code)
+    return site.cached("geojson", code, thema)
+
+
+@router.get(
+    "/gemeente/{code:code}/prioriteit{fmt:fmt}", summary="Prioriteitenlijst: pagina, .json, .csv, .xlsx"
+)
+def priority(
+    request: Request, site: SiteDep, code: GemeenteCode, fmt: Format, thema: Theme = DEFAULT_THEME
+) -> Response:
+    """List the buurten of a gemeente in order of attention needed."""
+
+    def data() -> Any:
+        return site.cached("priority", code, thema)
+
+    return respond(
+        fmt,
+        f"{code}-{thema}-prioriteit",
+        html=lambda: site.page("prioriteit.html", request, data=data(), thema=thema),
+        data=data,
+        table=lambda: table_rows(data()["rows"]),
+    )
+
+
+@router.get(
+    "/regio/{code:code}{fmt:fmt}",
+    summary="Profiel van een gemeente, wijk of buurt: pagina, .json, .csv, .xlsx",
+)
+def region(request: Request, site: SiteDep, user: UserDep, code: RegionCode, fmt: Format) -> Response:
+    """Show every figure of one area, its trends and the model estimates."""
+    data = visible(site, user, site.cached("profile", code))
+    return respond(
+        fmt,
+        code,
+        html=lambda: site.page("regio.html", request, data=data, trend_figure=charts.trends(data["trends"])),
+        data=lambda: data,
+        table=lambda: data["figures"],
+    )
+
+
+@router.get("/bronnen{fmt:fmt}", summary="Bronnen, licenties en modelkaarten: pagina, .json, .csv, .xlsx")
+def sources(request: Request, site: SiteDep, fmt: Format) -> Response:
+    """Show where every figure comes from, and how the models were validated."""
+    return respond(
+        fmt,
+        "bronnen",
+        html=lambda: site.page("bronnen.html", request, data=site.cached("sources")),
+        data=lambda: site.cached("sources"),
+        table=lambda: site.cached("sources")["sources"],
+    )
