@@ -31,3 +31,20 @@ def test_ruff(target: str) -> None:
 def test_mypy_strict() -> None:
     result = _run(sys.executable, "-m", "mypy")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_rooms_stay_small() -> None:
+    """No module over 500 lines, and the app factory only assembles (under 100 lines)."""
+    import ast
+    import inspect
+
+    from wijkradar.web.app import create_app
+
+    sizes = {
+        p.relative_to(REPO): len(p.read_text(encoding="utf-8").splitlines())
+        for p in (REPO / "src").rglob("*.py")
+    }
+    assert sizes and not {p: n for p, n in sizes.items() if n > 500}
+    factory = ast.parse(inspect.getsource(create_app)).body[0]
+    assert isinstance(factory, ast.FunctionDef)
+    assert factory.end_lineno is not None and factory.end_lineno - factory.lineno < 100
