@@ -6,15 +6,29 @@ import csv
 import json
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import fastexcel
 import pytest
 
+from wijkradar.appdb import AppDB
+from wijkradar.goals import own_store
 from wijkradar.ingest import ingest
 from wijkradar.warehouse import Warehouse
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+@contextmanager
+def stores(db: Path) -> Iterator[tuple[Warehouse, AppDB]]:
+    """Open a warehouse read-only with its operational store (goals, interventions, accounts)."""
+    with Warehouse.open(db, read_only=True) as wh:
+        own = own_store(wh)
+        try:
+            yield wh, own
+        finally:
+            own.close()
 
 
 def data_dir() -> Path:

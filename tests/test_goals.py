@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from conftest import stores
 from wijkradar.cli import app
 from wijkradar.errors import InputError, NotFoundError
 from wijkradar.goals import (
@@ -58,7 +59,7 @@ def test_status_rule_boundaries(
 
 
 def test_custom_area_is_population_weighted(db: Path) -> None:
-    with Warehouse.open(db, read_only=True) as wh:
+    with stores(db) as (wh, _own):
         result = area_value(wh, "Eenzaam_28", "65+", THREE, "2020")
         values = (
             wh.values("Eenzaam_28", "65+", THREE).query("period == '2020'").set_index("region_code")["value"]
@@ -71,10 +72,11 @@ def test_custom_area_is_population_weighted(db: Path) -> None:
 
 
 def test_goals_and_interventions_survive_restarts_and_progress(db: Path) -> None:
-    with Warehouse.open(db) as wh:
-        whole = add_goal(wh, "Almere", {"theme": "eenzaamheid", "target_value": 44, "target_year": 2026})
+    with stores(db) as (wh, own):
+        whole = add_goal(wh, own, "Almere", {"theme": "eenzaamheid", "target_value": 44, "target_year": 2026})
         three = add_goal(
             wh,
+            own,
             "GM0034",
             {
                 "theme": "eenzaamheid",
@@ -86,6 +88,7 @@ def test_goals_and_interventions_survive_restarts_and_progress(db: Path) -> None
         )
         add_intervention(
             wh,
+            own,
             "Almere",
             {
                 "title": "Buurtkamers",
@@ -95,14 +98,14 @@ def test_goals_and_interventions_survive_restarts_and_progress(db: Path) -> None
                 "goal_ids": [whole["goal_id"], three["goal_id"]],
             },
         )
-    with Warehouse.open(db, read_only=True) as wh:
-        goals = pd.DataFrame(wh.goals("GM0034"))
+    with stores(db) as (wh, own):
+        goals = pd.DataFrame(own.goals("GM0034"))
         assert (
             len(goals) == 2
             and goals.iloc[0]["baseline_value"] == 47.3
             and goals.iloc[0]["direction"] == "down"
         )
-        assert len(pd.DataFrame(wh.interventions("GM0034"))) == 1
+        assert len(pd.DataFrame(own.interventions("GM0034"))) == 1
         report = progress(wh, {str(k): v for k, v in goals.iloc[0].to_dict().items()})
     assert [p["period"] for p in report["points"]] == ["2016", "2020"]
     assert report["points"][1]["value"] == 48.2 and report["status"] in ("behind", "at_risk")
@@ -110,10 +113,11 @@ def test_goals_and_interventions_survive_restarts_and_progress(db: Path) -> None
 
 
 def test_invalid_goals_are_refused_and_nothing_is_stored(db: Path) -> None:
-    with Warehouse.open(db) as wh:
+    with stores(db) as (wh, own):
         with pytest.raises(NotFoundError):
             add_goal(
                 wh,
+                own,
                 "Almere",
                 {
                     "measure_id": "Onbekend_99",
@@ -123,10 +127,11 @@ def test_invalid_goals_are_refused_and_nothing_is_stored(db: Path) -> None:
                 },
             )
         with pytest.raises(InputError, match="streefjaar 2016 ligt niet na"):
-            add_goal(wh, "Almere", {"theme": "eenzaamheid", "target_value": 44, "target_year": 2016})
+            add_goal(wh, own, "Almere", {"theme": "eenzaamheid", "target_value": 44, "target_year": 2016})
         with pytest.raises(InputError, match="buiten gemeente GM0034"):
             add_goal(
                 wh,
+                own,
                 "Almere",
                 {"theme": "eenzaamheid", "area": "BU05990110", "target_value": 44, "target_year": 2026},
             )
@@ -134,21 +139,23 @@ def test_invalid_goals_are_refused_and_nothing_is_stored(db: Path) -> None:
             with pytest.raises(InputError, match="het zou dubbel meetellen"):
                 add_goal(
                     wh,
+                    own,
                     "Almere",
                     {"theme": "eenzaamheid", "area": overlapping, "target_value": 44, "target_year": 2026},
                 )
         with pytest.raises(InputError, match="einddatum ligt voor de startdatum"):
-            add_intervention(wh, "Almere", {"title": "x", "start": "2024-01-01", "end": "2023-01-01"})
+            add_intervention(wh, own, "Almere", {"title": "x", "start": "2024-01-01", "end": "2023-01-01"})
         with pytest.raises(InputError, match="onbekende doelen"):
-            add_intervention(wh, "Almere", {"title": "x", "start": "2024-01-01", "goal_ids": [99]})
-        assert pd.DataFrame(wh.goals()).empty and pd.DataFrame(wh.interventions()).empty
+            add_intervention(wh, own, "Almere", {"title": "x", "start": "2024-01-01", "goal_ids": [99]})
+        assert pd.DataFrame(own.goals()).empty and pd.DataFrame(own.interventions()).empty
 
 
 @pytest.mark.parametrize("suffix", [".yaml", ".xlsx"])
 def test_export_import_round_trip(db: Path, tmp_path: Path, suffix: str) -> None:
-    with Warehouse.open(db) as wh:
+    with stores(db) as (wh, own):
         goal = add_goal(
             wh,
+            own,
             "Almere",
             {
                 "theme": "eenzaamheid",
@@ -161,6 +168,7 @@ def test_export_import_round_trip(db: Path, tmp_path: Path, suffix: str) -> None
         )
         add_intervention(
             wh,
+            own,
             "Almere",
             {
                 "title": "Buurtkamers",
@@ -171,43 +179,44 @@ def test_export_import_round_trip(db: Path, tmp_path: Path, suffix: str) -> None
                 "goal_ids": [goal["goal_id"]],
             },
         )
-        before_goals = pd.DataFrame(wh.goals("GM0034")).drop(columns=["goal_id", "created_at"])
-        before_int = pd.DataFrame(wh.interventions("GM0034")).drop(
+        before_goals = pd.DataFrame(own.goals("GM0034")).drop(columns=["goal_id", "created_at"])
+        before_int = pd.DataFrame(own.interventions("GM0034")).drop(
             columns=["intervention_id", "created_at", "goal_ids"]
         )
         path = tmp_path / f"plan{suffix}"
-        assert export_goals(wh, "Almere", path) == 2
-        assert import_goals(wh, "Almere", path) == {"goals": 1, "interventions": 1}
-        after_goals = pd.DataFrame(wh.goals("GM0034")).drop(columns=["goal_id", "created_at"])
-        after_int = pd.DataFrame(wh.interventions("GM0034"))
+        assert export_goals(wh, own, "Almere", path) == 2
+        assert import_goals(wh, own, "Almere", path) == {"goals": 1, "interventions": 1}
+        after_goals = pd.DataFrame(own.goals("GM0034")).drop(columns=["goal_id", "created_at"])
+        after_int = pd.DataFrame(own.interventions("GM0034"))
         assert before_goals.to_dict("records") == after_goals.to_dict("records")
         assert before_int.to_dict("records") == after_int.drop(
             columns=["intervention_id", "created_at", "goal_ids"]
         ).to_dict("records")
-        new_goal = int(pd.DataFrame(wh.goals("GM0034")).iloc[0]["goal_id"])
+        new_goal = int(pd.DataFrame(own.goals("GM0034")).iloc[0]["goal_id"])
         assert after_int.iloc[0]["goal_ids"] == [new_goal]
 
 
 def test_import_with_an_invalid_goal_changes_nothing(db: Path, tmp_path: Path) -> None:
-    with Warehouse.open(db) as wh:
-        add_goal(wh, "Almere", {"theme": "eenzaamheid", "target_value": 44, "target_year": 2026})
+    with stores(db) as (wh, own):
+        add_goal(wh, own, "Almere", {"theme": "eenzaamheid", "target_value": 44, "target_year": 2026})
         bad = tmp_path / "plan.yaml"
         bad.write_text(
             "goals:\n- thema: eenzaamheid\n  target_value: 40\n  target_year: 2010\n", encoding="utf-8"
         )
         with pytest.raises(InputError, match=r"plan\.yaml, doel 1"):
-            import_goals(wh, "Almere", bad)
-        assert len(pd.DataFrame(wh.goals("GM0034"))) == 1
+            import_goals(wh, own, "Almere", bad)
+        assert len(pd.DataFrame(own.goals("GM0034"))) == 1
 
 
 def test_wat_werkt_lists_better_than_expected_areas_with_interventions(db: Path) -> None:
     from wijkradar.models.train import train_model
     from wijkradar.priority import wat_werkt
 
-    with Warehouse.open(db) as wh:
-        if wh.model("Eenzaam_28", "65+", "buurt") is None:
-            train_model(wh, "Eenzaam_28", "65+", "buurt")
-        ranking = wat_werkt(wh, "Almere", "eenzaamheid")
+    with Warehouse.open(db) as writable:
+        if writable.model("Eenzaam_28", "65+", "buurt") is None:
+            train_model(writable, "Eenzaam_28", "65+", "buurt")
+    with stores(db) as (wh, own):
+        ranking = wat_werkt(wh, own, "Almere", "eenzaamheid")
         assert "geen bewijs" in ranking["caveat"]
         better = [r["code"] for r in ranking["rows"]]
         assert all(r["vs_expected"] <= -1 for r in ranking["rows"])
@@ -223,9 +232,9 @@ def test_wat_werkt_lists_better_than_expected_areas_with_interventions(db: Path)
         assert set(better) == expected_better
         if better:
             add_intervention(
-                wh, "Almere", {"title": "Ontmoetingsplek", "start": "2019-03-01", "area": better[0]}
+                wh, own, "Almere", {"title": "Ontmoetingsplek", "start": "2019-03-01", "area": better[0]}
             )
-            again = wat_werkt(wh, "Almere", "eenzaamheid")
+            again = wat_werkt(wh, own, "Almere", "eenzaamheid")
             first = next(r for r in again["rows"] if r["code"] == better[0])
             assert [i["title"] for i in first["interventions"]] == ["Ontmoetingsplek"]
 
@@ -286,8 +295,8 @@ def test_goal_cli(db: Path) -> None:
     assert unknown.exit_code == 3 and "Onbekende doel-id" in unknown.stderr
     assert runner.invoke(app, ["goals", "delete", "1", *cli]).exit_code == 0
     assert runner.invoke(app, ["interventions", "delete", "1", *cli]).exit_code == 0
-    with Warehouse.open(db, read_only=True) as wh:
-        assert pd.DataFrame(wh.goals()).empty and pd.DataFrame(wh.interventions()).empty
+    with stores(db) as (_wh, own):
+        assert pd.DataFrame(own.goals()).empty and pd.DataFrame(own.interventions()).empty
 
 
 def test_numbers_as_people_type_them() -> None:
@@ -317,7 +326,7 @@ def test_margin_of_a_gemeente_is_bounded_by_its_buurten(web_db: Path) -> None:
 
 
 def test_margin_of_a_mixed_set_counts_every_buurt_once(web_db: Path) -> None:
-    with Warehouse.open(web_db, read_only=True) as wh:
+    with stores(web_db) as (wh, _own):
         inside = wh.regions(level="buurt", gemeente_code="GM0034").query("wijk_code == 'WK003401'")
         _, note = model_margin(wh, "Eenzaam_28", "65+", ["WK003401", "BU00340211"], "2020")
         stored = wh.model("Eenzaam_28", "65+", "buurt")
@@ -349,8 +358,8 @@ def test_goal_update_from_the_cli_keeps_what_is_not_given(db: Path) -> None:
     assert changed.exit_code == 0, changed.output
     refused = runner.invoke(app, ["goals", "update", "1", *cli, "--target-year", "2010"])
     assert refused.exit_code == 2 and "streefjaar" in refused.stderr
-    with Warehouse.open(db, read_only=True) as wh:
-        goal = pd.DataFrame(wh.goals()).iloc[0]
+    with stores(db) as (_wh, own):
+        goal = pd.DataFrame(own.goals()).iloc[0]
     assert goal["target_value"] == 43.5 and goal["target_year"] == 2026 and goal["owner"] == "wethouder"
 
 
@@ -413,10 +422,13 @@ def test_a_warehouse_with_dutch_directions_is_migrated(tmp_path: Path) -> None:
             [direction],
         )
     con.close()
-    with Warehouse.open(path) as wh:
-        goals = pd.DataFrame(wh.goals())
+    Warehouse.open(path).close()  # migrates the warehouse to the current schema
+    with stores(path) as (_, own):  # the store takes the goals over, keeping their ids
+        goals = pd.DataFrame(own.goals())
         assert goals["direction"].tolist() == ["down", "up"] and goals["goal_id"].tolist() == [1, 2]
         row = goals.iloc[0]
         fields = [c for c in goals.columns if c not in ("goal_id", "created_at")]
-        new_id = wh.add_goal({c: row[c].item() if hasattr(row[c], "item") else row[c] for c in fields})
+        new_id = own.add_goal({c: row[c].item() if hasattr(row[c], "item") else row[c] for c in fields})
         assert new_id == 3  # the sequence goes on where it was
+    with stores(path) as (_, own):
+        assert len(own.goals()) == 3  # taken over once, not again

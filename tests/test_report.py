@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from conftest import stores
 from wijkradar.cli import app
 from wijkradar.goals import add_goal, add_intervention
-from wijkradar.warehouse import Warehouse
 
 runner = CliRunner()
 THREE = ["BU00340211", "BU00340212", "BU00340202"]
@@ -21,9 +21,10 @@ THREE = ["BU00340211", "BU00340212", "BU00340202"]
 def report_db(web_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = tmp_path_factory.mktemp("report") / "report.duckdb"
     shutil.copy(web_db, db)
-    with Warehouse.open(db) as wh:
+    with stores(db) as (wh, own):
         whole = add_goal(
             wh,
+            own,
             "Almere",
             {
                 "theme": "eenzaamheid",
@@ -34,6 +35,7 @@ def report_db(web_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
         )
         three = add_goal(
             wh,
+            own,
             "Almere",
             {
                 "theme": "eenzaamheid",
@@ -46,6 +48,7 @@ def report_db(web_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
         )
         add_intervention(
             wh,
+            own,
             "Almere",
             {
                 "title": "Buurtkamers voor ouderen",

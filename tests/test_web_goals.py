@@ -15,8 +15,8 @@ import yaml
 from fastapi.testclient import TestClient
 from httpx import Response
 
+from conftest import stores
 from wijkradar.goals import import_goals
-from wijkradar.warehouse import Warehouse
 from wijkradar.web.app import create_app
 
 THREE = ["BU00340211", "BU00340212", "BU00340202"]
@@ -189,8 +189,8 @@ def test_export_downloads_round_trip_through_the_cli_format(client: TestClient, 
 def test_goals_survive_a_restart_of_the_server(db: Path) -> None:
     with TestClient(create_app(db, editable=True)) as first:
         assert _goal(first, title="Blijft bestaan").status_code == 303
-    with Warehouse.open(db, read_only=True) as wh:
-        assert pd.DataFrame(wh.goals())["title"].tolist() == ["Blijft bestaan"]
+    with stores(db) as (_wh, own):
+        assert pd.DataFrame(own.goals())["title"].tolist() == ["Blijft bestaan"]
     with TestClient(create_app(db)) as again:
         assert "Blijft bestaan" in again.get(PAGE).text
 
@@ -255,6 +255,6 @@ def test_a_title_like_a_formula_stays_text_in_every_export(
     assert rows and all(r["titel"] == "'" + title for r in rows)
     exported = tmp_path / "plan.xlsx"
     exported.write_bytes(client.get(f"{PAGE}.xlsx").content)
-    with Warehouse.open(db) as wh:  # the text cell reads back as the same title
-        assert import_goals(wh, "GM0034", exported) == {"goals": 1, "interventions": 0}
-        assert [g["title"] for g in wh.goals("GM0034")] == [title]
+    with stores(db) as (wh, own):  # the text cell reads back as the same title
+        assert import_goals(wh, own, "GM0034", exported) == {"goals": 1, "interventions": 0}
+        assert [g["title"] for g in own.goals("GM0034")] == [title]

@@ -1,21 +1,18 @@
-"""Who may see what: users of a gemeente, their passwords and their sessions.
+"""Who may see and change what: the one place access is decided.
 
 The open data in wijkradar (CBS, RIVM) are public. A gemeente's own data are not: its goals and
-interventions, and the figures from its own registers (publisher ``eigen registratie``, see
-:mod:`wijkradar.linkage`). With a users file the website asks everyone to log in and shows each
-user the own data of their own gemeente(n) only; without one it serves a single user and shows
-everything, which is why it then listens on 127.0.0.1 only unless told otherwise.
+interventions, its uploads and the figures from its own registers (publisher ``eigen
+registratie``). Each user has a role per gemeente (stored in :mod:`wijkradar.appdb`):
 
-The users file is YAML, written by ``wijkradar users add``; passwords are stored as scrypt hashes,
-never as text::
+- ``lezer`` sees the gemeente's own data;
+- ``analist`` also edits its goals, interventions and uploads;
+- ``beheerder`` also manages that gemeente's users and reads its audit log.
 
-    users:
-      - name: a.jansen
-        gemeenten: [GM0034]
-        password: scrypt$16384$8$1$<salt, hex>$<hash, hex>
+A national beheerder manages the users of every gemeente, and sees no gemeente's own data unless
+given a role there. A site without accounts serves one person on their own machine and shows
+everything (see ``wijkradar serve``).
 
-Sessions are signed cookies (HMAC-SHA256 with a secret drawn when the server starts), so a restart
-logs everyone out and nothing about sessions is stored.
+Passwords are stored as scrypt hashes, never as text.
 """
 
 from __future__ import annotations
@@ -24,40 +21,137 @@ import hashlib
 import hmac
 import re
 import secrets
-import time
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
-import yaml
-
+from wijkradar.appdb import ROLES
 from wijkradar.errors import InputError
 from wijkradar.regions import gemeente_of
+from wijkradar.sources.model import OWN_DATA_PUBLISHER
 
-OWN_DATA_PUBLISHER = "eigen registratie"
-MIN_PASSWORD = 12
-SCRYPT = {"n": 2**14, "r": 8, "p": 1}
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9._@-]{2,64}$")
-GEMEENTE_PATTERN = re.compile(r"^GM\d{4}$")
+MIN_PASSWORD: Final = 12
+MAX_PASSWORD: Final = 200
+SCRYPT: Final = {"n": 2**14, "r": 8, "p": 1}
+NAME_PATTERN: Final = re.compile(r"^[A-Za-z0-9._@-]{2,64}$")
+GEMEENTE_PATTERN: Final = re.compile(r"^GM\d{4}$")
+RANK: Final = {role: rank for rank, role in enumerate(ROLES, start=1)}
+
+
+class Forbidden(Exception):
+    """A user asked for what their role does not allow (message in Dutch)."""
 
 
 @dataclass(frozen=True)
 class User:
-    """A user who may see the own data of some gemeenten."""
+    """A logged-in user: their role per gemeente and whether they manage all users."""
 
     name: str
-    gemeenten: frozenset[str]
-    password: str = field(repr=False)
+    roles: dict[str, str] = field(default_factory=dict)
+    national_admin: bool = False
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> User:
+        """Build a user from the store's row."""
+        return cls(str(row["name"]), dict(row["roles"]), bool(row["national_admin"]))
+
+    def role(self, code: str) -> str | None:
+        """Return the user's role in the gemeente a region code lies in (None: no role)."""
+        return self.roles.get(str(gemeente_of(code)))
+
+    @property
+    def gemeenten(self) -> list[str]:
+        """The gemeenten whose own data this user sees."""
+        return sorted(self.roles)
+
+
+@dataclass(frozen=True)
+class Access:
+    """What one request may see and do. ``user`` None with ``accounts`` False: a one-person site.
+
+    Examples
+    --------
+    >>> reader = Access(User("a", {"GM0034": "lezer"}), accounts=True)
+    >>> reader.sees("BU00340211"), reader.sees("WK036301"), reader.may("edit", "GM0034")
+    (True, False, False)
+    >>> Access(None, accounts=False).may("edit", "GM0363")
+    True
+    """
+
+    user: User | None
+    accounts: bool
 
     def sees(self, code: str) -> bool:
-        """Tell whether this user may see the own data of the gemeente a region code lies in.
+        """Tell whether the own data of the gemeente a region code lies in are visible."""
+        return not self.accounts or (self.user is not None and self.user.role(code) is not None)
 
-        >>> User("a", frozenset({"GM0034"}), "").sees("BU00340211")
-        True
-        >>> User("a", frozenset({"GM0034"}), "").sees("WK036301")
-        False
-        """
-        return gemeente_of(code) in self.gemeenten
+    def may(self, action: str, code: str) -> bool:
+        """Tell whether an action (``see``, ``edit``, ``manage``) on a gemeente's own data is allowed."""
+        if not self.accounts:
+            return True
+        if self.user is None:
+            return False
+        if action == "manage" and self.user.national_admin:
+            return True
+        role = self.user.role(code)
+        needed = {"see": "lezer", "edit": "analist", "manage": "beheerder"}[action]
+        return role is not None and RANK[role] >= RANK[needed]
+
+    def require(self, action: str, code: str) -> None:
+        """Raise :class:`Forbidden` unless the action is allowed."""
+        if self.may(action, code):
+            return
+        gemeente = gemeente_of(code) or code
+        mine = (
+            ", ".join(f"{g} ({r})" for g, r in sorted((self.user.roles if self.user else {}).items()))
+            or "geen"
+        )
+        words = {"see": "inzien", "edit": "wijzigen", "manage": "beheren"}[action]
+        raise Forbidden(
+            f"De eigen gegevens van {gemeente} kunt u niet {words}. Uw rollen: {mine}. "
+            "Vraag een beheerder van die gemeente om een rol."
+        )
+
+    def own_visible(self, publisher: Any, code: str) -> bool:
+        """Tell whether a figure (its source's publisher, its region) may be shown."""
+        return publisher != OWN_DATA_PUBLISHER or self.sees(code)
+
+
+def check_name(name: str) -> str:
+    """Return a valid user name, or raise InputError."""
+    if not NAME_PATTERN.match(name):
+        raise InputError(
+            "gebruiker",
+            "ongeldige naam",
+            column="naam",
+            fix="letters, cijfers, punt, streep of @; 2 tot 64 tekens",
+        )
+    return name
+
+
+def check_gemeente(code: str) -> str:
+    """Return a valid gemeente code, or raise InputError."""
+    if not GEMEENTE_PATTERN.match(code):
+        raise InputError("gebruiker", "geen gemeentecode", column="gemeente", fix="bijvoorbeeld GM0034")
+    return code
+
+
+def check_role(role: str) -> str:
+    """Return a valid role, or raise InputError."""
+    if role not in RANK:
+        raise InputError("gebruiker", "onbekende rol", column="rol", fix=f"kies uit {', '.join(ROLES)}")
+    return role
+
+
+def check_password(password: str) -> str:
+    """Return an acceptable password, or raise InputError (never echoing it)."""
+    if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+        raise InputError(
+            "gebruiker",
+            f"wachtwoord niet tussen {MIN_PASSWORD} en {MAX_PASSWORD} tekens",
+            column="wachtwoord",
+            fix="kies een langer wachtwoord (een zin van een paar woorden werkt goed)",
+        )
+    return password
 
 
 def hash_password(password: str, *, salt: bytes | None = None) -> str:
@@ -71,7 +165,7 @@ def verify_password(password: str, stored: str) -> bool:
     """Check a password against its stored hash, in constant time."""
     try:
         kind, n, r, p, salt, digest = stored.split("$")
-        if kind != "scrypt":
+        if kind != "scrypt" or len(password) > MAX_PASSWORD:
             return False
         candidate = hashlib.scrypt(
             password.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p), dklen=32
@@ -79,97 +173,3 @@ def verify_password(password: str, stored: str) -> bool:
     except ValueError:
         return False
     return hmac.compare_digest(candidate.hex(), digest)
-
-
-def load_users(path: Path) -> dict[str, User]:
-    """Read the users file; a wrong entry is refused with its place and the fix."""
-    if not path.is_file():
-        raise InputError(
-            str(path), "gebruikersbestand bestaat niet", fix="maak het met 'wijkradar users add'"
-        )
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    users: dict[str, User] = {}
-    for number, entry in enumerate(data.get("users") or [], start=1):
-        user = _user(path, number, entry)
-        if user.name in users:
-            raise InputError(
-                str(path),
-                "naam komt twee keer voor",
-                row=number,
-                column="name",
-                value=user.name,
-                fix="geef elke gebruiker een eigen naam",
-            )
-        users[user.name] = user
-    return users
-
-
-def _user(path: Path, number: int, entry: Any) -> User:
-    def refuse(column: str, problem: str, fix: str, value: object = None) -> InputError:
-        return InputError(str(path), problem, row=number, column=column, value=value, fix=fix)
-
-    if not isinstance(entry, dict):
-        raise refuse("users", "geen gebruiker (naam, gemeenten, wachtwoord)", "zie 'wijkradar users add'")
-    name = str(entry.get("name") or "")
-    if not NAME_PATTERN.match(name):
-        raise refuse("name", "ongeldige naam", "letters, cijfers, punt, streep of @; 2 tot 64 tekens", name)
-    gemeenten = [str(g) for g in entry.get("gemeenten") or []]
-    wrong = [g for g in gemeenten if not GEMEENTE_PATTERN.match(g)]
-    if not gemeenten or wrong:
-        raise refuse(
-            "gemeenten", "gemeenten ontbreken of zijn geen CBS-code", "bijvoorbeeld [GM0034]", wrong or None
-        )
-    password = str(entry.get("password") or "")
-    if not password.startswith("scrypt$"):
-        raise refuse("password", "wachtwoord is niet gehasht", "zet het wachtwoord met 'wijkradar users add'")
-    return User(name, frozenset(gemeenten), password)
-
-
-def add_user(path: Path, name: str, gemeenten: list[str], password: str) -> User:
-    """Add a user to the users file, or replace the one with this name (new password, gemeenten)."""
-    if len(password) < MIN_PASSWORD:
-        raise InputError(
-            str(path),
-            f"wachtwoord korter dan {MIN_PASSWORD} tekens",
-            column="password",
-            fix="kies een langer wachtwoord",
-        )
-    user = _user(path, 0, {"name": name, "gemeenten": gemeenten, "password": hash_password(password)})
-    users = load_users(path) if path.is_file() else {}
-    users[user.name] = user
-    rows = [
-        {"name": u.name, "gemeenten": sorted(u.gemeenten), "password": u.password} for u in users.values()
-    ]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(path.suffix + ".tmp")
-    temporary.write_text(yaml.safe_dump({"users": rows}, sort_keys=False), encoding="utf-8")
-    temporary.chmod(0o600)
-    temporary.replace(path)  # all or nothing
-    return user
-
-
-class Sessions:
-    """Signed session tokens: ``name|expiry|signature``; nothing is stored on the server."""
-
-    def __init__(self, hours: float = 8.0) -> None:
-        self._secret = secrets.token_bytes(32)
-        self.seconds = int(hours * 3600)
-
-    def issue(self, name: str, now: float | None = None) -> str:
-        """Return a token for this user, valid for the session length."""
-        expiry = int((now or time.time()) + self.seconds)
-        return f"{name}|{expiry}|{self._sign(name, expiry)}"
-
-    def verify(self, token: str, now: float | None = None) -> str | None:
-        """Return the user name of a valid, unexpired token, else None."""
-        try:
-            name, expiry_text, signature = token.split("|")
-            expiry = int(expiry_text)
-        except ValueError:
-            return None
-        if not hmac.compare_digest(signature, self._sign(name, expiry)):
-            return None
-        return name if (now or time.time()) < expiry else None
-
-    def _sign(self, name: str, expiry: int) -> str:
-        return hmac.new(self._secret, f"{name}|{expiry}".encode(), hashlib.sha256).hexdigest()

@@ -2,7 +2,10 @@
 
 ``WIJKRADAR_DB`` (the warehouse file), ``WIJKRADAR_DATA`` (the staged open data),
 ``WIJKRADAR_ODATA_URL`` (CBS OData v3), ``WIJKRADAR_THEMES`` (extra themes),
-``WIJKRADAR_USERS`` (the web app's users file), ``WIJKRADAR_KEY_FILE`` / ``WIJKRADAR_KEY`` (the
+``WIJKRADAR_APP_DB`` (the operational store: a SQLAlchemy URL, default a SQLite file beside the
+warehouse), ``WIJKRADAR_HOSTS`` (host names the website answers to, comma-separated),
+``WIJKRADAR_SITE_MODE`` (set by ``wijkradar serve`` for its workers: edit, read or open),
+``WIJKRADAR_KEY_FILE`` / ``WIJKRADAR_KEY`` (the
 linkage's pseudonymisation key) and ``WIJKRADAR_CHROMIUM`` (the PDF renderer).
 """
 
@@ -33,7 +36,9 @@ class Settings:
     data_dir: Path = DEFAULT_DATA
     odata_base_url: str = DEFAULT_ODATA_V3
     themes_file: Path | None = None
-    users_file: Path | None = None
+    app_db: str | None = None
+    hosts: tuple[str, ...] = ()
+    site_mode: str = "edit"
     key_file: Path | None = None
     key: str | None = None
     chromium: Path = DEFAULT_CHROMIUM
@@ -47,7 +52,9 @@ class Settings:
             data_dir=Path(env.get("WIJKRADAR_DATA", str(DEFAULT_DATA))),
             odata_base_url=env.get("WIJKRADAR_ODATA_URL", DEFAULT_ODATA_V3),
             themes_file=_path(env.get("WIJKRADAR_THEMES")),
-            users_file=_path(env.get("WIJKRADAR_USERS")),
+            app_db=env.get("WIJKRADAR_APP_DB") or None,
+            site_mode=env.get("WIJKRADAR_SITE_MODE", "edit"),
+            hosts=tuple(h.strip() for h in env.get("WIJKRADAR_HOSTS", "").split(",") if h.strip()),
             key_file=_path(env.get("WIJKRADAR_KEY_FILE")),
             key=env.get("WIJKRADAR_KEY") or None,
             chromium=Path(env.get("WIJKRADAR_CHROMIUM") or DEFAULT_CHROMIUM),

@@ -14,6 +14,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
+from wijkradar.appdb import AppDB
 from wijkradar.errors import ModelMissing
 from wijkradar.indeling import values_on
 from wijkradar.jsonable import to_jsonable
@@ -258,7 +259,7 @@ def _clean_row(row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def wat_werkt(wh: Warehouse, gemeente: str, thema: str) -> dict[str, Any]:
+def wat_werkt(wh: Warehouse, own: AppDB, gemeente: str, thema: str) -> dict[str, Any]:
     """Areas that did better than the model expected, with the interventions that ran there.
 
     Evidence to discuss, not proof: the model does not know about the interventions, so an area
@@ -267,7 +268,7 @@ def wat_werkt(wh: Warehouse, gemeente: str, thema: str) -> dict[str, Any]:
     """
     gm = resolve_gemeente(wh, gemeente)
     ranking = priority_list(wh, gm, thema)
-    interventions = wh.interventions(gm)
+    interventions = own.interventions(gm)
     year = int(ranking["period"][:4])
     rows = []
     for row in ranking["rows"]:

@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from wijkradar import __version__
+from wijkradar.appdb import AppDB, default_url
 from wijkradar.config import Settings
 from wijkradar.errors import WijkradarError
 from wijkradar.ingest import FileReport
@@ -55,6 +56,24 @@ QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Geen voortgang
 
 def _db(path: Path | None) -> Path:
     return path or Settings.from_env().db_path
+
+
+@contextmanager
+def _stores(db: Path | None) -> Iterator[tuple[Warehouse, AppDB]]:
+    """Open the warehouse read-only and the operational store beside it (goals, interventions)."""
+    from wijkradar.goals import own_store
+
+    with Warehouse.open(_db(db), read_only=True) as wh:
+        own = own_store(wh, Settings.from_env().app_db)
+        try:
+            yield wh, own
+        finally:
+            own.close()
+
+
+def _app_db(db: Path | None) -> AppDB:
+    """Open the operational store on its own (accounts, audit log)."""
+    return AppDB.open(Settings.from_env().app_db or default_url(_db(db)))
 
 
 @contextmanager

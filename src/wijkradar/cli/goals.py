@@ -15,10 +15,10 @@ from wijkradar.cli.common import (
     Format,
     FormatOption,
     GemeenteOption,
-    _db,
     _emit,
     _handled,
     _nl,
+    _stores,
     app,
     out,
 )
@@ -36,7 +36,6 @@ from wijkradar.goals import (
 from wijkradar.goals import progress as goal_progress
 from wijkradar.query import resolve_gemeente
 from wijkradar.texts import DIRECTION_NL, GOAL_STATUS_NL
-from wijkradar.warehouse import Warehouse
 
 goals_app = typer.Typer(help="Doelen (doelenboom): nulmeting, streefwaarde en voortgang.")
 interventions_app = typer.Typer(help="Interventies per gebied en thema, gekoppeld aan doelen.")
@@ -86,16 +85,16 @@ def goals_add_cmd(
         owner=owner,
         description=description,
     )
-    with _handled(), Warehouse.open(_db(db)) as wh:
-        record = add_goal(wh, gemeente, spec)
+    with _handled(), _stores(db) as (wh, own):
+        record = add_goal(wh, own, gemeente, spec)
     _emit(pd.DataFrame([record]), fmt, title="Doel toegevoegd")
 
 
 @goals_app.command("list")
 def goals_list_cmd(gemeente: GemeenteOption, db: DbOption = None, fmt: FormatOption = Format.table) -> None:
     """Toon de doelen van een gemeente."""
-    with _handled(), Warehouse.open(_db(db), read_only=True) as wh:
-        frame = pd.DataFrame(wh.goals(resolve_gemeente(wh, gemeente)))
+    with _handled(), _stores(db) as (wh, own):
+        frame = pd.DataFrame(own.goals(resolve_gemeente(wh, gemeente)))
     _emit(frame.drop(columns=["created_at"], errors="ignore"), fmt, title="Doelen")
 
 
@@ -107,8 +106,8 @@ def goals_show_cmd(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Toon één doel: omschrijving, voortgang per periode en gekoppelde interventies."""
-    with _handled(), Warehouse.open(_db(db), read_only=True) as wh:
-        goal = find_goal(wh, gemeente, goal_id)
+    with _handled(), _stores(db) as (wh, own):
+        goal = find_goal(wh, own, gemeente, goal_id)
     if fmt is Format.json:
         sys.stdout.write(json.dumps(goal, ensure_ascii=False, indent=2, default=str) + "\n")
         return
@@ -162,8 +161,8 @@ def goals_update_cmd(
         owner=owner,
         description=description,
     )
-    with _handled(), Warehouse.open(_db(db)) as wh:
-        record = update_goal(wh, gemeente, goal_id, spec, merge=True)
+    with _handled(), _stores(db) as (wh, own):
+        record = update_goal(wh, own, gemeente, goal_id, spec, merge=True)
     _emit(pd.DataFrame([record]), fmt, title="Doel gewijzigd")
 
 
@@ -174,8 +173,8 @@ def goals_delete_cmd(
     db: DbOption = None,
 ) -> None:
     """Verwijder een doel; gekoppelde interventies blijven, zonder de koppeling."""
-    with _handled(), Warehouse.open(_db(db)) as wh:
-        delete_goal(wh, gemeente, goal_id)
+    with _handled(), _stores(db) as (wh, own):
+        delete_goal(wh, own, gemeente, goal_id)
     out.print(f"Doel {goal_id} verwijderd")
 
 
@@ -184,8 +183,8 @@ def goals_progress_cmd(
     gemeente: GemeenteOption, db: DbOption = None, fmt: FormatOption = Format.table
 ) -> None:
     """Toon de voortgang van elk doel, met de regel voor de status."""
-    with _handled(), Warehouse.open(_db(db), read_only=True) as wh:
-        reports = [goal_progress(wh, g) for g in wh.goals(resolve_gemeente(wh, gemeente))]
+    with _handled(), _stores(db) as (wh, own):
+        reports = [goal_progress(wh, g) for g in own.goals(resolve_gemeente(wh, gemeente))]
     if fmt is Format.json:
         sys.stdout.write(json.dumps(reports, ensure_ascii=False, indent=2, default=str) + "\n")
         return
@@ -218,8 +217,8 @@ def goals_export_cmd(
     db: DbOption = None,
 ) -> None:
     """Schrijf doelen en interventies naar YAML of Excel."""
-    with _handled(), Warehouse.open(_db(db), read_only=True) as wh:
-        count = export_goals(wh, gemeente, out_file)
+    with _handled(), _stores(db) as (wh, own):
+        count = export_goals(wh, own, gemeente, out_file)
     out.print(f"{count} doelen en interventies -> {out_file}")
 
 
@@ -230,8 +229,8 @@ def goals_import_cmd(
     db: DbOption = None,
 ) -> None:
     """Vervang de doelen en interventies van een gemeente door die uit een bestand (alles of niets)."""
-    with _handled(), Warehouse.open(_db(db)) as wh:
-        counts = import_goals(wh, gemeente, in_file)
+    with _handled(), _stores(db) as (wh, own):
+        counts = import_goals(wh, own, gemeente, in_file)
     out.print(f"Ingelezen: {counts['goals']} doelen, {counts['interventions']} interventies")
 
 
@@ -262,8 +261,8 @@ def interventions_add_cmd(
         "description": description,
         "goal_ids": goal or [],
     }
-    with _handled(), Warehouse.open(_db(db)) as wh:
-        record = add_intervention(wh, gemeente, spec)
+    with _handled(), _stores(db) as (wh, own):
+        record = add_intervention(wh, own, gemeente, spec)
     _emit(pd.DataFrame([record]), fmt, title="Interventie toegevoegd")
 
 
@@ -272,8 +271,8 @@ def interventions_list_cmd(
     gemeente: GemeenteOption, db: DbOption = None, fmt: FormatOption = Format.table
 ) -> None:
     """Toon de interventies van een gemeente."""
-    with _handled(), Warehouse.open(_db(db), read_only=True) as wh:
-        frame = pd.DataFrame(wh.interventions(resolve_gemeente(wh, gemeente)))
+    with _handled(), _stores(db) as (wh, own):
+        frame = pd.DataFrame(own.interventions(resolve_gemeente(wh, gemeente)))
     _emit(frame.drop(columns=["created_at"], errors="ignore"), fmt, title="Interventies")
 
 
@@ -284,6 +283,6 @@ def interventions_delete_cmd(
     db: DbOption = None,
 ) -> None:
     """Verwijder een interventie."""
-    with _handled(), Warehouse.open(_db(db)) as wh:
-        delete_intervention(wh, gemeente, intervention_id)
+    with _handled(), _stores(db) as (wh, own):
+        delete_intervention(wh, own, gemeente, intervention_id)
     out.print(f"Interventie {intervention_id} verwijderd")

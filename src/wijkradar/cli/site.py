@@ -2,98 +2,212 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import pandas as pd
 import typer
 
-from wijkradar.access import add_user, load_users
+from wijkradar.access import check_gemeente, check_name, check_password, check_role, hash_password
+from wijkradar.appdb import default_url
 from wijkradar.cli.common import (
     DbOption,
     Format,
     FormatOption,
     GemeenteOption,
+    _app_db,
     _db,
     _emit,
     _handled,
+    _stores,
     app,
     err,
     out,
 )
 from wijkradar.config import Settings
+from wijkradar.errors import InputError, NotFoundError, WijkradarError
+from wijkradar.query import resolve_gemeente
 from wijkradar.warehouse import Warehouse
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 @app.command("serve")
 def serve_cmd(
     host: Annotated[str, typer.Option(help="Adres om op te luisteren")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Poort")] = 8000,
-    users_file: Annotated[
-        Path | None,
-        typer.Option(
-            "--gebruikers",
-            help="Gebruikersbestand (wijkradar users add): iedereen logt in en ziet alleen de eigen "
-            "gegevens van de eigen gemeente. Standaard $WIJKRADAR_USERS.",
-        ),
-    ] = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Aantal processen")] = 1,
     read_only: Annotated[
+        bool, typer.Option("--alleen-lezen", help="Geen formulieren: doelen en interventies niet wijzigbaar")
+    ] = False,
+    open_data: Annotated[
         bool,
         typer.Option(
-            "--alleen-lezen",
-            help="Doelen en interventies niet wijzigbaar; dan kunnen andere programma's het bestand lezen",
+            "--alleen-open-data",
+            help="Toon geen eigen gegevens van gemeenten (geen doelen, geen registraties): een openbare site",
         ),
     ] = False,
     db: DbOption = None,
 ) -> None:
-    """Start de website (FastAPI) op http://HOST:PORT."""
+    """Start de website (FastAPI) op http://HOST:PORT; het datapakhuis blijft ondertussen bruikbaar."""
     import uvicorn  # only the server needs it
 
-    from wijkradar.web.app import create_app
-
-    users_path = users_file or Settings.from_env().users_file
+    settings = Settings.from_env()
     with _handled():
-        users = load_users(users_path) if users_path else None
-        application = create_app(_db(db), editable=not read_only, users=users)
-    if users:
-        err.print(f"Inloggen verplicht: {len(users)} gebruikers uit {users_path}")
-    elif not read_only and host not in ("127.0.0.1", "localhost", "::1"):
-        err.print(
-            "[bold yellow]Let op:[/] de website heeft geen inlog; op dit adres kan iedereen die het bereikt "
-            "doelen en interventies wijzigen. Gebruik --alleen-lezen om dat uit te sluiten."
-        )
-    err.print(f"wijkradar draait op http://{host}:{port} (stoppen met Ctrl+C)")
-    uvicorn.run(application, host=host, port=port, log_level="warning")
+        path = _db(db).resolve()
+        Warehouse.open(path, read_only=True).close()  # a clear error now rather than in every worker
+        with _app_db(db) as store:
+            users = store.user_count()
+        if not users and not open_data and host not in LOOPBACK:
+            raise WijkradarError(
+                f"Geen gebruikers: op {host} zou iedereen die de site bereikt de eigen gegevens van "
+                "gemeenten zien en wijzigen. Oplossing: maak gebruikers aan met 'wijkradar users add', "
+                "of start met --alleen-open-data voor een openbare site zonder eigen gegevens."
+            )
+    if open_data:
+        err.print("Alleen open data: doelen, interventies en registraties van gemeenten zijn niet te zien.")
+    elif users:
+        err.print(f"Inloggen verplicht: {users} gebruikers.")
+    else:
+        err.print("Geen gebruikers: deze site is alleen voor deze computer en toont alles.")
+    mode = "open" if open_data else ("read" if read_only else "edit")
+    os.environ.update({"WIJKRADAR_DB": str(path), "WIJKRADAR_SITE_MODE": mode})
+    if settings.app_db is None:
+        os.environ["WIJKRADAR_APP_DB"] = default_url(path)
+    if not settings.hosts and host not in ("0.0.0.0", "::"):  # noqa: S104  # compared, not bound
+        os.environ["WIJKRADAR_HOSTS"] = ",".join(sorted({host, *LOOPBACK} - {"::1"}))
+    err.print(f"wijkradar draait op http://{host}:{port} met {workers} proces(sen) (stoppen met Ctrl+C)")
+    uvicorn.run(
+        "wijkradar.web.app:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+    )
 
 
-users_app = typer.Typer(help="Gebruikers van de website: wie ziet de eigen gegevens van welke gemeente.")
+users_app = typer.Typer(help="Gebruikers van de website en hun rol per gemeente (lezer, analist, beheerder).")
 app.add_typer(users_app, name="users")
-UsersFile = Annotated[Path, typer.Option("--file", help="Gebruikersbestand (YAML)")]
+NameArgument = Annotated[str, typer.Argument(help="Gebruikersnaam")]
+RoleOption = Annotated[str, typer.Option("--rol", help="lezer, analist of beheerder")]
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    first = typer.prompt("Wachtwoord", hide_input=True)
+    if typer.prompt("Nog een keer", hide_input=True) != first:
+        raise InputError(
+            "wachtwoord", "de twee wachtwoorden verschillen", fix="typ hetzelfde wachtwoord twee keer"
+        )
+    return str(first)
 
 
 @users_app.command("add")
 def users_add_cmd(
-    users_file: UsersFile,
-    name: Annotated[str, typer.Option("--name", help="Gebruikersnaam")],
-    gemeente: Annotated[list[str], typer.Option("--gemeente", help="Gemeentecode, bv. GM0034; herhaalbaar")],
-    password: Annotated[
-        str,
-        typer.Option(prompt="Wachtwoord", hide_input=True, confirmation_prompt=True, help="Wordt gevraagd"),
-    ],
+    name: NameArgument,
+    gemeente: Annotated[str | None, typer.Option("--gemeente", help="Gemeentecode, bv. GM0034")] = None,
+    role: RoleOption = "lezer",
+    national: Annotated[
+        bool, typer.Option("--landelijk-beheerder", help="Beheert de gebruikers van alle gemeenten")
+    ] = False,
+    stdin: Annotated[
+        bool, typer.Option("--wachtwoord-stdin", help="Lees het wachtwoord van standaardinvoer")
+    ] = False,
+    db: DbOption = None,
 ) -> None:
-    """Voeg een gebruiker toe of zet een nieuw wachtwoord en nieuwe gemeenten (wachtwoord als scrypt-hash)."""
+    """Voeg een gebruiker toe (of zet een nieuw wachtwoord) met een rol in een gemeente."""
     with _handled():
-        user = add_user(users_file, name, gemeente, password)
-    out.print(f"Gebruiker {user.name} ziet de eigen gegevens van {', '.join(sorted(user.gemeenten))}")
+        check_name(name)
+        if gemeente is None and not national:
+            raise InputError(
+                "gebruiker",
+                "geen gemeente",
+                column="gemeente",
+                fix="geef --gemeente GM.... of --landelijk-beheerder",
+            )
+        if gemeente is not None:
+            check_gemeente(gemeente), check_role(role)
+        password = hash_password(check_password(_password(stdin)))
+        with _app_db(db) as store:
+            store.save_user(name, password, national_admin=national or None)
+            if gemeente is not None:
+                store.set_role(name, gemeente, role)
+    where = f"{role} in {gemeente}" if gemeente else "landelijk beheerder"
+    out.print(f"Gebruiker {name}: {where}")
+
+
+@users_app.command("role")
+def users_role_cmd(
+    name: NameArgument,
+    gemeente: Annotated[str, typer.Option("--gemeente", help="Gemeentecode, bv. GM0034")],
+    role: Annotated[str, typer.Option("--rol", help="lezer, analist, beheerder, of geen (rol intrekken)")],
+    db: DbOption = None,
+) -> None:
+    """Geef een gebruiker een rol in een gemeente, of trek die in (--rol geen)."""
+    with _handled(), _app_db(db) as store:
+        check_gemeente(gemeente)
+        if store.user(name) is None:
+            raise NotFoundError("gebruiker", name, [u["name"] for u in store.users()])
+        store.set_role(name, gemeente, None if role == "geen" else check_role(role))
+    out.print(f"Gebruiker {name}: {role} in {gemeente}")
+
+
+@users_app.command("remove")
+def users_remove_cmd(name: NameArgument, db: DbOption = None) -> None:
+    """Verwijder een gebruiker; sessies van die gebruiker stoppen meteen."""
+    with _handled(), _app_db(db) as store:
+        if not store.remove_user(name):
+            raise NotFoundError("gebruiker", name, [u["name"] for u in store.users()])
+    out.print(f"Gebruiker {name} verwijderd")
 
 
 @users_app.command("list")
-def users_list_cmd(users_file: UsersFile, fmt: FormatOption = Format.table) -> None:
-    """Toon de gebruikers en hun gemeenten (nooit de wachtwoorden)."""
-    with _handled():
-        users = load_users(users_file)
-    rows = [{"naam": u.name, "gemeenten": ", ".join(sorted(u.gemeenten))} for u in users.values()]
-    _emit(pd.DataFrame(rows, columns=["naam", "gemeenten"]), fmt, title="Gebruikers")
+def users_list_cmd(
+    gemeente: Annotated[
+        str | None, typer.Option("--gemeente", help="Alleen gebruikers met een rol hier")
+    ] = None,
+    db: DbOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Toon de gebruikers en hun rollen (nooit de wachtwoorden)."""
+    with _handled(), _app_db(db) as store:
+        found = store.users(gemeente)
+    rows = [
+        {
+            "naam": u["name"],
+            "rollen": ", ".join(f"{g} {r}" for g, r in sorted(u["roles"].items())),
+            "landelijk beheerder": "ja" if u["national_admin"] else "",
+        }
+        for u in found
+    ]
+    _emit(pd.DataFrame(rows, columns=["naam", "rollen", "landelijk beheerder"]), fmt, title="Gebruikers")
+
+
+@app.command("audit")
+def audit_cmd(
+    gemeente: GemeenteOption,
+    db: DbOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Toon het auditlogboek van een gemeente: wie zag of wijzigde wanneer welke eigen gegevens."""
+    with _handled(), _stores(db) as (wh, own):
+        rows = own.audit(resolve_gemeente(wh, gemeente))
+    columns = {
+        "at": "moment",
+        "user_name": "gebruiker",
+        "action": "actie",
+        "object": "wat",
+        "detail": "toelichting",
+    }
+    frame = (
+        pd.DataFrame(rows, columns=["entry_id", *columns]).drop(columns="entry_id").rename(columns=columns)
+    )
+    frame["moment"] = frame["moment"].astype(str)
+    _emit(frame, fmt, title="Auditlogboek")
 
 
 @app.command("report")
@@ -106,8 +220,8 @@ def report_cmd(
     """Maak de 'Staat van de gemeente' als zelfstandige HTML of als PDF."""
     from wijkradar.reports.staat import write_report  # needs the browser stack
 
-    with _handled(), Warehouse.open(_db(db), read_only=True) as wh:
-        path = write_report(wh, gemeente, out_file, thema)
+    with _handled(), _stores(db) as (wh, own):
+        path = write_report(wh, own, gemeente, out_file, thema)
     out.print(f"Rapport geschreven: {path}")
 
 

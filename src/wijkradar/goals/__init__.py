@@ -17,7 +17,7 @@ direction, "achterstand" how far the value lags the required path:
 Statuses are English codes in Python and JSON; the Dutch words come from ``texts.GOAL_STATUS_NL``.
 """
 
-from wijkradar.goals.exchange import export_goals, import_goals
+from wijkradar.goals.exchange import export_goals, import_goals, own_store
 from wijkradar.goals.measure import area_value, model_margin
 from wijkradar.goals.progress import STATUS_RULE, plan, progress, status
 from wijkradar.goals.store import (
@@ -47,6 +47,7 @@ __all__ = [
     "import_goals",
     "model_margin",
     "number",
+    "own_store",
     "plan",
     "progress",
     "status",

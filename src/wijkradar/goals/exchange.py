@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from wijkradar.appdb import AppDB, default_url
 from wijkradar.errors import InputError
 from wijkradar.goals.store import (
     add_goal,
@@ -18,11 +19,21 @@ from wijkradar.spreadsheet import write_xlsx
 from wijkradar.warehouse import Warehouse
 
 
-def export_goals(wh: Warehouse, gemeente: str, path: Path) -> int:
+def own_store(wh: Warehouse, url: str | None = None) -> AppDB:
+    """Open the operational store (``url``, else the SQLite file beside the warehouse).
+
+    On first use it takes over the goals and interventions an older warehouse kept itself.
+    """
+    own = AppDB.open(url or default_url(wh.path))
+    own.adopt(*wh.legacy_plan())
+    return own
+
+
+def export_goals(wh: Warehouse, own: AppDB, gemeente: str, path: Path) -> int:
     """Write the gemeente's goals and interventions to YAML or Excel; return how many rows."""
     gm = resolve_gemeente(wh, gemeente)
-    goals = wh.goals(gm)
-    interventions = wh.interventions(gm)
+    goals = own.goals(gm)
+    interventions = own.interventions(gm)
     for row in goals + interventions:
         row.pop("created_at", None)
     for row in interventions:
@@ -55,7 +66,7 @@ def export_goals(wh: Warehouse, gemeente: str, path: Path) -> int:
     return len(goals) + len(interventions)
 
 
-def import_goals(wh: Warehouse, gemeente: str, path: Path) -> dict[str, int]:
+def import_goals(wh: Warehouse, own: AppDB, gemeente: str, path: Path) -> dict[str, int]:
     """Replace the gemeente's goals and interventions with those in a YAML or Excel file.
 
     Everything is validated first; nothing is stored unless all of it is valid.
@@ -63,16 +74,19 @@ def import_goals(wh: Warehouse, gemeente: str, path: Path) -> dict[str, int]:
     gm = resolve_gemeente(wh, gemeente)
     goals, interventions = _read_plan(path)
     checked = [
-        add_goal(wh, gm, g, store=False, origin=f"{path.name}, doel {i + 1}") for i, g in enumerate(goals)
+        add_goal(wh, own, gm, g, store=False, origin=f"{path.name}, doel {i + 1}")
+        for i, g in enumerate(goals)
     ]
     old_ids = [int(g.get("goal_id", i + 1)) for i, g in enumerate(goals)]
-    with wh.transaction():
-        wh.remove_plan(gm)
-        new_ids = {old: wh.add_goal(record) for old, record in zip(old_ids, checked, strict=True)}
+    with own.transaction():
+        own.remove_plan(gm)
+        new_ids = {old: own.add_goal(record) for old, record in zip(old_ids, checked, strict=True)}
         for i, spec in enumerate(interventions):
             spec = {**spec, "goal_ids": [new_ids.get(int(g), -1) for g in spec.get("goal_ids") or []]}
-            record = add_intervention(wh, gm, spec, store=False, origin=f"{path.name}, interventie {i + 1}")
-            wh.add_intervention(record)
+            record = add_intervention(
+                wh, own, gm, spec, store=False, origin=f"{path.name}, interventie {i + 1}"
+            )
+            own.add_intervention(record)
     return {"goals": len(checked), "interventions": len(interventions)}
 
 

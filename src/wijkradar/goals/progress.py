@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any, Final
 
+from wijkradar.appdb import AppDB
 from wijkradar.goals.measure import (
     area_value,
 )
@@ -89,14 +90,14 @@ def progress(wh: Warehouse, goal: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def plan(wh: Warehouse, gemeente: str) -> dict[str, Any]:
+def plan(wh: Warehouse, own: AppDB, gemeente: str) -> dict[str, Any]:
     """Collect the gemeente's goals (with progress and linked interventions) and all interventions.
 
     Plain data (strings, numbers, lists) for pages, the report and ``goals show``.
     """
     gm = resolve_gemeente(wh, gemeente)
-    interventions = wh.interventions(gm)
-    goals = wh.goals(gm)
+    interventions = own.interventions(gm)
+    goals = own.goals(gm)
     for row in goals:
         row["progress"] = progress(wh, row)
         row["interventions"] = [

@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from wijkradar.appdb import AppDB
 from wijkradar.errors import InputError, NotFoundError, WijkradarError
 from wijkradar.goals.measure import (
     area_value,
@@ -72,7 +73,13 @@ def _area(wh: Warehouse, gemeente: str, area: list[str] | str, file: str) -> tup
 
 
 def add_goal(
-    wh: Warehouse, gemeente: str, spec: dict[str, Any], *, store: bool = True, origin: str = "doel"
+    wh: Warehouse,
+    own: AppDB,
+    gemeente: str,
+    spec: dict[str, Any],
+    *,
+    store: bool = True,
+    origin: str = "doel",
 ) -> dict[str, Any]:
     """Validate a goal against the data and store it; the baseline value comes from the warehouse."""
     gm = resolve_gemeente(wh, gemeente)
@@ -166,13 +173,18 @@ def add_goal(
         "description": str(spec.get("description") or ""),
     }
     if store:
-        with wh.transaction():
-            record["goal_id"] = wh.add_goal(record)
+        record["goal_id"] = own.add_goal(record)
     return record
 
 
 def add_intervention(
-    wh: Warehouse, gemeente: str, spec: dict[str, Any], *, store: bool = True, origin: str = "interventie"
+    wh: Warehouse,
+    own: AppDB,
+    gemeente: str,
+    spec: dict[str, Any],
+    *,
+    store: bool = True,
+    origin: str = "interventie",
 ) -> dict[str, Any]:
     """Validate an intervention (areas in the gemeente, dates, linked goals) and store it."""
     gm = resolve_gemeente(wh, gemeente)
@@ -200,7 +212,7 @@ def add_intervention(
             value=str(end),
             fix="kies een einddatum na de start",
         )
-    known = {int(g["goal_id"]) for g in wh.goals(gm)}
+    known = {int(g["goal_id"]) for g in own.goals(gm)}
     goal_ids = [int(g) for g in spec.get("goal_ids") or []]
     unknown = [g for g in goal_ids if g not in known]
     if unknown:
@@ -226,8 +238,7 @@ def add_intervention(
         "goal_ids": goal_ids,
     }
     if store:
-        with wh.transaction():
-            record["intervention_id"] = wh.add_intervention(record)
+        record["intervention_id"] = own.add_intervention(record)
     return record
 
 
@@ -265,9 +276,9 @@ def number(value: Any, column: str, origin: str, *, example: str) -> float:
     return parsed
 
 
-def find_goal(wh: Warehouse, gemeente: str, goal_id: int) -> dict[str, Any]:
+def find_goal(wh: Warehouse, own: AppDB, gemeente: str, goal_id: int) -> dict[str, Any]:
     """One goal of the gemeente with its progress and interventions, or NotFoundError."""
-    goals: list[dict[str, Any]] = plan(wh, gemeente)["goals"]
+    goals: list[dict[str, Any]] = plan(wh, own, gemeente)["goals"]
     for goal in goals:
         if goal["goal_id"] == goal_id:
             return goal
@@ -284,39 +295,43 @@ def _stored(rows: list[dict[str, Any]], key: str, row_id: int) -> dict[str, Any]
 
 
 def update_goal(
-    wh: Warehouse, gemeente: str, goal_id: int, spec: dict[str, Any], *, merge: bool, origin: str = "doel"
+    wh: Warehouse,
+    own: AppDB,
+    gemeente: str,
+    goal_id: int,
+    spec: dict[str, Any],
+    *,
+    merge: bool,
+    origin: str = "doel",
 ) -> dict[str, Any]:
     """Change a goal, validated exactly like a new one; the baseline is measured again.
 
     With ``merge`` the fields not in ``spec`` keep their values (the CLI); without, ``spec`` is the
     whole goal (a form, where an emptied field means empty).
     """
-    current = _stored(wh.goals(resolve_gemeente(wh, gemeente)), "goal_id", goal_id)
+    current = _stored(own.goals(resolve_gemeente(wh, gemeente)), "goal_id", goal_id)
     if merge:
         kept = {k: current[k] for k in GOAL_FIELDS if k != "area_codes"}
         area = current["area_codes"]
         spec = {**kept, "area": area, **{k: v for k, v in _english_keys(spec).items() if v is not None}}
         if "theme" in spec:  # a new theme replaces the measure and group
             spec.pop("measure_id"), spec.pop("population_group")
-    record = add_goal(wh, gemeente, spec, store=False, origin=origin)
-    with wh.transaction():
-        wh.change_goal(goal_id, record)
+    record = add_goal(wh, own, gemeente, spec, store=False, origin=origin)
+    own.change_goal(goal_id, record)
     return {**record, "goal_id": goal_id}
 
 
-def delete_goal(wh: Warehouse, gemeente: str, goal_id: int) -> None:
+def delete_goal(wh: Warehouse, own: AppDB, gemeente: str, goal_id: int) -> None:
     """Remove a goal; interventions stay but lose their link to it."""
     gm = resolve_gemeente(wh, gemeente)
-    _stored(wh.goals(gm), "goal_id", goal_id)
-    with wh.transaction():
-        wh.remove_goal(goal_id)
+    _stored(own.goals(gm), "goal_id", goal_id)
+    own.remove_goal(goal_id)
 
 
-def delete_intervention(wh: Warehouse, gemeente: str, intervention_id: int) -> None:
+def delete_intervention(wh: Warehouse, own: AppDB, gemeente: str, intervention_id: int) -> None:
     """Remove one intervention of the gemeente."""
-    _stored(wh.interventions(resolve_gemeente(wh, gemeente)), "intervention_id", intervention_id)
-    with wh.transaction():
-        wh.remove_intervention(intervention_id)
+    _stored(own.interventions(resolve_gemeente(wh, gemeente)), "intervention_id", intervention_id)
+    own.remove_intervention(intervention_id)
 
 
 def valid_code(code: str) -> bool:

@@ -18,7 +18,14 @@ from wijkradar.linkage import duckdb_engine
 from wijkradar.linkage.definition import AGE_BANDS, KINDS
 from wijkradar.privacy import DEFAULT_THRESHOLD, Key, Table, protect
 from wijkradar.regions import gemeente_codes, wijk_codes
-from wijkradar.sources.model import MEASURE_COLUMNS, OBS_COLUMNS, Dataset, SourceMeta, regions_frame
+from wijkradar.sources.model import (
+    MEASURE_COLUMNS,
+    OBS_COLUMNS,
+    OWN_DATA_PUBLISHER,
+    Dataset,
+    SourceMeta,
+    regions_frame,
+)
 from wijkradar.warehouse import Warehouse
 
 Engine = Literal["duckdb", "spark"]
@@ -271,7 +278,7 @@ def to_dataset(
                 (f"{measure}_per_1000", f"{label} per 1 000 huishoudens", "per 1 000 huishoudens", "")
             )
     source = SourceMeta(
-        publisher="eigen registratie",
+        publisher=OWN_DATA_PUBLISHER,
         table_id=SOURCE_TABLE,
         title=f"Stapeling van Wmo, jeugdhulp, bijstand en andere voorzieningen per huishouden, {period}",
         location=f"{inputs[0].name} + {inputs[1].name} (gepseudonimiseerd, niet bewaard)",

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from wijkradar.appdb import AppDB
 from wijkradar.errors import ModelMissing, NotFoundError
 from wijkradar.goals import plan
 from wijkradar.indeling import geometries_on, values_on
@@ -201,13 +202,13 @@ def priority(wh: Warehouse, gemeente: str, thema: str) -> dict[str, Any]:
     return result
 
 
-def doelen(wh: Warehouse, gemeente: str, thema: str) -> dict[str, Any]:
+def doelen(wh: Warehouse, own: AppDB, gemeente: str, thema: str) -> dict[str, Any]:
     """Collect the goals page: goals with progress, interventions, wat werkt, and the form's choices."""
     gm = require_gemeente(wh, gemeente)
     chosen = theme_or_error(thema)
-    data = plan(wh, gemeente)
+    data = plan(wh, own, gemeente)
     try:
-        werkt: dict[str, Any] | None = wat_werkt(wh, gemeente, chosen.name)
+        werkt: dict[str, Any] | None = wat_werkt(wh, own, gemeente, chosen.name)
         werkt_missing = None
     except ModelMissing as exc:
         werkt, werkt_missing = None, str(exc)
@@ -316,6 +317,7 @@ def sources(wh: Warehouse) -> dict[str, Any]:
         cards.append(
             {
                 "model_id": int(model_id),
+                "measure": stored["measure_id"],
                 "title": title,
                 "markdown": render_markdown(card),
                 "metrics": stored["metrics"],

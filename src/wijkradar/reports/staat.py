@@ -16,6 +16,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from wijkradar.appdb import AppDB
 from wijkradar.config import Settings
 from wijkradar.errors import ModelMissing, WijkradarError
 from wijkradar.goals import plan
@@ -44,7 +45,7 @@ class PdfMissing(WijkradarError):
     exit_code = 9
 
 
-def report_data(wh: Warehouse, gemeente: str, themes: list[str] | None = None) -> dict[str, Any]:
+def report_data(wh: Warehouse, own: AppDB, gemeente: str, themes: list[str] | None = None) -> dict[str, Any]:
     """Collect everything the report shows for a gemeente."""
     gm = resolve_gemeente(wh, gemeente)
     catalogue = load_themes()
@@ -55,14 +56,14 @@ def report_data(wh: Warehouse, gemeente: str, themes: list[str] | None = None) -
         if overview["areas"]["period"] is None:
             continue
         try:
-            werkt = wat_werkt(wh, gm, name)
+            werkt = wat_werkt(wh, own, gm, name)
         except ModelMissing:
             werkt = None
         # On paper a ranked view reads better than a map, and MapLibre cannot start its worker in
         # a page without an origin, so the report always uses the ranked view.
         figure = charts.ranked_bars(overview["areas"]["rows"], overview["theme"])
         sections.append({"overview": overview, "wat_werkt": werkt, "figure": figure})
-    goals = plan(wh, gm)
+    goals = plan(wh, own, gm)
     sources = views.sources(wh)
     periods = sorted({s["period"] for s in sources["sources"] if s["period"]})
     return {
@@ -91,12 +92,14 @@ def render_html(data: dict[str, Any], images: dict[str, str] | None = None) -> s
     )
 
 
-def write_report(wh: Warehouse, gemeente: str, out: Path, themes: list[str] | None = None) -> Path:
+def write_report(
+    wh: Warehouse, own: AppDB, gemeente: str, out: Path, themes: list[str] | None = None
+) -> Path:
     """Write the report as ``.html`` (self-contained) or ``.pdf``."""
     suffix = out.suffix.lower()
     if suffix not in (".html", ".pdf"):
         raise WijkradarError(f"{out}: kies een bestand dat eindigt op .html of .pdf.")
-    data = report_data(wh, gemeente, themes)
+    data = report_data(wh, own, gemeente, themes)
     drawn = render_html(data)
     html, pdf = _in_browser(drawn, want_pdf=suffix == ".pdf", count=len(data["sections"]), data=data)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -15,6 +15,8 @@ import pyarrow.compute as pc
 from wijkradar.errors import InputError
 from wijkradar.regions import CODE_PATTERN, PREFIX_LEVEL, gemeente_codes, wijk_codes
 
+# The publisher of a gemeente's own data (register linkage, uploads): visible to that gemeente only.
+OWN_DATA_PUBLISHER: Final = "eigen registratie"
 PUBLISHED: Final = "published"
 MISSING: Final = "missing"
 SUPPRESSED: Final = "suppressed"

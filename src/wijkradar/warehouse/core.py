@@ -18,36 +18,51 @@ import pandas as pd
 
 from wijkradar.errors import WarehouseError
 from wijkradar.warehouse.schema import MIGRATIONS, SCHEMA_VERSION
+from wijkradar.warehouse.versions import NewVersion
 
 
 class Core:
     """A connection to the warehouse file, migrated to the current schema on opening."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path, version: NewVersion | None = None) -> None:
         self.con = con
         self.path = path
+        self._version = version
 
     @classmethod
     def open(cls, path: Path, *, read_only: bool = False) -> Self:
-        """Open (and, unless read-only, create or migrate) the warehouse at ``path``."""
+        """Open (and, unless read-only, create or migrate) the warehouse at ``path``.
+
+        A writer works on a new version of the file that replaces it on :meth:`close` (see
+        :mod:`wijkradar.warehouse.versions`), so readers, the website among them, go on meanwhile.
+        """
         target = str(path)
         if read_only and target != ":memory:" and not path.exists():
             raise WarehouseError(
                 f"Het datapakhuis {path} bestaat nog niet. Oplossing: lees eerst gegevens in met "
                 "'wijkradar ingest PAD' of kies een ander bestand met --db."
             )
+        version = None if read_only or target == ":memory:" else NewVersion(path)
         try:
-            con = duckdb.connect(target, read_only=read_only)
+            con = duckdb.connect(str(version.copy) if version else target, read_only=read_only)
         except (duckdb.IOException, duckdb.ConnectionException) as exc:
+            if version is not None:
+                version.discard()
             raise WarehouseError(
                 f"Het datapakhuis {path} kan niet geopend worden ({exc}). Oplossing: sluit andere "
                 "programma's die het bestand gebruiken, of kies een ander bestand met --db."
             ) from exc
-        wh = cls(con, path)
-        if not read_only:
-            wh._migrate()
-        else:
-            wh._check_version()
+        wh = cls(con, path, version)
+        try:
+            if not read_only:
+                wh._migrate()
+            else:
+                wh._check_version()
+        except BaseException:
+            con.close()
+            if version is not None:
+                version.discard()
+            raise
         return wh
 
     def __enter__(self) -> Self:
@@ -57,8 +72,11 @@ class Core:
         self.close()
 
     def close(self) -> None:
-        """Close the connection."""
+        """Close the connection; a writer's new version then replaces the file."""
         self.con.close()
+        if self._version is not None:
+            version, self._version = self._version, None
+            version.publish()
 
     def schema_version(self) -> int:
         """Return the schema version of the file (0 for a new file)."""
@@ -105,7 +123,7 @@ class Core:
 
     def cursor(self) -> Self:
         """Open a second handle on the same database, for use from another thread (web requests)."""
-        return type(self)(self.con.cursor(), self.path)
+        return type(self)(self.con.cursor(), self.path)  # the cursor never publishes
 
     def data_version(self) -> tuple[str, int, int, str]:
         """Return a fingerprint of this warehouse and what has been ingested into it.

@@ -6,6 +6,7 @@ from typing import Any
 
 import pandas as pd
 
+from wijkradar.regions import gemeente_of
 from wijkradar.warehouse.core import Core, codes_frame, now
 
 
@@ -91,3 +92,23 @@ class SourcesRepository(Core):
             "boundary_year, licence, format, location, checksum, n_observations, n_regions, note, "
             "ingested_at FROM sources ORDER BY ingested_at DESC, source_id DESC"
         )
+
+    def owners(self, publisher: str) -> tuple[dict[int, set[str]], dict[str, set[str]]]:
+        """Return, for the sources of one publisher (a gemeente's own data), the gemeenten they cover.
+
+        Two maps: source id -> gemeente codes, and measure id -> gemeente codes.
+        """
+        rows = self.con.execute(
+            "SELECT DISTINCT o.source_id, o.measure_id, o.region_code FROM observations o "
+            "JOIN sources s USING (source_id) WHERE s.publisher = ?",
+            [publisher],
+        ).fetchall()
+        by_source: dict[int, set[str]] = {}
+        by_measure: dict[str, set[str]] = {}
+        for source_id, measure_id, code in rows:
+            gemeente = gemeente_of(str(code)) or str(code)
+            by_source.setdefault(int(source_id), set()).add(gemeente)
+            by_measure.setdefault(str(measure_id), set()).add(gemeente)
+        for source_id in self._column("SELECT source_id FROM sources WHERE publisher = ?", [publisher]):
+            by_source.setdefault(int(source_id), set())
+        return by_source, by_measure

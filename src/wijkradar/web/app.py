@@ -2,42 +2,49 @@
 
 Every page's data is at the same path with a format suffix (see :mod:`wijkradar.web.formats`):
 ``.json``, tables also as ``.csv`` and ``.xlsx``, maps as ``.geojson``. The routes are in
-:mod:`wijkradar.web.routes`, the state of a running site in :mod:`wijkradar.web.site`.
+:mod:`wijkradar.web.routes`, the state of a running site in :mod:`wijkradar.web.site`, what every
+request and response goes through in :mod:`wijkradar.web.security`.
 
-Nothing is loaded from a CDN: Plotly's JavaScript is served from the installed ``plotly`` package
-and wijkradar's own CSS and JavaScript from ``static/``.
+Nothing is loaded from a CDN: Plotly's JavaScript is served from the installed ``plotly`` package,
+Swagger UI from ``swagger-ui-py`` and wijkradar's own CSS and JavaScript from ``static/``.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
-from urllib.parse import quote
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from wijkradar import __version__
-from wijkradar.access import User
-from wijkradar.web import errors
-from wijkradar.web.routes import accounts, goals, pages
+from wijkradar.config import Settings
+from wijkradar.goals import own_store
+from wijkradar.warehouse import Warehouse
+from wijkradar.web import errors, security
+from wijkradar.web.routes import accounts, docs, goals, pages
 from wijkradar.web.site import Site
 
-PUBLIC = ("/login", "/uitloggen", "/static/", "/healthz")
 
+def create_app(
+    db_path: Path,
+    *,
+    editable: bool = False,
+    app_db: str | None = None,
+    open_data_only: bool = False,
+    hosts: tuple[str, ...] = (),
+) -> FastAPI:
+    """Build the app around one warehouse file (opened read-only) and the operational store.
 
-def create_app(db_path: Path, *, editable: bool = False, users: dict[str, User] | None = None) -> FastAPI:
-    """Build the app around one warehouse file.
-
-    Read-only by default; with ``editable`` the goals pages accept forms (goals and interventions)
-    and the file is opened for writing, which keeps other programs from writing to it meanwhile.
-    With ``users`` everyone logs in and sees the own data of their own gemeente(n) only (see
-    :mod:`wijkradar.access`); without, one user sees everything.
+    ``app_db`` is the store's URL (default: the SQLite file beside the warehouse). With users in
+    the store everyone logs in (see :mod:`wijkradar.access`); ``editable`` allows the forms;
+    ``open_data_only`` serves no gemeente's own data; ``hosts`` are the host names to answer to.
     """
-    site = Site(db_path, editable=editable, users=users)
+    with Warehouse.open(db_path, read_only=True) as wh:
+        own = own_store(wh, app_db)
+    site = Site(db_path, own, editable=editable, open_data_only=open_data_only, hosts=hosts)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -48,15 +55,15 @@ def create_app(db_path: Path, *, editable: bool = False, users: dict[str, User] 
         lifespan=lifespan,
         title="wijkradar",
         version=__version__,
-        docs_url="/api/docs",
+        docs_url=None,
         openapi_url="/api/openapi.json",
         redoc_url=None,
         description="Buurtgegevens, risicosignalen en prioriteiten voor gemeenten.",
     )
     app.state.site = site
     errors.install(app)
-    app.middleware("http")(authenticate)
-    for router in (accounts.router, pages.router, goals.router):
+    app.middleware("http")(security.guard)
+    for router in (accounts.router, docs.router, pages.router, goals.router):
         app.include_router(router)
     # Mounted last, so the routes (the vendored Plotly under /static/vendor) match first.
     static = resources.files("wijkradar.web").joinpath("static")
@@ -64,17 +71,14 @@ def create_app(db_path: Path, *, editable: bool = False, users: dict[str, User] 
     return app
 
 
-async def authenticate(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    """On a site with accounts, send everyone who has not logged in to the login page."""
-    site: Site = request.app.state.site
-    request.state.user = None
-    if site.users is not None and not request.url.path.startswith(PUBLIC):
-        name = site.sessions.verify(request.cookies.get(accounts.COOKIE, ""))
-        user = site.users.get(name) if name else None
-        if user is None:
-            if errors.wants_data(request):
-                return JSONResponse({"detail": "Log eerst in op /login."}, status_code=401)
-            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-            return RedirectResponse(f"/login?volgende={quote(target)}", status_code=303)
-        request.state.user = user
-    return await call_next(request)
+def app_from_env() -> FastAPI:
+    """Build the app as ``wijkradar serve`` configured it (for each of several workers)."""
+    settings = Settings.from_env()
+    mode = settings.site_mode
+    return create_app(
+        settings.db_path.resolve(),
+        editable=mode == "edit",
+        app_db=settings.app_db,
+        open_data_only=mode == "open",
+        hosts=settings.hosts,
+    )

@@ -1,4 +1,8 @@
-"""Dependencies routes take: the site, this thread's warehouse handle, the user, and own-data checks."""
+"""Dependencies routes take: the site, this thread's warehouse handle, and the request's access.
+
+:func:`get_access` is the one dependency that says what a request may see and do (see
+:class:`wijkradar.access.Access`); every route that shows or changes a gemeente's own data takes it.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Path, Query, Request
 
-from wijkradar.access import OWN_DATA_PUBLISHER, User
+from wijkradar.access import Access, User
 from wijkradar.regions import CODE_PATTERN
 from wijkradar.warehouse import Warehouse
 from wijkradar.web.site import Site
@@ -26,38 +30,62 @@ def get_warehouse(site: Annotated[Site, Depends(get_site)]) -> Warehouse:
     return site.warehouse()
 
 
-def get_user(request: Request) -> User | None:
-    """Return the logged-in user (None when the site has no accounts)."""
+def get_access(request: Request, site: Annotated[Site, Depends(get_site)]) -> Access:
+    """Return what this request's user may see and do."""
     user: User | None = getattr(request.state, "user", None)
-    return user
+    if site.open_data_only:  # nobody sees own data: as a user without any role
+        return Access(User("publiek"), accounts=True)
+    return Access(user, accounts=site.accounts)
 
 
 SiteDep = Annotated[Site, Depends(get_site)]
 WarehouseDep = Annotated[Warehouse, Depends(get_warehouse)]
-UserDep = Annotated["User | None", Depends(get_user)]
+AccessDep = Annotated[Access, Depends(get_access)]
 GemeenteCode = Annotated[str, Path(pattern=GM_CODE, description="CBS-code van een gemeente, bv. GM0034")]
 RegionCode = Annotated[str, Path(pattern=REGION_CODE, description="CBS-code, bv. GM0034 of BU00340101")]
 Format = Annotated[str, Path(description="Leeg voor de pagina, of .json, .csv, .xlsx, .geojson, .yaml")]
 Theme = Annotated[str, Query(pattern=r"^[a-z0-9-]{1,40}$", description="Thema, bv. eenzaamheid")]
 
 
-class Refused(Exception):
-    """A request this user may not make, or a form this server may not or cannot store."""
+def actor(access: Access) -> str:
+    """Name the user in the audit log ("lokaal" on a site without accounts)."""
+    return access.user.name if access.user else "lokaal"
 
 
-def require_own(site: Site, user: User | None, code: str) -> None:
-    """Refuse a gemeente's own data (goals, interventions) to users of other gemeenten."""
-    if site.users is not None and (user is None or not user.sees(code)):
-        mine = ", ".join(sorted(user.gemeenten)) if user else "geen"
-        raise Refused(
-            f"De doelen en eigen gegevens van {code} zijn alleen voor die gemeente. "
-            f"U bent ingelogd voor: {mine}."
-        )
-
-
-def visible(site: Site, user: User | None, profile: dict[str, Any]) -> dict[str, Any]:
-    """Leave out the figures from another gemeente's own registers."""
-    if site.users is None or (user is not None and user.sees(profile["code"])):
+def visible_profile(site: Site, access: Access, profile: dict[str, Any]) -> dict[str, Any]:
+    """Leave out another gemeente's own data from a region's profile (figures, trends, estimates)."""
+    code = str(profile["code"])
+    if access.sees(code):
         return profile
-    figures = [f for f in profile["figures"] if f.get("publisher") != OWN_DATA_PUBLISHER]
-    return {**profile, "figures": figures}
+    _, measures = site.own_data()
+    return {
+        **profile,
+        "figures": [f for f in profile["figures"] if access.own_visible(f.get("publisher"), code)],
+        "trends": [t for t in profile.get("trends", []) if t.get("measure") not in measures],
+        "estimates": [e for e in profile.get("estimates", []) if e.get("measure") not in measures],
+    }
+
+
+def require_theme(site: Site, access: Access, thema: str, code: str) -> None:
+    """Refuse a theme on a measure of a gemeente's own data to users who may not see it."""
+    from wijkradar.pages.views import theme_or_error
+
+    _, measures = site.own_data()
+    owners = measures.get(theme_or_error(thema).measure_id)
+    if owners is not None:
+        for gemeente in sorted(owners | {code}):
+            access.require("see", gemeente)
+
+
+def visible_sources(site: Site, access: Access, data: dict[str, Any]) -> dict[str, Any]:
+    """Leave out the own-data sources and model cards of gemeenten this user may not see."""
+    sources, measures = site.own_data()
+
+    def shown(owners: set[str] | None) -> bool:
+        return owners is None or all(access.sees(g) for g in owners)
+
+    return {
+        **data,
+        "sources": [s for s in data["sources"] if shown(sources.get(int(s["source_id"])))],
+        "models": [m for m in data["models"] if shown(measures.get(str(m.get("measure"))))],
+    }

@@ -9,8 +9,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
+from wijkradar.access import Forbidden
 from wijkradar.errors import ModelMissing, NotFoundError, WijkradarError
-from wijkradar.web.deps import Refused, get_site
+from wijkradar.web.site import Site
 
 
 def install(app: FastAPI) -> None:
@@ -19,7 +20,8 @@ def install(app: FastAPI) -> None:
     def answer(request: Request, status: int, title: str, message: str, **extra: Any) -> Response:
         if wants_data(request):
             return JSONResponse({"detail": message, **extra}, status_code=status)
-        return get_site(request).page("error.html", request, status, title=title, message=message)
+        site: Site = request.app.state.site
+        return site.page("error.html", request, status, title=title, message=message)
 
     @app.exception_handler(NotFoundError)
     async def not_found(request: Request, exc: NotFoundError) -> Response:
@@ -43,8 +45,8 @@ def install(app: FastAPI) -> None:
     async def other(request: Request, exc: WijkradarError) -> Response:
         return answer(request, 400, "Fout", str(exc))
 
-    @app.exception_handler(Refused)
-    async def refused(request: Request, exc: Refused) -> Response:
+    @app.exception_handler(Forbidden)
+    async def refused(request: Request, exc: Forbidden) -> Response:
         return answer(request, 403, "Niet toegestaan", str(exc))
 
     @app.exception_handler(404)

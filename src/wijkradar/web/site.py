@@ -6,9 +6,12 @@ through the dependencies in :mod:`wijkradar.web.deps`.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
-import secrets
+import os
 import threading
+import time
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
@@ -19,73 +22,121 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from wijkradar import __version__
-from wijkradar.access import Sessions, User
+from wijkradar.appdb import AppDB
 from wijkradar.goals import plan
 from wijkradar.jsonable import to_jsonable
 from wijkradar.pages import charts, views
+from wijkradar.sources.model import OWN_DATA_PUBLISHER
 from wijkradar.texts import DIRECTION_NL, EXPECTATION_NL, GOAL_STATUS_NL, STATUS_NL, number_nl
 from wijkradar.themes import load_themes
 from wijkradar.warehouse import Warehouse
 
 
 class Site:
-    """The state of one running site around one warehouse file.
+    """The state of one running site (one worker) around one warehouse file and one store.
 
-    Read-only by default; with ``editable`` the goals pages accept forms and the file is opened for
-    writing. With ``users`` everyone logs in (see :mod:`wijkradar.access`).
+    The warehouse is opened read-only: the CLI writes new versions of it meanwhile, and the site
+    moves to a new version (dropping its caches) within a second of it appearing. What users
+    change lives in the operational store ``own``, shared by every worker.
+
+    ``editable`` allows the forms; ``accounts`` (on when the store has users) makes everyone log
+    in; ``open_data_only`` serves no gemeente's own data at all (a public site without accounts).
     """
 
-    def __init__(self, db_path: Path, *, editable: bool, users: dict[str, User] | None) -> None:
-        self.root = Warehouse.open(db_path, read_only=not editable)
-        self.editable = editable
-        self.users = users
-        self.sessions = Sessions()
-        self.token = secrets.token_urlsafe(24)  # forms carry it, so another site cannot post here
-        self.write_lock = threading.Lock()  # forms are rare: one write at a time, never a conflict
-        # While this server has the file open for writing no other program can change it, so goals
-        # pages are cached per generation, which every stored form moves on.
-        self.generation = 0
+    def __init__(
+        self,
+        db_path: Path,
+        own: AppDB,
+        *,
+        editable: bool,
+        open_data_only: bool = False,
+        hosts: tuple[str, ...] = (),
+    ) -> None:
+        self.db_path = db_path
+        self.own = own
+        self.editable = editable and not open_data_only
+        self.open_data_only = open_data_only
+        self.accounts = not open_data_only and own.user_count() > 0
+        self.hosts = tuple(h.lower() for h in hosts)
+        self.secret = own.secret()
+        # Without accounts every form carries one token of this store (with the Origin check).
+        self.site_token = hmac.new(self.secret.encode(), b"site-forms", hashlib.sha256).hexdigest()
+        self.templates = _templates(accounts=self.accounts)
+        self._lock = threading.Lock()
         self._local = threading.local()
         self._handles: list[Warehouse] = []
-        self._handles_lock = threading.Lock()
-        self.templates = _templates(accounts=users is not None)
+        self._checked = 0.0
+        self.version = _version(db_path)
+        self.root = Warehouse.open(db_path, read_only=True)
+        self._old_roots: list[Warehouse] = []
         self._memo: dict[tuple[str, ...], threading.Lock] = {}
-        self._memo_lock = threading.Lock()
         self._compute = lru_cache(maxsize=512)(self._compute_uncached)
         self.rendered = lru_cache(maxsize=256)(self._rendered)
 
     def warehouse(self) -> Warehouse:
-        """Return this thread's handle on the warehouse (DuckDB connections are not shared)."""
+        """Return this thread's handle on the newest version of the warehouse."""
+        self._follow()
         handle: Warehouse | None = getattr(self._local, "wh", None)
-        if handle is None:
+        if handle is None or getattr(self._local, "version", None) != self.version:
             handle = self.root.cursor()
-            self._local.wh = handle
-            with self._handles_lock:
+            self._local.wh, self._local.version = handle, self.version
+            with self._lock:
                 self._handles.append(handle)
         return handle
 
+    def _follow(self) -> None:
+        """Open a new version of the warehouse when the CLI has written one (checked once a second)."""
+        if time.monotonic() - self._checked < 1.0:
+            return
+        self._checked = time.monotonic()
+        current = _version(self.db_path)
+        if current == self.version:
+            return
+        with self._lock:
+            if current == self.version:
+                return
+            fresh = Warehouse.open(self.db_path, read_only=True)
+            # Requests still running on the old version finish on it; it is closed one version later.
+            for old in self._old_roots:
+                old.close()
+            self._old_roots = [self.root]
+            self.root, self.version = fresh, current
+            self._compute.cache_clear()
+            self.rendered.cache_clear()
+
     def close(self) -> None:
         """Close every handle, so the file is free for other programs once the server stops."""
-        with self._handles_lock:
-            for handle in self._handles:
+        with self._lock:
+            for handle in [*self._handles, *self._old_roots, self.root]:
                 handle.close()
             self._handles.clear()
-        self.root.close()
+        self.own.close()
 
     def page(self, name: str, request: Request, status_code: int = 200, **context: Any) -> HTMLResponse:
-        """Render a template to a response."""
+        """Render a template to a response (with the user and their form token)."""
+        context.setdefault("token", getattr(request.state, "form_token", self.site_token))
+        context.setdefault("user", getattr(request.state, "user", None))
         html = self.templates.get_template(name).render(request=request, **context)
         return HTMLResponse(html, status_code=status_code)
 
     def cached(self, kind: str, *args: str) -> Any:
-        """Return page data, computed once per key (concurrent requests wait for the first)."""
+        """Return page data, computed once per key and warehouse version."""
         key = (kind, *args)
-        with self._memo_lock:
+        with self._lock:
             key_lock = self._memo.setdefault(key, threading.Lock())
         with key_lock:
             return self._compute(kind, *args)
 
+    def own_data(self) -> tuple[dict[int, set[str]], dict[str, set[str]]]:
+        """Return which gemeenten the own-data sources and measures belong to."""
+        found: tuple[dict[int, set[str]], dict[str, set[str]]] = self.cached("owners")
+        return found
+
     def _compute_uncached(self, kind: str, *args: str) -> Any:
+        if kind == "owners":
+            return self.warehouse().owners(OWN_DATA_PUBLISHER)
+        if kind in ("doelen", "plan"):  # the last argument, the plan's revision, only keys the cache
+            return to_jsonable(PAGE_DATA[kind](self.warehouse(), self.own, *args[:-1]))
         return to_jsonable(PAGE_DATA[kind](self.warehouse(), *args))
 
     def _rendered(self, kind: str, *args: str) -> bytes:
@@ -105,8 +156,8 @@ class Site:
         return json.dumps(self.cached(kind, *args), ensure_ascii=False, allow_nan=False).encode()
 
 
-# Page data by kind; the arguments are strings, so they can key the cache. A trailing
-# generation (of the goals) only keys the cache.
+# Page data by kind; the arguments are strings, so they can key the cache. The goals' kinds also
+# take the operational store.
 PAGE_DATA: dict[str, Callable[..., Any]] = {
     "gemeenten": views.gemeenten,
     "overview": views.overview,
@@ -115,8 +166,8 @@ PAGE_DATA: dict[str, Callable[..., Any]] = {
     "profile": views.profile,
     "sources": views.sources,
     "measures": views.measure_choices,
-    "doelen": lambda wh, code, thema, _generation: views.doelen(wh, code, thema),
-    "plan": lambda wh, code, _generation: plan(wh, code),
+    "doelen": views.doelen,
+    "plan": plan,
 }
 
 
@@ -136,3 +187,12 @@ def _templates(*, accounts: bool) -> Environment:
     env.globals["accounts"] = accounts
     env.globals["themes"] = list(load_themes().values())
     return env
+
+
+def _version(path: Path) -> tuple[int, int]:
+    """Identify the version of the warehouse file (a new version is a new file)."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return (0, 0)
+    return (stat.st_ino, stat.st_mtime_ns)

@@ -1,7 +1,8 @@
-"""Logging in and out."""
+"""Logging in and out: sessions in the operational store, throttled and logged."""
 
 from __future__ import annotations
 
+import hmac
 import secrets
 from functools import lru_cache
 
@@ -9,50 +10,105 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from wijkradar.access import hash_password, verify_password
+from wijkradar.access import MAX_PASSWORD, hash_password, verify_password
 from wijkradar.web.deps import SiteDep
+from wijkradar.web.security import LOGIN_COOKIE, SESSION_COOKIE, client_address, log, login_token, throttled
 
-COOKIE = "wijkradar_sessie"
+SESSION_SECONDS = 8 * 3600
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_form(request: Request, site: SiteDep, volgende: str = "/") -> HTMLResponse:
-    """Show the login form."""
-    return site.page("login.html", request, volgende=local(volgende), message=None)
+def login_form(request: Request, site: SiteDep, volgende: str = "/") -> Response:
+    """Show the login form, with a token bound to a cookie of its own."""
+    nonce = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(24)
+    response = site.page(
+        "login.html", request, volgende=local(volgende), message=None, token=login_token(site, nonce)
+    )
+    _cookie(response, request, LOGIN_COOKIE, nonce, 3600)
+    return response
 
 
 @router.post("/login")
 async def login(request: Request, site: SiteDep) -> Response:
-    """Check name and password; on success set the session cookie and go on."""
+    """Check name and password; on success start a session and go on."""
     form = await request.form()
-    name, password = str(form.get("name", "")).strip(), str(form.get("password", ""))
+    name = str(form.get("name", "")).strip()[:64]
+    password = str(form.get("password", ""))[: MAX_PASSWORD + 1]
     target = local(str(form.get("volgende", "/")))
-    user = (site.users or {}).get(name)
-    # Check a password even for unknown names, so the time taken does not tell which names exist.
-    checked = await run_in_threadpool(verify_password, password, user.password if user else _dummy_hash())
-    if user is None or not checked:
+    nonce = request.cookies.get(LOGIN_COOKIE, "")
+    if not nonce or not hmac.compare_digest(str(form.get("_token", "")), login_token(site, nonce)):
         return site.page(
-            "login.html", request, 401, volgende=target, message="Onbekende naam of verkeerd wachtwoord."
+            "login.html",
+            request,
+            403,
+            volgende=target,
+            token=login_token(site, nonce or "-"),
+            message="Dit formulier is verlopen of komt niet van deze site. Laad de pagina opnieuw.",
         )
+    address = client_address(request)
+    wait = await run_in_threadpool(throttled, site, name, address)
+    if wait:
+        log.warning("inloggen afgeremd voor %r vanaf %s (%d s)", name, address, wait)
+        return site.page(
+            "login.html",
+            request,
+            429,
+            volgende=target,
+            token=login_token(site, nonce),
+            message=f"Te veel mislukte pogingen. Probeer het over {wait} seconden opnieuw.",
+        )
+    row = await run_in_threadpool(site.own.user, name) if name else None
+    # Check a password even for unknown names, so the time taken does not tell which names exist.
+    checked = await run_in_threadpool(verify_password, password, row["password"] if row else _dummy_hash())
+    await run_in_threadpool(site.own.record_attempt, name, address, bool(row and checked))
+    if row is None or not checked:
+        log.warning("mislukte inlog voor %r vanaf %s", name, address)
+        return site.page(
+            "login.html",
+            request,
+            401,
+            volgende=target,
+            token=login_token(site, nonce),
+            message="Onbekende naam of verkeerd wachtwoord.",
+        )
+    token, _ = await run_in_threadpool(site.own.start_session, name, SESSION_SECONDS)
+    log.info("%s ingelogd vanaf %s", name, address)
     response = RedirectResponse(target, status_code=303)
+    _cookie(response, request, SESSION_COOKIE, token, SESSION_SECONDS)
+    response.delete_cookie(LOGIN_COOKIE)
+    return response
+
+
+@router.get("/uitloggen", response_class=HTMLResponse)
+def logout_form(request: Request, site: SiteDep) -> Response:
+    """Ask to confirm logging out (a form, so another site cannot log anyone out)."""
+    return site.page("uitloggen.html", request)
+
+
+@router.post("/uitloggen")
+async def logout(request: Request, site: SiteDep) -> Response:
+    """End the session in the store: the cookie no longer works, even replayed."""
+    form = await request.form()
+    if not hmac.compare_digest(str(form.get("_token", "")), str(request.state.form_token)):
+        return site.page(
+            "uitloggen.html", request, 403, message="Laad de pagina opnieuw en probeer het nog eens."
+        )
+    await run_in_threadpool(site.own.end_session, request.cookies.get(SESSION_COOKIE, ""))
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+def _cookie(response: Response, request: Request, name: str, value: str, seconds: int) -> None:
     response.set_cookie(
-        COOKIE,
-        site.sessions.issue(user.name),
-        max_age=site.sessions.seconds,
+        name,
+        value,
+        max_age=seconds,
         httponly=True,
-        samesite="lax",
+        samesite="strict" if name == LOGIN_COOKIE else "lax",
         secure=request.url.scheme == "https",
     )
-    return response
-
-
-@router.get("/uitloggen")
-def logout() -> Response:
-    """Forget the session cookie."""
-    response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(COOKIE)
-    return response
 
 
 @lru_cache(maxsize=1)

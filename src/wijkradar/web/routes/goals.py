@@ -15,6 +15,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from wijkradar.access import Access, Forbidden
 from wijkradar.errors import InputError, NotFoundError
 from wijkradar.goals import (
     add_goal,
@@ -27,7 +28,7 @@ from wijkradar.goals import (
 )
 from wijkradar.pages import views
 from wijkradar.texts import DIRECTION_NL, GOAL_STATUS_NL
-from wijkradar.web.deps import Format, GemeenteCode, Refused, SiteDep, Theme, UserDep, require_own
+from wijkradar.web.deps import AccessDep, Format, GemeenteCode, SiteDep, Theme, actor
 from wijkradar.web.formats import XLSX, respond
 from wijkradar.web.forms import form_error, goal_form, goal_spec, intervention_spec
 from wijkradar.web.site import Site
@@ -45,8 +46,9 @@ NOTICES = {
     summary="Doelen en interventies: pagina, .json, .csv, .xlsx, .yaml",
 )
 def goals(
+    request: Request,
     site: SiteDep,
-    user: UserDep,
+    access: AccessDep,
     code: GemeenteCode,
     fmt: Format,
     thema: Theme = "eenzaamheid",
@@ -54,22 +56,24 @@ def goals(
     bewerk: int | None = Query(None, description="Nummer van het doel om te bewerken"),
 ) -> Response:
     """Goals with their progress, interventions and wat werkt; CSV per goal and period; xlsx/yaml to edit."""
-    require_own(site, user, code)
+    access.require("see", code)
 
     def page() -> Response:
         if bewerk is not None:
-            goal = find_goal(site.warehouse(), code, bewerk)
-            return HTMLResponse(_goals_html(site, code, thema, values=goal_form(goal), editing=bewerk))
+            goal = find_goal(site.warehouse(), site.own, code, bewerk)
+            return HTMLResponse(
+                _goals_html(site, request, access, code, thema, values=goal_form(goal), editing=bewerk)
+            )
         if opgeslagen in NOTICES:
-            return HTMLResponse(_goals_html(site, code, thema, notice=NOTICES[opgeslagen]))
-        return HTMLResponse(_goals_html(site, code, thema))
+            return HTMLResponse(_goals_html(site, request, access, code, thema, notice=NOTICES[opgeslagen]))
+        return HTMLResponse(_goals_html(site, request, access, code, thema))
 
     def data() -> Any:
         data = {k: v for k, v in _doelen(site, code, thema).items() if k != "areas"}
         data["goals"] = [{k: v for k, v in goal.items() if k != "chart"} for goal in data["goals"]]
         return data
 
-    return respond(
+    response = respond(
         fmt,
         f"{code}-doelen",
         html=page,
@@ -77,33 +81,37 @@ def goals(
         table=lambda: _progress_rows(site, code),
         files=lambda kind: _export(site, code, kind),
     )
+    site.own.log(actor(access), code, "view" if fmt == "html" else "export", f"doelen ({fmt})")
+    return response
 
 
 @router.get("/gemeente/{code:code}/interventies{fmt:fmt}", summary="Interventies: .json, .csv, .xlsx")
-def interventions(site: SiteDep, user: UserDep, code: GemeenteCode, fmt: Format) -> Response:
+def interventions(site: SiteDep, access: AccessDep, code: GemeenteCode, fmt: Format) -> Response:
     """Give the gemeente's interventions as data."""
-    require_own(site, user, code)
+    access.require("see", code)
 
     def rows() -> list[dict[str, Any]]:
         views.require_gemeente(site.warehouse(), code)
-        found: list[dict[str, Any]] = site.cached("plan", code, str(site.generation))["interventions"]
+        found: list[dict[str, Any]] = _plan(site, code)["interventions"]
         return found
 
-    return respond(fmt, f"{code}-interventies", data=rows, table=rows)
+    response = respond(fmt, f"{code}-interventies", data=rows, table=rows)
+    site.own.log(actor(access), code, "export", f"interventies ({fmt})")
+    return response
 
 
 @router.post(
     "/gemeente/{code:code}/doelen", summary="Doel toevoegen (formulier)", response_class=HTMLResponse
 )
-async def goal_add(request: Request, site: SiteDep, user: UserDep, code: GemeenteCode) -> Response:
+async def goal_add(request: Request, site: SiteDep, access: AccessDep, code: GemeenteCode) -> Response:
     """Store a new goal from the form."""
     return await _store(
         request,
         site,
-        user,
+        access,
         code,
         "doel",
-        lambda form: add_goal(site.warehouse(), code, goal_spec(form), origin="formulier"),
+        lambda form: add_goal(site.warehouse(), site.own, code, goal_spec(form), origin="formulier"),
     )
 
 
@@ -111,33 +119,42 @@ async def goal_add(request: Request, site: SiteDep, user: UserDep, code: Gemeent
     "/gemeente/{code:code}/doelen/{goal_id}", summary="Doel wijzigen (formulier)", response_class=HTMLResponse
 )
 async def goal_update(
-    request: Request, site: SiteDep, user: UserDep, code: GemeenteCode, goal_id: int
+    request: Request, site: SiteDep, access: AccessDep, code: GemeenteCode, goal_id: int
 ) -> Response:
     """Change a goal from the form."""
 
     def change(form: Any) -> object:
-        return update_goal(site.warehouse(), code, goal_id, goal_spec(form), merge=False, origin="formulier")
+        return update_goal(
+            site.warehouse(), site.own, code, goal_id, goal_spec(form), merge=False, origin="formulier"
+        )
 
-    return await _store(request, site, user, code, "doel", change, editing=goal_id)
+    return await _store(request, site, access, code, "doel", change, editing=goal_id)
 
 
 @router.post("/gemeente/{code:code}/interventies", summary="Interventie toevoegen (formulier)")
-async def intervention_add(request: Request, site: SiteDep, user: UserDep, code: GemeenteCode) -> Response:
+async def intervention_add(
+    request: Request, site: SiteDep, access: AccessDep, code: GemeenteCode
+) -> Response:
     """Store a new intervention from the form."""
 
     def add(form: Any) -> object:
-        return add_intervention(site.warehouse(), code, intervention_spec(form), origin="formulier")
+        return add_intervention(site.warehouse(), site.own, code, intervention_spec(form), origin="formulier")
 
-    return await _store(request, site, user, code, "interventie", add)
+    return await _store(request, site, access, code, "interventie", add)
 
 
 @router.post("/gemeente/{code:code}/doelen/{goal_id}/verwijderen", summary="Doel verwijderen")
 async def goal_delete(
-    request: Request, site: SiteDep, user: UserDep, code: GemeenteCode, goal_id: int
+    request: Request, site: SiteDep, access: AccessDep, code: GemeenteCode, goal_id: int
 ) -> Response:
     """Remove a goal (its interventions stay)."""
     return await _store(
-        request, site, user, code, "verwijderd", lambda form: delete_goal(site.warehouse(), code, goal_id)
+        request,
+        site,
+        access,
+        code,
+        "verwijderd",
+        lambda form: delete_goal(site.warehouse(), site.own, code, goal_id),
     )
 
 
@@ -145,61 +162,65 @@ async def goal_delete(
     "/gemeente/{code:code}/interventies/{intervention_id}/verwijderen", summary="Interventie verwijderen"
 )
 async def intervention_delete(
-    request: Request, site: SiteDep, user: UserDep, code: GemeenteCode, intervention_id: int
+    request: Request, site: SiteDep, access: AccessDep, code: GemeenteCode, intervention_id: int
 ) -> Response:
     """Remove an intervention."""
 
     def remove(form: Any) -> None:
-        delete_intervention(site.warehouse(), code, intervention_id)
+        delete_intervention(site.warehouse(), site.own, code, intervention_id)
 
-    return await _store(request, site, user, code, "verwijderd", remove)
+    return await _store(request, site, access, code, "verwijderd", remove)
 
 
 async def _store(
     request: Request,
     site: Site,
-    user: Any,
+    access: Access,
     code: str,
     kind: str,
     action: Callable[[Any], object],
     editing: int | None = None,
 ) -> Response:
-    """Check who posts what, run one change under the write lock, and show the result or the error."""
-    require_own(site, user, code)
+    """Check who posts what, run one change, log it, and show the result or the error."""
+    access.require("edit", code)
     if not site.editable:
-        raise Refused(
+        raise Forbidden(
             "Deze wijkradar is alleen-lezen gestart; doelen en interventies wijzigen kan hier niet."
         )
     form = await request.form()
-    if not secrets.compare_digest(str(form.get("_token", "")), site.token):
-        raise Refused("Dit formulier is verlopen of komt niet van deze site. Laad de pagina opnieuw.")
+    if not secrets.compare_digest(str(form.get("_token", "")), str(request.state.form_token)):
+        raise Forbidden("Dit formulier is verlopen of komt niet van deze site. Laad de pagina opnieuw.")
     thema = str(form.get("thema_pagina") or "eenzaamheid")
     views.theme_or_error(thema)
 
-    def write() -> object:
-        with site.write_lock:
-            result = action(form)
-            site.generation += 1
-            return result
-
     try:
-        await run_in_threadpool(write)
+        await run_in_threadpool(action, form)
     except (InputError, NotFoundError) as exc:
         error = {"form": kind, **form_error(exc)}
         html = await run_in_threadpool(
-            lambda: _goals_html(site, code, thema, error=error, values=form, editing=editing)
+            lambda: _goals_html(site, request, access, code, thema, error=error, values=form, editing=editing)
         )
         return HTMLResponse(html, status_code=422)
+    site.own.log(
+        actor(access), code, "delete" if kind == "verwijderd" else "save", request.url.path.rsplit("/", 1)[-1]
+    )
     return RedirectResponse(f"/gemeente/{code}/doelen?thema={thema}&opgeslagen={kind}", status_code=303)
 
 
 def _doelen(site: Site, code: str, thema: str) -> dict[str, Any]:
-    found: dict[str, Any] = site.cached("doelen", code, thema, str(site.generation))
+    found: dict[str, Any] = site.cached("doelen", code, thema, site.own.plan_version(code))
+    return found
+
+
+def _plan(site: Site, code: str) -> dict[str, Any]:
+    found: dict[str, Any] = site.cached("plan", code, site.own.plan_version(code))
     return found
 
 
 def _goals_html(
     site: Site,
+    request: Request,
+    access: Access,
     code: str,
     thema: str,
     *,
@@ -212,8 +233,8 @@ def _goals_html(
     return site.templates.get_template("doelen.html").render(
         data=_doelen(site, code, thema),
         thema=thema,
-        editable=site.editable,
-        token=site.token,
+        editable=site.editable and access.may("edit", code),
+        token=request.state.form_token,
         error=error,
         values=values,
         filled=error["form"] if error else ("doel" if editing else None),
@@ -241,7 +262,7 @@ def _progress_rows(site: Site, code: str) -> list[dict[str, Any]]:
             **{k: p[k] for k in ("period", "value", "halfwidth", "required", "u", "note")},
             "status": GOAL_STATUS_NL.get(p["status"], p["status"]),
         }
-        for g in site.cached("plan", code, str(site.generation))["goals"]
+        for g in _plan(site, code)["goals"]
         for p in g["progress"]["points"]
     ]
 
@@ -251,5 +272,5 @@ def _export(site: Site, code: str, kind: str) -> tuple[bytes, str]:
     views.require_gemeente(site.warehouse(), code)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"{code}-doelen.{kind}"
-        export_goals(site.warehouse(), code, path)
+        export_goals(site.warehouse(), site.own, code, path)
         return path.read_bytes(), {"xlsx": XLSX, "yaml": "application/yaml; charset=utf-8"}[kind]

@@ -12,14 +12,16 @@ from wijkradar.pages import charts, views
 from wijkradar.priority import table_rows
 from wijkradar.query import resolve_gemeente
 from wijkradar.web.deps import (
+    AccessDep,
     Format,
     GemeenteCode,
     RegionCode,
     SiteDep,
     Theme,
-    UserDep,
     WarehouseDep,
-    visible,
+    require_theme,
+    visible_profile,
+    visible_sources,
 )
 from wijkradar.web.formats import respond
 from wijkradar.web.site import Site
@@ -62,8 +64,11 @@ def search(
     "/gemeente/{code:code}{fmt:fmt}",
     summary="Overzicht van een gemeente: pagina, .json, .csv, .xlsx, .geojson",
 )
-def gemeente(site: SiteDep, code: GemeenteCode, fmt: Format, thema: Theme = DEFAULT_THEME) -> Response:
+def gemeente(
+    site: SiteDep, access: AccessDep, code: GemeenteCode, fmt: Format, thema: Theme = DEFAULT_THEME
+) -> Response:
     """Show a gemeente's overview: the map or ranked chart of its buurten for one theme."""
+    require_theme(site, access, thema, code)
     return respond(
         fmt,
         f"{code}-{thema}",
@@ -83,9 +88,15 @@ def _geojson(site: Site, code: str, thema: str) -> Any:
     "/gemeente/{code:code}/prioriteit{fmt:fmt}", summary="Prioriteitenlijst: pagina, .json, .csv, .xlsx"
 )
 def priority(
-    request: Request, site: SiteDep, code: GemeenteCode, fmt: Format, thema: Theme = DEFAULT_THEME
+    request: Request,
+    site: SiteDep,
+    access: AccessDep,
+    code: GemeenteCode,
+    fmt: Format,
+    thema: Theme = DEFAULT_THEME,
 ) -> Response:
     """List the buurten of a gemeente in order of attention needed."""
+    require_theme(site, access, thema, code)
 
     def data() -> Any:
         return site.cached("priority", code, thema)
@@ -103,9 +114,9 @@ def priority(
     "/regio/{code:code}{fmt:fmt}",
     summary="Profiel van een gemeente, wijk of buurt: pagina, .json, .csv, .xlsx",
 )
-def region(request: Request, site: SiteDep, user: UserDep, code: RegionCode, fmt: Format) -> Response:
+def region(request: Request, site: SiteDep, access: AccessDep, code: RegionCode, fmt: Format) -> Response:
     """Show every figure of one area, its trends and the model estimates."""
-    data = visible(site, user, site.cached("profile", code))
+    data = visible_profile(site, access, site.cached("profile", code))
     return respond(
         fmt,
         code,
@@ -116,12 +127,13 @@ def region(request: Request, site: SiteDep, user: UserDep, code: RegionCode, fmt
 
 
 @router.get("/bronnen{fmt:fmt}", summary="Bronnen, licenties en modelkaarten: pagina, .json, .csv, .xlsx")
-def sources(request: Request, site: SiteDep, fmt: Format) -> Response:
+def sources(request: Request, site: SiteDep, access: AccessDep, fmt: Format) -> Response:
     """Show where every figure comes from, and how the models were validated."""
+    data = visible_sources(site, access, site.cached("sources"))
     return respond(
         fmt,
         "bronnen",
-        html=lambda: site.page("bronnen.html", request, data=site.cached("sources")),
-        data=lambda: site.cached("sources"),
-        table=lambda: site.cached("sources")["sources"],
+        html=lambda: site.page("bronnen.html", request, data=data),
+        data=lambda: data,
+        table=lambda: data["sources"],
     )

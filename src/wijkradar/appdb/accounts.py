@@ -1,0 +1,174 @@
+"""Users with a role per gemeente, their sessions, and the record of login attempts.
+
+Passwords are scrypt hashes (made in :mod:`wijkradar.access`); a session is stored as the hash of
+its cookie token, so a copy of the database logs nobody in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+
+from wijkradar.appdb.core import Core, now
+from wijkradar.appdb.schema import login_attempts, memberships, sessions, settings, users
+
+
+class Accounts(Core):
+    """Users, memberships, sessions and login attempts."""
+
+    # -- users ------------------------------------------------------------------------------
+    def user(self, name: str) -> dict[str, Any] | None:
+        """Return one user with ``roles`` (gemeente code -> role), or None."""
+        row = self._one(select(users).where(users.c.name == name))
+        if row is None:
+            return None
+        found = self._rows(select(memberships).where(memberships.c.user_id == row["user_id"]))
+        return {**row, "roles": {m["gemeente_code"]: m["role"] for m in found}}
+
+    def users(self, gemeente_code: str | None = None) -> list[dict[str, Any]]:
+        """Return every user (or those with a role in one gemeente) with their roles, by name."""
+        names = [str(r["name"]) for r in self._rows(select(users.c.name).order_by(users.c.name))]
+        found = [u for u in (self.user(n) for n in names) if u is not None]
+        return [u for u in found if gemeente_code is None or gemeente_code in u["roles"]]
+
+    def user_count(self) -> int:
+        """Count the users."""
+        return int(self._scalar(select(func.count()).select_from(users)))
+
+    def save_user(self, name: str, password: str | None, *, national_admin: bool | None = None) -> int:
+        """Create a user or change their password (a hash) or national role; return the id."""
+        with self.transaction():
+            existing = self._one(select(users).where(users.c.name == name))
+            if existing is None:
+                if password is None:
+                    raise ValueError("a new user needs a password")
+                return int(
+                    self._scalar(
+                        insert(users)
+                        .values(
+                            name=name,
+                            password=password,
+                            national_admin=bool(national_admin),
+                            created_at=now(),
+                        )
+                        .returning(users.c.user_id)
+                    )
+                )
+            changes: dict[str, Any] = {}
+            if password is not None:
+                changes["password"] = password
+            if national_admin is not None:
+                changes["national_admin"] = national_admin
+            if changes:
+                self._count(update(users).where(users.c.user_id == existing["user_id"]).values(**changes))
+                if password is not None:  # a new password ends every session
+                    self.revoke_sessions(name)
+            return int(existing["user_id"])
+
+    def set_role(self, name: str, gemeente_code: str, role: str | None) -> None:
+        """Give a user a role in a gemeente, or take it away (``role`` None)."""
+        with self.transaction():
+            user_id = self._scalar(select(users.c.user_id).where(users.c.name == name))
+            key = (memberships.c.user_id == user_id) & (memberships.c.gemeente_code == gemeente_code)
+            self._count(delete(memberships).where(key))
+            if role is not None:
+                self._count(
+                    insert(memberships).values(user_id=user_id, gemeente_code=gemeente_code, role=role)
+                )
+
+    def remove_user(self, name: str) -> bool:
+        """Remove a user with their roles and sessions; tell whether there was one."""
+        with self.transaction():
+            user_id = self._scalar(select(users.c.user_id).where(users.c.name == name))
+            if user_id is None:
+                return False
+            for table in (sessions, memberships):
+                self._count(delete(table).where(table.c.user_id == user_id))
+            self._count(delete(users).where(users.c.user_id == user_id))
+            return True
+
+    # -- sessions ---------------------------------------------------------------------------
+    def start_session(self, name: str, seconds: int) -> tuple[str, str]:
+        """Start a session for a user; return the cookie token and the session's form token."""
+        token, form_token = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        user_id = self._scalar(select(users.c.user_id).where(users.c.name == name))
+        started = now()
+        self._count(
+            insert(sessions).values(
+                session_hash=_digest(token),
+                user_id=user_id,
+                form_token=form_token,
+                created_at=started,
+                expires_at=started + timedelta(seconds=seconds),
+            )
+        )
+        return token, form_token
+
+    def session(self, token: str) -> tuple[str, str] | None:
+        """Return the user name and form token of a live session, or None."""
+        if not token or len(token) > 100:
+            return None
+        row = self._one(
+            select(users.c.name, sessions.c.form_token)
+            .join(users, users.c.user_id == sessions.c.user_id)
+            .where(sessions.c.session_hash == _digest(token))
+            .where(sessions.c.revoked_at.is_(None))
+            .where(sessions.c.expires_at > now())
+        )
+        return None if row is None else (str(row["name"]), str(row["form_token"]))
+
+    def end_session(self, token: str) -> None:
+        """Revoke one session (logging out): its cookie no longer works, even replayed."""
+        self._count(
+            update(sessions).where(sessions.c.session_hash == _digest(token)).values(revoked_at=now())
+        )
+
+    def revoke_sessions(self, name: str) -> int:
+        """Revoke every session of a user; return how many."""
+        user_id = self._scalar(select(users.c.user_id).where(users.c.name == name))
+        return self._count(
+            update(sessions)
+            .where(sessions.c.user_id == user_id)
+            .where(sessions.c.revoked_at.is_(None))
+            .values(revoked_at=now())
+        )
+
+    # -- login attempts ---------------------------------------------------------------------
+    def record_attempt(self, name: str, address: str, success: bool) -> None:
+        """Remember a login attempt (for throttling and the log)."""
+        self._count(
+            insert(login_attempts).values(name=name[:64], address=address[:64], at=now(), success=success)
+        )
+
+    def failures_since(
+        self, since: datetime, *, name: str | None = None, address: str | None = None
+    ) -> list[datetime]:
+        """Return the times of failed logins since a moment, for one name or one address."""
+        query = (
+            select(login_attempts.c.at)
+            .where(login_attempts.c.at >= since)
+            .where(login_attempts.c.success.is_(False))
+        )
+        if name is not None:
+            query = query.where(login_attempts.c.name == name[:64])
+        if address is not None:
+            query = query.where(login_attempts.c.address == address[:64])
+        return [row["at"] for row in self._rows(query.order_by(login_attempts.c.at))]
+
+    # -- the server's secret ----------------------------------------------------------------
+    def secret(self) -> str:
+        """Return the server's secret (made once, shared by every worker), for signing login forms."""
+        with self.transaction():
+            value = self._scalar(select(settings.c.value).where(settings.c.key == "secret"))
+            if value is None:
+                value = secrets.token_hex(32)
+                self._count(insert(settings).values(key="secret", value=value))
+            return str(value)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -1,0 +1,150 @@
+"""Opening the operational store (SQLite or PostgreSQL), migrating it, and running statements.
+
+Statements run in the transaction of :meth:`Core.transaction` when one is open in this thread,
+else each in a short transaction of its own. SQLite runs in WAL mode with a busy timeout, so
+several workers and the CLI can use one file; PostgreSQL needs nothing special.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any, Self, TypeVar
+
+from sqlalchemy import Connection, CursorResult, Engine, create_engine, event, text
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.pool import StaticPool
+from sqlalchemy.sql import Executable
+
+from wijkradar.errors import WarehouseError
+
+T = TypeVar("T")
+
+
+def default_url(warehouse: Path) -> str:
+    """Return the store beside a warehouse file: ``x.duckdb`` -> ``sqlite:///x.app.sqlite``."""
+    if str(warehouse) == ":memory:":
+        return "sqlite://"
+    return f"sqlite:///{warehouse.with_suffix('.app.sqlite')}"
+
+
+class Core:
+    """A connection pool to the store, migrated to the newest version on opening."""
+
+    def __init__(self, engine: Engine, url: str) -> None:
+        self.engine = engine
+        self.url = url
+        self._current: contextvars.ContextVar[Connection | None] = contextvars.ContextVar(
+            f"appdb-{id(self)}", default=None
+        )
+
+    @classmethod
+    def open(cls, url: str) -> Self:
+        """Open (and create or migrate) the store at a SQLAlchemy URL."""
+        try:
+            engine = _engine(url)
+            store = cls(engine, url)
+            store._migrate()
+        except (OperationalError, SQLAlchemyError) as exc:
+            shown = url.split("@")[-1]  # never a password
+            raise WarehouseError(
+                f"De gebruikersdatabase ({shown}) kan niet geopend worden ({type(exc).__name__}). "
+                "Oplossing: controleer WIJKRADAR_APP_DB (adres, gebruiker, rechten) of dat de server draait."
+            ) from None
+        return store
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Run a block as one transaction (joining one that is already open in this thread)."""
+        if self._current.get() is not None:
+            yield
+            return
+        with self.engine.begin() as connection:
+            token = self._current.set(connection)
+            try:
+                yield
+            finally:
+                self._current.reset(token)
+
+    def _migrate(self) -> None:
+        from alembic import command
+        from alembic.config import Config
+
+        config = Config()
+        config.set_main_option("script_location", str(resources.files("wijkradar.appdb") / "migrations"))
+        with self.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":  # one worker migrates, the others wait
+                connection.execute(text("SELECT pg_advisory_xact_lock(4711)"))
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+    def _run(self, statement: Executable, fetch: Callable[[CursorResult[Any]], T]) -> T:
+        connection = self._current.get()
+        if connection is not None:
+            return fetch(connection.execute(statement))
+        with self.engine.begin() as connection:
+            return fetch(connection.execute(statement))
+
+    def _rows(self, statement: Executable) -> list[dict[str, Any]]:
+        return self._run(statement, lambda result: [dict(row) for row in result.mappings().all()])
+
+    def _one(self, statement: Executable) -> dict[str, Any] | None:
+        rows = self._rows(statement)
+        return rows[0] if rows else None
+
+    def _scalar(self, statement: Executable) -> Any:
+        return self._run(statement, lambda result: result.scalar())
+
+    def _count(self, statement: Executable) -> int:
+        """Run a change and return how many rows it touched."""
+        return int(self._run(statement, lambda result: result.rowcount))
+
+
+def now() -> datetime:
+    """Return the current time in UTC without a time zone (as both databases store it)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        memory = url in ("sqlite://", "sqlite:///:memory:")
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            poolclass=StaticPool if memory else None,
+        )
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_connection: Any, _: Any) -> None:
+            dbapi_connection.isolation_level = None  # transactions begin below, not in the driver
+            cursor = dbapi_connection.cursor()
+            if not memory:
+                cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(connection: Connection) -> None:
+            # Take the write lock at the start: a transaction that read first and writes later
+            # would otherwise fail at once when another process wrote in between.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    if url.startswith("postgresql://"):  # the driver wijkradar installs
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return create_engine(url, pool_pre_ping=True)

@@ -1,0 +1,125 @@
+"""What every response and every request goes through: headers, host and origin, sessions, throttling.
+
+- Security headers on every response: a Content-Security-Policy without inline script,
+  ``frame-ancestors 'none'``, ``nosniff``, a strict Referrer-Policy.
+- The Host header must be one of the allowed names (``WIJKRADAR_HOSTS``, or the address the server
+  listens on); a POST whose Origin (or Referer) is another site is refused.
+- Sessions live in the operational store: the cookie holds a random token, the store its hash.
+  Logging out revokes the session, so a replayed cookie no longer works.
+- Form tokens are bound to the session (and, on the login form, to a cookie of its own).
+- Failed logins are counted per name and per address; after five in a quarter of an hour each
+  further try waits twice as long (up to fifteen minutes), and every failure is logged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import math
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Final
+from urllib.parse import quote, urlsplit
+
+from fastapi import Request
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+
+from wijkradar.access import User
+from wijkradar.appdb.core import now
+from wijkradar.web.errors import wants_data
+from wijkradar.web.site import Site
+
+log = logging.getLogger("wijkradar.web")
+
+SESSION_COOKIE: Final = "wijkradar_sessie"
+LOGIN_COOKIE: Final = "wijkradar_login"
+PUBLIC: Final = ("/login", "/static/", "/healthz")
+FREE_TRIES: Final = 5
+WINDOW: Final = timedelta(minutes=15)
+MAX_WAIT_SECONDS: Final = 900
+CSP: Final = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; worker-src 'self' blob:; child-src 'self' blob:; connect-src 'self'; "
+    "font-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+HEADERS: Final = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+
+Next = Callable[[Request], Awaitable[Response]]
+
+
+async def guard(request: Request, call_next: Next) -> Response:
+    """Check host, origin and session, then add the security headers to whatever is answered."""
+    response = _refusal(request) or await _with_user(request, call_next)
+    for name, value in HEADERS.items():
+        response.headers.setdefault(name, value)
+    if request.url.path.startswith(("/gemeente/", "/regio/")) and getattr(request.state, "user", None):
+        response.headers.setdefault("Cache-Control", "private, no-store")  # own data stay off shared caches
+    return response
+
+
+def _refusal(request: Request) -> Response | None:
+    site: Site = request.app.state.site
+    host = (request.headers.get("host") or "").rsplit(":", 1)[0].strip("[]").lower()
+    if site.hosts and host not in site.hosts:
+        return PlainTextResponse("Onbekende hostnaam.", status_code=400)
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        claimed = request.headers.get("origin") or request.headers.get("referer")
+        if claimed and claimed != "null":
+            origin = urlsplit(claimed)
+            if origin.netloc.lower() != (request.headers.get("host") or "").lower():
+                log.warning("POST van een andere site geweigerd: %s", origin.netloc[:100])
+                return PlainTextResponse("Dit formulier komt niet van deze site.", status_code=403)
+        elif claimed == "null":
+            return PlainTextResponse("Dit formulier komt niet van deze site.", status_code=403)
+    return None
+
+
+async def _with_user(request: Request, call_next: Next) -> Response:
+    site: Site = request.app.state.site
+    request.state.user = None
+    request.state.form_token = site.site_token
+    if site.accounts:
+        session = site.own.session(request.cookies.get(SESSION_COOKIE, ""))
+        row = site.own.user(session[0]) if session else None
+        if session is not None and row is not None:
+            request.state.user = User.from_row(row)
+            request.state.form_token = session[1]
+        elif not request.url.path.startswith(PUBLIC):
+            if wants_data(request):
+                return JSONResponse({"detail": "Log eerst in op /login."}, status_code=401)
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/login?volgende={quote(target)}", status_code=303)
+    return await call_next(request)
+
+
+def login_token(site: Site, nonce: str) -> str:
+    """Return the login form's token, bound to the nonce in the login cookie."""
+    return hmac.new(site.secret.encode(), f"login:{nonce}".encode(), hashlib.sha256).hexdigest()
+
+
+def throttled(site: Site, name: str, address: str) -> int:
+    """Return how many seconds a login for this name or address must still wait (0: go ahead)."""
+    since = now() - WINDOW
+    wait = 0
+    for failures in (
+        site.own.failures_since(since, name=name),
+        site.own.failures_since(since, address=address),
+    ):
+        if len(failures) >= FREE_TRIES:
+            backoff = min(2 ** (len(failures) - FREE_TRIES), MAX_WAIT_SECONDS)
+            left = (failures[-1] + timedelta(seconds=backoff) - now()).total_seconds()
+            wait = max(wait, math.ceil(left))
+    return max(wait, 0)
+
+
+def client_address(request: Request) -> str:
+    """Return the client's address (the proxy in front decides what that is)."""
+    return request.client.host if request.client else "onbekend"
