@@ -20,6 +20,49 @@ from wijkradar.warehouse import Warehouse
 REPO = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _store_per_warehouse() -> Iterator[None]:
+    """With WIJKRADAR_TEST_POSTGRES (a server URL) each warehouse gets a PostgreSQL store of its own.
+
+    CI runs the app tests once on SQLite (the default: a file beside each warehouse) and once so.
+    """
+    admin = os.environ.get("WIJKRADAR_TEST_POSTGRES")
+    if not admin:
+        yield
+        return
+    import hashlib
+
+    import sqlalchemy as sa
+
+    import wijkradar.appdb
+    import wijkradar.cli.common
+    import wijkradar.cli.site
+    import wijkradar.goals.exchange
+
+    engine = sa.create_engine(
+        admin.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
+    )
+    made: list[str] = []
+
+    def url_for(warehouse: Path) -> str:
+        name = "wr_" + hashlib.sha256(str(Path(warehouse).resolve()).encode()).hexdigest()[:16]
+        if name not in made:
+            with engine.connect() as connection:
+                connection.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                connection.execute(sa.text(f"CREATE DATABASE {name}"))
+            made.append(name)
+        return admin.rsplit("/", 1)[0] + "/" + name
+
+    with pytest.MonkeyPatch.context() as patch:
+        for module in (wijkradar.appdb, wijkradar.goals.exchange, wijkradar.cli.common, wijkradar.cli.site):
+            patch.setattr(module, "default_url", url_for)
+        yield
+    with engine.connect() as connection:
+        for name in made:
+            connection.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    engine.dispose()
+
+
 @contextmanager
 def stores(db: Path) -> Iterator[tuple[Warehouse, AppDB]]:
     """Open a warehouse read-only with its operational store (goals, interventions, accounts)."""

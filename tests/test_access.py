@@ -1,29 +1,42 @@
-"""Accounts: passwords, sessions, the users file, and each user seeing only their gemeente's own data."""
+"""Accounts and isolation: roles per gemeente, sessions, forms, throttling, headers, audit log.
+
+The access matrix at the end is generated from the app's own routes: every route, in every format
+it offers, for users of every role in another gemeente, must never show Almere's own data.
+"""
 
 from __future__ import annotations
 
 import re
 import shutil
-import stat
 from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from httpx import Response
 from typer.testing import CliRunner
 
-from wijkradar.access import Sessions, add_user, hash_password, load_users, verify_password
+import wijkradar.appdb
+from conftest import stores
+from wijkradar.access import hash_password, verify_password
+from wijkradar.appdb import AppDB
 from wijkradar.cli import app
-from wijkradar.errors import InputError
+from wijkradar.goals import add_goal, add_intervention
 from wijkradar.ingest import store
 from wijkradar.sources.model import MEASURE_COLUMNS, OBS_COLUMNS, Dataset, SourceMeta, regions_frame
 from wijkradar.warehouse import Warehouse
 from wijkradar.web.app import create_app
+from wijkradar.web.formats import FORMATS
 
 PASSWORD = "correct paard batterij"  # noqa: S105  # a test password
 ALMERE_BUURT = "BU00340211"
+OWN_LABEL = "Huishoudens met 2+ voorzieningen"  # only in Almere's own registration
+GOAL_TITLE = "Geheim doel van Almere"
+INTERVENTION_TITLE = "Geheime interventie van Almere"
+MARKERS = (OWN_LABEL, "stapeling_2plus", GOAL_TITLE, INTERVENTION_TITLE, "Stapeling (test)")
+runner = CliRunner()
 
 
 def test_passwords_are_hashed_and_checked() -> None:
@@ -35,50 +48,42 @@ def test_passwords_are_hashed_and_checked() -> None:
     assert hash_password(PASSWORD) != stored  # salted
 
 
-def test_sessions_expire_and_cannot_be_forged() -> None:
-    sessions = Sessions(hours=1)
-    token = sessions.issue("a.jansen", now=1000.0)
-    assert sessions.verify(token, now=1001.0) == "a.jansen"
-    assert sessions.verify(token, now=1000.0 + 3600) is None  # expired
-    name, expiry, signature = token.split("|")
-    assert sessions.verify(f"b.de.vries|{expiry}|{signature}", now=1001.0) is None
-    assert sessions.verify(f"{name}|{int(expiry) + 9999}|{signature}", now=1001.0) is None
-    assert Sessions().verify(token, now=1001.0) is None  # another server's secret
-    assert sessions.verify("rommel", now=1001.0) is None
+def _users(db: Path, *args: str, password: str = PASSWORD) -> tuple[int, str]:
+    result = runner.invoke(app, ["users", *args, "--db", str(db)], input=f"{password}\n{password}\n")
+    return result.exit_code, result.output
 
 
-def test_users_file_is_written_safely_and_read_strictly(tmp_path: Path) -> None:
-    path = tmp_path / "gebruikers.yaml"
-    add_user(path, "a.jansen", ["GM0034"], PASSWORD)
-    add_user(path, "b.de.vries", ["GM0363", "GM0034"], PASSWORD)
-    add_user(path, "a.jansen", ["GM0599"], PASSWORD + "!")  # replaced, not added
-    users = load_users(path)
-    assert sorted(users) == ["a.jansen", "b.de.vries"]
-    assert users["a.jansen"].gemeenten == {"GM0599"} and users["b.de.vries"].sees("WK036301")
-    assert PASSWORD not in path.read_text(encoding="utf-8")
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert "password" not in repr(users["a.jansen"])
-    with pytest.raises(InputError, match="korter dan 12"):
-        add_user(path, "c", ["GM0034"], "kort")
-    with pytest.raises(InputError, match="geen CBS-code"):
-        add_user(path, "c.c", ["Almere"], PASSWORD)
-    path.write_text("users:\n- {name: x.y, gemeenten: [GM0034], password: geheim}\n", encoding="utf-8")
-    with pytest.raises(InputError, match=r"rij 1, kolom 'password': wachtwoord is niet gehasht"):
-        load_users(path)
-
-
-def test_users_cli_asks_for_the_password_and_never_prints_it(tmp_path: Path) -> None:
-    path = tmp_path / "gebruikers.yaml"
-    runner = CliRunner()
-    added = runner.invoke(
-        app,
-        ["users", "add", "--file", str(path), "--name", "a.jansen", "--gemeente", "GM0034"],
-        input=f"{PASSWORD}\n{PASSWORD}\n",
-    )
-    assert added.exit_code == 0, added.output
-    listed = runner.invoke(app, ["users", "list", "--file", str(path), "--format", "csv"])
-    assert listed.stdout.splitlines() == ["naam,gemeenten", "a.jansen,GM0034"]
-    assert PASSWORD not in added.stdout + listed.stdout
+def test_users_cli_roles_and_never_a_password(tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    Warehouse.open(db).close()
+    assert _users(db, "add", "a.jansen", "--gemeente", "GM0034", "--rol", "analist")[0] == 0
+    assert _users(db, "add", "b.smit", "--gemeente", "GM0363", "--wachtwoord-stdin")[0] == 0
+    assert _users(db, "add", "landelijk", "--landelijk-beheerder")[0] == 0
+    code, output = _users(db, "role", "b.smit", "--gemeente", "GM0034", "--rol", "beheerder")
+    assert code == 0, output
+    listed = runner.invoke(app, ["users", "list", "--db", str(db), "--format", "csv"])
+    assert listed.stdout.splitlines() == [
+        "naam,rollen,landelijk beheerder",
+        "a.jansen,GM0034 analist,",
+        'b.smit,"GM0034 beheerder, GM0363 lezer",',
+        "landelijk,,ja",
+    ]
+    only = runner.invoke(app, ["users", "list", "--db", str(db), "--gemeente", "GM0363", "--format", "csv"])
+    assert only.stdout.splitlines()[1:] == ['b.smit,"GM0034 beheerder, GM0363 lezer",']
+    for refused in (
+        ("add", "c.c", "--gemeente", "Almere"),
+        ("add", "c.c", "--gemeente", "GM0034", "--rol", "koning"),
+        ("add", "x", "--gemeente", "GM0034"),
+        ("role", "niemand", "--gemeente", "GM0034", "--rol", "lezer"),
+    ):
+        code, output = _users(db, *refused)
+        assert code != 0 and "Fout:" in output and "Traceback" not in output, refused
+    short = "kort"
+    assert _users(db, "add", "c.c", "--gemeente", "GM0034", password=short)[0] == 2
+    assert _users(db, "remove", "a.jansen")[0] == 0 and _users(db, "remove", "a.jansen")[0] == 3
+    assert PASSWORD not in listed.output
+    with AppDB.open(wijkradar.appdb.default_url(db)) as own:
+        assert PASSWORD not in str(own.users()) and own.user("b.smit") is not None
 
 
 def _own_registration(wh: Warehouse, codes: list[str]) -> None:
@@ -99,32 +104,76 @@ def _own_registration(wh: Warehouse, codes: list[str]) -> None:
         ),
         observations=observations,
         regions=regions_frame(pd.Series(codes)),
-        measures=pd.DataFrame(
-            [("stapeling_2plus", "Huishoudens met 2+ voorzieningen", "aantal", "")],
-            columns=list(MEASURE_COLUMNS),
-        ),
+        measures=pd.DataFrame([("stapeling_2plus", OWN_LABEL, "aantal", "")], columns=list(MEASURE_COLUMNS)),
     )
     store(wh, "test", "digest-own-registration", dataset)
 
 
-@pytest.fixture
-def site(web_db: Path, tmp_path: Path) -> Iterator[TestClient]:
-    db = tmp_path / "access.duckdb"
+ROLES = {
+    "almere": ("GM0034", "analist"),
+    "almere-lezer": ("GM0034", "lezer"),
+    "elders-lezer": ("GM0363", "lezer"),
+    "elders-analist": ("GM0363", "analist"),
+    "elders-beheerder": ("GM0363", "beheerder"),
+    "landelijk": (None, None),
+    "doelwit": ("GM0363", "lezer"),  # the throttling test's target
+}
+
+
+@pytest.fixture(scope="module")
+def site_db(web_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The web warehouse with Almere's own registration, goals, interventions and six users."""
+    db = tmp_path_factory.mktemp("access") / "access.duckdb"
     shutil.copy(web_db, db)
     with Warehouse.open(db) as wh:
         _own_registration(wh, [ALMERE_BUURT, "GM0034"])
-    users_file = tmp_path / "gebruikers.yaml"
-    add_user(users_file, "almere", ["GM0034"], PASSWORD)
-    add_user(users_file, "elders", ["GM0363"], PASSWORD)
-    with TestClient(create_app(db, editable=True, users=load_users(users_file))) as client:
+    themes = db.parent / "themes.csv"
+    themes.write_text(
+        "name,measure_id,population_group,label,attention_when,description\n"
+        "stapeling,stapeling_2plus,huishoudens,Stapeling (thema),hoog,eigen registratie\n",
+        encoding="utf-8",
+    )
+    with stores(db) as (wh, own):
+        goal = add_goal(
+            wh,
+            own,
+            "Almere",
+            {"theme": "eenzaamheid", "title": GOAL_TITLE, "target_value": 44, "target_year": 2026},
+        )
+        spec = {"title": INTERVENTION_TITLE, "start": "2021-01-01", "goal_ids": [goal["goal_id"]]}
+        add_intervention(wh, own, "Almere", spec)
+        for name, (gemeente, role) in ROLES.items():
+            own.save_user(name, hash_password(PASSWORD), national_admin=gemeente is None)
+            if gemeente and role:
+                own.set_role(name, gemeente, role)
+    return db
+
+
+@pytest.fixture
+def site(site_db: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+    monkeypatch.setenv("WIJKRADAR_THEMES", str(site_db.parent / "themes.csv"))
+    with TestClient(create_app(site_db, editable=True)) as client:
         yield client
 
 
+def _token(page: Response) -> str:
+    match = re.search(r'name="_token" value="([^"]+)"', page.text)
+    assert match, "the page carries a form token"
+    return match.group(1)
+
+
 def _login(client: TestClient, name: str, password: str = PASSWORD, target: str = "/") -> Response:
+    token = _token(client.get("/login"))
     response: Response = client.post(
-        "/login", data={"name": name, "password": password, "volgende": target}, follow_redirects=False
+        "/login",
+        data={"name": name, "password": password, "volgende": target, "_token": token},
+        follow_redirects=False,
     )
     return response
+
+
+def _logout(client: TestClient) -> None:
+    client.post("/uitloggen", data={"_token": _token(client.get("/uitloggen"))})
 
 
 def test_everything_asks_for_a_login_first(site: TestClient) -> None:
@@ -141,40 +190,187 @@ def test_everything_asks_for_a_login_first(site: TestClient) -> None:
     cookie = away.headers["set-cookie"]
     assert "httponly" in cookie.lower() and "samesite=lax" in cookie.lower() and PASSWORD not in cookie
     assert site.get("/gemeente/GM0034?thema=eenzaamheid").status_code == 200
-    assert "Uitloggen" in site.get("/bronnen").text
-    site.get("/uitloggen")
-    assert site.get("/bronnen", follow_redirects=False).status_code == 303
 
 
-def test_own_data_only_for_the_own_gemeente(site: TestClient) -> None:
+def test_the_login_form_needs_its_token(site: TestClient) -> None:
+    forged = site.post("/login", data={"name": "almere", "password": PASSWORD}, follow_redirects=False)
+    assert forged.status_code == 403 and "verlopen" in forged.text
+    fresh = TestClient(site.app)  # another browser: its login cookie does not fit this token
+    token = _token(site.get("/login"))
+    stolen = fresh.post("/login", data={"name": "almere", "password": PASSWORD, "_token": token})
+    assert stolen.status_code == 403
+
+
+def test_logout_is_a_post_that_revokes_the_session(site: TestClient) -> None:
     _login(site, "almere")
-    own = site.get(f"/regio/{ALMERE_BUURT}.json").json()
-    assert any(f["publisher"] == "eigen registratie" for f in own["figures"])
+    cookie = site.cookies.get("wijkradar_sessie")
+    assert cookie and site.get("/gemeente/GM0034/doelen").status_code == 200
+    site.get("/uitloggen")  # a GET only asks
     assert site.get("/gemeente/GM0034/doelen").status_code == 200
-    site.get("/uitloggen")
+    _logout(site)
+    replay = TestClient(site.app, cookies={"wijkradar_sessie": cookie})
+    assert replay.get("/gemeente/GM0034/doelen.json").status_code == 401  # the old cookie is dead
 
-    _login(site, "elders")
-    other = site.get(f"/regio/{ALMERE_BUURT}.json").json()
-    assert other["figures"] and not any(f["publisher"] == "eigen registratie" for f in other["figures"])
-    assert "stapeling_2plus" not in site.get(f"/regio/{ALMERE_BUURT}.csv").text
-    assert "Huishoudens met 2+ voorzieningen" not in site.get(f"/regio/{ALMERE_BUURT}").text
-    assert site.get("/gemeente/GM0034?thema=eenzaamheid").status_code == 200  # open data stay open
-    refused = site.get("/gemeente/GM0034/doelen")
-    assert refused.status_code == 403 and "ingelogd voor: GM0363" in refused.text
-    for path in (
-        "/gemeente/GM0034/doelen.json",
-        "/gemeente/GM0034/doelen.csv",
-        "/gemeente/GM0034/doelen.xlsx",
-    ):
-        assert site.get(path).status_code == 403, path
-    token = re.search(r'name="_token" value="([^"]+)"', site.get("/gemeente/GM0363/doelen").text)
-    assert token is not None
-    posted = site.post(
+
+def test_form_tokens_belong_to_one_session(site: TestClient) -> None:
+    _login(site, "almere")
+    token = _token(site.get("/gemeente/GM0034/doelen"))
+    other = TestClient(site.app)
+    _login(other, "almere")
+    form = {"_token": token, "thema": "eenzaamheid", "target_value": "40", "target_year": "2026"}
+    refused = other.post("/gemeente/GM0034/doelen", data=form, follow_redirects=False)
+    assert refused.status_code == 403 and "verlopen" in refused.text
+    cross = site.post(
         "/gemeente/GM0034/doelen",
-        data={"_token": token.group(1), "thema": "eenzaamheid", "target_value": "40", "target_year": "2026"},
+        data=form,
+        headers={"Origin": "https://kwaad.example"},
         follow_redirects=False,
     )
-    assert posted.status_code == 403
-    site.get("/uitloggen")
+    assert cross.status_code == 403 and "niet van deze site" in cross.text
+
+
+def test_roles_decide_who_sees_and_who_edits(site: TestClient) -> None:
+    _login(site, "almere-lezer")
+    page = site.get("/gemeente/GM0034/doelen")
+    assert page.status_code == 200 and GOAL_TITLE in page.text and "Nieuw doel" not in page.text
+    form = {"_token": _token(site.get("/uitloggen")), "thema": "eenzaamheid", "target_value": "40"}
+    form["target_year"] = "2026"
+    refused = site.post("/gemeente/GM0034/doelen", data=form, follow_redirects=False)
+    assert refused.status_code == 403 and "niet wijzigen" in refused.text
+    _logout(site)
     _login(site, "almere")
-    assert site.get("/gemeente/GM0034/doelen.json").json()["goals"] == []
+    page = site.get("/gemeente/GM0034/doelen")
+    form["_token"] = _token(page)
+    assert site.post("/gemeente/GM0034/doelen", data=form, follow_redirects=False).status_code == 303
+    _logout(site)
+    _login(site, "landelijk")  # manages users everywhere, sees no gemeente's own data
+    assert site.get("/gemeente/GM0034/doelen").status_code == 403
+
+
+def test_failed_logins_are_throttled_and_logged(site: TestClient, site_db: Path) -> None:
+    attacker = TestClient(site.app, client=("192.0.2.66", 40000))  # its own address
+    for _ in range(5):
+        assert _login(attacker, "doelwit", "fout fout fout").status_code == 401
+    blocked = _login(attacker, "doelwit")  # even the right password waits now
+    assert blocked.status_code == 429 and "Probeer het over" in blocked.text
+    with AppDB.open(wijkradar.appdb.default_url(site_db)) as own:
+        from datetime import datetime, timedelta
+
+        since = datetime.now() - timedelta(hours=1)  # compared with naive UTC below
+        assert len(own.failures_since(since - timedelta(hours=24), name="doelwit")) >= 5
+
+
+def test_every_response_carries_security_headers(site: TestClient) -> None:
+    for path in ("/login", "/healthz", "/static/wijkradar.css", "/bestaat-niet", "/api/docs"):
+        headers = site.get(path).headers
+        csp = headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in csp and "script-src 'self';" in csp, path
+        assert "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
+        assert headers["x-content-type-options"] == "nosniff" and headers["referrer-policy"] == "same-origin"
+
+
+def test_api_docs_come_from_the_installed_assets(site: TestClient) -> None:
+    _login(site, "almere")
+    docs = site.get("/api/docs")
+    assert docs.status_code == 200 and "cdn" not in docs.text.lower() and "https://" not in docs.text
+    assert "<script>" not in docs.text  # no inline script
+    for asset in re.findall(r'(?:src|href)="(/[^"]+)"', docs.text):
+        assert site.get(asset).status_code == 200, asset
+
+
+def test_unknown_host_names_are_refused(site_db: Path) -> None:
+    with TestClient(create_app(site_db, hosts=("wijkradar.almere.nl",))) as client:
+        assert client.get("/healthz").status_code == 400
+        good = client.get("/healthz", headers={"Host": "wijkradar.almere.nl"})
+        assert good.status_code == 200
+
+
+def test_a_public_address_without_accounts_refuses_to_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+
+    def started(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the server must not start")
+
+    monkeypatch.setattr(uvicorn, "run", started)
+    db = tmp_path / "w.duckdb"
+    Warehouse.open(db).close()
+    result = runner.invoke(app, ["serve", "--host", "0.0.0.0", "--db", str(db)])  # noqa: S104
+    assert result.exit_code != 0 and "--alleen-open-data" in result.output
+
+
+def test_own_themes_and_sources_only_for_their_gemeente(site: TestClient) -> None:
+    _login(site, "elders-beheerder")
+    assert site.get("/gemeente/GM0034.json?thema=stapeling").status_code == 403
+    assert site.get("/gemeente/GM0363/prioriteit.csv?thema=stapeling").status_code == 403
+    assert "Stapeling (test)" not in site.get("/bronnen.json").text
+    assert OWN_LABEL not in site.get(f"/regio/{ALMERE_BUURT}").text
+    _logout(site)
+    _login(site, "almere-lezer")
+    assert "Stapeling (test)" in site.get("/bronnen.json").text
+    assert OWN_LABEL in site.get(f"/regio/{ALMERE_BUURT}").text
+
+
+def test_who_saw_own_data_is_in_the_audit_log(site: TestClient, site_db: Path) -> None:
+    _login(site, "almere-lezer")
+    site.get("/gemeente/GM0034/doelen.csv")
+    result = runner.invoke(app, ["audit", "--gemeente", "Almere", "--db", str(site_db), "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    assert "almere-lezer,export,doelen (csv)" in result.stdout
+
+
+def _concrete(path: str) -> str:
+    return path.replace("{code:code}", "GM0034").replace("{goal_id}", "1").replace("{intervention_id}", "1")
+
+
+def _routes() -> list[tuple[str, str]]:
+    """Every route of the app with every format it may have, generated from the app itself."""
+    from wijkradar.web.routes import accounts, docs, goals, pages
+
+    found = []
+    for router in (accounts.router, docs.router, pages.router, goals.router):
+        for route in router.routes:
+            if not isinstance(route, APIRoute):
+                continue
+            for method in sorted(route.methods or ()):
+                suffixes = [""] + [f".{f}" for f in FORMATS] if "{fmt:fmt}" in route.path else [""]
+                for suffix in suffixes:
+                    found.append((method, _concrete(route.path).replace("{fmt:fmt}", suffix)))
+    return found
+
+
+ROUTES = _routes()
+
+
+@pytest.mark.parametrize("user", ["elders-lezer", "elders-analist", "elders-beheerder", "landelijk", None])
+def test_access_matrix_never_shows_another_gemeentes_own_data(
+    site: TestClient, site_db: Path, user: str | None
+) -> None:
+    if user:
+        assert _login(site, user).status_code == 303
+    token = _token(site.get("/uitloggen")) if user else ""
+    assert len(ROUTES) > 30
+    for method, path in ROUTES:
+        for query in ("", "?thema=stapeling", f"?bewerk=1&opgeslagen=doel&q={ALMERE_BUURT}"):
+            if method == "GET":
+                response = site.get(path + query, follow_redirects=False)
+            else:
+                if path in ("/login", "/uitloggen"):
+                    continue
+                form = {
+                    "_token": token,
+                    "thema": "eenzaamheid",
+                    "title": "x",
+                    "target_value": "1",
+                    "target_year": "2030",
+                }
+                response = site.post(path + query, data=form, follow_redirects=False)
+                to_login = user is None and response.headers.get("location", "").startswith("/login")
+                assert response.status_code in (401, 403, 404, 405, 422) or to_login, (method, path)
+            assert response.status_code < 500, (method, path + query)
+            body = response.content.decode("utf-8", errors="replace")
+            for marker in MARKERS:
+                assert marker not in body, (user, method, path + query, marker)
+    with stores(site_db) as (_, own):
+        assert [g["title"] for g in own.goals("GM0034")][:1] == [GOAL_TITLE]  # nothing changed

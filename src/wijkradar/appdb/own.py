@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Column, Table, delete, insert, select, text, update
+from sqlalchemy import Column, Integer, String, Table, cast, delete, insert, select, text, update
 
 from wijkradar.appdb.core import Core, now
 from wijkradar.appdb.schema import goals, interventions, settings
@@ -117,13 +117,13 @@ class OwnData(Core):
         return str(value or "0")
 
     def _changed(self, gemeente_code: str) -> None:
-        key = f"plan:{gemeente_code}"
+        """Move a gemeente's plan revision on by one, atomically (concurrent writers each count)."""
+        key = settings.c.key == f"plan:{gemeente_code}"
+        bump = update(settings).where(key).values(value=cast(cast(settings.c.value, Integer) + 1, String))
         with self.transaction():
-            current = int(self.plan_version(gemeente_code))
-            if current:
-                self._count(update(settings).where(settings.c.key == key).values(value=str(current + 1)))
-            else:
-                self._count(insert(settings).values(key=key, value="1"))
+            if self._count(bump) == 0:
+                self._count(_insert_or_skip(self.engine.dialect.name, f"plan:{gemeente_code}", "0"))
+                self._count(bump)
 
     def _follow_ids(self, table: Table, key: str, given: bool) -> None:
         """After a row was stored with its own id, let PostgreSQL's sequence continue above it."""
@@ -148,3 +148,12 @@ def _fields(record: dict[str, Any], keep_id: str | None = None) -> dict[str, Any
             fields[column] = date.fromisoformat(fields[column][:10])
     fields["created_at"] = now()
     return fields
+
+
+def _insert_or_skip(dialect: str, key: str, value: str) -> Any:
+    """Insert a setting unless another writer just did (both databases say ON CONFLICT DO NOTHING)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    if dialect == "postgresql":
+        return postgresql.insert(settings).values(key=key, value=value).on_conflict_do_nothing()
+    return sqlite.insert(settings).values(key=key, value=value).on_conflict_do_nothing()

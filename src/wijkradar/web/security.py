@@ -7,8 +7,9 @@
 - Sessions live in the operational store: the cookie holds a random token, the store its hash.
   Logging out revokes the session, so a replayed cookie no longer works.
 - Form tokens are bound to the session (and, on the login form, to a cookie of its own).
-- Failed logins are counted per name and per address; after five in a quarter of an hour each
-  further try waits twice as long (up to fifteen minutes), and every failure is logged.
+- Failed logins are counted per name and per address; after five in a quarter of an hour the next
+  try waits half a minute, and each further failure doubles that (up to fifteen minutes); every
+  failure is logged.
 """
 
 from __future__ import annotations
@@ -114,7 +115,7 @@ def throttled(site: Site, name: str, address: str) -> int:
         site.own.failures_since(since, address=address),
     ):
         if len(failures) >= FREE_TRIES:
-            backoff = min(2 ** (len(failures) - FREE_TRIES), MAX_WAIT_SECONDS)
+            backoff = min(30 * 2 ** (len(failures) - FREE_TRIES), MAX_WAIT_SECONDS)
             left = (failures[-1] + timedelta(seconds=backoff) - now()).total_seconds()
             wait = max(wait, math.ceil(left))
     return max(wait, 0)

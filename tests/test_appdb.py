@@ -1,0 +1,164 @@
+"""The operational store and the warehouse's versions: what lets a team and the CLI work at once."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+import wijkradar.appdb
+from conftest import REPO, grid_geojson
+from wijkradar.appdb import AppDB
+from wijkradar.cli import app
+from wijkradar.warehouse import Warehouse
+from wijkradar.web.app import create_app
+
+GOAL = {
+    "gemeente_code": "GM0034",
+    "title": "doel",
+    "measure_id": "Eenzaam_28",
+    "population_group": "65+",
+    "area_name": "Almere",
+    "area_codes": ["GM0034"],
+    "baseline_period": "2016",
+    "baseline_value": 47.3,
+    "target_value": 44.0,
+    "target_year": 2026,
+    "direction": "down",
+    "owner": "",
+    "description": "",
+}
+
+
+def _store(tmp_path: Path) -> AppDB:
+    return AppDB.open(wijkradar.appdb.default_url(tmp_path / "w.duckdb"))
+
+
+def test_migrations_make_exactly_the_schema_the_code_describes(tmp_path: Path) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from wijkradar.appdb.schema import metadata
+
+    with _store(tmp_path) as own, own.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), metadata)
+    assert differences == []
+
+
+def test_a_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
+    with _store(tmp_path) as own:
+        with pytest.raises(RuntimeError), own.transaction():
+            own.add_goal(GOAL)
+            own.add_intervention(
+                {
+                    "gemeente_code": "GM0034",
+                    "title": "x",
+                    "theme": "",
+                    "area_codes": ["GM0034"],
+                    "start_date": "2024-01-01",
+                    "end_date": None,
+                    "budget": None,
+                    "partners": "",
+                    "description": "",
+                    "goal_ids": [],
+                }
+            )
+            raise RuntimeError("halfway")
+        assert own.goals() == [] and own.interventions() == []
+        assert own.plan_version("GM0034") == "0"  # the revision went back too
+
+
+WRITER = textwrap.dedent(
+    """
+    import sys
+    from wijkradar.appdb import AppDB
+    from test_appdb import GOAL
+    own = AppDB.open(sys.argv[1])
+    for i in range(int(sys.argv[2])):
+        goal_id = own.add_goal({**GOAL, "title": f"{sys.argv[3]} {i}"})
+        print(goal_id, flush=True)
+    """
+)
+
+
+def _writer(url: str, count: int, name: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": f"{REPO / 'tests'}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    return subprocess.Popen(
+        [sys.executable, "-c", WRITER, url, str(count), name], stdout=subprocess.PIPE, text=True, env=env
+    )
+
+
+def test_two_processes_write_at_once_without_losing_anything(tmp_path: Path) -> None:
+    with _store(tmp_path) as own:
+        url = own.url
+    writers = [_writer(url, 40, name) for name in ("a", "b")]
+    for writer in writers:
+        assert writer.wait(timeout=120) == 0
+    with AppDB.open(url) as own:
+        titles = sorted(g["title"] for g in own.goals())
+        assert len(titles) == 80 and len(set(titles)) == 80
+        assert own.plan_version("GM0034") == "80"
+
+
+def test_a_killed_writer_loses_no_committed_goal(tmp_path: Path) -> None:
+    with _store(tmp_path) as own:
+        url = own.url
+    writer = _writer(url, 100000, "k")
+    assert writer.stdout is not None
+    committed = [int(writer.stdout.readline()) for _ in range(30)]
+    os.kill(writer.pid, signal.SIGKILL)
+    writer.wait(timeout=30)
+    with AppDB.open(url) as own:
+        stored = {g["goal_id"] for g in own.goals()}
+    assert set(committed) <= stored
+
+
+def test_the_cli_writes_while_the_site_reads(small_db: Path, tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    db.write_bytes(small_db.read_bytes())
+    with TestClient(create_app(db)) as site:
+        assert site.get("/healthz").status_code == 200
+        before = site.get("/healthz").json()["observations"]
+        # Today's ingest of boundaries while the site holds the file open (once a lock error).
+        almere = [f"BU0034{n:04d}" for n in range(101, 105)]
+        result = CliRunner().invoke(
+            app,
+            ["ingest", str(grid_geojson(almere, tmp_path / "almere_buurten_2020.geojson")), "--db", str(db)],
+        )
+        assert result.exit_code == 0, result.output
+        shown = CliRunner().invoke(app, ["show", "Almere", "--db", str(db), "--format", "json"])
+        assert shown.exit_code == 0, shown.output
+        time.sleep(1.1)  # the site looks for a new version once a second
+        assert site.get("/healthz").json()["observations"] == before  # boundaries are no observations
+        state = site.app.state  # type: ignore[attr-defined]
+        assert state.site.version[0] == os.stat(db).st_ino  # it follows the new file
+
+
+def test_a_killed_writer_leaves_the_warehouse_as_it_was(small_db: Path, tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    db.write_bytes(small_db.read_bytes())
+    script = textwrap.dedent(
+        """
+        import os, signal, sys
+        from pathlib import Path
+        from wijkradar.warehouse import Warehouse
+        wh = Warehouse.open(Path(sys.argv[1]))
+        wh.con.execute("DELETE FROM observations")
+        os.kill(os.getpid(), signal.SIGKILL)
+        """
+    )
+    assert subprocess.run([sys.executable, "-c", script, str(db)], check=False).returncode == -signal.SIGKILL
+    assert list(tmp_path.glob(".w.duckdb.*.nieuw"))  # the unfinished copy is left ...
+    with Warehouse.open(db, read_only=True) as wh:
+        assert wh.observation_count() > 0  # ... and the warehouse is untouched
+    with Warehouse.open(db) as wh:
+        pass
+    assert not list(tmp_path.glob(".w.duckdb.*.nieuw"))  # the next writer cleans it up
