@@ -55,7 +55,7 @@ else:
     from wijkradar.linkage.api import link
     from wijkradar.privacy import Key
     tables, counts, seconds = link(persons, provisions, 2023, Key(b"benchmark-key-0123456789abcdef"),
-                                   engine=engine, master="local[2]")
+                                   gemeente="NL01", engine=engine, master="local[2]")
     rows = len(tables["combinations"])
 import resource
 # VmHWM is this process's own high-water mark (ru_maxrss would include the parent's before exec).

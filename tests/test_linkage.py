@@ -48,6 +48,8 @@ def _linkage_args(almere: tuple[Path, Path], *extra: str) -> list[str]:
         str(provisions),
         "--period",
         "2023",
+        "--gemeente",
+        "GM0034",
         *extra,
     ]
 
@@ -83,7 +85,7 @@ def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def test_duckdb_equals_pandas(almere: tuple[Path, Path]) -> None:
-    tables, counts, _ = link(*almere, 2023, KEY)
+    tables, counts, _ = link(*almere, 2023, KEY, gemeente="GM0034")
     assert counts["persons"] > 150_000
     pd.testing.assert_frame_equal(
         _sorted(tables["combinations"]), _sorted(expected_with_pandas(*almere, 2023))
@@ -92,8 +94,8 @@ def test_duckdb_equals_pandas(almere: tuple[Path, Path]) -> None:
 
 @pytest.mark.spark
 def test_spark_equals_duckdb(almere: tuple[Path, Path]) -> None:
-    duck, _, _ = link(*almere, 2023, KEY)
-    spark, _, _ = link(*almere, 2023, KEY, engine="spark", master="local[2]")
+    duck, _, _ = link(*almere, 2023, KEY, gemeente="GM0034")
+    spark, _, _ = link(*almere, 2023, KEY, gemeente="GM0034", engine="spark", master="local[2]")
     for name in ("combinations", "ages"):
         columns = list(duck[name].columns)
         a = duck[name].astype(object).sort_values(columns[:-1]).reset_index(drop=True)
@@ -102,7 +104,7 @@ def test_spark_equals_duckdb(almere: tuple[Path, Path]) -> None:
 
 
 def test_pseudonyms_match_python_hmac(almere: tuple[Path, Path], tmp_path: Path) -> None:
-    duckdb_engine.intake(*almere, KEY, tmp_path)
+    duckdb_engine.intake(*almere, KEY, tmp_path, "GM0034")
     raw = pq.read_table(almere[0], columns=["person_id"]).column(0).to_pylist()[:50]
     hashed = set(pq.read_table(tmp_path / "persons.parquet", columns=["pid"]).column(0).to_pylist())
     assert all(KEY.pseudonym(r) in hashed for r in raw)
@@ -146,7 +148,7 @@ def test_validation_names_row_and_column_but_never_the_id(tmp_path: Path) -> Non
     provisions = tmp_path / "voorzieningen.csv"
     provisions.write_text("person_id,kind,start,end\n111222333,wmo,2022-01-01,\n", encoding="utf-8")
     with pytest.raises(InputError) as info:
-        duckdb_engine.intake(persons, provisions, KEY, tmp_path / "out")
+        duckdb_engine.intake(persons, provisions, KEY, tmp_path / "out", "GM0034")
     message = str(info.value)
     assert "personen.csv" in message and "rij 3" in message and "kolom 'sex'" in message
     assert "999888777" not in message and "'Q'" in message
@@ -156,7 +158,7 @@ def test_validation_names_row_and_column_but_never_the_id(tmp_path: Path) -> Non
     )
     provisions.write_text("person_id,kind,start,end\n111222333,schuldhulp,2022-01-01,\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"voorzieningen\.csv, rij 2.*kind"):
-        duckdb_engine.intake(persons, provisions, KEY, tmp_path / "out")
+        duckdb_engine.intake(persons, provisions, KEY, tmp_path / "out", "GM0034")
     assert not (tmp_path / "out" / "persons.parquet").exists()
 
 
@@ -176,7 +178,7 @@ def test_refuses_without_key(
 
 
 def test_results_appear_as_ordinary_measures(almere: tuple[Path, Path], wh: Warehouse) -> None:
-    report = run_linkage(wh, *almere, 2023, KEY)
+    report = run_linkage(wh, *almere, 2023, KEY, gemeente="GM0034")
     assert report.stored is not None and report.stored.action == "ingested"
     figures = wh.figures("GM0034", "2023").set_index("measure")
     total = figures.loc["huishoudens_totaal"]
@@ -196,7 +198,7 @@ def test_results_appear_as_ordinary_measures(almere: tuple[Path, Path], wh: Ware
         assert row.value == pytest.approx(round(count / denominator * 1000, 1))
     hidden = observations[observations["status"] == "suppressed"]
     assert hidden["value"].isna().all() and len(hidden) > 0
-    again = run_linkage(wh, *almere, 2023, KEY)
+    again = run_linkage(wh, *almere, 2023, KEY, gemeente="GM0034")
     assert again.stored is not None and again.stored.action == "unchanged"
 
 
@@ -298,3 +300,138 @@ def test_synth_cli(tmp_path: Path, full_db: Path) -> None:
     assert np.isclose(
         people.groupby("household_id").size().mean(), len(people) / people["household_id"].nunique()
     )
+
+
+# -- a linkage belongs to a gemeente (server review findings) -----------------------------------
+
+
+def _small_register(folder: Path, elsewhere: int = 0) -> tuple[Path, Path]:
+    """Forty households in an Almere buurt (every second with Wmo), plus persons living elsewhere."""
+    folder.mkdir(parents=True, exist_ok=True)
+    persons = ["person_id,household_id,birth_year,sex,buurt_code,period"]
+    provisions = ["person_id,kind,start,end"]
+    for i in range(80):
+        persons.append(f"P{i},H{i // 2},{1940 + i % 50},{'MV'[i % 2]},BU00340211,2023")
+        if i % 4 == 0:
+            provisions.append(f"P{i},wmo,2023-01-01,")
+    for i in range(elsewhere):
+        persons.append(f"A{i},AH{i},1950,V,BU03630000,2023")
+        provisions.append(f"A{i},jeugd,2023-02-01,")
+    (folder / "persons.csv").write_text("\n".join(persons) + "\n", encoding="utf-8")
+    (folder / "provisions.csv").write_text("\n".join(provisions) + "\n", encoding="utf-8")
+    return folder / "persons.csv", folder / "provisions.csv"
+
+
+def test_persons_outside_the_gemeente_are_counted_and_left_out(wh: Warehouse, tmp_path: Path) -> None:
+    persons, provisions = _small_register(tmp_path / "in", elsewhere=60)
+    report = run_linkage(wh, persons, provisions, 2023, KEY, gemeente="GM0034")
+    assert report.outside == 60 and report.persons == 80
+    codes = set(wh.observations(period="2023")["region_code"])
+    assert codes and all(c.startswith(("BU0034", "WK0034", "GM0034")) for c in codes)
+
+
+@pytest.mark.parametrize(
+    ("extra", "needle"),
+    [(("--threshold", "1"), "schakelt de onthullingscontrole uit"), (("--threshold", "3"), "--reden")],
+)
+def test_the_disclosure_threshold_has_a_floor(tmp_path: Path, extra: tuple[str, ...], needle: str) -> None:
+    persons, provisions = _small_register(tmp_path / "in")
+    args = ["linkage", "run", "--persons", str(persons), "--provisions", str(provisions), "--period", "2023"]
+    key_file = tmp_path / "sleutel"
+    key_file.write_bytes(b"x" * 32)
+    db = ["--db", str(tmp_path / "w.duckdb"), "--key-file", str(key_file)]
+    result = runner.invoke(app, [*args, "--gemeente", "GM0034", *extra, *db])
+    assert result.exit_code == 2 and needle in result.output
+    allowed = runner.invoke(
+        app, [*args, "--gemeente", "GM0034", "--threshold", "3", "--reden", "proef met GGD", *db]
+    )
+    assert allowed.exit_code == 0, allowed.output
+    with Warehouse.open(tmp_path / "w.duckdb", read_only=True) as wh:
+        note = wh.sources()["note"].iloc[0]
+    assert "drempel 3 in plaats van 5, reden: proef met GGD" in note and "aantallen 1-2 onderdrukt" in note
+
+
+def test_none_or_all_of_a_small_group_is_suppressed() -> None:
+    from wijkradar.linkage.api import small_group_extremes
+
+    meta = pd.DataFrame(
+        {
+            "region": ["BU00010001"] * 3 + ["BU00010002"] * 3,
+            "measure": ["huishoudens_totaal", "stapeling_wmo", "stapeling_jeugd"] * 2,
+            "group": "huishoudens",
+        }
+    )
+    meta["cell"] = meta["region"] + "|" + meta["measure"]
+    meta["value"] = [12, 12, 0, 400, 400, 0]
+    cells = meta[["cell", "value"]]
+    marked = small_group_extremes(cells, meta, threshold=5)
+    assert marked.to_dict() == {
+        "BU00010001|huishoudens_totaal": False,
+        "BU00010001|stapeling_wmo": True,  # all 12 households: 100% of a small group
+        "BU00010001|stapeling_jeugd": True,  # none of them: 0%
+        "BU00010002|huishoudens_totaal": False,
+        "BU00010002|stapeling_wmo": False,  # a large group may show 100%
+        "BU00010002|stapeling_jeugd": False,
+    }
+
+
+def test_a_malformed_csv_line_is_named_never_quoted(tmp_path: Path) -> None:
+    persons, provisions = _small_register(tmp_path / "in")
+    lines = persons.read_text(encoding="utf-8").splitlines()
+    lines[40] = 'GEHEIM-ID-4711,"HH-GEHEIM,1950,V,BU00340211,2023,extra,"'
+    persons.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    key_file = tmp_path / "sleutel"
+    key_file.write_bytes(b"x" * 32)
+    args = ["linkage", "run", "--persons", str(persons), "--provisions", str(provisions), "--period", "2023"]
+    result = runner.invoke(
+        app, [*args, "--gemeente", "GM0034", "--key-file", str(key_file), "--db", str(tmp_path / "w.duckdb")]
+    )
+    assert result.exit_code == 2 and "persons.csv" in result.output, result.output
+    assert "GEHEIM" not in result.output and "Traceback" not in result.output
+    missing = runner.invoke(
+        app,
+        [
+            "linkage",
+            "run",
+            "--persons",
+            str(tmp_path / "weg.csv"),
+            "--provisions",
+            str(provisions),
+            "--period",
+            "2023",
+            "--gemeente",
+            "GM0034",
+            "--key-file",
+            str(key_file),
+            "--db",
+            str(tmp_path / "w.duckdb"),
+        ],
+    )
+    assert missing.exit_code == 2 and "bestaat niet" in missing.output and "Traceback" not in missing.output
+
+
+def test_no_person_level_file_survives_a_killed_run(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = (
+        "from wijkradar.linkage.scratch import scratch_folder\n"
+        "import time\n"
+        "with scratch_folder() as folder:\n"
+        "    (folder / 'persons.parquet').write_bytes(b'pseudoniemen')\n"
+        "    print(folder, flush=True)\n"
+        "    time.sleep(60)\n"
+    )
+    run = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert run.stdout is not None
+    folder = Path(run.stdout.readline().strip())
+    assert (folder / "persons.parquet").exists()
+    os.kill(run.pid, signal.SIGKILL)
+    run.wait()
+    deadline = time.monotonic() + 10
+    while folder.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not folder.exists()

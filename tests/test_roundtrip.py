@@ -22,10 +22,14 @@ STEMS = {
 }
 SYMBOL_STATUS = {".": "missing", "x": "suppressed", "-": "nil", "?": "unreliable", "": "missing"}
 
-cell = st.one_of(
-    st.floats(min_value=-50_000, max_value=1e7, allow_nan=False).map(lambda v: round(v, 1)),
-    st.sampled_from(list(SYMBOL_STATUS)),
-)
+COUNTS = {"AantalInwoners_5", "k_65JaarOfOuder_12"}  # never negative: ingest refuses that
+
+
+def cell(lowest: float) -> st.SearchStrategy[float | str]:
+    return st.one_of(
+        st.floats(min_value=lowest, max_value=1e7, allow_nan=False).map(lambda v: round(v, 1)),
+        st.sampled_from(list(SYMBOL_STATUS)),
+    )
 
 
 @st.composite
@@ -35,7 +39,8 @@ def tables(draw: st.DrawFn) -> pd.DataFrame:
     columns = draw(st.lists(st.sampled_from(sorted(STEMS)), min_size=1, max_size=4, unique=True))
     frame = pd.DataFrame({"WijkenEnBuurten": [f"BU{x:08d}" for x in numbers]})
     for column in columns:
-        frame[column] = draw(st.lists(cell, min_size=n, max_size=n))
+        lowest = 0.0 if column in COUNTS else -50_000.0
+        frame[column] = draw(st.lists(cell(lowest), min_size=n, max_size=n))
     return frame
 
 

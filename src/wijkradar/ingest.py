@@ -12,11 +12,12 @@ import json
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import islice
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from wijkradar.errors import InputError, UnknownFormatError, WijkradarError
@@ -156,13 +157,31 @@ def _is_geojson(path: Path) -> bool:
     return b'"FeatureCollection"' in head or b'"Feature"' in head
 
 
+def read_file(path: Path, *, period: str | None = None, layer: str | None = None) -> Dataset:
+    """Read a file like :func:`read_any`; a reader tripping over a damaged file is an InputError.
+
+    The message names the kind of failure only, never its text, which may quote the file.
+    """
+    try:
+        return read_any(path, period=period, layer=layer)
+    except WijkradarError:
+        raise
+    except Exception as exc:  # any reader's failure on a damaged file
+        raise InputError(
+            str(path),
+            f"het bestand kon niet gelezen worden ({type(exc).__name__})",
+            fix="controleer of het een onbeschadigde tabel is in een vorm die wijkradar leest "
+            "(zie 'wijkradar ingest --help')",
+        ) from None
+
+
 def ingest_path(wh: Warehouse, path: Path, *, period: str | None = None) -> FileReport:
     """Ingest one file or download folder in one transaction and say what happened."""
     digest = checksum(path)
     known = wh.source_by_checksum(digest)
     if known is not None:
         return _unchanged(path, known)
-    return store(wh, str(path), digest, read_any(path, period=period))
+    return store(wh, str(path), digest, read_file(path, period=period))
 
 
 def _unchanged(path: Path, known: dict[str, Any]) -> FileReport:
@@ -181,6 +200,7 @@ def store(wh: Warehouse, label: str, digest: str, dataset: Dataset) -> FileRepor
 
     ``label`` names where it came from in the report; ``digest`` makes storing it again a no-op.
     """
+    dataset, duplicates = plausible(dataset, label)
     meta = dataset.meta
     in_obs = dataset.observations["region_code"]
     found = in_obs.cat.categories if isinstance(in_obs.dtype, pd.CategoricalDtype) else in_obs.unique()
@@ -229,8 +249,62 @@ def store(wh: Warehouse, label: str, digest: str, dataset: Dataset) -> FileRepor
         regions=len(dataset.regions),
         geometries=0 if dataset.geometries is None else len(dataset.geometries),
         measures=len(dataset.measures),
-        message="; ".join(m for m in [*messages, meta.note] if m),
+        message="; ".join(m for m in [*messages, meta.note, duplicates] if m),
     )
+
+
+def plausible(dataset: Dataset, label: str) -> tuple[Dataset, str]:
+    """Refuse negative counts and contradicting duplicates; drop exact duplicate rows, and say so.
+
+    A count is a measure whose unit starts with "aantal". Two rows for the same region, period,
+    measure and group with the same value are one row written twice; with different values the
+    file contradicts itself.
+    """
+    obs = dataset.observations
+    if obs.empty:
+        return dataset, ""
+    counts = {
+        str(m)
+        for m, unit in zip(dataset.measures["measure_id"], dataset.measures["unit"], strict=True)
+        if str(unit or "").lower().startswith("aantal")
+    }
+    negative = obs["measure_id"].astype(object).isin(counts).to_numpy() & (obs["value"].to_numpy() < 0)
+    if negative.any():
+        row = obs.iloc[int(np.flatnonzero(negative)[0])]
+        raise InputError(
+            label,
+            f"negatief aantal voor {row['region_code']} in {row['period']}",
+            column=str(row["measure_id"]),
+            fix="een aantal is nul of meer; controleer de cel (geheim: 'x', ontbrekend: '.')",
+        )
+    keys = ["region_code", "period", "measure_id", "population_group"]
+    codes = np.zeros(len(obs), dtype=np.int64)
+    for key in keys:
+        column = obs[key]
+        factor = (
+            column.cat.codes.to_numpy()
+            if isinstance(column.dtype, pd.CategoricalDtype)
+            else pd.factorize(column)[0]
+        )
+        codes = codes * (int(factor.max()) + 2) + factor.astype(np.int64) + 1
+    repeated = pd.Series(codes).duplicated(keep=False).to_numpy()
+    if not repeated.any():
+        return dataset, ""
+    twice = obs[repeated]
+    distinct = twice.assign(_key=codes[repeated]).drop_duplicates(["_key", "value", "status"])
+    if distinct["_key"].duplicated().any():
+        row = distinct[distinct["_key"].duplicated(keep=False)].iloc[0]
+        raise InputError(
+            label,
+            f"{row['region_code']} staat meer dan eens in het bestand voor {row['period']}, "
+            "met verschillende waarden",
+            column=str(row["measure_id"]),
+            fix="houd per gebied en periode één rij over",
+        )
+    kept = obs[~pd.Series(codes).duplicated(keep="first").to_numpy()].reset_index(drop=True)
+    dropped = len(obs) - len(kept)
+    note = f"{dropped} dubbele waarden (zelfde gebied, periode en maat) één keer opgeslagen"
+    return replace(dataset, observations=kept), note
 
 
 def _replacement_message(old: dict[str, Any]) -> str:
@@ -279,12 +353,12 @@ def ingest(
         window: deque[tuple[Path, Future[Dataset]]] = deque()
         queue = iter(todo)
         for path in islice(queue, max(1, workers)):
-            window.append((path, pool.submit(read_any, path, period=period, layer=layer)))
+            window.append((path, pool.submit(read_file, path, period=period, layer=layer)))
         while window:
             path, future = window.popleft()
             upcoming = next(queue, None)
             if upcoming is not None:
-                window.append((upcoming, pool.submit(read_any, upcoming, period=period, layer=layer)))
+                window.append((upcoming, pool.submit(read_file, upcoming, period=period, layer=layer)))
             if on_progress:
                 on_progress(path, done, len(files))
             try:

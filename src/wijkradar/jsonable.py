@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -50,3 +51,23 @@ def number_or_none(value: Any) -> float | None:
     """
     plain = to_jsonable(value)
     return None if plain is None else float(plain)
+
+
+ESCAPES: Final = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def script_json(value: Any) -> str:
+    """Return JSON that is safe inside an HTML ``<script>`` element.
+
+    ``<``, ``>`` and ``&`` become Unicode escapes, so a name such as ``</script><script>...`` in
+    the data stays text in the script instead of ending it.
+
+    >>> "</" in script_json({"name": "</script><script>alert(1)</script>"})
+    False
+    >>> json.loads(script_json({"name": "a<b"}))["name"]
+    'a<b'
+    """
+    text = json.dumps(to_jsonable(value), ensure_ascii=False, allow_nan=False)
+    for char, escaped in ESCAPES.items():
+        text = text.replace(char, escaped)
+    return text

@@ -110,8 +110,13 @@ class Table:
     relations: pd.DataFrame
 
 
-def protect(table: Table, threshold: int = DEFAULT_THRESHOLD, max_rounds: int = 10_000) -> pd.Series:
+def protect(
+    table: Table, threshold: int = DEFAULT_THRESHOLD, max_rounds: int = 10_000, also: pd.Series | None = None
+) -> pd.Series:
     """Return a boolean Series (index: cell id) saying which cells are suppressed.
+
+    Small counts (1 to ``threshold`` - 1) are suppressed, and the cells marked in ``also`` (such as
+    0% or 100% of a small group).
 
     After the relation-by-relation rule, a linear-algebra check finds hidden cells that several
     relations together would still pin down (for example a rectangle of hidden cells whose row and
@@ -120,6 +125,8 @@ def protect(table: Table, threshold: int = DEFAULT_THRESHOLD, max_rounds: int = 
     """
     values = table.cells.set_index("cell")["value"]
     suppressed = (values > 0) & (values < threshold)
+    if also is not None:
+        suppressed = suppressed | also.reindex(values.index, fill_value=False).astype(bool)
     relations_of: dict[str, list[str]] = {}
     cells_of: dict[str, list[str]] = {}
     for relation, cell in zip(table.relations["relation"], table.relations["cell"], strict=True):

@@ -97,6 +97,15 @@ def gemeente_of(code: str) -> str | None:
     return "GM" + code[2:6]
 
 
+def buurt_prefix(gemeente_code: str) -> str:
+    """Return the prefix every buurt code of a gemeente starts with.
+
+    >>> buurt_prefix("GM0034")
+    'BU0034'
+    """
+    return "BU" + gemeente_code[2:6]
+
+
 def wijk_of(code: str) -> str | None:
     """Return the wijk code that contains a buurt (itself for a wijk, None otherwise).
 

@@ -226,11 +226,14 @@ def goals_export_cmd(
 def goals_import_cmd(
     gemeente: GemeenteOption,
     in_file: Annotated[Path, typer.Argument(help="Bestand .yaml of .xlsx")],
+    replace_all: Annotated[
+        bool, typer.Option("--vervang-alles", help="Ook een bestand zonder doelen inlezen (wist alles)")
+    ] = False,
     db: DbOption = None,
 ) -> None:
     """Vervang de doelen en interventies van een gemeente door die uit een bestand (alles of niets)."""
     with _handled(), _stores(db) as (wh, own):
-        counts = import_goals(wh, own, gemeente, in_file)
+        counts = import_goals(wh, own, gemeente, in_file, replace_all=replace_all)
     out.print(f"Ingelezen: {counts['goals']} doelen, {counts['interventions']} interventies")
 
 

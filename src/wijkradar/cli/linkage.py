@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -39,12 +40,16 @@ def linkage_run_cmd(
     persons: Annotated[Path, typer.Option("--persons", help="Personen (CSV of Parquet)")],
     provisions: Annotated[Path, typer.Option("--provisions", help="Voorzieningen (CSV of Parquet)")],
     period: Annotated[int, typer.Option("--period", help="Jaar, bv. 2023")],
+    gemeente: Annotated[str, typer.Option("--gemeente", help="Gemeente van de registratie (naam of code)")],
     engine: Annotated[str, typer.Option(help="duckdb (standaard) of spark")] = "duckdb",
     master: Annotated[str | None, typer.Option(help="Spark-master, bv. spark://host:7077")] = None,
     key_file: Annotated[
         Path | None, typer.Option("--key-file", help="Geheime sleutel voor pseudonimisering")
     ] = None,
-    threshold: Annotated[int, typer.Option(help="Kleinste aantal dat getoond mag worden")] = 5,
+    threshold: Annotated[int, typer.Option(help="Kleinste aantal dat getoond mag worden (standaard 5)")] = 5,
+    reason: Annotated[
+        str | None, typer.Option("--reden", help="Waarom een drempel onder 5 (wordt bij de cijfers bewaard)")
+    ] = None,
     db: DbOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
@@ -55,6 +60,8 @@ def linkage_run_cmd(
     with _handled():
         key = load_key(key_file)
         with Warehouse.open(_db(db)) as wh:
+            known = gemeente.upper() == "NL01" or re.fullmatch(r"GM\d{4}", gemeente.upper())
+            code = gemeente.upper() if known else resolve_gemeente(wh, gemeente)
             report = run_linkage(
                 wh,
                 persons,
@@ -63,7 +70,9 @@ def linkage_run_cmd(
                 key,
                 engine="spark" if engine == "spark" else "duckdb",
                 master=master,
+                gemeente=code,
                 threshold=threshold,
+                reason=reason,
             )
     result = linkage_summary(report)
     if fmt is Format.json:
@@ -96,7 +105,8 @@ def synth_cmd(
     with _handled(), Warehouse.open(_db(db), read_only=True) as wh:
         marginals = marginals_from_observations(wh.published())
         if gemeente:
-            code = resolve_gemeente(wh, gemeente)
+            known = gemeente.upper() == "NL01" or re.fullmatch(r"GM\d{4}", gemeente.upper())
+            code = gemeente.upper() if known else resolve_gemeente(wh, gemeente)
             marginals = type(marginals)(marginals.frame[gemeente_codes(marginals.frame.index) == code])
             if marginals.frame.empty:
                 raise NotFoundError("gemeente met Kerncijfers per buurt", gemeente, [])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import pandas as pd
 
@@ -12,6 +12,7 @@ from wijkradar.appdb import AppDB, default_url
 from wijkradar.config import Settings
 from wijkradar.errors import InputError
 from wijkradar.goals.store import (
+    GOAL_FIELDS,
     add_goal,
     add_intervention,
 )
@@ -67,13 +68,23 @@ def export_goals(wh: Warehouse, own: AppDB, gemeente: str, path: Path) -> int:
     return len(goals) + len(interventions)
 
 
-def import_goals(wh: Warehouse, own: AppDB, gemeente: str, path: Path) -> dict[str, int]:
+def import_goals(
+    wh: Warehouse, own: AppDB, gemeente: str, path: Path, *, replace_all: bool = False
+) -> dict[str, int]:
     """Replace the gemeente's goals and interventions with those in a YAML or Excel file.
 
-    Everything is validated first; nothing is stored unless all of it is valid.
+    Everything is validated first; nothing is stored unless all of it is valid. A file without any
+    goal or intervention would wipe out the plan: it is refused unless ``replace_all``.
     """
     gm = resolve_gemeente(wh, gemeente)
     goals, interventions = _read_plan(path)
+    if not goals and not interventions and not replace_all:
+        raise InputError(
+            path.name,
+            "het bestand bevat geen doelen en geen interventies; inlezen zou alles wissen",
+            fix="controleer het bestand (bladen 'doelen' en 'interventies', of de sleutels goals: en "
+            "interventions:); wilt u echt alles wissen, gebruik dan --vervang-alles",
+        )
     checked = [
         add_goal(wh, own, gm, g, store=False, origin=f"{path.name}, doel {i + 1}")
         for i, g in enumerate(goals)
@@ -91,26 +102,133 @@ def import_goals(wh: Warehouse, own: AppDB, gemeente: str, path: Path) -> dict[s
     return {"goals": len(checked), "interventions": len(interventions)}
 
 
-def _read_plan(path: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    if path.suffix.lower() in (".yaml", ".yml"):
-        import yaml
+MAX_PLAN_BYTES: Final = 5_000_000
+PLAN_KEYS: Final = frozenset({"gemeente", "goals", "interventions"})
+GOAL_KEYS: Final = frozenset(
+    {*GOAL_FIELDS, "goal_id", "gemeente_code", "baseline_value", "created_at", "theme", "thema", "area"}
+)
+INTERVENTION_KEYS: Final = frozenset(
+    {
+        "intervention_id",
+        "gemeente_code",
+        "title",
+        "theme",
+        "area",
+        "area_codes",
+        "start",
+        "end",
+        "start_date",
+        "end_date",
+        "budget",
+        "partners",
+        "description",
+        "goal_ids",
+        "created_at",
+    }
+)
 
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        return list(data.get("goals") or []), list(data.get("interventions") or [])
-    if path.suffix.lower() == ".xlsx":
+
+def _read_plan(path: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Read goals and interventions from YAML or Excel, refusing what is not a plan."""
+    if not path.is_file():
+        raise InputError(str(path), "bestand bestaat niet", fix="controleer het pad")
+    if path.stat().st_size > MAX_PLAN_BYTES:
+        raise InputError(path.name, "bestand is groter dan 5 MB", fix="een plan met doelen past ruim in 5 MB")
+    if path.suffix.lower() in (".yaml", ".yml"):
+        goals, interventions = _yaml_plan(path)
+    elif path.suffix.lower() == ".xlsx":
+        goals, interventions = _xlsx_plan(path)
+    else:
+        raise InputError(str(path), "onbekend importformaat", fix="gebruik .yaml of .xlsx")
+    for kind, rows, allowed in (
+        ("doel", goals, GOAL_KEYS),
+        ("interventie", interventions, INTERVENTION_KEYS),
+    ):
+        for number, row in enumerate(rows, start=1):
+            if not isinstance(row, dict):
+                raise InputError(
+                    path.name,
+                    f"{kind} {number} is geen lijst van velden",
+                    row=number,
+                    fix="zie 'wijkradar goals export'",
+                )
+            unknown = sorted(str(k) for k in row if str(k) not in allowed)
+            if unknown:
+                raise InputError(
+                    path.name,
+                    f"{kind} {number}: onbekend veld",
+                    row=number,
+                    column=unknown[0][:40],
+                    fix=f"gebruik alleen {', '.join(sorted(allowed))}",
+                )
+    return goals, interventions
+
+
+def _yaml_plan(path: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    import yaml
+
+    text = path.read_text(encoding="utf-8", errors="replace")
+    try:
+        # Aliases (&a / *a) let a few hundred bytes expand to gigabytes: a plan never needs them.
+        if any(isinstance(event, yaml.AliasEvent) for event in yaml.parse(text, Loader=yaml.SafeLoader)):
+            raise InputError(
+                path.name, "verwijzingen (*naam) zijn niet toegestaan", fix="schrijf elke waarde voluit"
+            )
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InputError(
+            path.name,
+            "geen geldige YAML",
+            row=mark.line + 1 if mark else None,
+            fix="controleer inspringing en dubbele punten",
+        ) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise InputError(path.name, "geen plan", fix="begin met goals: en interventions:")
+    unknown = sorted(str(k) for k in data if str(k) not in PLAN_KEYS)
+    if unknown:
+        raise InputError(
+            path.name,
+            "onbekende sleutel",
+            column=unknown[0][:40],
+            fix="gebruik gemeente:, goals: en interventions:",
+        )
+    goals, interventions = data.get("goals") or [], data.get("interventions") or []
+    if not isinstance(goals, list) or not isinstance(interventions, list):
+        raise InputError(
+            path.name, "goals: en interventions: moeten lijsten zijn", fix="zet '- ' voor elk doel"
+        )
+    return goals, interventions
+
+
+def _xlsx_plan(path: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    try:
         sheets = pd.read_excel(path, sheet_name=None, engine="openpyxl")
-        goals = sheets.get("doelen", pd.DataFrame()).to_dict("records")
-        interventions = sheets.get("interventies", pd.DataFrame()).to_dict("records")
-        for row in goals + interventions:
-            for column in ("area_codes", "goal_ids"):
-                if column in row and isinstance(row[column], str):
-                    row[column] = [x for x in row[column].split(",") if x]
-                elif column in row and isinstance(row[column], (int, float)) and not pd.isna(row[column]):
-                    row[column] = [str(int(row[column]))]
-            for key in list(row):
-                if isinstance(row[key], float) and math.isnan(row[key]):
-                    row[key] = None
-        return [{str(k): v for k, v in r.items()} for r in goals], [
-            {str(k): v for k, v in r.items()} for r in interventions
-        ]
-    raise InputError(str(path), "onbekend importformaat", fix="gebruik .yaml of .xlsx")
+    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        raise InputError(
+            path.name,
+            f"geen leesbaar Excel-bestand ({type(exc).__name__})",
+            fix="sla het opnieuw op als .xlsx",
+        ) from None
+    if "doelen" not in sheets and "interventies" not in sheets:
+        raise InputError(
+            path.name,
+            f"geen blad 'doelen' of 'interventies' (wel: {', '.join(sorted(sheets))[:100]})",
+            fix="gebruik de bladnamen van 'wijkradar goals export'",
+        )
+    goals = sheets.get("doelen", pd.DataFrame()).to_dict("records")
+    interventions = sheets.get("interventies", pd.DataFrame()).to_dict("records")
+    for row in goals + interventions:
+        for column in ("area_codes", "goal_ids"):
+            if column in row and isinstance(row[column], str):
+                row[column] = [x for x in row[column].split(",") if x]
+            elif column in row and isinstance(row[column], (int, float)) and not pd.isna(row[column]):
+                row[column] = [str(int(row[column]))]
+        for key in list(row):
+            if isinstance(row[key], float) and math.isnan(row[key]):
+                row[key] = None
+    return [{str(k): v for k, v in r.items()} for r in goals], [
+        {str(k): v for k, v in r.items()} for r in interventions
+    ]

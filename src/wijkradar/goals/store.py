@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
+import re
 from datetime import date
-from typing import Any
+from typing import Any, Final
 
 import pandas as pd
 
@@ -35,6 +36,46 @@ GOAL_FIELDS = (
     "owner",
     "description",
 )
+
+
+LIMITS: Final = {
+    "title": 200,
+    "area_name": 200,
+    "owner": 200,
+    "partners": 500,
+    "description": 4000,
+    "theme": 40,
+}
+FIRST_YEAR: Final = 2000
+LAST_YEAR: Final = 2100
+CONTROL: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def text_field(spec: dict[str, Any], key: str, origin: str, default: str = "") -> str:
+    """Return a text field of a goal or intervention, refused when too long or with control characters.
+
+    >>> text_field({"title": "Minder eenzaam"}, "title", "formulier")
+    'Minder eenzaam'
+    """
+    value = spec.get(key)
+    text = (
+        default if value is None or (isinstance(value, float) and math.isnan(value)) else str(value).strip()
+    )
+    if len(text) > LIMITS[key]:
+        raise InputError(
+            origin,
+            f"{key} is langer dan {LIMITS[key]} tekens",
+            column=key,
+            fix=f"kort de tekst in tot hoogstens {LIMITS[key]} tekens",
+        )
+    if CONTROL.search(text) or (key != "description" and ("\n" in text or "\r" in text)):
+        raise InputError(
+            origin,
+            f"{key} bevat een stuurteken (zoals een nul-byte of regeleinde)",
+            column=key,
+            fix="typ de tekst opnieuw, zonder onzichtbare tekens",
+        )
+    return text
 
 
 class GoalError(WijkradarError):
@@ -133,6 +174,14 @@ def add_goal(
             value=target_year,
             fix="bijvoorbeeld 2028",
         )
+    if not FIRST_YEAR <= target_year <= LAST_YEAR:
+        raise InputError(
+            origin,
+            f"streefjaar ligt niet tussen {FIRST_YEAR} en {LAST_YEAR}",
+            column="target_year",
+            value=target_year,
+            fix="bijvoorbeeld 2028",
+        )
     target_year = int(target_year)
     if target_year <= int(baseline_period[:4]):
         raise InputError(
@@ -154,23 +203,22 @@ def add_goal(
             value=spec.get("direction"),
             fix="gebruik omlaag of omhoog",
         )
+    area_name = text_field(spec, "area_name", origin) or area_name
     record = {
         "gemeente_code": gm,
-        "title": str(
-            spec.get("title")
-            or f"{_label(measures, str(measure))} ({group}) in {spec.get('area_name') or area_name}"
-        ),
+        "title": text_field(spec, "title", origin)
+        or f"{_label(measures, str(measure))} ({group}) in {area_name}",
         "measure_id": str(measure),
         "population_group": str(group),
-        "area_name": str(spec.get("area_name") or area_name),
+        "area_name": area_name,
         "area_codes": codes,
         "baseline_period": baseline_period,
         "baseline_value": round(float(baseline["value"]), 3),
         "target_value": target_value,
         "target_year": target_year,
         "direction": direction,
-        "owner": str(spec.get("owner") or ""),
-        "description": str(spec.get("description") or ""),
+        "owner": text_field(spec, "owner", origin),
+        "description": text_field(spec, "description", origin),
     }
     if store:
         record["goal_id"] = own.add_goal(record)
@@ -188,7 +236,7 @@ def add_intervention(
 ) -> dict[str, Any]:
     """Validate an intervention (areas in the gemeente, dates, linked goals) and store it."""
     gm = resolve_gemeente(wh, gemeente)
-    if not str(spec.get("title") or "").strip():
+    if not text_field(spec, "title", origin):
         raise InputError(
             origin, "een interventie heeft een naam nodig", column="title", fix="geef de interventie een naam"
         )
@@ -225,16 +273,16 @@ def add_intervention(
         )
     record = {
         "gemeente_code": gm,
-        "title": str(spec["title"]).strip(),
-        "theme": str(spec.get("theme") or ""),
+        "title": text_field(spec, "title", origin),
+        "theme": text_field(spec, "theme", origin),
         "area_codes": codes,
         "start_date": start,
         "end_date": end,
         "budget": None
         if spec.get("budget") in (None, "")
         else number(spec["budget"], "budget", origin, example="125.000"),
-        "partners": str(spec.get("partners") or ""),
-        "description": str(spec.get("description") or ""),
+        "partners": text_field(spec, "partners", origin),
+        "description": text_field(spec, "description", origin),
         "goal_ids": goal_ids,
     }
     if store:

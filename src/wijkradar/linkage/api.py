@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import numpy as np
 import pandas as pd
 
+from wijkradar.errors import InputError
 from wijkradar.ingest import FileReport, checksum, store
 from wijkradar.linkage import duckdb_engine
 from wijkradar.linkage.definition import AGE_BANDS, KINDS
+from wijkradar.linkage.scratch import scratch_folder
 from wijkradar.privacy import DEFAULT_THRESHOLD, Key, Table, protect
 from wijkradar.regions import gemeente_codes, wijk_codes
 from wijkradar.sources.model import (
@@ -48,6 +49,8 @@ class LinkageReport:
     cells: int
     suppressed_primary: int
     suppressed_secondary: int
+    gemeente: str = ""
+    outside: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
     stored: FileReport | None = None
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
@@ -59,17 +62,19 @@ def link(
     period: int,
     key: Key,
     *,
+    gemeente: str,
     engine: Engine = "duckdb",
     master: str | None = None,
 ) -> tuple[dict[str, pd.DataFrame], dict[str, int], dict[str, float]]:
-    """Pseudonymise and link; return buurt-level tables, intake counts and timings.
+    """Pseudonymise and link one gemeente's persons; return buurt-level tables, counts and timings.
 
-    The pseudonymised person-level files live in a temporary folder that is removed afterwards.
+    The pseudonymised person-level files live in a temporary folder that is removed afterwards,
+    also when this process is killed (see :func:`wijkradar.linkage.scratch.scratch_folder`).
     """
     seconds: dict[str, float] = {}
-    with tempfile.TemporaryDirectory(prefix="wijkradar-linkage-") as tmp:
+    with scratch_folder() as tmp:
         start = time.perf_counter()
-        counts = duckdb_engine.intake(persons, provisions, key, Path(tmp))
+        counts = duckdb_engine.intake(persons, provisions, key, Path(tmp), gemeente)
         seconds["intake"] = time.perf_counter() - start
         start = time.perf_counter()
         if engine == "spark":
@@ -91,11 +96,21 @@ def run_linkage(
     *,
     engine: Engine = "duckdb",
     master: str | None = None,
+    gemeente: str,
     threshold: int = DEFAULT_THRESHOLD,
+    reason: str | None = None,
 ) -> LinkageReport:
-    """Link, protect and store the results in the warehouse as ordinary measures."""
+    """Link one gemeente's register, protect and store the results as that gemeente's own measures.
+
+    ``threshold`` is the smallest count shown: 5 unless a lower one comes with a ``reason``, which
+    is stored with the figures.
+    """
+    for path in (persons, provisions):
+        if not path.is_file():
+            raise InputError(str(path), "bestand bestaat niet", fix="controleer het pad")
+    _check_threshold(threshold, reason)
     digest = hashlib.sha256(
-        f"{checksum(persons)}|{checksum(provisions)}|{period}|{threshold}".encode()
+        f"{checksum(persons)}|{checksum(provisions)}|{period}|{threshold}|{gemeente}".encode()
     ).hexdigest()
     known = wh.source_by_checksum(digest)
     if known is not None:
@@ -115,15 +130,19 @@ def run_linkage(
                 message="al gekoppeld met dezelfde invoer; niets gewijzigd",
             ),
         )
-    tables, counts, seconds = link(persons, provisions, period, key, engine=engine, master=master)
+    tables, counts, seconds = link(
+        persons, provisions, period, key, gemeente=gemeente, engine=engine, master=master
+    )
     start = time.perf_counter()
     cells, relations, meta = cell_table(tables)
-    suppressed = protect(Table(cells, relations), threshold)
+    whole = small_group_extremes(cells, meta, threshold)
+    suppressed = protect(Table(cells, relations), threshold, also=whole)
+    values = cells.set_index("cell")["value"]
     primary = int(
-        ((cells.set_index("cell")["value"] > 0) & (cells.set_index("cell")["value"] < threshold)).sum()
+        (((values > 0) & (values < threshold)) | whole.reindex(values.index, fill_value=False)).sum()
     )
     seconds["disclosure"] = time.perf_counter() - start
-    dataset = to_dataset(cells, meta, suppressed, period, engine, threshold, (persons, provisions))
+    dataset = to_dataset(cells, meta, suppressed, period, engine, threshold, (persons, provisions), reason)
     start = time.perf_counter()
     stored = store(wh, f"{persons.name} + {provisions.name}", digest, dataset)
     seconds["store"] = time.perf_counter() - start
@@ -133,6 +152,8 @@ def run_linkage(
     return LinkageReport(
         period=period,
         engine=engine,
+        gemeente=gemeente,
+        outside=counts["outside"],
         persons=counts["persons"],
         provisions=counts["provisions"],
         households=households,
@@ -147,6 +168,41 @@ def run_linkage(
 
 def _measure_id(combination: str) -> str:
     return "stapeling_" + combination.replace("+", "_")
+
+
+SMALL_GROUP_FACTOR: Final = 4  # a buurt with fewer than 4 x threshold households is a small group
+MIN_THRESHOLD: Final = 2
+
+
+def _check_threshold(threshold: int, reason: str | None) -> None:
+    """Keep the disclosure rule on: below 5 only with a stated reason, and never below 2."""
+    if threshold < MIN_THRESHOLD:
+        raise InputError(
+            "--threshold",
+            f"drempel {threshold} schakelt de onthullingscontrole uit",
+            fix=f"gebruik {DEFAULT_THRESHOLD} (of minstens {MIN_THRESHOLD} met --reden)",
+        )
+    if threshold < DEFAULT_THRESHOLD and not (reason or "").strip():
+        raise InputError(
+            "--threshold",
+            f"drempel {threshold} ligt onder de standaard {DEFAULT_THRESHOLD}",
+            fix="geef met --reden op waarom (de reden wordt bij de cijfers bewaard), of gebruik 5",
+        )
+
+
+def small_group_extremes(cells: pd.DataFrame, meta: pd.DataFrame, threshold: int) -> pd.Series:
+    """Mark household counts that are 0% or 100% of a small group (index: cell id).
+
+    In a buurt of a dozen households, "none of them" or "all of them" tells something about every
+    household; such cells are suppressed like small counts.
+    """
+    totals = meta[meta["measure"] == "huishoudens_totaal"].set_index("region")["value"]
+    parts = meta["group"].eq("huishoudens") & meta["measure"].ne("huishoudens_totaal")
+    total = meta["region"].map(totals).to_numpy(dtype=float)
+    value = cells["value"].to_numpy(dtype=float)
+    small = (total > 0) & (total < SMALL_GROUP_FACTOR * threshold)
+    extreme = parts.to_numpy() & small & ((value == 0) | (value == total))
+    return pd.Series(extreme, index=cells["cell"].to_numpy())
 
 
 def cell_table(tables: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -230,6 +286,7 @@ def to_dataset(
     engine: str,
     threshold: int,
     inputs: tuple[Path, Path],
+    reason: str | None = None,
 ) -> Dataset:
     """Turn the protected cells (and rates per 1,000 households) into warehouse observations."""
     values = cells["value"].to_numpy(dtype=float)
@@ -286,8 +343,10 @@ def to_dataset(
         boundary_year=int(period),
         licence="intern; alleen geaggregeerd en na onthullingscontrole",
         note=(
-            f"aantallen 1-{threshold - 1} onderdrukt, plus secundaire onderdrukking zodat geen cel uit "
-            "totalen terug te rekenen is; aantallen niet afgerond; cijfers per 1 000 op 1 decimaal"
+            f"aantallen 1-{threshold - 1} onderdrukt, en 0% en 100% in groepen kleiner dan "
+            f"{SMALL_GROUP_FACTOR * threshold} huishoudens, plus secundaire onderdrukking zodat geen cel "
+            "uit totalen terug te rekenen is; aantallen niet afgerond; cijfers per 1 000 op 1 decimaal"
+            + (f"; drempel {threshold} in plaats van {DEFAULT_THRESHOLD}, reden: {reason}" if reason else "")
         ),
     )
     regions = regions_frame(pd.Series(sorted(set(meta["region"]))))
@@ -299,7 +358,9 @@ def summary(report: LinkageReport) -> dict[str, Any]:
     """Return the report as plain data."""
     return {
         "period": report.period,
+        "gemeente": report.gemeente,
         "engine": report.engine,
+        "outside_gemeente": report.outside,
         "persons": report.persons,
         "provisions": report.provisions,
         "households": report.households,

@@ -8,6 +8,7 @@ memory and are never written anywhere.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ import pandas as pd
 from wijkradar.errors import InputError
 from wijkradar.linkage.definition import KINDS, queries
 from wijkradar.privacy import Key
-from wijkradar.regions import CODE_PATTERN
+from wijkradar.regions import CODE_PATTERN, buurt_prefix
 
 PERSON_COLUMNS = ("person_id", "household_id", "birth_year", "sex", "buurt_code", "period")
 PROVISION_COLUMNS = ("person_id", "kind", "start", "end")
@@ -55,10 +56,10 @@ def _columns(con: duckdb.DuckDBPyConnection, path: Path, required: tuple[str, ..
     try:
         described = con.execute(f"DESCRIBE SELECT * FROM {_reader(path)}").fetchall()  # noqa: S608
         found = [str(r[0]) for r in described]
-    except duckdb.Error as exc:
+    except duckdb.Error:
         raise InputError(
             str(path), "bestand kan niet gelezen worden", fix="lever een geldig CSV- of Parquet-bestand aan"
-        ) from exc
+        ) from None
     missing = [c for c in required if c not in found]
     if missing:
         raise InputError(
@@ -67,6 +68,23 @@ def _columns(con: duckdb.DuckDBPyConnection, path: Path, required: tuple[str, ..
             column=missing[0],
             fix=f"lever de kolommen {', '.join(required)} aan (zie de beschrijving van het invoerformaat)",
         )
+
+
+def _read(con: duckdb.DuckDBPyConnection, sql: str, path: Path) -> None:
+    """Read an input file into a table; a damaged file is named with its line, never its content.
+
+    DuckDB's own CSV errors quote the offending line, identifiers and all: they are not passed on.
+    """
+    try:
+        con.execute(sql)
+    except duckdb.Error as exc:
+        found = re.search(r"\bline[: ]+(\d+)", str(exc), flags=re.IGNORECASE)
+        raise InputError(
+            str(path),
+            "regel kan niet gelezen worden als CSV (verkeerd aantal velden, aanhalingstekens of tekenset)",
+            row=int(found.group(1)) if found else None,
+            fix="controleer die regel in het bestand, of exporteer het opnieuw als CSV (UTF-8) of Parquet",
+        ) from None
 
 
 def _first_bad(con: duckdb.DuckDBPyConnection, table: str, checks: dict[str, str], path: Path) -> None:
@@ -102,19 +120,26 @@ _FIXES = {
 }
 
 
-def intake(persons: Path, provisions: Path, key: Key, out_dir: Path) -> dict[str, int]:
-    """Validate both files and write pseudonymised Parquet to ``out_dir``; return row counts."""
+def intake(persons: Path, provisions: Path, key: Key, out_dir: Path, gemeente: str) -> dict[str, int]:
+    """Validate both files and write pseudonymised Parquet to ``out_dir``; return row counts.
+
+    Only persons living in ``gemeente`` (a GM code; NL01 for a national analyst) are linked: a
+    gemeente links its own register, and persons elsewhere are counted (``outside``) and left out.
+    """
+    prefix = "BU" if gemeente == "NL01" else buurt_prefix(gemeente)
     con = connect()
     inner, outer = key.pads()
     try:
         _columns(con, persons, PERSON_COLUMNS)
         _columns(con, provisions, PROVISION_COLUMNS)
-        con.execute(
+        _read(
+            con,
             "CREATE TEMP TABLE persons_raw AS SELECT row_number() OVER () AS row_nr, "  # noqa: S608
             "CAST(person_id AS VARCHAR) AS person_id, CAST(household_id AS VARCHAR) AS household_id, "
             "CAST(birth_year AS VARCHAR) AS birth_year, upper(trim(CAST(sex AS VARCHAR))) AS sex, "
             "upper(trim(CAST(buurt_code AS VARCHAR))) AS buurt_code, CAST(period AS VARCHAR) AS period "
-            f"FROM {_reader(persons)}"
+            f"FROM {_reader(persons)}",
+            persons,
         )
         _first_bad(
             con,
@@ -129,11 +154,20 @@ def intake(persons: Path, provisions: Path, key: Key, out_dir: Path) -> dict[str
             },
             persons,
         )
-        con.execute(
+        outside = int(
+            con.execute(
+                "SELECT count(*) FROM persons_raw WHERE NOT starts_with(buurt_code, ?)",
+                [prefix],
+            ).fetchall()[0][0]
+        )
+        con.execute("DELETE FROM persons_raw WHERE NOT starts_with(buurt_code, ?)", [prefix])
+        _read(
+            con,
             "CREATE TEMP TABLE provisions_raw AS SELECT row_number() OVER () AS row_nr, "  # noqa: S608
             "CAST(person_id AS VARCHAR) AS person_id, lower(trim(CAST(kind AS VARCHAR))) AS kind, "
             'CAST("start" AS VARCHAR) AS "start", CAST("end" AS VARCHAR) AS "end" '
-            f"FROM {_reader(provisions)}"
+            f"FROM {_reader(provisions)}",
+            provisions,
         )
         _first_bad(
             con,
@@ -163,6 +197,7 @@ def intake(persons: Path, provisions: Path, key: Key, out_dir: Path) -> dict[str
             [outer, inner],
         )
         counts = {
+            "outside": outside,
             "persons": int(con.execute("SELECT count(*) FROM persons_raw").fetchall()[0][0]),
             "provisions": int(con.execute("SELECT count(*) FROM provisions_raw").fetchall()[0][0]),
         }

@@ -9,7 +9,6 @@ Chromium (extra ``wijkradar[pdf]``: Playwright driving Debian's ``chromium``).
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from wijkradar.appdb import AppDB
 from wijkradar.config import Settings
 from wijkradar.errors import ModelMissing, WijkradarError
 from wijkradar.goals import plan
+from wijkradar.jsonable import script_json
 from wijkradar.pages import charts, views
 from wijkradar.priority import wat_werkt
 from wijkradar.query import resolve_gemeente
@@ -88,7 +88,7 @@ def render_html(data: dict[str, Any], images: dict[str, str] | None = None) -> s
     env.filters["direction"] = lambda s: DIRECTION_NL.get(str(s), str(s))
     plotly = None if images is not None else charts.PLOTLY_JS.read_text(encoding="utf-8")
     return env.get_template("staat.html").render(
-        data=data, images=images, plotly_js=plotly, specs=[json.dumps(s["figure"]) for s in data["sections"]]
+        data=data, images=images, plotly_js=plotly, specs=[script_json(s["figure"]) for s in data["sections"]]
     )
 
 

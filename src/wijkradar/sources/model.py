@@ -234,6 +234,17 @@ def parse_block(
         codes = np.zeros(len(values), dtype=np.int8)
         sym_mask = is_symbol.to_numpy(zero_copy_only=False)
         codes[sym_mask] = symbol_codes[idx[sym_mask].astype(np.int64)]
+    infinite = np.isinf(values)
+    if infinite.any():
+        pos = int(np.flatnonzero(infinite)[0])
+        col, row = divmod(pos, n)
+        raise InputError(
+            file,
+            "getal buiten bereik (oneindig)",
+            row=first_row + row,
+            column=columns[col],
+            fix="controleer de cel; een geheim of ontbrekend getal schrijft u als 'x' of '.'",
+        )
     nan = np.isnan(values)
     codes[nan & (codes == 0)] = _STATUS_CODES[MISSING]
     codes[~nan & (values <= SENTINEL_BELOW)] = _STATUS_CODES[MISSING]

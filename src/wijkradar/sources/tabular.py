@@ -73,10 +73,20 @@ def _load_excel(path: Path, sheet: str | int) -> Table:
 
 def _load_csv(path: Path) -> Table:
     raw = path.read_bytes()
+    not_text = InputError(
+        str(path),
+        "geen tekstbestand (het bevat binaire gegevens)",
+        fix="exporteer de tabel opnieuw als CSV (UTF-8) of lever het Excel-bestand zelf aan",
+    )
+    if b"\x00" in raw[:65536]:
+        raise not_text
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        text = raw.decode("cp1252")  # Excel on Windows saves CSV in this code page
+        try:
+            text = raw.decode("cp1252")  # Excel on Windows saves CSV in this code page
+        except UnicodeDecodeError:
+            raise not_text from None
     lines = text.splitlines()
     if not lines or not lines[0].strip():
         raise InputError(str(path), "het bestand is leeg", fix="download het bestand opnieuw")
