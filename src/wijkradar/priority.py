@@ -63,6 +63,22 @@ def priority_list(
     Reading never trains: without a stored model this raises :class:`ModelMissing`, which names
     the 'wijkradar train' command that makes one.
     """
+    key = ("priority", gemeente, thema, level, period, top, seed)
+    return wh.memo(
+        key, lambda: _priority_list(wh, gemeente, thema, level=level, period=period, top=top, seed=seed)
+    )
+
+
+def _priority_list(
+    wh: Warehouse,
+    gemeente: str,
+    thema: str,
+    *,
+    level: str,
+    period: str | None,
+    top: int | None,
+    seed: int,
+) -> dict[str, Any]:
     gm = resolve_gemeente(wh, gemeente)
     chosen = theme(thema)
     target = resolve_target(wh, chosen.measure_id, chosen.population_group, level, period)

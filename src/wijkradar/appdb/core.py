@@ -73,12 +73,15 @@ class Core:
         if self._current.get() is not None:
             yield
             return
-        with self.engine.begin() as connection:
-            token = self._current.set(connection)
-            try:
-                yield
-            finally:
-                self._current.reset(token)
+        with self.engine.connect() as connection:
+            connection.info["immediate"] = True  # SQLite: take the write lock at BEGIN
+            with connection.begin():
+                token = self._current.set(connection)
+                try:
+                    yield
+                finally:
+                    self._current.reset(token)
+            connection.info.pop("immediate", None)
 
     def _migrate(self) -> None:
         from alembic import command
@@ -140,9 +143,11 @@ def _engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _begin(connection: Connection) -> None:
-            # Take the write lock at the start: a transaction that read first and writes later
-            # would otherwise fail at once when another process wrote in between.
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            # A transaction that reads first and writes later takes the write lock at its start:
+            # otherwise it would fail at once when another process wrote in between. A single
+            # statement begins deferred, so reads (sessions, every request) never wait for it.
+            immediate = connection.info.get("immediate")
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
     if url.startswith("postgresql://"):  # the driver wijkradar installs

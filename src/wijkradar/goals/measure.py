@@ -77,7 +77,13 @@ def area_value(wh: Warehouse, measure: str, group: str, codes: list[str], period
 
     Returns value, halfwidth (90%) and a note saying how it was made; value None when unknown.
     The margin is the source's own where it publishes one, else a bound from the model.
+    Remembered until the data change: a plan measures the same areas again and again.
     """
+    key = ("area_value", measure, group, tuple(codes), period)
+    return wh.memo(key, lambda: _area_value(wh, measure, group, codes, period))
+
+
+def _area_value(wh: Warehouse, measure: str, group: str, codes: list[str], period: str) -> dict[str, Any]:
     values = values_on(wh, measure, group, codes, wh.indeling())
     now = values[(values["period"] == period) & (values["status"] == "published")].set_index("region_code")
     present = [c for c in codes if c in now.index]

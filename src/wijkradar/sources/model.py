@@ -212,18 +212,14 @@ def parse_block(
         is_number = pc.fill_null(pc.match_substring_regex(text, _NUMBER_RE), False)
         bad = pc.and_(pc.invert(pc.or_(empty, is_symbol)), pc.invert(is_number))
         if pc.any(bad).as_py():
-            pos = int(pc.index(bad, True).as_py())
-            col, row = divmod(pos, n)
-            raise InputError(
+            col, row = divmod(int(pc.index(bad, True).as_py()), n)
+            raise _cell_error(
                 file,
+                (first_row + row, columns[col]),
                 "tekst in een kolom met getallen",
-                row=first_row + row,
-                column=columns[col],
+                "vervang de cel door een getal of door een CBS-symbool "
+                "('.' ontbreekt, 'x' geheim, '-' nihil), of laat hem leeg",
                 value=str(columns_data[col].iloc[row]),
-                fix=(
-                    "vervang de cel door een getal of door een CBS-symbool "
-                    "('.' ontbreekt, 'x' geheim, '-' nihil), of laat hem leeg"
-                ),
             )
         values = pc.cast(pc.if_else(is_number, text, pa.scalar(None, pa.string())), pa.float64()).to_numpy(
             zero_copy_only=False
@@ -236,20 +232,25 @@ def parse_block(
         codes[sym_mask] = symbol_codes[idx[sym_mask].astype(np.int64)]
     infinite = np.isinf(values)
     if infinite.any():
-        pos = int(np.flatnonzero(infinite)[0])
-        col, row = divmod(pos, n)
-        raise InputError(
+        col, row = divmod(int(np.flatnonzero(infinite)[0]), n)
+        raise _cell_error(
             file,
+            (first_row + row, columns[col]),
             "getal buiten bereik (oneindig)",
-            row=first_row + row,
-            column=columns[col],
-            fix="controleer de cel; een geheim of ontbrekend getal schrijft u als 'x' of '.'",
+            "controleer de cel; een geheim of ontbrekend getal schrijft u als 'x' of '.'",
         )
     nan = np.isnan(values)
     codes[nan & (codes == 0)] = _STATUS_CODES[MISSING]
     codes[~nan & (values <= SENTINEL_BELOW)] = _STATUS_CODES[MISSING]
     values[codes != 0] = np.nan
     return values, codes
+
+
+def _cell_error(
+    file: str, where: tuple[int, str], problem: str, fix: str, value: str | None = None
+) -> InputError:
+    """Return the error for one cell of a stacked block: file, row and column, problem and fix."""
+    return InputError(file, problem, row=where[0], column=where[1], value=value, fix=fix)
 
 
 def check_codes(codes: pd.Series, *, file: str, column: str, first_row: int) -> pd.Series:

@@ -7,11 +7,12 @@ package (sources, regions, observations, models) add the queries of one concern 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import copy
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 import duckdb
 import pandas as pd
@@ -20,14 +21,23 @@ from wijkradar.errors import WarehouseError
 from wijkradar.warehouse.schema import MIGRATIONS, SCHEMA_VERSION
 from wijkradar.warehouse.versions import NewVersion
 
+T = TypeVar("T")
+
 
 class Core:
     """A connection to the warehouse file, migrated to the current schema on opening."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path, version: NewVersion | None = None) -> None:
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        path: Path,
+        version: NewVersion | None = None,
+        memo: dict[tuple[Any, ...], Any] | None = None,
+    ) -> None:
         self.con = con
         self.path = path
         self._version = version
+        self._memo: dict[tuple[Any, ...], Any] = {} if memo is None else memo  # shared with cursors
 
     @classmethod
     def open(cls, path: Path, *, read_only: bool = False) -> Self:
@@ -123,20 +133,34 @@ class Core:
 
     def cursor(self) -> Self:
         """Open a second handle on the same database, for use from another thread (web requests)."""
-        return type(self)(self.con.cursor(), self.path)  # the cursor never publishes
+        return type(self)(self.con.cursor(), self.path, memo=self._memo)  # a cursor never publishes
 
-    def data_version(self) -> tuple[str, int, int, str]:
-        """Return a fingerprint of this warehouse and what has been ingested into it.
+    def data_version(self) -> tuple[str, int, int, str, int, str]:
+        """Return a fingerprint of this warehouse: what has been ingested and which models trained.
 
-        It changes with every stored or replaced file, so results derived from the sources (such as
-        crosswalks) can be cached until then.
+        It changes with every stored or replaced file and every trained model, so results derived
+        from them (crosswalks, region lists, priority lists) can be cached until then.
         """
         row = self.con.execute(
-            "SELECT count(*), coalesce(max(source_id), 0), coalesce(max(ingested_at)::VARCHAR, '') "
-            "FROM sources"
+            "SELECT count(*), coalesce(max(source_id), 0), coalesce(max(ingested_at)::VARCHAR, ''), "
+            "(SELECT coalesce(max(model_id), 0) FROM models), "
+            "(SELECT coalesce(max(created_at)::VARCHAR, '') FROM models) FROM sources"
         ).fetchall()[0]
         where = str(self.path) if str(self.path) != ":memory:" else f"memory:{id(self.con)}"
-        return where, int(row[0]), int(row[1]), str(row[2])
+        return where, int(row[0]), int(row[1]), str(row[2]), int(row[3]), str(row[4])
+
+    def memo(self, key: tuple[Any, ...], make: Callable[[], T]) -> T:
+        """Return ``make()``, remembered per ``key`` until the data change (see :meth:`data_version`).
+
+        DataFrames and dicts come back as copies, so a caller may change what it gets.
+        """
+        full = (*key, self.data_version())
+        if full not in self._memo:
+            if len(self._memo) > 256:
+                self._memo.clear()
+            self._memo[full] = make()
+        found: T = self._memo[full]
+        return _copy(found)
 
     def observation_count(self) -> int:
         """Count the observations in the warehouse."""
@@ -163,6 +187,14 @@ class Core:
         if frame.empty:
             return None
         return {str(k): v for k, v in frame.iloc[0].to_dict().items()}
+
+
+def _copy(value: T) -> T:
+    if isinstance(value, pd.DataFrame):
+        return value.copy()
+    if isinstance(value, (dict, list)):
+        return copy.deepcopy(value)
+    return value
 
 
 def where(**filters: str | None) -> tuple[str, list[str]]:

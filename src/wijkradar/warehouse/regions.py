@@ -52,8 +52,14 @@ class RegionsRepository(Core):
         A region without a name in that year gets the name of the nearest year in which it is the
         same area (see :func:`wijkradar.regions.choose_names`); ``name_year`` says which year the
         name is from and ``label`` is what to show: "name (code)", or the bare code when no name is
-        known. ``boundary_years`` lists every indeling the code occurs in.
+        known. ``boundary_years`` lists every indeling the code occurs in. Remembered until the
+        data change: pages and goals ask for it many times.
         """
+        return self.memo(
+            ("regions", level, gemeente_code, year), lambda: self._regions(level, gemeente_code, year)
+        )
+
+    def _regions(self, level: str | None, gemeente_code: str | None, year: int | None) -> pd.DataFrame:
         year = self.indeling() if year is None else year
         clause, params = where(level=level, gemeente_code=gemeente_code)
         frame = self._frame(

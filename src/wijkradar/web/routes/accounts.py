@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from wijkradar.access import MAX_PASSWORD, hash_password, verify_password
 from wijkradar.web.deps import SiteDep
 from wijkradar.web.security import LOGIN_COOKIE, SESSION_COOKIE, client_address, log, login_token, throttled
+from wijkradar.web.site import Site
 
 SESSION_SECONDS = 8 * 3600
 router = APIRouter(include_in_schema=False)
@@ -38,25 +39,25 @@ async def login(request: Request, site: SiteDep) -> Response:
     target = local(str(form.get("volgende", "/")))
     nonce = request.cookies.get(LOGIN_COOKIE, "")
     if not nonce or not hmac.compare_digest(str(form.get("_token", "")), login_token(site, nonce)):
-        return site.page(
-            "login.html",
+        return _again(
+            site,
             request,
             403,
-            volgende=target,
-            token=login_token(site, nonce or "-"),
-            message="Dit formulier is verlopen of komt niet van deze site. Laad de pagina opnieuw.",
+            target,
+            nonce or "-",
+            "Dit formulier is verlopen of komt niet van deze site. Laad de pagina opnieuw.",
         )
     address = client_address(request)
     wait = await run_in_threadpool(throttled, site, name, address)
     if wait:
         log.warning("inloggen afgeremd voor %r vanaf %s (%d s)", name, address, wait)
-        return site.page(
-            "login.html",
+        return _again(
+            site,
             request,
             429,
-            volgende=target,
-            token=login_token(site, nonce),
-            message=f"Te veel mislukte pogingen. Probeer het over {wait} seconden opnieuw.",
+            target,
+            nonce,
+            f"Te veel mislukte pogingen. Probeer het over {wait} seconden opnieuw.",
         )
     row = await run_in_threadpool(site.own.user, name) if name else None
     # Check a password even for unknown names, so the time taken does not tell which names exist.
@@ -64,14 +65,7 @@ async def login(request: Request, site: SiteDep) -> Response:
     await run_in_threadpool(site.own.record_attempt, name, address, bool(row and checked))
     if row is None or not checked:
         log.warning("mislukte inlog voor %r vanaf %s", name, address)
-        return site.page(
-            "login.html",
-            request,
-            401,
-            volgende=target,
-            token=login_token(site, nonce),
-            message="Onbekende naam of verkeerd wachtwoord.",
-        )
+        return _again(site, request, 401, target, nonce, "Onbekende naam of verkeerd wachtwoord.")
     token, _ = await run_in_threadpool(site.own.start_session, name, SESSION_SECONDS)
     log.info("%s ingelogd vanaf %s", name, address)
     response = RedirectResponse(target, status_code=303)
@@ -98,6 +92,13 @@ async def logout(request: Request, site: SiteDep) -> Response:
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
+
+
+def _again(site: Site, request: Request, status: int, target: str, nonce: str, message: str) -> Response:
+    """Show the login form again with a message (and a fresh token for the same login cookie)."""
+    return site.page(
+        "login.html", request, status, volgende=target, token=login_token(site, nonce), message=message
+    )
 
 
 def _cookie(response: Response, request: Request, name: str, value: str, seconds: int) -> None:
