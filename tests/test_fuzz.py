@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from wijkradar.web.app import create_app
 from wijkradar.web.formats import FORMATS
-from wijkradar.web.routes import docs, goals, pages
+from wijkradar.web.routes import admin, docs, goals, pages
 
 ANY_TEXT = st.text(st.characters(codec="utf-8"), max_size=60)
 CODES = st.one_of(st.sampled_from(["GM0034", "GM0363", "BU00340211", "WK003402", "NL01", "GM9999"]), ANY_TEXT)
@@ -39,7 +39,7 @@ def client(web_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[T
 
 def _templates(method: str) -> list[str]:
     found = []
-    for router in (pages.router, goals.router, docs.router):
+    for router in (pages.router, goals.router, docs.router, admin.router):
         for route in router.routes:
             if isinstance(route, APIRoute) and method in (route.methods or ()):
                 found.append(route.path)

@@ -1,0 +1,154 @@
+"""A gemeente's beheerders manage its users and read its audit log, in the browser.
+
+A beheerder gives and takes roles in their own gemeente only. They may make a new account (with a
+first password), but never change the password of an existing account: that account may have roles
+in other gemeenten, and a password reset would hand it over.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from wijkradar.access import (
+    Access,
+    Forbidden,
+    check_name,
+    check_password,
+    check_role,
+    hash_password,
+)
+from wijkradar.errors import InputError, NotFoundError
+from wijkradar.pages import views
+from wijkradar.web.deps import AccessDep, Format, GemeenteCode, SiteDep, actor
+from wijkradar.web.formats import respond
+from wijkradar.web.site import Site
+
+router = APIRouter()
+AUDIT_SHOWN = 200
+
+
+@router.get(
+    "/gemeente/{code:code}/beheer", summary="Gebruikers en auditlogboek van een gemeente (beheerders)"
+)
+def admin_page(
+    request: Request, site: SiteDep, access: AccessDep, code: GemeenteCode, opgeslagen: str = ""
+) -> Response:
+    """Show the gemeente's users with their roles, forms to change them, and the latest audit entries."""
+    access.require("manage", code)
+    return site.page("beheer.html", request, **_context(site, access, code, notice=opgeslagen == "1"))
+
+
+@router.get(
+    "/gemeente/{code:code}/audit{fmt:fmt}",
+    summary="Auditlogboek van een gemeente: pagina, .json, .csv, .xlsx",
+)
+def audit(request: Request, site: SiteDep, access: AccessDep, code: GemeenteCode, fmt: Format) -> Response:
+    """Give the whole audit log of the gemeente (who saw or changed its own data, when)."""
+    access.require("manage", code)
+
+    def rows() -> list[dict[str, Any]]:
+        return [{**r, "at": str(r["at"])[:19]} for r in site.own.audit(code)]
+
+    return respond(
+        fmt,
+        f"{code}-audit",
+        html=lambda: site.page("beheer.html", request, **_context(site, access, code, full=True)),
+        data=rows,
+        table=rows,
+    )
+
+
+@router.post(
+    "/gemeente/{code:code}/beheer/gebruikers", summary="Gebruiker toevoegen of rol geven (beheerders)"
+)
+async def give_role(request: Request, site: SiteDep, access: AccessDep, code: GemeenteCode) -> Response:
+    """Give a user a role here; a name that does not exist yet becomes an account with this password."""
+    form = await _form(request, site, access, code)
+    name, role = str(form.get("name", "")).strip(), str(form.get("role", ""))
+    password = str(form.get("password", ""))
+
+    def change() -> str:
+        check_name(name)
+        check_role(role)
+        existing = site.own.user(name)
+        if existing is None:
+            site.own.save_user(name, hash_password(check_password(password)))
+        elif password:
+            raise InputError(
+                "formulier",
+                "het wachtwoord van een bestaande gebruiker kan hier niet veranderen",
+                column="password",
+                fix="laat het wachtwoord leeg; de gebruiker zelf of een landelijk beheerder kan het wijzigen",
+            )
+        site.own.set_role(name, code, role)
+        return "nieuw account" if existing is None else "rol gewijzigd"
+
+    try:
+        what = await run_in_threadpool(change)
+    except InputError as exc:
+        error = {
+            "field": {"naam": "name", "rol": "role", "wachtwoord": "password"}.get(
+                str(exc.column), exc.column
+            ),
+            "message": str(exc),
+        }
+        return site.page(
+            "beheer.html", request, 422, **_context(site, access, code, error=error, values=form)
+        )
+    site.own.log(actor(access), code, "role", f"{name}: {role}", what)
+    return RedirectResponse(f"/gemeente/{code}/beheer?opgeslagen=1", status_code=303)
+
+
+@router.post(
+    "/gemeente/{code:code}/beheer/gebruikers/{name}/verwijderen", summary="Rol intrekken (beheerders)"
+)
+async def take_role(
+    request: Request, site: SiteDep, access: AccessDep, code: GemeenteCode, name: str
+) -> Response:
+    """Take a user's role here away; an account left without any role ends (its sessions too)."""
+    await _form(request, site, access, code)
+
+    def change() -> None:
+        found = site.own.user(name)
+        if found is None or code not in found["roles"]:
+            raise NotFoundError("gebruiker", name, [u["name"] for u in site.own.users(code)])
+        site.own.set_role(name, code, None)
+        if len(found["roles"]) == 1 and not found["national_admin"]:
+            site.own.remove_user(name)
+        else:
+            site.own.revoke_sessions(name)  # their rights changed: log in again
+
+    await run_in_threadpool(change)
+    site.own.log(actor(access), code, "role", f"{name}: geen", "rol ingetrokken")
+    return RedirectResponse(f"/gemeente/{code}/beheer?opgeslagen=1", status_code=303)
+
+
+async def _form(request: Request, site: Site, access: Access, code: str) -> Any:
+    """Check the beheerder's right and the form token; return the form."""
+    access.require("manage", code)
+    if not site.accounts:
+        raise Forbidden("Deze wijkradar heeft geen accounts; gebruikers beheert u met 'wijkradar users'.")
+    form = await request.form()
+    if not secrets.compare_digest(str(form.get("_token", "")), str(request.state.form_token)):
+        raise Forbidden("Dit formulier is verlopen of komt niet van deze site. Laad de pagina opnieuw.")
+    return form
+
+
+def _context(site: Site, access: Access, code: str, **extra: Any) -> dict[str, Any]:
+    entries = site.own.audit(code)
+    return {
+        "gemeente": views.require_gemeente(site.warehouse(), code),
+        "users": site.own.users(code),
+        "roles": ("lezer", "analist", "beheerder"),
+        "entries": entries if extra.pop("full", False) else entries[-AUDIT_SHOWN:],
+        "total": len(entries),
+        "accounts": site.accounts,
+        "error": None,
+        "values": {},
+        **extra,
+    }
