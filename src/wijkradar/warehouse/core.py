@@ -38,6 +38,7 @@ class Core:
         self.path = path
         self._version = version
         self._memo: dict[tuple[Any, ...], Any] = {} if memo is None else memo  # shared with cursors
+        self.read_only = False  # set by open(); a read-only file cannot change under its reader
 
     @classmethod
     def open(cls, path: Path, *, read_only: bool = False) -> Self:
@@ -63,6 +64,7 @@ class Core:
                 "programma's die het bestand gebruiken, of kies een ander bestand met --db."
             ) from exc
         wh = cls(con, path, version)
+        wh.read_only = read_only
         try:
             if not read_only:
                 wh._migrate()
@@ -133,7 +135,9 @@ class Core:
 
     def cursor(self) -> Self:
         """Open a second handle on the same database, for use from another thread (web requests)."""
-        return type(self)(self.con.cursor(), self.path, memo=self._memo)  # a cursor never publishes
+        handle = type(self)(self.con.cursor(), self.path, memo=self._memo)  # a cursor never publishes
+        handle.read_only = self.read_only
+        return handle
 
     def data_version(self) -> tuple[str, int, int, str, int, str]:
         """Return a fingerprint of this warehouse: what has been ingested and which models trained.
@@ -154,10 +158,19 @@ class Core:
 
         DataFrames and dicts come back as copies, so a caller may change what it gets.
         """
-        full = (*key, self.data_version())
+        # A read-only file cannot change while it is open: its fingerprint is taken once.
+        version = self._memo.get(("data_version",)) if self.read_only else None
+        if version is None:
+            version = self.data_version()
+            if self.read_only:
+                self._memo[("data_version",)] = version
+        full = (*key, version)
         if full not in self._memo:
             if len(self._memo) > 256:
+                kept = self._memo.get(("data_version",))
                 self._memo.clear()
+                if kept is not None:
+                    self._memo[("data_version",)] = kept
             self._memo[full] = make()
         found: T = self._memo[full]
         return _copy(found)

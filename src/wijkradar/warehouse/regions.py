@@ -35,6 +35,9 @@ class RegionsRepository(Core):
 
     def indeling(self) -> int:
         """Return the boundary year most figures are on: the default indeling for lists and analyses."""
+        return self.memo(("indeling",), self._indeling)
+
+    def _indeling(self) -> int:
         row = self.con.execute(
             "SELECT boundary_year FROM sources WHERE n_observations > 0 AND boundary_year > 0 "
             "GROUP BY boundary_year ORDER BY sum(n_observations) DESC, boundary_year DESC LIMIT 1"
