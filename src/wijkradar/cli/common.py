@@ -82,7 +82,8 @@ def _handled() -> Iterator[None]:
     try:
         yield
     except WijkradarError as exc:
-        err.print(f"[bold red]Fout:[/] {escape(str(exc))}", highlight=False)
+        # soft_wrap: one line per message, never broken inside a path or a quoted value
+        err.print(f"[bold red]Fout:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(exc.exit_code) from None
 
 
@@ -145,7 +146,7 @@ def _emit_reports(reports: list[FileReport], fmt: Format) -> None:
         _emit(pd.DataFrame([r.as_dict() for r in reports]), fmt)
     failed = [r for r in reports if r.action == "failed"]
     for report in failed:
-        err.print(f"[bold red]Fout:[/] {report.message}", highlight=False)
+        err.print(f"[bold red]Fout:[/] {escape(report.message)}", highlight=False, soft_wrap=True)
     if failed:
         raise typer.Exit(2)
 
