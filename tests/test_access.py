@@ -6,6 +6,8 @@ it offers, for users of every role in another gemeente, must never show Almere's
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import re
 import shutil
 from collections.abc import Iterator
@@ -19,6 +21,7 @@ from httpx import Response
 from typer.testing import CliRunner
 
 import wijkradar.appdb
+import wijkradar.web.routes
 from conftest import stores
 from wijkradar.access import hash_password, verify_password
 from wijkradar.appdb import AppDB
@@ -35,7 +38,17 @@ ALMERE_BUURT = "BU00340211"
 OWN_LABEL = "Huishoudens met 2+ voorzieningen"  # only in Almere's own registration
 GOAL_TITLE = "Geheim doel van Almere"
 INTERVENTION_TITLE = "Geheime interventie van Almere"
-MARKERS = (OWN_LABEL, "stapeling_2plus", GOAL_TITLE, INTERVENTION_TITLE, "Stapeling (test)")
+UPLOAD_LABEL = "Schuldhulp Almere"  # only in Almere's upload
+UPLOAD_FILE = "schuldhulp-almere.csv"
+MARKERS = (
+    OWN_LABEL,
+    "stapeling_2plus",
+    GOAL_TITLE,
+    INTERVENTION_TITLE,
+    "Stapeling (test)",
+    UPLOAD_LABEL,
+    UPLOAD_FILE,
+)
 runner = CliRunner()
 
 
@@ -109,6 +122,24 @@ def _own_registration(wh: Warehouse, codes: list[str]) -> None:
     store(wh, "test", "digest-own-registration", dataset)
 
 
+def _own_upload(wh: Warehouse, own: AppDB) -> None:
+    """Store an upload of Almere's own figures per wijk, as the upload form does."""
+    wijken = wh.regions(level="wijk", gemeente_code="GM0034")["code"].tolist()
+    record = {
+        "gemeente_code": "GM0034",
+        "measure_key": "schuldhulp-almere",
+        "label": UPLOAD_LABEL,
+        "unit": "aantal",
+        "level": "wijk",
+        "boundary_year": wh.indeling(),
+        "attention_when": "hoog",
+        "file_name": UPLOAD_FILE,
+        "sha256": "0" * 64,
+        "uploaded_by": "almere",
+    }
+    own.store_uploads([(record, [{"region_code": w, "period": "2024", "value": 8.0} for w in wijken])])
+
+
 ROLES = {
     "almere": ("GM0034", "analist"),
     "almere-lezer": ("GM0034", "lezer"),
@@ -142,6 +173,7 @@ def site_db(web_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
         )
         spec = {"title": INTERVENTION_TITLE, "start": "2021-01-01", "goal_ids": [goal["goal_id"]]}
         add_intervention(wh, own, "Almere", spec)
+        _own_upload(wh, own)
         for name, (gemeente, role) in ROLES.items():
             own.save_user(name, hash_password(PASSWORD), national_admin=gemeente is None)
             if gemeente and role:
@@ -310,6 +342,8 @@ def test_own_themes_and_sources_only_for_their_gemeente(site: TestClient) -> Non
     _login(site, "almere-lezer")
     assert "Stapeling (test)" in site.get("/bronnen.json").text
     assert OWN_LABEL in site.get(f"/regio/{ALMERE_BUURT}").text
+    assert UPLOAD_LABEL in site.get("/gemeente/GM0034.json?thema=eigen-schuldhulp-almere").text
+    assert UPLOAD_FILE in site.get("/gemeente/GM0034/uploads").text  # the markers can be seen at all
 
 
 def test_who_saw_own_data_is_in_the_audit_log(site: TestClient, site_db: Path) -> None:
@@ -322,15 +356,15 @@ def test_who_saw_own_data_is_in_the_audit_log(site: TestClient, site_db: Path) -
 
 def _concrete(path: str) -> str:
     path = path.replace("{code:code}", "GM0034").replace("{goal_id}", "1").replace("{intervention_id}", "1")
+    path = path.replace("{upload_id}", "1")
     return path.replace("{name}", "almere")
 
 
 def _routes() -> list[tuple[str, str]]:
     """Every route of the app with every format it may have, generated from the app itself."""
-    from wijkradar.web.routes import accounts, admin, docs, goals, pages
-
     found = []
-    for router in (accounts.router, docs.router, pages.router, goals.router, admin.router):
+    for module in pkgutil.iter_modules(wijkradar.web.routes.__path__):
+        router = importlib.import_module(f"wijkradar.web.routes.{module.name}").router
         for route in router.routes:
             if not isinstance(route, APIRoute):
                 continue
@@ -353,7 +387,12 @@ def test_access_matrix_never_shows_another_gemeentes_own_data(
     token = _token(site.get("/uitloggen")) if user else ""
     assert len(ROUTES) > 30
     for method, path in ROUTES:
-        for query in ("", "?thema=stapeling", f"?bewerk=1&opgeslagen=doel&q={ALMERE_BUURT}"):
+        for query in (
+            "",
+            "?thema=stapeling",
+            "?thema=eigen-schuldhulp-almere",
+            f"?bewerk=1&opgeslagen=doel&q={ALMERE_BUURT}",
+        ):
             if method == "GET":
                 response = site.get(path + query, follow_redirects=False)
             else:

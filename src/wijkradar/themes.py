@@ -27,6 +27,8 @@ class Theme:
     label: str
     attention_when: str = "hoog"
     description: str = ""
+    level: str = "buurt"  # the areas its map shows: a gemeente's upload may be per wijk
+    upload: bool = False  # a gemeente's own upload (no model, no priority list)
 
     @property
     def higher_is_worse(self) -> bool:

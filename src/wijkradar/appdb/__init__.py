@@ -1,4 +1,4 @@
-"""The operational store: what users change (accounts, sessions, goals, interventions, audit log).
+"""The operational store: what users change (accounts, sessions, goals, interventions, uploads, audit log).
 
 SQLite by default, a file beside the warehouse (``x.duckdb`` -> ``x.app.sqlite``) in WAL mode;
 PostgreSQL when ``WIJKRADAR_APP_DB=postgresql://...``. One data-access layer (SQLAlchemy Core)
@@ -12,11 +12,11 @@ from __future__ import annotations
 from wijkradar.appdb.accounts import Accounts
 from wijkradar.appdb.audit import Audit
 from wijkradar.appdb.core import default_url
-from wijkradar.appdb.own import OwnData
 from wijkradar.appdb.schema import ROLES
+from wijkradar.appdb.uploads import Uploads
 
 
-class AppDB(OwnData, Accounts, Audit):
+class AppDB(Uploads, Accounts, Audit):
     """A pool of connections to the operational store with the queries of every repository."""
 
 

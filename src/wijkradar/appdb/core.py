@@ -15,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Self, TypeVar
 
-from sqlalchemy import Connection, CursorResult, Engine, create_engine, event, text
+from sqlalchemy import Connection, CursorResult, Engine, Table, create_engine, event, insert, text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql import Executable
@@ -115,6 +115,15 @@ class Core:
     def _count(self, statement: Executable) -> int:
         """Run a change and return how many rows it touched."""
         return int(self._run(statement, lambda result: result.rowcount))
+
+    def _insert_many(self, table: Table, rows: list[dict[str, Any]]) -> None:
+        """Insert many rows in one statement execution (executemany)."""
+        connection = self._current.get()
+        if connection is not None:
+            connection.execute(insert(table), rows)
+            return
+        with self.engine.begin() as connection:
+            connection.execute(insert(table), rows)
 
 
 def now() -> datetime:

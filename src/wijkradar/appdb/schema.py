@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 ROLES: Final = ("lezer", "analist", "beheerder")  # who sees, who edits, who manages users
@@ -122,4 +123,32 @@ audit_log = Table(
     Column("action", String(20), nullable=False),
     Column("object", String(200), nullable=False),
     Column("detail", String(500), nullable=False, default=""),
+)
+
+uploads = Table(
+    "uploads",
+    metadata,
+    Column("upload_id", Integer, primary_key=True, autoincrement=True),
+    Column("gemeente_code", String(6), nullable=False, index=True),
+    Column("measure_key", String(40), nullable=False),  # theme and measure "eigen-<key>"
+    Column("label", String(200), nullable=False),
+    Column("unit", String(20), nullable=False, default=""),
+    Column("level", String(10), nullable=False),
+    Column("boundary_year", Integer, nullable=False),
+    Column("attention_when", String(4), nullable=False, default="hoog"),
+    Column("file_name", String(200), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("n_values", Integer, nullable=False),
+    Column("uploaded_by", String(64), nullable=False),
+    Column("uploaded_at", DateTime, nullable=False),
+    UniqueConstraint("gemeente_code", "measure_key", name="uq_uploads_measure"),
+)
+
+upload_values = Table(
+    "upload_values",
+    metadata,
+    Column("upload_id", Integer, ForeignKey("uploads.upload_id", ondelete="CASCADE"), primary_key=True),
+    Column("region_code", String(12), primary_key=True),
+    Column("period", String(20), primary_key=True),
+    Column("value", Float, nullable=False),
 )

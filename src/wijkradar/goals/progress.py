@@ -10,6 +10,7 @@ from wijkradar.goals.measure import (
     area_value,
 )
 from wijkradar.query import resolve_gemeente
+from wijkradar.uploads import with_uploads
 from wijkradar.warehouse import Warehouse
 
 # Statuses are English codes; texts.GOAL_STATUS_NL has the words people read.
@@ -96,6 +97,7 @@ def plan(wh: Warehouse, own: AppDB, gemeente: str) -> dict[str, Any]:
     Plain data (strings, numbers, lists) for pages, the report and ``goals show``.
     """
     gm = resolve_gemeente(wh, gemeente)
+    wh = with_uploads(wh, own, gm)  # goals may be set on the gemeente's own uploads
     interventions = own.interventions(gm)
     goals = own.goals(gm)
     for row in goals:

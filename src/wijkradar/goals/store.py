@@ -21,6 +21,7 @@ from wijkradar.query import resolve_gemeente, resolve_region
 from wijkradar.regions import gemeente_of, is_valid_code, parents_of
 from wijkradar.texts import DIRECTION_CODES, parse_number_nl
 from wijkradar.themes import load_themes
+from wijkradar.uploads import own_themes, with_uploads
 from wijkradar.warehouse import Warehouse
 
 GOAL_FIELDS = (
@@ -124,7 +125,8 @@ def add_goal(
 ) -> dict[str, Any]:
     """Validate a goal against the data and store it; the baseline value comes from the warehouse."""
     gm = resolve_gemeente(wh, gemeente)
-    themes = load_themes()
+    wh = with_uploads(wh, own, gm)  # goals may be set on the gemeente's own uploads
+    themes = load_themes() | own_themes(wh)
     spec = _english_keys(spec)
     if spec.get("theme"):
         if spec["theme"] not in themes:

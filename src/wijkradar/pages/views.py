@@ -22,6 +22,7 @@ from wijkradar.priority import priority_list, wat_werkt
 from wijkradar.query import region_profile
 from wijkradar.texts import boundary_note
 from wijkradar.themes import Theme, load_themes
+from wijkradar.uploads import own_themes, with_uploads
 from wijkradar.warehouse import Warehouse
 
 SIMILAR_ON = {  # structure variables for "similar gemeenten", from the Kerncijfers per gemeente
@@ -85,7 +86,7 @@ def areas(wh: Warehouse, gemeente: str, chosen: Theme, level: str = "buurt") -> 
             row.update(estimate=None, lower=None, upper=None)
         row["value"] = row["survey"] if row["survey"] is not None else row["estimate"]
         row["source"] = (
-            f"peiling RIVM 50090NED {period}"
+            f"{_source_words(str(current['source'].get(code)))} {period}"
             if row["survey"] is not None
             else (f"model wijkradar ({algorithm})" if row["estimate"] is not None else "geen gegevens")
         )
@@ -104,11 +105,11 @@ def areas(wh: Warehouse, gemeente: str, chosen: Theme, level: str = "buurt") -> 
     }
 
 
-def areas_geojson(wh: Warehouse, gemeente: str, chosen: Theme, level: str = "buurt") -> dict[str, Any]:
+def areas_geojson(wh: Warehouse, gemeente: str, chosen: Theme, level: str | None = None) -> dict[str, Any]:
     """Return the areas as a GeoJSON FeatureCollection (WGS84) with the theme's values as properties."""
     import shapely
 
-    data = areas(wh, gemeente, chosen, level)
+    data = areas(wh, gemeente, chosen, level or chosen.level)
     geoms = geometries_on(wh, [r["code"] for r in data["rows"]], wh.indeling()).set_index("region_code")
     features = []
     for row in data["rows"]:
@@ -157,7 +158,7 @@ def key_figures(
                 "nederland": number_or_none(now.get("NL01")),
                 "vergelijkbaar": round(float(np.mean(peers)), 1) if peers else None,
                 "n_vergelijkbaar": len(peers),
-                "source": "RIVM 50090NED",
+                "source": "RIVM 50090NED" if not chosen.upload else "eigen upload",
             }
         )
     return out
@@ -166,8 +167,8 @@ def key_figures(
 def overview(wh: Warehouse, gemeente: str, thema: str, *, top: int = 10) -> dict[str, Any]:
     """Collect everything on the gemeente page."""
     gm = require_gemeente(wh, gemeente)
-    chosen = theme_or_error(thema)
-    data = areas(wh, gemeente, chosen)
+    chosen = theme_or_error(thema, wh)
+    data = areas(wh, gemeente, chosen, chosen.level)
     shapes = geometries_on(wh, [r["code"] for r in data["rows"]], wh.indeling())
     has_map = not shapes.empty
     mapped = set(shapes["region_code"])
@@ -179,7 +180,7 @@ def overview(wh: Warehouse, gemeente: str, thema: str, *, top: int = 10) -> dict
     )
     similar = similar_gemeenten(wh, gemeente)
     try:
-        ranking = priority_list(wh, gemeente, chosen.name, top=top)
+        ranking = None if chosen.upload else priority_list(wh, gemeente, chosen.name, top=top)
     except ModelMissing:
         ranking = None
     return {
@@ -196,7 +197,9 @@ def overview(wh: Warehouse, gemeente: str, thema: str, *, top: int = 10) -> dict
 def priority(wh: Warehouse, gemeente: str, thema: str) -> dict[str, Any]:
     """Return the full priority list of the gemeente for a theme (the model must exist)."""
     require_gemeente(wh, gemeente)
-    chosen = theme_or_error(thema)
+    chosen = theme_or_error(thema, wh)
+    if chosen.upload:
+        raise NotFoundError("prioriteitenlijst", f"{thema} (een eigen upload heeft geen risicomodel)")
     result = priority_list(wh, gemeente, chosen.name)
     result["theme"] = theme_dict(chosen)
     return result
@@ -205,13 +208,17 @@ def priority(wh: Warehouse, gemeente: str, thema: str) -> dict[str, Any]:
 def doelen(wh: Warehouse, own: AppDB, gemeente: str, thema: str) -> dict[str, Any]:
     """Collect the goals page: goals with progress, interventions, wat werkt, and the form's choices."""
     gm = require_gemeente(wh, gemeente)
-    chosen = theme_or_error(thema)
+    wh = with_uploads(wh, own, gemeente)
+    chosen = theme_or_error(thema, wh)
     data = plan(wh, own, gemeente)
-    try:
-        werkt: dict[str, Any] | None = wat_werkt(wh, own, gemeente, chosen.name)
-        werkt_missing = None
-    except ModelMissing as exc:
-        werkt, werkt_missing = None, str(exc)
+    werkt: dict[str, Any] | None = None
+    if chosen.upload:
+        werkt_missing: str | None = "Een eigen upload heeft geen risicomodel; kies een thema van RIVM."
+    else:
+        try:
+            werkt, werkt_missing = wat_werkt(wh, own, gemeente, chosen.name), None
+        except ModelMissing as exc:
+            werkt_missing = str(exc)
     for goal in data["goals"]:
         goal["chart"] = charts.goal_path(goal)
     return {
@@ -223,6 +230,10 @@ def doelen(wh: Warehouse, own: AppDB, gemeente: str, thema: str) -> dict[str, An
         "wat_werkt": werkt,
         "wat_werkt_missing": werkt_missing,
         "areas": area_choices(wh, gemeente),
+        "own_measures": [
+            {"measure": t.measure_id, "group": t.population_group, "label": f"{t.label} (eigen upload)"}
+            for t in own_themes(wh).values()
+        ],
     }
 
 
@@ -327,9 +338,12 @@ def sources(wh: Warehouse) -> dict[str, Any]:
     return {"sources": records, "models": cards}
 
 
-def theme_or_error(thema: str) -> Theme:
-    """Look up a theme by name; unknown names raise NotFoundError with suggestions."""
-    themes = load_themes()
+def theme_or_error(thema: str, wh: Warehouse | None = None) -> Theme:
+    """Look up a theme by name (also a gemeente's uploads, in a view that has them).
+
+    Unknown names raise NotFoundError with suggestions.
+    """
+    themes = load_themes() | (own_themes(wh) if wh is not None else {})
     if thema not in themes:
         raise NotFoundError("thema", thema, themes)
     return themes[thema]
@@ -344,4 +358,11 @@ def theme_dict(chosen: Theme) -> dict[str, Any]:
         "group": chosen.population_group,
         "attention_when": chosen.attention_when,
         "description": chosen.description,
+        "level": chosen.level,
+        "upload": chosen.upload,
     }
+
+
+def _source_words(source: str) -> str:
+    """Name a survey value's source for people: its publisher and table."""
+    return f"peiling RIVM {source}" if source in ("50090NED", "50120NED") else source

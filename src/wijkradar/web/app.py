@@ -24,7 +24,7 @@ from wijkradar.config import Settings
 from wijkradar.goals import own_store
 from wijkradar.warehouse import Warehouse
 from wijkradar.web import errors, security
-from wijkradar.web.routes import accounts, admin, docs, goals, pages
+from wijkradar.web.routes import accounts, admin, docs, goals, pages, uploads
 from wijkradar.web.site import Site
 
 
@@ -63,7 +63,7 @@ def create_app(
     app.state.site = site
     errors.install(app)
     app.middleware("http")(security.guard)
-    for router in (accounts.router, docs.router, pages.router, goals.router, admin.router):
+    for router in (accounts.router, docs.router, pages.router, goals.router, uploads.router, admin.router):
         app.include_router(router)
     # Mounted last, so the routes (the vendored Plotly under /static/vendor) match first.
     static = resources.files("wijkradar.web").joinpath("static")

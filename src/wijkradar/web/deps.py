@@ -12,6 +12,7 @@ from fastapi import Depends, Path, Query, Request
 
 from wijkradar.access import Access, User
 from wijkradar.regions import CODE_PATTERN
+from wijkradar.uploads import UPLOAD_PREFIX
 from wijkradar.warehouse import Warehouse
 from wijkradar.web.site import Site
 
@@ -67,9 +68,17 @@ def visible_profile(site: Site, access: Access, profile: dict[str, Any]) -> dict
 
 
 def require_theme(site: Site, access: Access, thema: str, code: str) -> None:
-    """Refuse a theme on a measure of a gemeente's own data to users who may not see it."""
+    """Refuse a theme on a measure of a gemeente's own data to users who may not see it.
+
+    An upload's theme (``eigen-...``) exists only for its own gemeente's users: the others learn
+    nothing of it, not even that it exists, until they may see that gemeente's own data.
+    """
     from wijkradar.pages.views import theme_or_error
 
+    if thema.startswith(UPLOAD_PREFIX):
+        access.require("see", code)
+        theme_or_error(thema, site.view(code))
+        return
     _, measures = site.own_data()
     owners = measures.get(theme_or_error(thema).measure_id)
     if owners is not None:

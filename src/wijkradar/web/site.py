@@ -29,6 +29,7 @@ from wijkradar.pages import charts, views
 from wijkradar.sources.model import OWN_DATA_PUBLISHER
 from wijkradar.texts import DIRECTION_NL, EXPECTATION_NL, GOAL_STATUS_NL, STATUS_NL, number_nl
 from wijkradar.themes import load_themes
+from wijkradar.uploads import UPLOAD_PREFIX, with_uploads
 from wijkradar.warehouse import Warehouse
 
 
@@ -127,6 +128,16 @@ class Site:
         with key_lock:
             return self._compute(kind, *args)
 
+    def view(self, code: str) -> Warehouse:
+        """Return this thread's warehouse with a gemeente's uploads over it (after an access check only)."""
+        return with_uploads(self.warehouse(), self.own, code)
+
+    def theme_args(self, code: str, thema: str) -> tuple[str, ...]:
+        """Key the page data of a theme: an upload's also on the gemeente's revision (it can change)."""
+        if thema.startswith(UPLOAD_PREFIX):
+            return (code, thema, self.own.plan_version(code))
+        return (code, thema)
+
     def own_data(self) -> tuple[dict[int, set[str]], dict[str, set[str]]]:
         """Return which gemeenten the own-data sources and measures belong to."""
         found: tuple[dict[int, set[str]], dict[str, set[str]]] = self.cached("owners")
@@ -137,15 +148,17 @@ class Site:
             return self.warehouse().owners(OWN_DATA_PUBLISHER)
         if kind in ("doelen", "plan"):  # the last argument, the plan's revision, only keys the cache
             return to_jsonable(PAGE_DATA[kind](self.warehouse(), self.own, *args[:-1]))
+        if kind in ("overview", "geojson", "priority") and len(args) == 3:  # an upload's theme
+            return to_jsonable(PAGE_DATA[kind](self.view(args[0]), *args[:2]))
         return to_jsonable(PAGE_DATA[kind](self.warehouse(), *args))
 
     def _rendered(self, kind: str, *args: str) -> bytes:
         """Finished response bodies: the data behind them cannot change while the server runs."""
         if kind == "gemeente":
-            code, thema = args
-            data = self.cached("overview", code, thema)
+            thema = args[1]
+            data = self.cached("overview", *args)
             figure = (
-                charts.choropleth(self.cached("geojson", code, thema), data["theme"])
+                charts.choropleth(self.cached("geojson", *args), data["theme"])
                 if data["has_map"]
                 else charts.ranked_bars(data["areas"]["rows"], data["theme"])
             )
@@ -161,7 +174,7 @@ class Site:
 PAGE_DATA: dict[str, Callable[..., Any]] = {
     "gemeenten": views.gemeenten,
     "overview": views.overview,
-    "geojson": lambda wh, code, thema: views.areas_geojson(wh, code, views.theme_or_error(thema)),
+    "geojson": lambda wh, code, thema: views.areas_geojson(wh, code, views.theme_or_error(thema, wh)),
     "priority": views.priority,
     "profile": views.profile,
     "sources": views.sources,

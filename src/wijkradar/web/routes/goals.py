@@ -191,7 +191,7 @@ async def _store(
     if not secrets.compare_digest(str(form.get("_token", "")), str(request.state.form_token)):
         raise Forbidden("Dit formulier is verlopen of komt niet van deze site. Laad de pagina opnieuw.")
     thema = str(form.get("thema_pagina") or "eenzaamheid")
-    views.theme_or_error(thema)
+    views.theme_or_error(thema, site.view(code))
 
     try:
         await run_in_threadpool(action, form)
@@ -229,9 +229,10 @@ def _goals_html(
     notice: str | None = None,
     editing: int | None = None,
 ) -> str:
-    measures = site.cached("measures")
+    data = _doelen(site, code, thema)
+    measures = data["own_measures"] + site.cached("measures")
     return site.templates.get_template("doelen.html").render(
-        data=_doelen(site, code, thema),
+        data=data,
         thema=thema,
         editable=site.editable and access.may("edit", code),
         token=request.state.form_token,

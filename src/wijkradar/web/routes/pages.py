@@ -69,19 +69,20 @@ def gemeente(
 ) -> Response:
     """Show a gemeente's overview: the map or ranked chart of its buurten for one theme."""
     require_theme(site, access, thema, code)
+    args = site.theme_args(code, thema)
     return respond(
         fmt,
         f"{code}-{thema}",
-        html=lambda: HTMLResponse(site.rendered("gemeente", code, thema)),
-        data=lambda: site.rendered("overview", code, thema),
-        table=lambda: site.cached("overview", code, thema)["areas"]["rows"],
-        geojson=lambda: _geojson(site, code, thema),
+        html=lambda: HTMLResponse(site.rendered("gemeente", *args)),
+        data=lambda: site.rendered("overview", *args),
+        table=lambda: site.cached("overview", *args)["areas"]["rows"],
+        geojson=lambda: _geojson(site, args),
     )
 
 
-def _geojson(site: Site, code: str, thema: str) -> Any:
-    views.require_gemeente(site.warehouse(), code)
-    return site.cached("geojson", code, thema)
+def _geojson(site: Site, args: tuple[str, ...]) -> Any:
+    views.require_gemeente(site.warehouse(), args[0])
+    return site.cached("geojson", *args)
 
 
 @router.get(
@@ -99,7 +100,7 @@ def priority(
     require_theme(site, access, thema, code)
 
     def data() -> Any:
-        return site.cached("priority", code, thema)
+        return site.cached("priority", *site.theme_args(code, thema))
 
     return respond(
         fmt,

@@ -1,0 +1,144 @@
+"""Lay a gemeente's uploads over the warehouse: one view in which its own measures are measures too.
+
+:func:`with_uploads` returns a :class:`~wijkradar.warehouse.Warehouse` whose measure queries
+(values, periods, indelingen, the measure lists) also answer for the gemeente's uploads, so maps,
+goals and their progress take an uploaded measure like any other. Only code that has checked the
+user may see the gemeente builds such a view; the warehouse file itself never holds uploads.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+
+from wijkradar.appdb import AppDB
+from wijkradar.sources.model import OWN_DATA_PUBLISHER, PUBLISHED, TOTAL_GROUP
+from wijkradar.themes import Theme
+from wijkradar.warehouse import Warehouse
+
+UPLOAD_PREFIX: Final = "eigen-"  # theme name and measure id of an upload: eigen-<key>
+
+
+class UploadsView(Warehouse):
+    """The warehouse with one gemeente's uploads as extra measures (same connection, same memo)."""
+
+    def __init__(
+        self,
+        base: Warehouse,
+        gemeente: str,
+        uploads: list[dict[str, Any]],
+        values: list[dict[str, Any]],
+        revision: str,
+    ) -> None:
+        super().__init__(base.con, base.path, memo=base._memo)
+        self.read_only = base.read_only
+        self.gemeente = gemeente
+        self.revision = revision
+        self.uploads = {UPLOAD_PREFIX + u["measure_key"]: u for u in uploads}
+        frame = pd.DataFrame(values, columns=["measure_key", "region_code", "period", "value"])
+        frame["measure_id"] = UPLOAD_PREFIX + frame["measure_key"].astype(str)
+        self._values = frame
+
+    def memo(self, key: tuple[Any, ...], make: Any) -> Any:
+        """Remember per warehouse version and upload revision (see :meth:`Warehouse.memo`)."""
+        return super().memo((*key, "uploads", self.gemeente, self.revision), make)
+
+    def themes(self) -> dict[str, Theme]:
+        """Return the uploads as themes (name ``eigen-<key>``), on the level they were uploaded on."""
+        return {
+            name: Theme(
+                name=name,
+                measure_id=name,
+                population_group=TOTAL_GROUP,
+                label=u["label"],
+                attention_when=u["attention_when"],
+                description=f"eigen upload {u['file_name']} ({str(u['uploaded_at'])[:10]})",
+                level=u["level"],
+                upload=True,
+            )
+            for name, u in self.uploads.items()
+        }
+
+    def values(self, measure_id: str, population_group: str, codes: list[str]) -> pd.DataFrame:
+        """Return an upload's values for some regions, else the warehouse's."""
+        if measure_id not in self.uploads:
+            return super().values(measure_id, population_group, codes)
+        upload = self.uploads[measure_id]
+        part = self._values[
+            (self._values["measure_id"] == measure_id) & self._values["region_code"].isin(set(codes))
+        ]
+        if population_group != TOTAL_GROUP:
+            part = part.iloc[0:0]
+        return pd.DataFrame(
+            {
+                "region_code": part["region_code"].to_numpy(dtype=object),
+                "period": part["period"].to_numpy(dtype=object),
+                "value": part["value"].to_numpy(dtype=float),
+                "lower": np.nan,
+                "upper": np.nan,
+                "status": PUBLISHED,
+                "source": f"upload {upload['file_name']}",
+                "boundary_year": int(upload["boundary_year"]),
+            }
+        ).sort_values(["region_code", "period"], ignore_index=True)
+
+    def periods(self, measure_id: str, population_group: str) -> list[str]:
+        """Periods with values, of an upload or of the warehouse."""
+        if measure_id not in self.uploads:
+            return super().periods(measure_id, population_group)
+        if population_group != TOTAL_GROUP:
+            return []
+        return sorted(set(self._values.loc[self._values["measure_id"] == measure_id, "period"]))
+
+    def boundary_years_of(self, measure_id: str, population_group: str) -> list[int]:
+        """Return the indeling an upload is on, or the warehouse's indelingen of a measure."""
+        if measure_id not in self.uploads:
+            return super().boundary_years_of(measure_id, population_group)
+        return [int(self.uploads[measure_id]["boundary_year"])]
+
+    def measures(self) -> pd.DataFrame:
+        """Every measure, the uploads' included (publisher: eigen registratie)."""
+        own = pd.DataFrame(
+            [
+                {
+                    "measure_id": name,
+                    "label": u["label"],
+                    "unit": u["unit"],
+                    "description": f"eigen upload {u['file_name']}",
+                    "publisher": OWN_DATA_PUBLISHER,
+                    "table_id": "upload",
+                }
+                for name, u in self.uploads.items()
+            ]
+        )
+        return pd.concat([super().measures(), own], ignore_index=True)
+
+    def measure_groups(self) -> pd.DataFrame:
+        """Every measure and group with values, the uploads' included."""
+        own = pd.DataFrame(
+            [
+                {"measure_id": n, "population_group": TOTAL_GROUP, "label": u["label"]}
+                for n, u in self.uploads.items()
+            ]
+        )
+        return pd.concat([own, super().measure_groups()], ignore_index=True)
+
+
+def with_uploads(wh: Warehouse, own: AppDB, gemeente: str) -> Warehouse:
+    """Return the warehouse with ``gemeente``'s uploads laid over it (itself when it has none).
+
+    Call only for a user who may see the gemeente's own data.
+    """
+    if isinstance(wh, UploadsView) and wh.gemeente == gemeente:
+        return wh
+    found = own.uploads(gemeente)
+    if not found:
+        return wh
+    return UploadsView(wh, gemeente, found, own.upload_values(gemeente), own.plan_version(gemeente))
+
+
+def own_themes(wh: Warehouse) -> dict[str, Theme]:
+    """Return the upload themes of a view made by :func:`with_uploads` (none for the bare warehouse)."""
+    return wh.themes() if isinstance(wh, UploadsView) else {}
