@@ -16,7 +16,7 @@ import pandas as pd
 
 from wijkradar.appdb import AppDB
 from wijkradar.errors import ModelMissing
-from wijkradar.indeling import values_on
+from wijkradar.indeling import every_value_on
 from wijkradar.jsonable import to_jsonable
 from wijkradar.models.train import resolve_target
 from wijkradar.query import resolve_gemeente
@@ -119,13 +119,20 @@ def _priority_list(
 
 def _latest(wh: Warehouse, measure: str, group: str, codes: list[str], year: int) -> pd.Series:
     """Return the latest value up to the year after ``year`` per region; ``attrs['periods']`` says which."""
-    obs = values_on(wh, measure, group, codes, wh.indeling())
-    obs = obs[obs["status"] == "published"]
-    obs = obs[obs["period"].str[:4].astype(int) <= year + 1].sort_values("period")
-    latest = obs.drop_duplicates("region_code", keep="last").set_index("region_code")
+    every = wh.memo(
+        ("latest", measure, group, year), lambda: _every_latest(wh, measure, group, year), shared=True
+    )
+    latest = every.loc[every.index.intersection(pd.Index(codes).unique())]
     values = latest["value"].copy()
     values.attrs["periods"] = sorted(set(latest["period"]))
     return values
+
+
+def _every_latest(wh: Warehouse, measure: str, group: str, year: int) -> pd.DataFrame:
+    obs = every_value_on(wh, measure, group, wh.indeling())
+    obs = obs[obs["status"] == "published"]
+    obs = obs[obs["period"].str[:4].astype(int) <= year + 1].sort_values("period", kind="stable")
+    return obs.drop_duplicates("region_code", keep="last").set_index("region_code")[["value", "period"]]
 
 
 def residents(wh: Warehouse, group: str, codes: list[str], year: int) -> tuple[pd.Series, list[str]]:

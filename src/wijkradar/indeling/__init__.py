@@ -26,6 +26,7 @@ from wijkradar.indeling.crosswalks import (
 from wijkradar.indeling.moving import (
     Moved,
     count_measures,
+    every_value_on,
     figures_on,
     geometries_on,
     move,
@@ -41,6 +42,7 @@ __all__ = [
     "Moved",
     "count_measures",
     "crosswalk",
+    "every_value_on",
     "figures_on",
     "geometries_on",
     "move",

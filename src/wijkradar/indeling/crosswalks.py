@@ -30,19 +30,10 @@ COUNT_UNITS: Final = frozenset({"aantal"})
 
 
 def crosswalk(wh: Warehouse, from_year: int, to_year: int, level: str | None = None) -> pd.DataFrame:
-    """Return the crosswalk between two indelingen (cached until the warehouse's sources change)."""
-    return _crosswalk_cached(wh, (wh.data_version(), from_year, to_year, level)).copy()
-
-
-_CACHE: dict[tuple[object, ...], pd.DataFrame] = {}
-
-
-def _crosswalk_cached(wh: Warehouse, key: tuple[object, ...]) -> pd.DataFrame:
-    if key not in _CACHE:
-        if len(_CACHE) > 64:
-            _CACHE.clear()
-        _CACHE[key] = _build_crosswalk(wh, *key[1:])  # type: ignore[arg-type]
-    return _CACHE[key]
+    """Return the crosswalk between two indelingen (remembered until the warehouse's data change)."""
+    return wh.memo(
+        ("crosswalk", from_year, to_year, level), lambda: _build_crosswalk(wh, from_year, to_year, level)
+    )
 
 
 def _build_crosswalk(wh: Warehouse, from_year: int, to_year: int, level: str | None) -> pd.DataFrame:

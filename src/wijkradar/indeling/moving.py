@@ -123,9 +123,25 @@ def values_on(
 
     Like :meth:`Warehouse.values`, plus ``method`` and ``from_year``: values published on another
     indeling are moved onto ``year`` (or left out) as :func:`onto` does, so a trend never joins
-    two different areas that happen to share a code.
+    two different areas that happen to share a code. The measure is moved for every region once
+    per data version and remembered; each call picks its regions from that.
     """
-    own = wh.values(measure_id, population_group, codes)
+    every = every_value_on(wh, measure_id, population_group, year)
+    return every[every["region_code"].isin(set(codes))].reset_index(drop=True)
+
+
+def every_value_on(wh: Warehouse, measure_id: str, population_group: str, year: int) -> pd.DataFrame:
+    """Return :func:`values_on` for every region, remembered and shared: read it, never change it."""
+    found: pd.DataFrame = wh.memo(
+        ("values_on", measure_id, population_group, year),
+        lambda: _values_on(wh, measure_id, population_group, year),
+        shared=True,
+    )
+    return found
+
+
+def _values_on(wh: Warehouse, measure_id: str, population_group: str, year: int) -> pd.DataFrame:
+    own = wh.values(measure_id, population_group)
     native = own[own["boundary_year"] == year].assign(method=NATIVE, from_year=year)
     parts = [native]
     counts = count_measures(wh)
@@ -133,7 +149,6 @@ def values_on(
         if other in (year, 0):
             continue
         walk = crosswalk(wh, other, year)
-        walk = walk[walk["to_code"].isin(set(codes))]
         if walk.empty:
             continue
         source = wh.values(measure_id, population_group, sorted(set(walk["from_code"])))

@@ -128,16 +128,21 @@ def areas_geojson(wh: Warehouse, gemeente: str, chosen: Theme, level: str | None
 
 def similar_gemeenten(wh: Warehouse, gemeente: str) -> list[dict[str, Any]]:
     """Find the nearest gemeenten on size, age, urbanity, income and household structure."""
-    obs = wh.level_values(list(SIMILAR_ON), "GM").sort_values("period")
-    wide = obs.pivot_table(index="region_code", columns="measure_id", values="value", aggfunc="last")
-    wide = wide.reindex(columns=list(SIMILAR_ON)).dropna()
-    if gemeente not in wide.index or len(wide) <= 1:
+    z: pd.DataFrame = wh.memo(("similar_z",), lambda: _standardised(wh), shared=True)
+    if gemeente not in z.index or len(z) <= 1:
         return []
-    wide["a_inw"] = np.log(wide["a_inw"].clip(lower=1))
-    z = (wide - wide.mean()) / wide.std(ddof=0).replace(0, 1)
     distance = np.sqrt(((z - z.loc[gemeente]) ** 2).sum(axis=1)).drop(gemeente).nsmallest(N_SIMILAR)
     names = wh.regions(level="gemeente").set_index("code")["name"]
     return [{"code": c, "name": names.get(c, c), "distance": round(float(d), 2)} for c, d in distance.items()]
+
+
+def _standardised(wh: Warehouse) -> pd.DataFrame:
+    """Return the structure variables of every gemeente (latest period), standardised."""
+    obs = wh.level_values(list(SIMILAR_ON), "GM").sort_values("period")
+    wide = obs.pivot_table(index="region_code", columns="measure_id", values="value", aggfunc="last")
+    wide = wide.reindex(columns=list(SIMILAR_ON)).dropna()
+    wide["a_inw"] = np.log(wide["a_inw"].clip(lower=1))
+    return (wide - wide.mean()) / wide.std(ddof=0).replace(0, 1)
 
 
 def key_figures(

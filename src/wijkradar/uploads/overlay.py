@@ -41,9 +41,9 @@ class UploadsView(Warehouse):
         frame["measure_id"] = UPLOAD_PREFIX + frame["measure_key"].astype(str)
         self._values = frame
 
-    def memo(self, key: tuple[Any, ...], make: Any) -> Any:
+    def memo(self, key: tuple[Any, ...], make: Any, *, shared: bool = False) -> Any:
         """Remember per warehouse version and upload revision (see :meth:`Warehouse.memo`)."""
-        return super().memo((*key, "uploads", self.gemeente, self.revision), make)
+        return super().memo((*key, "uploads", self.gemeente, self.revision), make, shared=shared)
 
     def themes(self) -> dict[str, Theme]:
         """Return the uploads as themes (name ``eigen-<key>``), on the level they were uploaded on."""
@@ -61,14 +61,14 @@ class UploadsView(Warehouse):
             for name, u in self.uploads.items()
         }
 
-    def values(self, measure_id: str, population_group: str, codes: list[str]) -> pd.DataFrame:
+    def values(self, measure_id: str, population_group: str, codes: list[str] | None = None) -> pd.DataFrame:
         """Return an upload's values for some regions, else the warehouse's."""
         if measure_id not in self.uploads:
             return super().values(measure_id, population_group, codes)
         upload = self.uploads[measure_id]
-        part = self._values[
-            (self._values["measure_id"] == measure_id) & self._values["region_code"].isin(set(codes))
-        ]
+        part = self._values[self._values["measure_id"] == measure_id]
+        if codes is not None:
+            part = part[part["region_code"].isin(set(codes))]
         if population_group != TOTAL_GROUP:
             part = part.iloc[0:0]
         return pd.DataFrame(

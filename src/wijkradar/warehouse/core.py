@@ -8,6 +8,7 @@ package (sources, regions, observations, models) add the queries of one concern 
 from __future__ import annotations
 
 import copy
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -22,6 +23,9 @@ from wijkradar.warehouse.schema import MIGRATIONS, SCHEMA_VERSION
 from wijkradar.warehouse.versions import NewVersion
 
 T = TypeVar("T")
+_LOCKS_GUARD = threading.Lock()
+_MISSING: Any = object()
+MEMO_ENTRIES = 4096  # per warehouse version: a few dozen per gemeente page, all small but the measures
 
 
 class Core:
@@ -153,10 +157,11 @@ class Core:
         where = str(self.path) if str(self.path) != ":memory:" else f"memory:{id(self.con)}"
         return where, int(row[0]), int(row[1]), str(row[2]), int(row[3]), str(row[4])
 
-    def memo(self, key: tuple[Any, ...], make: Callable[[], T]) -> T:
+    def memo(self, key: tuple[Any, ...], make: Callable[[], T], *, shared: bool = False) -> T:
         """Return ``make()``, remembered per ``key`` until the data change (see :meth:`data_version`).
 
-        DataFrames and dicts come back as copies, so a caller may change what it gets.
+        DataFrames and dicts come back as copies, so a caller may change what it gets; ``shared``
+        hands out the remembered object itself, for callers that only read it (large frames).
         """
         # A read-only file cannot change while it is open: its fingerprint is taken once.
         version = self._memo.get(("data_version",)) if self.read_only else None
@@ -165,15 +170,28 @@ class Core:
             if self.read_only:
                 self._memo[("data_version",)] = version
         full = (*key, version)
-        if full not in self._memo:
-            if len(self._memo) > 256:
-                kept = self._memo.get(("data_version",))
-                self._memo.clear()
-                if kept is not None:
-                    self._memo[("data_version",)] = kept
-            self._memo[full] = make()
-        found: T = self._memo[full]
-        return _copy(found)
+        found = self._memo.get(full, _MISSING)
+        if found is _MISSING:
+            # One thread computes, the others wait for it: twenty requests arriving together for
+            # what nobody asked yet would otherwise each compute it, twenty times slower each.
+            with _LOCKS_GUARD:
+                lock = self._memo.setdefault(("lock", full), threading.Lock())
+            with lock:
+                found = self._memo.get(full, _MISSING)
+                if found is _MISSING:
+                    if len(self._memo) > MEMO_ENTRIES:
+                        kept = self._memo.get(("data_version",))
+                        self._memo.clear()
+                        if kept is not None:
+                            self._memo[("data_version",)] = kept
+                    found = make()
+                    self._memo[full] = found
+        value: T = found
+        return value if shared else _copy(value)
+
+    def forget(self) -> None:
+        """Drop everything :meth:`memo` remembers (benchmarks measure cold starts with it)."""
+        self._memo.clear()
 
     def observation_count(self) -> int:
         """Count the observations in the warehouse."""

@@ -58,12 +58,15 @@ class ModelsRepository(Core):
         """Return the stored model for a target (the newest period unless one is named)."""
         clause = "AND period = ?" if period else ""
         params = [measure_id, population_group, level] + ([period] if period else [])
-        return _decoded(
-            self._one(
-                "SELECT * FROM models WHERE measure_id = ? AND population_group = ? AND level = ? "  # noqa: S608
-                f"{clause} ORDER BY period DESC, created_at DESC LIMIT 1",
-                params,
-            )
+        return self.memo(
+            ("model", measure_id, population_group, level, period),
+            lambda: _decoded(
+                self._one(
+                    "SELECT * FROM models WHERE measure_id = ? AND population_group = ? AND level = ? "  # noqa: S608
+                    f"{clause} ORDER BY period DESC, created_at DESC LIMIT 1",
+                    params,
+                )
+            ),
         )
 
     def model_by_id(self, model_id: int) -> dict[str, Any] | None:
@@ -80,20 +83,18 @@ class ModelsRepository(Core):
         return frame
 
     def estimates(self, model_id: int, region_codes: list[str] | None = None) -> pd.DataFrame:
-        """Return a model's estimates (``contributions`` as lists), optionally for some regions only."""
-        clause = ""
-        params: list[Any] = [model_id]
-        if region_codes is not None:
-            clause = (
-                f"AND region_code IN ({', '.join('?' for _ in region_codes)})"
-                if region_codes
-                else "AND FALSE"
-            )
-            params += list(region_codes)
-        frame = self._frame(
-            f"SELECT * FROM estimates WHERE model_id = ? {clause} ORDER BY region_code",  # noqa: S608
-            params,
-        )
+        """Return a model's estimates (``contributions`` as lists), optionally for some regions only.
+
+        A model's estimates are read and decoded once per data version; pages take their regions
+        from that (the lists inside ``contributions`` are shared: read them, do not change them).
+        """
+        every = self.memo(("estimates", model_id), lambda: self._estimates(model_id), shared=True)
+        if region_codes is None:
+            return every.copy()
+        return every[every["region_code"].isin(set(region_codes))].reset_index(drop=True)
+
+    def _estimates(self, model_id: int) -> pd.DataFrame:
+        frame = self._frame("SELECT * FROM estimates WHERE model_id = ? ORDER BY region_code", [model_id])
         frame["contributions"] = pd.Series([json.loads(c) for c in frame["contributions"]], dtype=object)
         return frame
 

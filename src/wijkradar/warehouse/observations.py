@@ -45,8 +45,8 @@ class ObservationsRepository(Core):
         )
 
     def measures(self) -> pd.DataFrame:
-        """All measures with label, unit and publisher."""
-        return self._frame("SELECT * FROM measures ORDER BY measure_id")
+        """All measures with label, unit and publisher (remembered until the data change)."""
+        return self.memo(("measures",), lambda: self._frame("SELECT * FROM measures ORDER BY measure_id"))
 
     def measure_groups(self) -> pd.DataFrame:
         """Every measure and population group with published values, with the measure's label."""
@@ -57,25 +57,18 @@ class ObservationsRepository(Core):
 
     def periods(self, measure_id: str, population_group: str) -> list[str]:
         """Periods with published values for a measure and group, oldest first."""
-        return [
-            str(p)
-            for p in self._column(
-                "SELECT DISTINCT period FROM observations WHERE measure_id = ? AND population_group = ? "
-                "AND status = 'published' ORDER BY period",
-                [measure_id, population_group],
-            )
-        ]
+
+        def published() -> list[str]:
+            frame = self._measure_values(measure_id, population_group)
+            return sorted(str(p) for p in frame.loc[frame["status"] == "published", "period"].unique())
+
+        found: list[str] = self.memo(("periods", measure_id, population_group), published)
+        return found
 
     def boundary_years_of(self, measure_id: str, population_group: str) -> list[int]:
         """Return the indelingen one measure and group has observations on."""
-        return [
-            int(y)
-            for y in self._column(
-                "SELECT DISTINCT boundary_year FROM observations WHERE measure_id = ? "
-                "AND population_group = ? ORDER BY 1",
-                [measure_id, population_group],
-            )
-        ]
+        frame = self._measure_values(measure_id, population_group)
+        return sorted(int(y) for y in frame["boundary_year"].unique())
 
     def figures(self, code: str, period: str | None = None) -> pd.DataFrame:
         """Every figure for one region, with its measure, source and status."""
@@ -128,27 +121,29 @@ class ObservationsRepository(Core):
         frame: pd.DataFrame = pa.table(encoded).to_pandas()
         return frame
 
-    def values(self, measure_id: str, population_group: str, codes: list[str]) -> pd.DataFrame:
-        """Return all observations of one measure and group for some regions, with the source table."""
-        if not codes:
-            columns = [
-                "region_code",
-                "period",
-                "value",
-                "lower",
-                "upper",
-                "status",
-                "source",
-                "boundary_year",
-            ]
-            return pd.DataFrame(columns=columns)
-        placeholders = ", ".join("?" for _ in codes)
-        return self._frame(
-            "SELECT o.region_code, o.period, o.value, o.lower, o.upper, o.status, "  # noqa: S608
-            "s.table_id AS source, o.boundary_year FROM observations o JOIN sources s USING (source_id) "
-            f"WHERE o.measure_id = ? AND o.population_group = ? AND o.region_code IN ({placeholders}) "
-            "ORDER BY o.region_code, o.period",
-            [measure_id, population_group, *codes],
+    def values(self, measure_id: str, population_group: str, codes: list[str] | None = None) -> pd.DataFrame:
+        """Return all observations of one measure and group for some regions (None: all), with the source.
+
+        The measure's observations of every region are read once per data version and kept: pages
+        ask for the same few measures (residents, capacity, the themes) of one gemeente after
+        another, and one scan of the observations costs as much as filtering them all in memory.
+        """
+        frame = self._measure_values(measure_id, population_group)
+        if codes is None:
+            return frame.copy()
+        return frame[frame["region_code"].isin(set(codes))].reset_index(drop=True)
+
+    def _measure_values(self, measure_id: str, population_group: str) -> pd.DataFrame:
+        """Every observation of a measure and group, shared: callers filter it, never change it."""
+        return self.memo(
+            ("measure_values", measure_id, population_group),
+            lambda: self._frame(
+                "SELECT o.region_code, o.period, o.value, o.lower, o.upper, o.status, "
+                "s.table_id AS source, o.boundary_year FROM observations o JOIN sources s USING (source_id) "
+                "WHERE o.measure_id = ? AND o.population_group = ? ORDER BY o.region_code, o.period",
+                [measure_id, population_group],
+            ),
+            shared=True,
         )
 
     def level_values(

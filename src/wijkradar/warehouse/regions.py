@@ -107,8 +107,13 @@ class RegionsRepository(Core):
         """Spans of years over which a code is known to change area, from the stored crosswalks.
 
         A crosswalk row that keeps a code whole on itself is no evidence of change; every other row
-        (a split, a merger, a moved border) marks both codes between its two years.
+        (a split, a merger, a moved border) marks both codes between its two years. Remembered and
+        shared until the data change: callers only read it.
         """
+        found: dict[str, list[tuple[int, int]]] = self.memo(("name_breaks",), self._name_breaks, shared=True)
+        return found
+
+    def _name_breaks(self) -> dict[str, list[tuple[int, int]]]:
         rows = self.con.execute(
             """
             WITH changed AS (
