@@ -146,6 +146,10 @@ def _engine(url: str) -> Engine:
             cursor = dbapi_connection.cursor()
             if not memory:
                 cursor.execute("PRAGMA journal_mode=WAL")
+                # In WAL mode NORMAL survives a killed process (what a server meets) and keeps the
+                # file consistent; only a power cut may undo the last commits. Every view writes an
+                # audit entry, and a sync per commit made writers queue behind each other.
+                cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()

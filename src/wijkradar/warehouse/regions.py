@@ -149,10 +149,15 @@ class RegionsRepository(Core):
 
     def code_years(self, code: str) -> list[int]:
         """Return the boundary years in which a code occurs (empty when it is unknown)."""
-        rows = self.con.execute(
-            "SELECT DISTINCT boundary_year FROM regions WHERE code = ? ORDER BY 1", [code]
-        ).fetchall()
-        return [int(r[0]) for r in rows]
+        every: dict[str, list[int]] = self.memo(("code_years",), self._code_years, shared=True)
+        return list(every.get(code, []))
+
+    def _code_years(self) -> dict[str, list[int]]:
+        rows = self.con.execute("SELECT DISTINCT code, boundary_year FROM regions ORDER BY 1, 2").fetchall()
+        out: dict[str, list[int]] = {}
+        for code, year in rows:
+            out.setdefault(str(code), []).append(int(year))
+        return out
 
     def region_names(self) -> pd.DataFrame:
         """Code, name and level of every region that has a name (for name lookups)."""
