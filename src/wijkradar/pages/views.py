@@ -244,6 +244,10 @@ def doelen(wh: Warehouse, own: AppDB, gemeente: str, thema: str) -> dict[str, An
 
 def area_choices(wh: Warehouse, gemeente: str) -> list[dict[str, Any]]:
     """List the gemeente's wijken, each with its buurten, to choose the area of a goal or intervention."""
+    return wh.memo(("area_choices", gemeente), lambda: _area_choices(wh, gemeente))
+
+
+def _area_choices(wh: Warehouse, gemeente: str) -> list[dict[str, Any]]:
     regions = wh.regions(gemeente_code=gemeente)
     buurten = regions[regions["level"] == "buurt"]
     out = []

@@ -33,6 +33,9 @@ from wijkradar.uploads import UPLOAD_PREFIX, with_uploads
 from wijkradar.warehouse import Warehouse
 
 
+PAGES_KEPT = 512  # rendered pages remembered per worker (a goals page is ~100 kB)
+
+
 class Site:
     """The state of one running site (one worker) around one warehouse file and one store.
 
@@ -73,6 +76,7 @@ class Site:
         self._memo: dict[tuple[str, ...], threading.Lock] = {}
         self._compute = lru_cache(maxsize=512)(self._compute_uncached)
         self.rendered = lru_cache(maxsize=256)(self._rendered)
+        self._pages: dict[tuple[str, ...], str] = {}
 
     def warehouse(self) -> Warehouse:
         """Return this thread's handle on the newest version of the warehouse."""
@@ -104,6 +108,7 @@ class Site:
             self.root, self.version = fresh, current
             self._compute.cache_clear()
             self.rendered.cache_clear()
+            self._pages.clear()
 
     def close(self) -> None:
         """Close every handle, so the file is free for other programs once the server stops."""
@@ -137,6 +142,18 @@ class Site:
         if thema.startswith(UPLOAD_PREFIX):
             return (code, thema, self.own.plan_version(code))
         return (code, thema)
+
+    def page_once(self, key: tuple[str, ...], make: Callable[[], str]) -> str:
+        """Return a rendered page, made once per key (keys carry the revisions it depends on)."""
+        with self._lock:
+            found = self._pages.get(key)
+        if found is None:
+            found = make()
+            with self._lock:
+                self._pages[key] = found
+                while len(self._pages) > PAGES_KEPT:
+                    self._pages.pop(next(iter(self._pages)))
+        return found
 
     def own_data(self) -> tuple[dict[int, set[str]], dict[str, set[str]]]:
         """Return which gemeenten the own-data sources and measures belong to."""

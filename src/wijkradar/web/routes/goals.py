@@ -34,6 +34,7 @@ from wijkradar.web.forms import form_error, goal_form, goal_spec, intervention_s
 from wijkradar.web.site import Site
 
 router = APIRouter()
+FORM_TOKEN_SLOT = "@@wijkradar-formuliertoken@@"  # in a remembered page, where the request's token goes
 NOTICES = {
     "doel": "Het doel is opgeslagen.",
     "interventie": "De interventie is opgeslagen.",
@@ -229,13 +230,38 @@ def _goals_html(
     notice: str | None = None,
     editing: int | None = None,
 ) -> str:
+    editable = site.editable and access.may("edit", code)
+    if error is None and values is None and editing is None:
+        # The plain page is the same for everyone who may (or may not) edit, but for the form
+        # token: rendered once per plan revision, the token filled in per request.
+        key = ("doelen.html", code, thema, site.own.plan_version(code), str(editable), notice or "")
+        html = site.page_once(
+            key, lambda: _render_goals(site, code, thema, editable, FORM_TOKEN_SLOT, notice=notice)
+        )
+        return html.replace(FORM_TOKEN_SLOT, str(request.state.form_token))
+    return _render_goals(
+        site, code, thema, editable, str(request.state.form_token), error, values, notice, editing
+    )
+
+
+def _render_goals(
+    site: Site,
+    code: str,
+    thema: str,
+    editable: bool,
+    token: str,
+    error: dict[str, str] | None = None,
+    values: Any = None,
+    notice: str | None = None,
+    editing: int | None = None,
+) -> str:
     data = _doelen(site, code, thema)
     measures = data["own_measures"] + site.cached("measures")
     return site.templates.get_template("doelen.html").render(
         data=data,
         thema=thema,
-        editable=site.editable and access.may("edit", code),
-        token=request.state.form_token,
+        editable=editable,
+        token=token,
         error=error,
         values=values,
         filled=error["form"] if error else ("doel" if editing else None),
