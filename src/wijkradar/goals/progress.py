@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any, Final
 
@@ -101,7 +102,9 @@ def plan(wh: Warehouse, own: AppDB, gemeente: str) -> dict[str, Any]:
     interventions = own.interventions(gm)
     goals = own.goals(gm)
     for row in goals:
-        row["progress"] = progress(wh, row)
+        # A plan changes one goal at a time: the others' progress is remembered per goal as stored.
+        key = ("goal_progress", json.dumps(row, sort_keys=True, default=str))
+        row["progress"] = wh.memo(key, lambda row=row: progress(wh, row))
         row["interventions"] = [
             {"intervention_id": i["intervention_id"], "title": i["title"]}
             for i in interventions
