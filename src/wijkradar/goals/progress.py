@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from functools import partial
 from typing import Any, Final
 
 from wijkradar.appdb import AppDB
@@ -104,7 +105,7 @@ def plan(wh: Warehouse, own: AppDB, gemeente: str) -> dict[str, Any]:
     for row in goals:
         # A plan changes one goal at a time: the others' progress is remembered per goal as stored.
         key = ("goal_progress", json.dumps(row, sort_keys=True, default=str))
-        row["progress"] = wh.memo(key, lambda row=row: progress(wh, row))
+        row["progress"] = wh.memo(key, partial(progress, wh, row))
         row["interventions"] = [
             {"intervention_id": i["intervention_id"], "title": i["title"]}
             for i in interventions

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import copy
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Self, TypeVar
+from typing import Any, Self, TypeVar, cast
 
 import duckdb
 import pandas as pd
@@ -23,9 +24,50 @@ from wijkradar.warehouse.schema import MIGRATIONS, SCHEMA_VERSION
 from wijkradar.warehouse.versions import NewVersion
 
 T = TypeVar("T")
-_LOCKS_GUARD = threading.Lock()
 _MISSING: Any = object()
-MEMO_ENTRIES = 4096  # per warehouse version: a few dozen per gemeente page, all small but the measures
+MEMO_ENTRIES = 4096  # a few dozen per gemeente page and one per goal, all small but the measures
+
+
+class Memo:
+    """What a warehouse handle and its cursors remember: the least recently used goes first.
+
+    Each key is computed by one thread while the others asking for it wait: twenty requests
+    arriving together for what nobody asked yet would otherwise each compute it, twenty times
+    slower each.
+    """
+
+    def __init__(self, entries: int = MEMO_ENTRIES) -> None:
+        self.entries = entries
+        self.version: tuple[str, int, int, str, int, str] | None = None  # of a read-only file
+        self._values: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self._locks: dict[tuple[Any, ...], threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def get(self, key: tuple[Any, ...], make: Callable[[], T]) -> T:
+        """Return the value remembered for ``key``, making it first when there is none."""
+        with self._guard:
+            found = self._values.get(key, _MISSING)
+            if found is not _MISSING:
+                self._values.move_to_end(key)
+                return cast(T, found)
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            with self._guard:
+                found = self._values.get(key, _MISSING)
+            if found is _MISSING:
+                found = make()
+                with self._guard:
+                    self._values[key] = found
+                    while len(self._values) > self.entries:
+                        self._values.popitem(last=False)
+                    self._locks.pop(key, None)
+        return cast(T, found)
+
+    def clear(self) -> None:
+        """Forget everything."""
+        with self._guard:
+            self._values.clear()
+            self.version = None
 
 
 class Core:
@@ -36,12 +78,12 @@ class Core:
         con: duckdb.DuckDBPyConnection,
         path: Path,
         version: NewVersion | None = None,
-        memo: dict[tuple[Any, ...], Any] | None = None,
+        memo: Memo | None = None,
     ) -> None:
         self.con = con
         self.path = path
         self._version = version
-        self._memo: dict[tuple[Any, ...], Any] = {} if memo is None else memo  # shared with cursors
+        self._memo = Memo() if memo is None else memo  # shared with cursors
         self.read_only = False  # set by open(); a read-only file cannot change under its reader
 
     @classmethod
@@ -164,29 +206,12 @@ class Core:
         hands out the remembered object itself, for callers that only read it (large frames).
         """
         # A read-only file cannot change while it is open: its fingerprint is taken once.
-        version = self._memo.get(("data_version",)) if self.read_only else None
+        version = self._memo.version if self.read_only else None
         if version is None:
             version = self.data_version()
             if self.read_only:
-                self._memo[("data_version",)] = version
-        full = (*key, version)
-        found = self._memo.get(full, _MISSING)
-        if found is _MISSING:
-            # One thread computes, the others wait for it: twenty requests arriving together for
-            # what nobody asked yet would otherwise each compute it, twenty times slower each.
-            with _LOCKS_GUARD:
-                lock = self._memo.setdefault(("lock", full), threading.Lock())
-            with lock:
-                found = self._memo.get(full, _MISSING)
-                if found is _MISSING:
-                    if len(self._memo) > MEMO_ENTRIES:
-                        kept = self._memo.get(("data_version",))
-                        self._memo.clear()
-                        if kept is not None:
-                            self._memo[("data_version",)] = kept
-                    found = make()
-                    self._memo[full] = found
-        value: T = found
+                self._memo.version = version
+        value: T = self._memo.get((*key, version), make)
         return value if shared else _copy(value)
 
     def forget(self) -> None:

@@ -32,7 +32,6 @@ from wijkradar.themes import load_themes
 from wijkradar.uploads import UPLOAD_PREFIX, with_uploads
 from wijkradar.warehouse import Warehouse
 
-
 PAGES_KEPT = 512  # rendered pages remembered per worker (a goals page is ~100 kB)
 
 

@@ -34,7 +34,7 @@ from wijkradar.web.forms import form_error, goal_form, goal_spec, intervention_s
 from wijkradar.web.site import Site
 
 router = APIRouter()
-FORM_TOKEN_SLOT = "@@wijkradar-formuliertoken@@"  # in a remembered page, where the request's token goes
+FORM_TOKEN_SLOT = "@@wijkradar-formuliertoken@@"  # noqa: S105  # a placeholder: where the token goes
 NOTICES = {
     "doel": "Het doel is opgeslagen.",
     "interventie": "De interventie is opgeslagen.",
