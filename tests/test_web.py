@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 from collections.abc import Iterator
 from pathlib import Path
@@ -43,6 +44,43 @@ def test_search_by_name_redirects(client: TestClient) -> None:
     assert response.headers["location"] == "/gemeente/GM0034?thema=eenzaamheid"
     wrong = client.get("/zoek", params={"q": "Almre"})
     assert wrong.status_code == 404 and "Bedoelde u" in wrong.text and "Almere" in wrong.text
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ("den haag", "GM0518"),
+        ("Den Haag", "GM0518"),
+        ("'s-gravenhage", "GM0518"),
+        ("den bosch", "GM0796"),
+        ("sudwest-fryslan", "GM1900"),
+        ("SUDWEST FRYSLAN", "GM1900"),
+        ("  almere ", "GM0034"),
+    ],
+)
+def test_search_ignores_accents_and_case_and_knows_aliases(client: TestClient, query: str, code: str) -> None:
+    response = client.get("/zoek", params={"q": query}, follow_redirects=False)
+    assert response.status_code == 303, response.text[:300]
+    assert response.headers["location"].startswith(f"/gemeente/{code}?")
+
+
+def test_gemeenten_are_listed_alphabetically(client: TestClient) -> None:
+    page = html.unescape(client.get("/").text)
+    listed = page[page.index('id="alle"') :]
+    names = [line.split('">', 1)[1].split("</a>")[0] for line in listed.split("<li><a href=")[1:]]
+    assert len(names) > 300
+    assert names.index("Aa en Hunze") < names.index("Almere") < names.index("'s-Gravenhage (Den Haag)")
+    assert names.index("'s-Gravenhage (Den Haag)") < names.index("Groningen") < names.index("Zwolle")
+    assert '<option value="Den Haag">' in page
+
+
+def test_a_gemeente_without_similar_ones_says_why(client: TestClient) -> None:
+    gemeente = "GM0096"  # Vlieland: CBS publishes no income figure for it
+    data = client.get(f"/gemeente/{gemeente}.json").json()
+    assert data["similar"] == []
+    assert data["similar_note"].startswith("voor deze gemeente publiceert CBS geen")
+    page = client.get(f"/gemeente/{gemeente}").text
+    assert "0 vergelijkbare" not in page and "Geen vergelijkbare gemeenten:" in page
 
 
 def test_gemeente_with_boundaries_has_a_map(client: TestClient) -> None:

@@ -5,7 +5,9 @@ These are the calls the CLI and the web app share; each takes an open warehouse 
 
 from __future__ import annotations
 
-from typing import Any
+import re
+import unicodedata
+from typing import Any, Final
 
 import pandas as pd
 
@@ -17,6 +19,42 @@ from wijkradar.texts import method_nl
 from wijkradar.warehouse import Warehouse
 
 _LEVEL_ORDER = {"gemeente": 0, "land": 1, "wijk": 2, "buurt": 3}
+# Names people use for a gemeente besides its official one (search keys, see search_key).
+ALIASES: Final = {
+    "den haag": "s gravenhage",
+    "the hague": "s gravenhage",
+    "gravenhage": "s gravenhage",
+    "den bosch": "s hertogenbosch",
+    "hertogenbosch": "s hertogenbosch",
+    "bosch": "s hertogenbosch",
+}
+# Shown beside the official name in lists, so "Den Haag" is found where people look for it.
+KNOWN_AS: Final = {"GM0518": "Den Haag", "GM0796": "Den Bosch"}
+
+
+def search_key(text: str) -> str:
+    """Reduce a name to what a search compares: no accents, no case, words only, aliases resolved.
+
+    Examples
+    --------
+    >>> search_key("Súdwest-Fryslân"), search_key("'s-Gravenhage"), search_key("  den  HAAG ")
+    ('sudwest fryslan', 's gravenhage', 's gravenhage')
+    """
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    key = " ".join(re.findall(r"[a-z0-9]+", plain))
+    return ALIASES.get(key, key)
+
+
+def sort_key(name: str) -> str:
+    """Order names as a Dutch list does: by their first real word ('s-Gravenhage under G).
+
+    Examples
+    --------
+    >>> sorted(["Zwolle", "'s-Gravenhage", "Ämsterdam"], key=sort_key)
+    ['Ämsterdam', "'s-Gravenhage", 'Zwolle']
+    """
+    key = search_key(name)
+    return key[2:] if key.startswith(("s ", "t ")) else key
 
 
 def resolve_region(wh: Warehouse, text: str, *, level: str | None = None) -> str:
@@ -33,8 +71,8 @@ def resolve_region(wh: Warehouse, text: str, *, level: str | None = None) -> str
         raise NotFoundError("regiocode", text, wh.regions()["code"].tolist())
     current = wh.regions()
     names = _searchable_names(wh, current)
-    wanted = text.strip().lower()
-    hits = names[names["name"].str.lower() == wanted]
+    wanted = search_key(text)
+    hits = names[names["name"].map(search_key) == wanted]
     if level:
         hits = hits[hits["level"] == parse_level(level)]
     if hits.empty:
@@ -51,7 +89,7 @@ def resolve_region(wh: Warehouse, text: str, *, level: str | None = None) -> str
 def _successor(wh: Warehouse, wanted: str) -> str | None:
     """Return the gemeente a former gemeente merged into (followed on to one the warehouse knows)."""
     later = {m.from_code: m.to_code for m in gemeente_mergers()}
-    code = next((m.to_code for m in gemeente_mergers() if m.from_name.lower() == wanted), None)
+    code = next((m.to_code for m in gemeente_mergers() if search_key(m.from_name) == wanted), None)
     while code is not None and not wh.code_years(code):
         code = later.get(code)
     return code

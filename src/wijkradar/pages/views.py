@@ -19,7 +19,7 @@ from wijkradar.jsonable import number_or_none, to_jsonable
 from wijkradar.models.card import render_markdown
 from wijkradar.pages import charts
 from wijkradar.priority import priority_list, wat_werkt
-from wijkradar.query import region_profile
+from wijkradar.query import KNOWN_AS, region_profile, sort_key
 from wijkradar.texts import boundary_note
 from wijkradar.themes import Theme, load_themes
 from wijkradar.uploads import own_themes, with_uploads
@@ -36,9 +36,13 @@ N_SIMILAR = 5
 
 
 def gemeenten(wh: Warehouse) -> list[dict[str, str]]:
-    """List every gemeente with a name, for the chooser."""
+    """List every gemeente with a name, alphabetically ('s-Gravenhage under G), for the chooser."""
     frame = wh.regions(level="gemeente").dropna(subset=["name"])
-    return [{"code": c, "name": n} for c, n in zip(frame["code"], frame["name"], strict=True)]
+    found = [
+        {"code": c, "name": n, "known_as": KNOWN_AS.get(c, "")}
+        for c, n in zip(frame["code"], frame["name"], strict=True)
+    ]
+    return sorted(found, key=lambda g: sort_key(g["name"]))
 
 
 def require_gemeente(wh: Warehouse, code: str) -> dict[str, Any]:
@@ -136,6 +140,19 @@ def similar_gemeenten(wh: Warehouse, gemeente: str) -> list[dict[str, Any]]:
     return [{"code": c, "name": names.get(c, c), "distance": round(float(d), 2)} for c, d in distance.items()]
 
 
+def no_similar_reason(wh: Warehouse, gemeente: str) -> str:
+    """Say why a gemeente has no similar gemeenten: which structure figures it lacks."""
+    z: pd.DataFrame = wh.memo(("similar_z",), lambda: _standardised(wh), shared=True)
+    if len(z) <= 1:
+        return "de Kerncijfers per gemeente zijn niet ingelezen."
+    own = wh.level_values(list(SIMILAR_ON), gemeente)
+    have = set(own.loc[own["region_code"] == gemeente, "measure_id"])
+    missing = [words for measure, words in SIMILAR_ON.items() if measure not in have]
+    if not missing:
+        return "de structuurcijfers van deze gemeente zijn niet compleet."
+    return "voor deze gemeente publiceert CBS geen " + ", ".join(missing) + " (geheim of onbekend)."
+
+
 def _standardised(wh: Warehouse) -> pd.DataFrame:
     """Return the structure variables of every gemeente (latest period), standardised."""
     obs = wh.level_values(list(SIMILAR_ON), "GM").sort_values("period")
@@ -194,6 +211,7 @@ def overview(wh: Warehouse, gemeente: str, thema: str, *, top: int = 10) -> dict
         "areas": data,
         "has_map": has_map,
         "similar": similar,
+        "similar_note": "" if similar else no_similar_reason(wh, gemeente),
         "key_figures": key_figures(wh, gemeente, chosen, similar),
         "priority": ranking,
     }
