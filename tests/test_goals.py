@@ -17,6 +17,7 @@ from wijkradar.goals import (
     add_goal,
     add_intervention,
     area_value,
+    delete_goal,
     export_goals,
     import_goals,
     model_margin,
@@ -73,7 +74,12 @@ def test_custom_area_is_population_weighted(db: Path) -> None:
 
 def test_goals_and_interventions_survive_restarts_and_progress(db: Path) -> None:
     with stores(db) as (wh, own):
-        whole = add_goal(wh, own, "Almere", {"theme": "eenzaamheid", "target_value": 44, "target_year": 2026})
+        whole = add_goal(
+            wh,
+            own,
+            "Almere",
+            {"theme": "eenzaamheid", "target_value": 44, "target_year": 2026, "baseline_period": "2016"},
+        )
         three = add_goal(
             wh,
             own,
@@ -250,9 +256,11 @@ def test_goal_cli(db: Path) -> None:
             "--thema",
             "eenzaamheid",
             "--target",
-            "44",
+            "44,0",
             "--target-year",
             "2026",
+            "--baseline-period",
+            "2016",
             "--db",
             str(db),
             "--format",
@@ -432,3 +440,20 @@ def test_a_warehouse_with_dutch_directions_is_migrated(tmp_path: Path) -> None:
         assert new_id == 3  # the sequence goes on where it was
     with stores(path) as (_, own):
         assert len(own.goals()) == 3  # taken over once, not again
+
+
+def test_import_keeps_the_numbers_of_goals_and_interventions(db: Path, tmp_path: Path) -> None:
+    with stores(db) as (wh, own):
+        spec = {"theme": "eenzaamheid", "target_value": 44, "target_year": 2026}
+        first, second = (add_goal(wh, own, "Almere", {**spec, "title": t}) for t in ("Eerste", "Tweede"))
+        delete_goal(wh, own, "Almere", first["goal_id"])
+        made = add_intervention(wh, own, "Almere", {"title": "Huiskamer", "start": "2024-01-01"})
+        codes = wh.values("Eenzaam_28", "65+")["region_code"]
+        elders = sorted(c for c in set(codes) if c.startswith("GM") and c != "GM0034")[0]
+        other = add_goal(wh, own, elders, {**spec, "target_value": 10, "title": "Elders"})
+        path = tmp_path / "plan.yaml"
+        export_goals(wh, own, "Almere", path)
+        import_goals(wh, own, "Almere", path)
+        assert [g["goal_id"] for g in own.goals("GM0034")] == [second["goal_id"]]
+        assert [i["intervention_id"] for i in own.interventions("GM0034")] == [made["intervention_id"]]
+        assert [g["goal_id"] for g in own.goals(elders)] == [other["goal_id"]]

@@ -185,6 +185,7 @@ def test_goal_and_intervention_through_the_forms(editable_page: Page) -> None:
     _no_serious_violations(page)
 
     page.get_by_label("Streefjaar").fill("2026")
+    page.get_by_label("Nulmeting (periode)").fill("2016")  # empty: the latest round, nothing to compare yet
     page.get_by_role("button", name="Doel opslaan").click()
     page.wait_for_url("**/doelen?thema=eenzaamheid&opgeslagen=doel")
     assert "Het doel is opgeslagen." in page.get_by_role("status").inner_text()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 import shutil
@@ -48,6 +49,7 @@ def _goal(client: TestClient, **fields: object) -> Response:
         "thema": "eenzaamheid",
         "target_value": "44,0",
         "target_year": "2026",
+        "baseline_period": "2016",  # progress to measure: 2016 -> 2020
     }
     form.update({k: v for k, v in fields.items() if v is not None})
     response: Response = client.post(PAGE, data=form, follow_redirects=False)
@@ -62,7 +64,10 @@ def _count(client: TestClient) -> tuple[int, int]:
 def test_empty_page_has_both_forms_and_the_status_rule(client: TestClient) -> None:
     page = client.get(PAGE)
     assert page.status_code == 200 and "Nieuw doel" in page.text and "Nieuwe interventie" in page.text
-    assert "Nog geen doelen vastgelegd" in page.text and "op koers: vooruitgang &gt; u" in page.text
+    assert (
+        "Nog geen doelen vastgelegd" in page.text
+        and "Op koers: de vooruitgang sinds de nulmeting" in page.text
+    )
     assert 'value="BU00340211"' in page.text  # buurten to choose as area
     assert "Wat werkt? Eenzaamheid onder 65-plussers" in page.text
 
@@ -87,6 +92,30 @@ def test_goal_from_form_is_stored_measured_and_shown(client: TestClient) -> None
     assert [r["period"] for r in rows] == ["2016", "2020"] and rows[1]["status"] == "risico"
 
 
+def test_a_new_goal_starts_from_the_latest_round_and_its_direction_must_fit(client: TestClient) -> None:
+    response = _goal(client, baseline_period="", target_value="45", title="Vanaf nu")
+    assert response.status_code == 303, response.text[-600:]
+    goal = client.get(f"{PAGE}.json").json()["goals"][0]
+    assert goal["baseline_period"] == "2020" and goal["baseline_value"] == 48.2
+    assert goal["progress"]["explanation"] == "Er is nog geen meting na de nulmeting, dus: onbekend."
+    refused = _goal(client, baseline_period="", target_value="60", direction="down", title="Omlaag naar 60")
+    text = html.unescape(refused.text)
+    assert refused.status_code == 422
+    assert "Richting omlaag past niet bij streefwaarde 60: de nulmeting 2020 is 48,2" in text
+    assert "kies een streefwaarde onder 48,2, of de andere richting" in text
+    assert len(client.get(f"{PAGE}.json").json()["goals"]) == 1
+
+
+def test_the_status_is_explained_with_the_goals_own_numbers(client: TestClient) -> None:
+    assert _goal(client, title="Uitleg").status_code == 303
+    goal = client.get(f"{PAGE}.json").json()["goals"][0]
+    explanation = goal["progress"]["explanation"]
+    assert explanation.startswith(
+        "De laatste meting (2020: 48,2) ligt 2,2 punt boven het pad naar het doel (46,0)"
+    )
+    assert explanation.endswith("dus: risico.") and explanation in client.get(PAGE).text
+
+
 def test_named_set_of_buurten_is_weighted_and_says_so(client: TestClient) -> None:
     response = _goal(client, area=THREE, area_name="Wijkteam Stad", target_value="45")
     assert response.status_code == 303
@@ -99,8 +128,8 @@ def test_named_set_of_buurten_is_weighted_and_says_so(client: TestClient) -> Non
     ("fields", "field", "text"),
     [
         ({"target_year": "2010"}, "target_year", "ligt niet na de nulmeting"),
-        ({"target_value": "veel"}, "target_value", "is geen getal"),
-        ({"target_value": ""}, "target_value", "ontbreekt"),
+        ({"target_value": "veel"}, "target_value", "Streefwaarde is geen getal"),
+        ({"target_value": ""}, "target_value", "Streefwaarde ontbreekt"),
         (
             {"thema": "", "measure_id": "Eenzaam_99", "population_group": "65+"},
             "measure_id",

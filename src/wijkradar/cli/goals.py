@@ -55,7 +55,7 @@ def _goal_options(area: list[str] | None, **fields: Any) -> dict[str, Any]:
 @goals_app.command("add")
 def goals_add_cmd(
     gemeente: GemeenteOption,
-    target: Annotated[float, typer.Option("--target", help="Streefwaarde")],
+    target: Annotated[str, typer.Option("--target", help="Streefwaarde, bijvoorbeeld 44,5")],
     target_year: Annotated[int, typer.Option("--target-year", help="Streefjaar")],
     thema: Annotated[str | None, typer.Option("--thema", help="Thema (of --measure en --group)")] = None,
     measure: Annotated[str | None, typer.Option("--measure")] = None,
@@ -135,7 +135,7 @@ def goals_show_cmd(
 def goals_update_cmd(
     gemeente: GemeenteOption,
     goal_id: Annotated[int, typer.Argument(help="Nummer van het doel")],
-    target: Annotated[float | None, typer.Option("--target", help="Streefwaarde")] = None,
+    target: Annotated[str | None, typer.Option("--target", help="Streefwaarde, bijvoorbeeld 44,5")] = None,
     target_year: Annotated[int | None, typer.Option("--target-year", help="Streefjaar")] = None,
     thema: Annotated[str | None, typer.Option("--thema")] = None,
     area: AreaOption = None,
@@ -245,7 +245,7 @@ def interventions_add_cmd(
     end: Annotated[str | None, typer.Option("--end", help="JJJJ-MM-DD")] = None,
     thema: Annotated[str, typer.Option("--thema")] = "",
     area: AreaOption = None,
-    budget: Annotated[float | None, typer.Option()] = None,
+    budget: Annotated[str | None, typer.Option(help="Budget in euro, bijvoorbeeld 125.000")] = None,
     partners: Annotated[str, typer.Option()] = "",
     description: Annotated[str, typer.Option()] = "",
     goal: Annotated[list[int] | None, typer.Option("--goal", help="Gekoppeld doel (id); herhaalbaar")] = None,

@@ -92,13 +92,24 @@ def import_goals(
     old_ids = [int(g.get("goal_id", i + 1)) for i, g in enumerate(goals)]
     with own.transaction():
         own.remove_plan(gm)
-        new_ids = {old: own.add_goal(record) for old, record in zip(old_ids, checked, strict=True)}
+        # A goal keeps its number (links, minutes and reports refer to it) unless another
+        # gemeente's goal has it meanwhile; then it gets a new one, and its interventions follow.
+        taken = {int(g["goal_id"]) for g in own.goals()}
+        new_ids: dict[int, int] = {}
+        for i, (old, record) in enumerate(zip(old_ids, checked, strict=True)):
+            keep = "goal_id" in goals[i] and old not in taken
+            new_ids[old] = own.add_goal({**record, "goal_id": old} if keep else record)
+            taken.add(new_ids[old])
+        used = {int(r["intervention_id"]) for r in own.interventions()}
         for i, spec in enumerate(interventions):
             spec = {**spec, "goal_ids": [new_ids.get(int(g), -1) for g in spec.get("goal_ids") or []]}
             record = add_intervention(
                 wh, own, gm, spec, store=False, origin=f"{path.name}, interventie {i + 1}"
             )
-            own.add_intervention(record)
+            given = spec.get("intervention_id")
+            if given is not None and str(given).isdigit() and int(given) not in used:
+                record = {**record, "intervention_id": int(given)}
+            used.add(own.add_intervention(record))
     return {"goals": len(checked), "interventions": len(interventions)}
 
 

@@ -12,6 +12,7 @@ from wijkradar.goals.measure import (
     area_value,
 )
 from wijkradar.query import resolve_gemeente
+from wijkradar.texts import GOAL_STATUS_NL, number_nl
 from wijkradar.uploads import with_uploads
 from wijkradar.warehouse import Warehouse
 
@@ -22,8 +23,11 @@ BEHIND: Final = "behind"
 UNKNOWN: Final = "unknown"
 BASELINE: Final = "baseline"
 STATUS_RULE = (
-    "op koers: vooruitgang > u en achterstand op het pad ≤ u; achter: achterstand > u en vooruitgang ≤ u; "
-    "risico: daartussen; onbekend: nog geen meting na de nulmeting (u = gecombineerde 90%-marge)"
+    "Op koers: de vooruitgang sinds de nulmeting is groter dan de meetonzekerheid en de meting ligt niet "
+    "verder achter op het pad naar het doel dan die onzekerheid. Achter: de meting ligt verder achter op "
+    "het pad dan de meetonzekerheid en de vooruitgang is niet groter dan die. Risico: daartussen. "
+    "Onbekend: nog geen meting na de nulmeting. De meetonzekerheid is de 90%-marge van nulmeting en "
+    "meting samen"
 )
 
 
@@ -89,8 +93,53 @@ def progress(wh: Warehouse, goal: dict[str, Any]) -> dict[str, Any]:
         "title": goal["title"],
         "status": later[-1]["status"] if later else UNKNOWN,
         "rule": STATUS_RULE,
+        "explanation": explain(
+            goal["direction"], float(goal["baseline_value"]), later[-1] if later else None
+        ),
         "points": points,
     }
+
+
+def explain(direction: str, baseline: float, point: dict[str, Any] | None) -> str:
+    """Say in one plain sentence, with this goal's numbers, why its latest status is what it is.
+
+    Examples
+    --------
+    >>> print(explain("down", 50.0, {"period": "2024", "value": 47.3, "required": 45.1, "u": 2.0,
+    ...                              "status": "behind"}))  # doctest: +NORMALIZE_WHITESPACE
+    De laatste meting (2024: 47,3) ligt 2,2 punt boven het pad naar het doel (45,1); dat verschil is
+    groter dan de meetonzekerheid (2,0), dus: achter.
+    """
+    if point is None or point["value"] is None:
+        return "Er is nog geen meting na de nulmeting, dus: onbekend."
+    value, path, u = float(point["value"]), float(point["required"]), float(point["u"])
+    sign = -1.0 if direction == "down" else 1.0
+    gap = value - path
+    where = "op" if abs(gap) < 0.05 else ("boven" if gap > 0 else "onder")
+    measured = f"De laatste meting ({point['period']}: {number_nl(value)})"
+    position = (
+        f"{measured} ligt op het pad naar het doel ({number_nl(path)})"
+        if where == "op"
+        else f"{measured} ligt {number_nl(abs(gap))} punt {where} het pad naar het doel ({number_nl(path)})"
+    )
+    behind, progress_made = -sign * gap, sign * (value - baseline)
+    words = GOAL_STATUS_NL.get(point["status"], point["status"])
+    if point["status"] == BEHIND:
+        return f"{position}; dat verschil is groter dan de meetonzekerheid ({number_nl(u)}), dus: {words}."
+    if point["status"] == ON_TRACK:
+        return (
+            f"{position}; de vooruitgang sinds de nulmeting ({number_nl(progress_made)}) is groter dan de "
+            f"meetonzekerheid ({number_nl(u)}), dus: {words}."
+        )
+    if behind <= u:
+        return (
+            f"{position}; de vooruitgang sinds de nulmeting ({number_nl(progress_made)}) is niet groter dan "
+            f"de meetonzekerheid ({number_nl(u)}), de achterstand ook niet, dus: {words}."
+        )
+    return (
+        f"{position}; er is vooruitgang ({number_nl(progress_made)}), maar de achterstand op het pad "
+        f"({number_nl(behind)}) is groter dan de meetonzekerheid ({number_nl(u)}), dus: {words}."
+    )
 
 
 def plan(wh: Warehouse, own: AppDB, gemeente: str) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from wijkradar.goals.progress import (
 )
 from wijkradar.query import resolve_gemeente, resolve_region
 from wijkradar.regions import gemeente_of, is_valid_code, parents_of
-from wijkradar.texts import DIRECTION_CODES, parse_number_nl
+from wijkradar.texts import DIRECTION_CODES, number_nl, parse_number_nl
 from wijkradar.themes import load_themes
 from wijkradar.uploads import own_themes, with_uploads
 from wijkradar.warehouse import Warehouse
@@ -47,6 +47,18 @@ LIMITS: Final = {
     "description": 4000,
     "theme": 40,
 }
+# What the forms and files call each field: errors name a field as people see it.
+FIELD_WORDS: Final = {
+    "title": "titel",
+    "area_name": "naam van het gebied",
+    "owner": "eigenaar",
+    "partners": "partners",
+    "description": "toelichting",
+    "theme": "thema",
+    "target_value": "streefwaarde",
+    "target_year": "streefjaar",
+    "budget": "budget",
+}
 FIRST_YEAR: Final = 2000
 LAST_YEAR: Final = 2100
 CONTROL: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -65,14 +77,14 @@ def text_field(spec: dict[str, Any], key: str, origin: str, default: str = "") -
     if len(text) > LIMITS[key]:
         raise InputError(
             origin,
-            f"{key} is langer dan {LIMITS[key]} tekens",
+            f"{FIELD_WORDS[key]} is langer dan {LIMITS[key]} tekens",
             column=key,
             fix=f"kort de tekst in tot hoogstens {LIMITS[key]} tekens",
         )
     if CONTROL.search(text) or (key != "description" and ("\n" in text or "\r" in text)):
         raise InputError(
             origin,
-            f"{key} bevat een stuurteken (zoals een nul-byte of regeleinde)",
+            f"{FIELD_WORDS[key]} bevat een stuurteken (zoals een nul-byte of regeleinde)",
             column=key,
             fix="typ de tekst opnieuw, zonder onzichtbare tekens",
         )
@@ -148,7 +160,9 @@ def add_goal(
         )
     area = spec.get("area") or spec.get("area_codes") or gm
     area_name, codes = _area(wh, gm, area, origin)
-    baseline_period = str(spec.get("baseline_period") or periods[0])
+    # The latest round before today: a goal starts from where the gemeente stands now.
+    before_today = [p for p in periods if int(p[:4]) <= date.today().year]
+    baseline_period = str(spec.get("baseline_period") or (before_today or periods)[-1])
     if baseline_period not in periods:
         raise InputError(
             origin,
@@ -204,6 +218,17 @@ def add_goal(
             column="direction",
             value=spec.get("direction"),
             fix="gebruik omlaag of omhoog",
+        )
+    start = float(baseline["value"])
+    if (direction == "down" and target_value >= start) or (direction == "up" and target_value <= start):
+        words = "omlaag" if direction == "down" else "omhoog"
+        side = "onder" if direction == "down" else "boven"
+        raise InputError(
+            origin,
+            f"richting {words} past niet bij streefwaarde {number_nl(target_value, None)}: de nulmeting "
+            f"{baseline_period} is {number_nl(start)}",
+            column="direction",
+            fix=f"kies een streefwaarde {side} {number_nl(start)}, of de andere richting",
         )
     area_name = text_field(spec, "area_name", origin) or area_name
     record = {
@@ -312,13 +337,16 @@ def number(value: Any, column: str, origin: str, *, example: str) -> float:
         text = str(value or "").strip()
         if not text:
             raise InputError(
-                origin, f"{column} ontbreekt", column=column, fix=f"vul een getal in, bijvoorbeeld {example}"
+                origin,
+                f"{FIELD_WORDS.get(column, column)} ontbreekt",
+                column=column,
+                fix=f"vul een getal in, bijvoorbeeld {example}",
             )
         parsed = parse_number_nl(text)
     if not math.isfinite(parsed):
         raise InputError(
             origin,
-            f"{column} is geen getal",
+            f"{FIELD_WORDS.get(column, column)} is geen getal",
             column=column,
             value=value,
             fix=f"schrijf bijvoorbeeld {example}",
