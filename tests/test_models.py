@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from wijkradar.models.features import Target, build_features
 from wijkradar.models.learners import GradientBoosting, PreviousRound, RidgeGLM, load_learner
+from wijkradar.models.train import evaluation, train_model
 from wijkradar.models.validation import conformal_quantile, cross_validate, gemeente_folds, metrics
+from wijkradar.warehouse import Warehouse
 
 MEASURES = pd.DataFrame(
     {
@@ -138,3 +143,27 @@ def test_previous_round_baseline_falls_back_to_wijk_and_gemeente() -> None:
     )
     model = PreviousRound("prev:t|g").fit(X, np.array([1.0, 2.0, 3.0]))
     np.testing.assert_allclose(model.predict(X), [1.0, 2.0, 3.0])
+
+
+def test_previous_round_baseline_without_any_previous_value_is_the_mean() -> None:
+    """A measure not published in the earlier round: no line through nothing (was a LinAlgError)."""
+    X = pd.DataFrame({"prev:t|g": [np.nan] * 4, "other": [1.0, 2.0, 3.0, 4.0]})
+    baseline = PreviousRound("prev:t|g")
+    assert not baseline.usable(X) and baseline.usable(X.assign(**{"gm:prev:t|g": [1.0, np.nan, 2.0, 3.0]}))
+    model = baseline.fit(X, np.array([1.0, 2.0, 3.0, 6.0]))
+    np.testing.assert_allclose(model.predict(X), [3.0] * 4)
+
+
+def test_a_measure_missing_from_the_earlier_round_trains_and_says_why_there_is_no_baseline(
+    small_db: Path, tmp_path: Path
+) -> None:
+    """BeperktVanwegeGezondheid_17 is published in 2020, not in 2016: it once ended in a LinAlgError."""
+    db = tmp_path / "w.duckdb"
+    shutil.copy(small_db, db)
+    with Warehouse.open(db) as wh:
+        assert wh.periods("BeperktVanwegeGezondheid_17", "65+") == ["2020"]
+        train_model(wh, "BeperktVanwegeGezondheid_17", "65+", "wijk")
+        found = evaluation(wh, "BeperktVanwegeGezondheid_17", "65+", "wijk")
+    assert found["baseline_r2"] is None
+    assert found["baseline_missing"] == "de maat is in de peiling van 2016 niet gepubliceerd"
+    assert np.isfinite(found["r2"])

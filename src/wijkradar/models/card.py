@@ -48,6 +48,9 @@ def render_markdown(card: dict[str, Any]) -> str:
             f"| alleen vorige peiling ({card['previous_period']}) | {_pct(b['r2'])} | {_pct(b['mae'])} | "
             f"{_pct(b['spearman'])} | {_pct(b['calibration_slope'])} | — |"
         )
+    if card.get("baseline_missing"):
+        lines.append("| alleen vorige peiling | — | — | — | — | — |")
+        lines += ["", f"Geen vergelijking met de vorige peiling: {card['baseline_missing']}."]
     lines += ["", f"Gekozen op R² in de kruisvalidatie: **{card['model']}**."]
     if card.get("temporal"):
         t = card["temporal"]

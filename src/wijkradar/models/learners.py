@@ -194,18 +194,29 @@ class PreviousRound:
         self.slope = 1.0
         self.offset = 0.0
 
-    def _value(self, X: pd.DataFrame) -> np.ndarray:
+    def _raw(self, X: pd.DataFrame) -> np.ndarray:
         value = np.full(len(X), np.nan)
         for column in self.sources:
             if column in X.columns:
                 value = np.where(np.isnan(value), X[column].to_numpy(dtype=float), value)
+        return value
+
+    def _value(self, X: pd.DataFrame) -> np.ndarray:
+        value = self._raw(X)
         return np.where(np.isnan(value), self.fill, value)
 
+    def usable(self, X: pd.DataFrame) -> bool:
+        """Tell whether last round's value is there at all (a measure new in this round has none)."""
+        return any(c in X.columns and X[c].notna().any() for c in self.sources)
+
     def fit(self, X: pd.DataFrame, y: np.ndarray) -> PreviousRound:
-        """Least squares of the target on last round's value."""
-        raw = self._value(X)
+        """Least squares of the target on last round's value (its mean when that value never varies)."""
+        raw = self._raw(X)
         self.fill = float(np.nanmean(raw)) if np.isfinite(raw).any() else float(np.mean(y))
         x = self._value(X)
+        if np.ptp(x) == 0:  # nothing to fit a line through: the baseline is the mean
+            self.slope, self.offset = 0.0, float(np.mean(y))
+            return self
         self.slope, self.offset = (float(v) for v in np.polyfit(x, y, 1))
         return self
 

@@ -168,7 +168,12 @@ def validate(fs: FeatureSet, inputs: Inputs, *, seed: int = 0) -> tuple[dict[str
     chosen = max(results, key=lambda k: results[k]["r2"])
     prev_feature = f"prev:{target.measure_id}|{target.population_group}"
     baseline = None
-    if fs.previous_period:
+    baseline_missing = None
+    if not fs.previous_period:
+        baseline_missing = "er is geen eerdere peiling"
+    elif not PreviousRound(prev_feature).usable(X):
+        baseline_missing = f"de maat is in de peiling van {fs.previous_period} niet gepubliceerd"
+    else:
         base_cv = cross_validate(lambda: PreviousRound(prev_feature), X, y, folds, bins)
         baseline = metrics(y, base_cv.prediction)
     temporal = _temporal(inputs, fs, chosen, seed) if fs.previous_period else None
@@ -190,6 +195,7 @@ def validate(fs: FeatureSet, inputs: Inputs, *, seed: int = 0) -> tuple[dict[str
         "model": chosen,
         "validation": results,
         "baseline": baseline,
+        "baseline_missing": baseline_missing,
         "temporal": temporal,
         "interval_halfwidth_by_bin": {str(k): v for k, v in widths.items()},
         "n_features": int(fs.X.shape[1]),
@@ -307,6 +313,7 @@ def _evaluation(card: dict[str, Any]) -> dict[str, Any]:
         "spearman": chosen["spearman"],
         "coverage90": chosen["coverage90"],
         "baseline_r2": card["baseline"]["r2"] if card["baseline"] else None,
+        "baseline_missing": card.get("baseline_missing"),
         "model": card["model"],
         "glm_r2": card["validation"][RidgeGLM.name]["r2"],
         "lightgbm_r2": card["validation"][GradientBoosting.name]["r2"],
