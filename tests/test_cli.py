@@ -122,3 +122,23 @@ def test_download_command(rivm: Path, tmp_path: Path) -> None:
     shown = runner.invoke(app, ["show", "Almere", "--format", "json", "--db", str(tmp_path / "w.duckdb")])
     assert shown.exit_code == 0, shown.output
     assert json.loads(shown.stdout)["name"] == "Almere"
+
+
+def test_the_cli_speaks_dutch_down_to_typers_own_words(db: Path) -> None:
+    """Help, usage and usage errors come from Typer and its Click: they once read 'Show this message'."""
+    helped = runner.invoke(app, ["goals", "add", "--help"], env={"COLUMNS": "120"})
+    assert helped.exit_code == 0
+    assert "Toon deze hulp en stop." in helped.stdout and "Opties" in helped.stdout
+    assert "Gebruik:" in helped.stdout and "Show this message" not in helped.stdout
+    for args, dutch in (
+        (["themes", "--db", str(db)], "Onbekende optie: --db"),
+        (["goals", "add", "--gemeente", "Almere"], "Optie '--target' ontbreekt."),
+        (["show", "Almere", "--format", "xml"], "'xml' is geen van 'table', 'csv', 'json'."),
+        (["show", "Almere", "--formaat", "json"], "(bedoelde u een van: --format?)"),
+    ):
+        result = runner.invoke(app, args, env={"COLUMNS": "200"})
+        assert result.exit_code == 2 and dutch in result.stderr and "Fout" in result.stderr, result.stderr
+        assert "Error" not in result.stderr and "Usage" not in result.stderr
+    table = runner.invoke(app, ["sources", "--db", str(db)], env={"COLUMNS": "300"})
+    assert table.exit_code == 0
+    assert "uitgever" in table.stdout and "ingelezen op" in table.stdout and "publisher" not in table.stdout

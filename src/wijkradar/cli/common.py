@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+import math
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 import pandas as pd
 import typer
@@ -99,10 +101,97 @@ def _emit(frame: pd.DataFrame, fmt: Format, title: str | None = None) -> None:
     else:
         table = Table(title=title, show_lines=False)
         for column in frame.columns:
-            table.add_column(str(column), overflow="fold")
+            table.add_column(COLUMN_NL.get(str(column), str(column)), overflow="fold")
         for row in frame.itertuples(index=False):
-            table.add_row(*[_cell(v) for v in row])
+            table.add_row(*[_shown(v) for v in row])
         out.print(table)
+
+
+def _shown(value: Any) -> str:
+    """Text for a cell of a table on screen: Dutch numbers with sensible precision, short times.
+
+    >>> _shown(0.8645749239446391), _shown(48.25), _shown(2020.0), _shown(True)
+    ('0,86', '48,2', '2020', 'ja')
+    >>> _shown("2026-11-25 15:42:24.023445"), _shown(pd.Timestamp("2026-11-25 15:42:24.5"))
+    ('2026-11-25 15:42:24', '2026-11-25 15:42:24')
+    """
+    if isinstance(value, bool):
+        return "ja" if value else "nee"
+    if isinstance(value, float) and math.isfinite(value):
+        if value.is_integer():
+            return str(int(value))
+        return number_nl(value, 2 if abs(value) < 10 else 1)
+    if isinstance(value, pd.Timestamp) or (isinstance(value, str) and TIMESTAMP.match(value)):
+        return str(value)[:19]
+    return _cell(value)
+
+
+TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}\.\d+$")
+# Column names of the listings (English codes in CSV and JSON), as the tables on screen show them.
+COLUMN_NL: Final = {
+    "code": "code",
+    "name": "naam",
+    "name_year": "naam uit",
+    "label": "naam (code)",
+    "level": "niveau",
+    "gemeente_code": "gemeente",
+    "wijk_code": "wijk",
+    "boundary_year": "indeling",
+    "boundary_years": "indelingen",
+    "source_id": "bron",
+    "publisher": "uitgever",
+    "table_id": "tabel",
+    "title": "titel",
+    "period": "periode",
+    "population_groups": "groepen",
+    "levels": "niveaus",
+    "licence": "licentie",
+    "n_observations": "cijfers",
+    "ingested_at": "ingelezen op",
+    "location": "locatie",
+    "format": "formaat",
+    "checksum": "controlegetal",
+    "measure": "maat",
+    "measure_id": "maat",
+    "group": "groep",
+    "population_group": "groep",
+    "attention_when": "aandacht bij",
+    "description": "toelichting",
+    "goal_id": "doel",
+    "area_name": "gebied",
+    "area_codes": "gebiedscodes",
+    "baseline_period": "nulmeting (periode)",
+    "baseline_value": "nulmeting",
+    "target_value": "streefwaarde",
+    "target_year": "streefjaar",
+    "direction": "richting",
+    "owner": "eigenaar",
+    "intervention_id": "interventie",
+    "theme": "thema",
+    "start_date": "start",
+    "end_date": "einde",
+    "budget": "budget",
+    "partners": "partners",
+    "goal_ids": "doelen",
+    "value": "waarde",
+    "lower": "ondergrens",
+    "upper": "bovengrens",
+    "unit": "eenheid",
+    "status": "status",
+    "source": "bron",
+    "n": "aantal",
+    "r2": "R²",
+    "mae": "MAE",
+    "spearman": "Spearman",
+    "coverage90": "dekking 90%",
+    "baseline_r2": "R² vorige peiling",
+    "baseline_missing": "geen vorige peiling",
+    "model": "model",
+    "glm_r2": "R² glm",
+    "lightgbm_r2": "R² lightgbm",
+    "calibration_slope": "kalibratie",
+    "temporal_r2": "R² in de tijd",
+}
 
 
 def _cell(value: Any) -> str:
