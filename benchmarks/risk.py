@@ -1,11 +1,12 @@
 """Training and scoring time of the risk models, and their evaluation at buurt, wijk and gemeente level.
 
-Builds a warehouse from ../shared/data (or $WIJKRADAR_DATA), trains Eenzaam_28 65+ 2020 at each
-level (grouped 5-fold cross-validation holding out whole gemeenten, both model families, the
-previous-round baseline and the 2016 -> 2020 check), then scores every buurt of the country from
-scratch (features from the warehouse + the stored model) and prints the figures.
+Builds a warehouse from ../shared/data (or $WIJKRADAR_DATA), trains Eenzaam_28 65+ 2020 and four
+other measures at each level (grouped 5-fold cross-validation holding out whole gemeenten, both
+model families, the previous-round baseline and the forward validation 2016 -> 2020 with its
+interval coverage), then scores every buurt of the country from scratch (features from the
+warehouse + the stored model) and prints the figures with the training time per level.
 
-    python benchmarks/risk.py [--measure Eenzaam_28] [--group 65+]
+    python benchmarks/risk.py [--measure Eenzaam_28:65+ ...]
 """
 
 from __future__ import annotations
@@ -16,29 +17,37 @@ import os
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from wijkradar.ingest import ingest
 from wijkradar.models.train import rescore, train_model
 from wijkradar.warehouse import Warehouse
 
+MEASURES = (
+    ("Eenzaam_28", "65+"),
+    ("MoeiteMetRondkomen_38", "65+"),
+    ("Mantelzorger_32", "65+"),
+    ("ErvarenGezondheidGoedZeerGoed_4", "18+"),
+    ("BeperktVanwegeGezondheid_17", "65+"),  # not published in 2016: no baseline, no forward figures
+)
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--measure", default="Eenzaam_28")
-    parser.add_argument("--group", default="65+")
+    parser.add_argument("--measure", action="append", help="MEASURE:GROUP, repeatable (default: five)")
     parser.add_argument("--period", default="2020")
     args = parser.parse_args()
+    targets = [tuple(m.split(":", 1)) for m in args.measure] if args.measure else list(MEASURES)
     data = Path(os.environ.get("WIJKRADAR_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
     with tempfile.TemporaryDirectory() as tmp, Warehouse.open(Path(tmp) / "risk.duckdb") as wh:
         ingest(wh, [data])
         rows = []
-        for level in ("buurt", "wijk", "gemeente"):
-            start = time.perf_counter()
-            card = train_model(wh, args.measure, args.group, level, args.period)
-            seconds = time.perf_counter() - start
-            chosen = card["validation"][card["model"]]
-            rows.append((level, card, chosen, seconds))
-        buurt = rows[0][1]
+        for measure, group in targets:
+            for level in ("buurt", "wijk", "gemeente"):
+                start = time.perf_counter()
+                card = train_model(wh, measure, group, level, args.period)
+                rows.append((measure, group, level, card, time.perf_counter() - start))
+        buurt = rows[0][3]
         start = time.perf_counter()
         scored = rescore(wh, int(buurt["model_id"]), args.period)
         score_seconds = time.perf_counter() - start
@@ -48,23 +57,8 @@ def main() -> None:
         start = time.perf_counter()
         stored = wh.estimates(int(buurt["model_id"]))
         read_seconds = time.perf_counter() - start
-
-    print(f"target: {args.measure} {args.group} {args.period}; validation: 5 folds, whole gemeenten held out")
-    header = (
-        f"{'level':9} {'n':>6} {'model':9} {'R2':>6} {'MAE':>6} {'Spearman':>9} {'cov90':>6} "
-        f"{'GLM R2':>7} {'LGBM R2':>8} {'prev-only R2':>13} {'2016->2020 R2':>14} {'train s':>8}"
-    )
-    print(header)
-    for level, card, chosen, seconds in rows:
-        base = card["baseline"]["r2"] if card["baseline"] else float("nan")
-        temporal = card["temporal"]["r2"] if card["temporal"] else float("nan")
-        glm, lgbm = card["validation"]["glm"]["r2"], card["validation"]["lightgbm"]["r2"]
-        print(
-            f"{level:9} {chosen['n']:>6} {card['model']:9} {chosen['r2']:>6.3f} {chosen['mae']:>6.2f} "
-            f"{chosen['spearman']:>9.3f} {chosen['coverage90']:>6.3f} {glm:>7.3f} "
-            f"{lgbm:>8.3f} {base:>13.3f} {temporal:>14.3f} {seconds:>8.1f}"
-        )
-    train_buurt = rows[0][3]
+    _table(rows, args.period)
+    train_buurt = rows[0][4]
     print(
         f"scoring all {len(scored):,} buurten from the warehouse (features + stored model + intervals): "
         f"{score_seconds:.2f} s (target < 2 s); {train_buurt / score_seconds:.0f}x faster than training"
@@ -78,6 +72,29 @@ def main() -> None:
         "top features (buurt):",
         json.dumps([f["label"] for f in buurt["feature_importance"][:5]], ensure_ascii=False),
     )
+
+
+def _table(rows: list[tuple[str, str, str, dict[str, Any], float]], period: str) -> None:
+    """One line per measure and level: grouped CV, the previous-round baseline, forward in time."""
+    print(
+        f"target period {period}; grouped CV: 5 folds, whole gemeenten held out; forward: fit on the "
+        "round before, predict this round, 90% intervals from forward errors (out of fold)"
+    )
+    print(
+        f"{'measure':32} {'group':5} {'level':8} {'n':>6} {'model':8} {'CV R2':>6} {'cov90':>6} "
+        f"{'prev R2':>7} {'fwd R2':>7} {'fwd MAE':>7} {'fwd rho':>7} {'fwd cov90':>9} {'train s':>8}"
+    )
+    nan = float("nan")
+    for measure, group, level, card, seconds in rows:
+        chosen = card["validation"][card["model"]]
+        base = card["baseline"]["r2"] if card["baseline"] else nan
+        f = card.get("forward") or {}
+        print(
+            f"{measure[:32]:32} {group:5} {level:8} {chosen['n']:>6} {card['model']:8} {chosen['r2']:>6.3f} "
+            f"{chosen['coverage90']:>6.3f} {base:>7.3f} {f.get('r2', nan):>7.3f} {f.get('mae', nan):>7.2f} "
+            f"{f.get('spearman', nan):>7.3f} {f.get('coverage90', nan):>9.3f} {seconds:>8.1f}"
+            + (f"  ({card['forward_missing']})" if not f else "")
+        )
 
 
 if __name__ == "__main__":

@@ -36,7 +36,8 @@ _CARD = {  # the smallest model card render_markdown takes
         for m in ("glm", "lightgbm")
     },
     "baseline": {"r2": 0.4, "mae": 1.0, "spearman": 0.4, "calibration_slope": 1.0},
-    "temporal": None,
+    "forward": None,
+    "forward_missing": "er is geen eerdere peiling",
     "interval_halfwidth_by_bin": {"0": 4.0},
     "n_features": 1,
     "feature_families": {"prev": 1},

@@ -11,7 +11,7 @@ import pytest
 
 from wijkradar.models.features import Target, build_features
 from wijkradar.models.learners import GradientBoosting, PreviousRound, RidgeGLM, load_learner
-from wijkradar.models.train import evaluation, train_model
+from wijkradar.models.train import evaluation, rescore, train_model
 from wijkradar.models.validation import conformal_quantile, cross_validate, gemeente_folds, metrics
 from wijkradar.warehouse import Warehouse
 
@@ -167,3 +167,27 @@ def test_a_measure_missing_from_the_earlier_round_trains_and_says_why_there_is_n
     assert found["baseline_r2"] is None
     assert found["baseline_missing"] == "de maat is in de peiling van 2016 niet gepubliceerd"
     assert np.isfinite(found["r2"])
+
+
+def test_forward_validation_and_forecast_intervals(full_db: Path, tmp_path: Path) -> None:
+    """Fit on 2016 (with 2012 as input), predict 2020, compare with the 2020 survey; forecasts use it."""
+    db = tmp_path / "w.duckdb"
+    shutil.copy(full_db, db)
+    with Warehouse.open(db) as wh:
+        card = train_model(wh, "Eenzaam_28", "65+", "gemeente")
+        found = evaluation(wh, "Eenzaam_28", "65+", "gemeente")
+        forecast = rescore(wh, int(card["model_id"]), "2024")
+        two_years = rescore(wh, int(card["model_id"]), "2022")
+    assert found["forward_periods"] == "2016 -> 2020" and found["forward_missing"] is None
+    assert 0.8 <= found["forward_coverage90"] <= 1.0
+    assert np.isfinite(found["forward_r2"]) and found["forward_mae"] > 0 and found["forward_spearman"] > 0.3
+    forward = card["forward"]
+    assert forward["years"] == 4 and forward["n"] > 300
+    # Four years after the 2020 round: the widths of the four-year forward errors; two years: sqrt(1/2).
+    widths = sorted(forward["interval_halfwidth_by_bin"].values())
+    half = np.unique(np.round((forecast["upper"] - forecast["estimate"]).to_numpy(), 6))
+    assert set(half) <= {round(w, 6) for w in widths}
+    shorter = np.unique(np.round((two_years["upper"] - two_years["estimate"]).to_numpy(), 6))
+    assert set(shorter) <= {round(w * np.sqrt(0.5), 6) for w in widths}
+    cross_sectional = max(card["interval_halfwidth_by_bin"].values())
+    assert max(widths) > cross_sectional  # a forecast is less certain than a same-round estimate

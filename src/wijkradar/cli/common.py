@@ -190,7 +190,12 @@ COLUMN_NL: Final = {
     "glm_r2": "R² glm",
     "lightgbm_r2": "R² lightgbm",
     "calibration_slope": "kalibratie",
-    "temporal_r2": "R² in de tijd",
+    "forward_r2": "R² vooruit",
+    "forward_mae": "MAE vooruit",
+    "forward_spearman": "Spearman vooruit",
+    "forward_coverage90": "dekking 90% vooruit",
+    "forward_periods": "vooruit getoetst",
+    "forward_missing": "niet vooruit getoetst",
 }
 
 

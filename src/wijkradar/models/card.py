@@ -52,14 +52,19 @@ def render_markdown(card: dict[str, Any]) -> str:
         lines.append("| alleen vorige peiling | — | — | — | — | — |")
         lines += ["", f"Geen vergelijking met de vorige peiling: {card['baseline_missing']}."]
     lines += ["", f"Gekozen op R² in de kruisvalidatie: **{card['model']}**."]
-    if card.get("temporal"):
-        t = card["temporal"]
+    if card.get("forward"):
+        f = card["forward"]
         lines += [
             "",
-            f"**Toets in de tijd:** getraind op {t['fit_period']} (zonder eerdere peiling als invoer), "
-            f"voorspeld voor {t['predict_period']}: R² {_pct(t['r2'])}, MAE {_pct(t['mae'])}, "
-            f"Spearman {_pct(t['spearman'])}.",
+            f"**Vooruit in de tijd:** getraind op de peiling van {f['fit_period']} (met de peiling ervoor "
+            f"als invoer), voorspeld voor {f['predict_period']} en vergeleken met die peiling: "
+            f"R² {_pct(f['r2'])}, MAE {_pct(f['mae'])}, Spearman {_pct(f['spearman'])}, dekking van de "
+            f"90%-intervallen {_pct(f.get('coverage90'))}. Zo wordt het model tussen twee peilingen "
+            "gebruikt; schattingen voor latere jaren (prognoses) krijgen intervallen uit deze fouten, "
+            "breder naarmate de laatste peiling verder terug ligt.",
         ]
+    elif card.get("forward_missing"):
+        lines += ["", f"**Vooruit in de tijd:** niet getoetst: {card['forward_missing']}."]
     widths = ", ".join(
         f"{'met' if k == '1' else 'zonder'} vorige peiling: ± {v:.1f}"
         for k, v in sorted(card["interval_halfwidth_by_bin"].items())

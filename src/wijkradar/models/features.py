@@ -101,7 +101,7 @@ def build_features(
     target
         What to estimate.
     include_previous
-        Use the previous survey round (off for the temporal check on the first round).
+        Use the previous survey round as input.
     """
     obs = observations.astype(
         {c: "category" for c in ("region_code", "measure_id", "population_group", "period")}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from functools import partial
@@ -15,6 +16,7 @@ from wijkradar.errors import ModelMissing, NotFoundError, WijkradarError
 from wijkradar.models.features import FeatureSet, Target, build_features
 from wijkradar.models.learners import GradientBoosting, Learner, PreviousRound, RidgeGLM, load_learner
 from wijkradar.models.validation import (
+    conformal_quantile,
     cross_validate,
     gemeente_folds,
     interval_widths,
@@ -24,6 +26,7 @@ from wijkradar.regions import parse_level
 from wijkradar.warehouse import Warehouse
 
 TOP_CONTRIBUTIONS = 6
+MIN_FORWARD = 20  # regions with a value in both rounds, at least, for a forward validation
 
 
 @dataclass
@@ -148,7 +151,7 @@ def train_model(
 
 
 def validate(fs: FeatureSet, inputs: Inputs, *, seed: int = 0) -> tuple[dict[str, Any], pd.Series]:
-    """Run grouped cross-validation of both families, the baseline and the temporal check.
+    """Run grouped cross-validation of both families, the baseline and the forward validation.
 
     Returns the model card and the chosen family's out-of-fold predictions: what the model
     expects for a region when it has not seen that region's gemeente.
@@ -176,7 +179,7 @@ def validate(fs: FeatureSet, inputs: Inputs, *, seed: int = 0) -> tuple[dict[str
     else:
         base_cv = cross_validate(lambda: PreviousRound(prev_feature), X, y, folds, bins)
         baseline = metrics(y, base_cv.prediction)
-    temporal = _temporal(inputs, fs, chosen, seed) if fs.previous_period else None
+    forward, forward_missing = _forward(inputs, fs, chosen, seed)
     residual = np.abs(y - cvs[chosen].prediction)
     widths = interval_widths(residual, bins)
     families: dict[str, int] = {}
@@ -196,7 +199,8 @@ def validate(fs: FeatureSet, inputs: Inputs, *, seed: int = 0) -> tuple[dict[str
         "validation": results,
         "baseline": baseline,
         "baseline_missing": baseline_missing,
-        "temporal": temporal,
+        "forward": forward,
+        "forward_missing": forward_missing,
         "interval_halfwidth_by_bin": {str(k): v for k, v in widths.items()},
         "n_features": int(fs.X.shape[1]),
         "indeling": inputs.indeling,
@@ -205,26 +209,67 @@ def validate(fs: FeatureSet, inputs: Inputs, *, seed: int = 0) -> tuple[dict[str
     return card, out_of_fold
 
 
-def _temporal(inputs: Inputs, fs: FeatureSet, kind: str, seed: int) -> dict[str, Any] | None:
-    """Fit on the previous round (without any earlier round as input), predict the current one."""
+def _forward(
+    inputs: Inputs, fs: FeatureSet, kind: str, seed: int
+) -> tuple[dict[str, Any] | None, str | None]:
+    """Validate forward in time, as the model is used between rounds: fit on round t-1, predict t.
+
+    The model of round t-1 learns from its own earlier round (t-2) and the Kerncijfers of its
+    time, exactly as the stored model of round t does; it then scores round t from round t-1 and
+    today's Kerncijfers, and is compared with the survey of round t. The 90% intervals of such a
+    forecast are split-conformal on these forward errors, per gemeente fold (a gemeente's width
+    comes from the other gemeenten's errors), so the coverage reported is out of sample. Returns
+    the figures, or None and the reason there are none.
+    """
     target = fs.target
-    assert fs.previous_period is not None  # noqa: S101
+    if fs.previous_period is None:
+        return None, "er is geen eerdere peiling"
     earlier = Target(target.measure_id, target.population_group, target.level, fs.previous_period)
-    fs0 = features_for(inputs, earlier, include_previous=False)
-    fs1 = features_for(inputs, target, include_previous=False)
-    if fs0.labelled.sum() < 20 or fs1.labelled.sum() < 20:
-        return None
-    columns = [c for c in fs0.X.columns if c in fs1.X.columns]
-    if not columns:
-        return None
+    fs0 = features_for(inputs, earlier)
+    if fs0.previous_period is None:
+        return None, f"de peiling van {fs.previous_period} heeft zelf geen eerdere peiling om van te leren"
+    if fs0.labelled.sum() < MIN_FORWARD or fs.labelled.sum() < MIN_FORWARD:
+        return None, f"minder dan {MIN_FORWARD} gebieden met een waarde in {fs.previous_period}"
+    prev = f"prev:{target.measure_id}|{target.population_group}"
+    if prev not in fs0.X.columns or prev not in fs.X.columns:
+        return None, f"de maat is in de peiling van {fs0.previous_period} niet gepubliceerd"
+    columns = [c for c in fs0.X.columns if c in fs.X.columns]
     model = _make(kind, int(fs0.labelled.sum()), seed).fit(
         fs0.X.loc[fs0.labelled, columns], fs0.y.to_numpy()[fs0.labelled]
     )
-    prediction = model.predict(fs1.X.loc[fs1.labelled, columns])
-    out: dict[str, Any] = metrics(fs1.y.to_numpy()[fs1.labelled], prediction)
+    labelled = fs.labelled
+    y = fs.y.to_numpy()[labelled]
+    prediction = model.predict(fs.X.loc[labelled, columns])
+    residual = np.abs(y - prediction)
+    bins = _bins(fs)[labelled]
+    folds = gemeente_folds(fs.groups[labelled], seed=seed)
+    halfwidth = np.full(len(y), np.nan)
+    for fold in np.unique(folds):
+        test = folds == fold
+        for b in np.unique(bins):
+            halfwidth[test & (bins == b)] = conformal_quantile(residual[~test & (bins == b)])
+    out: dict[str, Any] = metrics(y, prediction, halfwidth)
     out["fit_period"] = fs.previous_period
     out["predict_period"] = target.period
-    return out
+    out["years"] = int(target.period[:4]) - int(fs.previous_period[:4])
+    out["interval_halfwidth_by_bin"] = {str(k): v for k, v in interval_widths(residual, bins).items()}
+    return out, None
+
+
+def forecast_widths(card: dict[str, Any], period: str) -> dict[int, float] | None:
+    """Return the 90% half-widths for a forecast of ``period`` by a model of an earlier round.
+
+    They come from the forward errors (see :func:`_forward`) over that model's gap between rounds,
+    and grow with the square root of the years since the last round (errors that accumulate year
+    by year, independently): a forecast two years out is narrower, six years out wider. None when
+    the model has no forward validation.
+    """
+    forward = card.get("forward")
+    if not forward:
+        return None
+    years = max(int(period[:4]) - int(str(card["period"])[:4]), 1)
+    scale = math.sqrt(years / max(int(forward["years"]), 1))
+    return {int(k): float(v) * scale for k, v in forward["interval_halfwidth_by_bin"].items()}
 
 
 def score(
@@ -318,7 +363,20 @@ def _evaluation(card: dict[str, Any]) -> dict[str, Any]:
         "glm_r2": card["validation"][RidgeGLM.name]["r2"],
         "lightgbm_r2": card["validation"][GradientBoosting.name]["r2"],
         "calibration_slope": chosen["calibration_slope"],
-        "temporal_r2": card["temporal"]["r2"] if card["temporal"] else None,
+        **_forward_figures(card),
+    }
+
+
+def _forward_figures(card: dict[str, Any]) -> dict[str, Any]:
+    """Return the forward validation's figures under the keys ``evaluate`` promises (None with a reason)."""
+    forward = card.get("forward") or {}
+    return {
+        "forward_r2": forward.get("r2"),
+        "forward_mae": forward.get("mae"),
+        "forward_spearman": forward.get("spearman"),
+        "forward_coverage90": forward.get("coverage90"),
+        "forward_periods": f"{forward['fit_period']} -> {forward['predict_period']}" if forward else None,
+        "forward_missing": card.get("forward_missing") if not forward else None,
     }
 
 
@@ -374,7 +432,10 @@ def rescore(wh: Warehouse, model_id: int, period: str, *, explain: bool = False)
     fs = features_for(inputs, target)
     model = load_learner(stored["artifact"])
     card = stored["card"]
-    widths = {int(k): float(v) for k, v in card["interval_halfwidth_by_bin"].items()}
+    # A later year than the model's round is a forecast: intervals from the forward errors.
+    later = int(period[:4]) > int(str(stored["period"])[:4])
+    forecast = forecast_widths(card, period) if later else None
+    widths = forecast or {int(k): float(v) for k, v in card["interval_halfwidth_by_bin"].items()}
     for column in model.__dict__.get("columns", []):
         if column not in fs.X.columns:
             fs.X[column] = np.nan
