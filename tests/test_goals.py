@@ -25,7 +25,7 @@ from wijkradar.goals import (
     progress,
     status,
 )
-from wijkradar.priority import residents
+from wijkradar.models.residents import residents
 from wijkradar.warehouse import Warehouse
 
 runner = CliRunner()

@@ -122,9 +122,9 @@ def test_priority_page_json_and_csv(client: TestClient) -> None:
     assert page.status_code == 200 and "Prioriteiten: Eenzaamheid onder 65-plussers in Almere" in page.text
     assert "beter dan verwacht" in page.text or "zoals verwacht" in page.text
     data = client.get("/gemeente/GM0034/prioriteit.json?thema=eenzaamheid").json()
-    assert len(data["rows"]) == 67 and data["rows"][0]["rank"] == 1
+    assert len(data["rows"]) == 65 and data["rows"][0]["rank"] == 1  # 67 buurten, 2 with < 50 65-plussers
     rows = _csv_rows(client.get("/gemeente/GM0034/prioriteit.csv?thema=eenzaamheid").text)
-    assert len(rows) == 67 and "mantelzorgers_pct" in rows[0] and "drivers" in rows[0]
+    assert len(rows) == 65 and "mantelzorgers_pct" in rows[0] and "drivers" in rows[0]
 
 
 def test_priority_without_model_is_explained(client: TestClient) -> None:
@@ -239,3 +239,19 @@ def test_spreadsheet_cells_never_start_a_formula() -> None:
     sheet = openpyxl.load_workbook(io.BytesIO(xlsx_bytes({"s": rows})))["s"]
     assert sheet["A2"].value == rows[0]["titel"] and sheet["A2"].data_type == "s"  # text, not a formula
     assert sheet["E2"].value == -4.5
+
+
+def test_an_area_with_too_few_residents_gets_no_estimate_and_no_colour(client: TestClient) -> None:
+    """BU00340503 had 10 and BU00340599 40 residents of 65 and over (Kerncijfers 2017): below 50."""
+    data = client.get("/gemeente/GM0034.json?thema=eenzaamheid").json()
+    rows = {r["code"]: r for r in data["areas"]["rows"]}
+    for code in ("BU00340503", "BU00340599"):
+        row = rows[code]
+        assert row["estimate"] is None and row["value"] is None and row["status"] == "too_few"
+        assert row["source"] == "te weinig inwoners (minder dan 50 in de groep 65+)"
+    assert rows["BU00340211"]["estimate"] is not None
+    mapped = client.get("/gemeente/GM0034.geojson?thema=eenzaamheid").json()
+    small = [f for f in mapped["features"] if f["id"] in ("BU00340503", "BU00340599")]
+    assert len(small) == 2 and all(f["properties"]["value"] is None for f in small)  # drawn grey
+    ranked = client.get("/gemeente/GM0034/prioriteit.json?thema=eenzaamheid").json()
+    assert not {"BU00340503", "BU00340599"} & {r["code"] for r in ranked["rows"]}

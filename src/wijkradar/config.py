@@ -42,6 +42,7 @@ class Settings:
     key_file: Path | None = None
     key: str | None = None
     chromium: Path = DEFAULT_CHROMIUM
+    min_residents: int = 50  # no model estimate for a region with fewer residents of the group
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -58,7 +59,13 @@ class Settings:
             key_file=_path(env.get("WIJKRADAR_KEY_FILE")),
             key=env.get("WIJKRADAR_KEY") or None,
             chromium=Path(env.get("WIJKRADAR_CHROMIUM") or DEFAULT_CHROMIUM),
+            min_residents=_count(env.get("WIJKRADAR_MIN_INWONERS"), 50),
         )
+
+
+def _count(value: str | None, default: int) -> int:
+    """Read a whole number from the environment (the default when unset or not a number)."""
+    return int(value) if value and value.strip().isdigit() else default
 
 
 def _path(value: str | None) -> Path | None:

@@ -16,8 +16,8 @@ import pandas as pd
 
 from wijkradar.appdb import AppDB
 from wijkradar.errors import ModelMissing
-from wijkradar.indeling import every_value_on
 from wijkradar.jsonable import to_jsonable
+from wijkradar.models.residents import RESIDENTS, latest, residents
 from wijkradar.models.train import resolve_target
 from wijkradar.query import resolve_gemeente
 from wijkradar.regions import gemeente_codes, gemeente_of, parents_of
@@ -40,11 +40,6 @@ CAPACITY = {  # key -> (measure, group); survey figures of the same round, Kernc
     "vrijwilligers_pct": ("Vrijwilligerswerk_33", "18+"),
     "afstand_huisarts_km": ("af_artspr", "totaal"),
     "afstand_supermarkt_km": ("af_superm", "totaal"),
-}
-RESIDENTS = {  # population group -> how to count its residents from Kerncijfers
-    "65+": ("a_65_oo", "inwoners van 65 jaar en ouder"),
-    "18+": ("a_inw-a_00_14", "inwoners van 15 jaar en ouder (benadering van 18+)"),
-    "totaal": ("a_inw", "inwoners"),
 }
 
 
@@ -89,6 +84,7 @@ def _priority_list(
             f"--thema {chosen.name} --level {target.level}",
         )
     codes = wh.regions(level=target.level, gemeente_code=gm)
+    # Regions with too few residents of the group have no estimate (see models.train): not ranked.
     estimates = wh.estimates(int(stored["model_id"]), codes["code"].tolist())
     rows = _rows(wh, estimates, codes.set_index("code"), chosen, target.period)
     residents_periods = rows.attrs.get("residents_periods", [])
@@ -117,40 +113,6 @@ def _priority_list(
     }
 
 
-def _latest(wh: Warehouse, measure: str, group: str, codes: list[str], year: int) -> pd.Series:
-    """Return the latest value up to the year after ``year`` per region; ``attrs['periods']`` says which."""
-    every = wh.memo(
-        ("latest", measure, group, year), lambda: _every_latest(wh, measure, group, year), shared=True
-    )
-    latest = every.loc[every.index.intersection(pd.Index(codes).unique())]
-    values = latest["value"].copy()
-    values.attrs["periods"] = sorted(set(latest["period"]))
-    return values
-
-
-def _every_latest(wh: Warehouse, measure: str, group: str, year: int) -> pd.DataFrame:
-    obs = every_value_on(wh, measure, group, wh.indeling())
-    obs = obs[obs["status"] == "published"]
-    obs = obs[obs["period"].str[:4].astype(int) <= year + 1].sort_values("period", kind="stable")
-    return obs.drop_duplicates("region_code", keep="last").set_index("region_code")[["value", "period"]]
-
-
-def residents(wh: Warehouse, group: str, codes: list[str], year: int) -> tuple[pd.Series, list[str]]:
-    """Residents of the group per region, and the Kerncijfers periods they come from."""
-    spec = RESIDENTS.get(group, ("a_inw", ""))[0]
-    if "-" in spec:
-        total, minus = (_latest(wh, m, "totaal", codes, year) for m in spec.split("-"))
-        return total - minus, sorted(set(total.attrs["periods"]) | set(minus.attrs["periods"]))
-    counts = _latest(wh, spec, "totaal", codes, year)
-    periods = set(counts.attrs["periods"])
-    if spec == "a_65_oo":
-        # Gemeente tables give a share instead of a count.
-        share, inhabitants = (_latest(wh, m, "totaal", codes, year) for m in ("p_65_eo_jr", "a_inw"))
-        counts = counts.combine_first((share / 100 * inhabitants).round())
-        periods |= set(share.attrs["periods"]) if share.notna().any() else set()
-    return counts, sorted(periods)
-
-
 def _rows(
     wh: Warehouse, estimates: pd.DataFrame, regions: pd.DataFrame, chosen: Theme, period: str
 ) -> pd.DataFrame:
@@ -170,9 +132,9 @@ def _rows(
     gemeenten = sorted({str(gemeente_of(c)) for c in codes})
     capacity: dict[str, pd.Series] = {}
     for key, (measure, group) in CAPACITY.items():
-        own = _latest(wh, measure, group, codes, year).reindex(frame.index)
+        own = latest(wh, measure, group, codes, year).reindex(frame.index)
         # Where the region itself has no figure, show its gemeente's and say so.
-        of_gemeente = _latest(wh, measure, group, gemeenten, year)
+        of_gemeente = latest(wh, measure, group, gemeenten, year)
         fallback = pd.Series(gemeente_codes(frame.index), index=frame.index).map(of_gemeente)
         capacity[key] = own.combine_first(fallback)
         capacity[f"{key}_level"] = pd.Series(  # codes; texts.CAPACITY_LEVEL_NL has the words

@@ -12,6 +12,7 @@ STATUS_NL: Final[dict[str, str]] = {
     "suppressed": "geheim",
     "nil": "nihil",
     "unreliable": "onbetrouwbaar",
+    "too_few": "te weinig inwoners",
 }
 
 # A goal's direction: stored as an English code; people type and read the Dutch word.

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from wijkradar.indeling import values_on
-from wijkradar.priority import residents
+from wijkradar.models.residents import residents
 from wijkradar.regions import level_of
 from wijkradar.texts import method_nl
 from wijkradar.warehouse import Warehouse

@@ -12,9 +12,11 @@ import numpy as np
 import pandas as pd
 
 from wijkradar import indeling
+from wijkradar.config import Settings
 from wijkradar.errors import ModelMissing, NotFoundError, WijkradarError
 from wijkradar.models.features import FeatureSet, Target, build_features
 from wijkradar.models.learners import GradientBoosting, Learner, PreviousRound, RidgeGLM, load_learner
+from wijkradar.models.residents import residents
 from wijkradar.models.validation import (
     conformal_quantile,
     cross_validate,
@@ -91,6 +93,22 @@ def features_for(inputs: Inputs, target: Target, *, include_previous: bool = Tru
     )
 
 
+def too_few(wh: Warehouse, target: Target, codes: list[str], limit: int) -> set[str]:
+    """Return the regions whose group has fewer than ``limit`` residents (unknown counts are kept)."""
+    counts, _ = residents(wh, target.population_group, codes, int(target.period[:4]))
+    counts = pd.to_numeric(counts, errors="coerce")
+    small = counts[counts < limit]
+    return {str(c) for c in small.index}
+
+
+def _without_small_areas(
+    wh: Warehouse, target: Target, estimates: pd.DataFrame, limit: int
+) -> tuple[pd.DataFrame, int]:
+    """Leave out the estimates of regions with too few residents of the group; say how many."""
+    few = too_few(wh, target, estimates["region_code"].tolist(), limit)
+    return estimates[~estimates["region_code"].isin(few)].reset_index(drop=True), len(few)
+
+
 def _bins(fs: FeatureSet) -> np.ndarray:
     prev = f"prev:{fs.target.measure_id}|{fs.target.population_group}"
     if prev not in fs.X.columns:
@@ -111,10 +129,13 @@ def train_model(
     *,
     seed: int = 0,
     store: bool = True,
+    min_residents: int | None = None,
 ) -> dict[str, Any]:
     """Validate both model families, pick the better, fit it on everything, store it with estimates.
 
-    Returns the model card (a dict) with the validation figures.
+    Regions where the group has fewer than ``min_residents`` residents (default 50, the rule CDC
+    PLACES uses; ``WIJKRADAR_MIN_INWONERS``) get no estimate: a rate of a handful of people is
+    noise, and on a map it would outshout every real signal. Returns the model card (a dict).
     """
     started = time.perf_counter()
     target = resolve_target(wh, measure_id, group, level, period)
@@ -127,7 +148,10 @@ def train_model(
     model = _make(chosen, len(y), seed).fit(X, y)
     bins = _bins(fs)
     widths = {int(k): float(v) for k, v in card["interval_halfwidth_by_bin"].items()}
-    estimates = score(model, fs, widths, out_of_fold)
+    limit = Settings.from_env().min_residents if min_residents is None else min_residents
+    estimates, few = _without_small_areas(wh, target, score(model, fs, widths, out_of_fold), limit)
+    card["min_residents"] = limit
+    card["n_too_few_residents"] = few
     card["feature_importance"] = _importance(model, fs)
     card["train_seconds"] = round(time.perf_counter() - started, 1)
     card["n_estimated"] = len(estimates)
@@ -439,4 +463,5 @@ def rescore(wh: Warehouse, model_id: int, period: str, *, explain: bool = False)
     for column in model.__dict__.get("columns", []):
         if column not in fs.X.columns:
             fs.X[column] = np.nan
-    return score(model, fs, widths, explain=explain)
+    limit = int(card.get("min_residents", Settings.from_env().min_residents))
+    return _without_small_areas(wh, target, score(model, fs, widths, explain=explain), limit)[0]

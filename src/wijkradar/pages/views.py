@@ -17,6 +17,8 @@ from wijkradar.goals import plan
 from wijkradar.indeling import geometries_on, values_on
 from wijkradar.jsonable import number_or_none, to_jsonable
 from wijkradar.models.card import render_markdown
+from wijkradar.models.features import Target
+from wijkradar.models.train import too_few
 from wijkradar.pages import charts
 from wijkradar.priority import priority_list, wat_werkt
 from wijkradar.query import KNOWN_AS, region_profile, sort_key
@@ -67,6 +69,12 @@ def areas(wh: Warehouse, gemeente: str, chosen: Theme, level: str = "buurt") -> 
         wh.estimates(int(stored["model_id"]), codes).set_index("region_code") if stored is not None else None
     )
     algorithm = stored["algorithm"] if stored is not None else ""
+    limit = int(stored["card"].get("min_residents", 0)) if stored is not None else 0
+    small = (
+        too_few(wh, Target(chosen.measure_id, chosen.population_group, level, str(period)), codes, limit)
+        if limit
+        else set()
+    )
     rows = []
     for code, name, label in zip(regions["code"], regions["name"], regions["label"], strict=True):
         survey = current["value"].get(code) if code in current.index else None
@@ -94,6 +102,10 @@ def areas(wh: Warehouse, gemeente: str, chosen: Theme, level: str = "buurt") -> 
             if row["survey"] is not None
             else (f"model wijkradar ({algorithm})" if row["estimate"] is not None else "geen gegevens")
         )
+        if code in small:  # the survey's figure stays in the row; the map shows no colour for it
+            row["value"] = None
+            row["status"] = "too_few"
+            row["source"] = f"te weinig inwoners (minder dan {limit} in de groep {chosen.population_group})"
         rows.append(row)
     return {
         "level": level,
