@@ -129,7 +129,7 @@ def test_choose_gemeente_then_priorities_then_buurt(page: Page) -> None:
     page.get_by_role("link", name="Volledige prioriteitenlijst met factoren en capaciteit").click()
     page.wait_for_url("**/gemeente/GM0034/prioriteit?thema=eenzaamheid")
     table = page.locator("#prio-full")
-    assert table.locator("tbody tr").count() == 67
+    assert table.locator("tbody tr").count() == 65
     first_before = table.locator("tbody tr").first.locator("td").nth(1).inner_text()
     header = table.get_by_role("button", name="Percentage")
     header.focus()

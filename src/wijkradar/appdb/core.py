@@ -7,7 +7,9 @@ several workers and the CLI can use one file; PostgreSQL needs nothing special.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -41,6 +43,10 @@ class Core:
         self._current: contextvars.ContextVar[Connection | None] = contextvars.ContextVar(
             f"appdb-{id(self)}", default=None
         )
+        # SQLite lets one writer in at a time and makes the others poll with growing sleeps (1, 2,
+        # 5 ... 100 ms). Threads of one process queue here instead and go on the moment it frees;
+        # only writers of another process still poll. PostgreSQL needs no such thing.
+        self._writers = threading.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
 
     @classmethod
     def open(cls, url: str) -> Self:
@@ -73,7 +79,7 @@ class Core:
         if self._current.get() is not None:
             yield
             return
-        with self.engine.connect() as connection:
+        with self._writers, self.engine.connect() as connection:
             connection.info["immediate"] = True  # SQLite: take the write lock at BEGIN
             with connection.begin():
                 token = self._current.set(connection)
@@ -114,7 +120,10 @@ class Core:
 
     def _count(self, statement: Executable) -> int:
         """Run a change and return how many rows it touched."""
-        return int(self._run(statement, lambda result: result.rowcount))
+        if self._current.get() is not None:
+            return int(self._run(statement, lambda result: result.rowcount))
+        with self._writers:
+            return int(self._run(statement, lambda result: result.rowcount))
 
     def _insert_many(self, table: Table, rows: list[dict[str, Any]]) -> None:
         """Insert many rows in one statement execution (executemany)."""
@@ -122,7 +131,7 @@ class Core:
         if connection is not None:
             connection.execute(insert(table), rows)
             return
-        with self.engine.begin() as connection:
+        with self._writers, self.engine.begin() as connection:
             connection.execute(insert(table), rows)
 
 
