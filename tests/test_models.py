@@ -166,6 +166,10 @@ def test_a_measure_missing_from_the_earlier_round_trains_and_says_why_there_is_n
         found = evaluation(wh, "BeperktVanwegeGezondheid_17", "65+", "wijk")
     assert found["baseline_r2"] is None
     assert found["baseline_missing"] == "de maat is in de peiling van 2016 niet gepubliceerd"
+    assert found["forward_r2"] is None and found["forward_missing"] in (
+        "de maat is in de peiling van 2016 niet gepubliceerd",
+        "de peiling van 2016 heeft zelf geen eerdere peiling om van te leren",  # small_db: no 2012
+    )
     assert np.isfinite(found["r2"])
 
 

@@ -252,6 +252,8 @@ def _forward(
     fs0 = features_for(inputs, earlier)
     if fs0.previous_period is None:
         return None, f"de peiling van {fs.previous_period} heeft zelf geen eerdere peiling om van te leren"
+    if fs0.labelled.sum() == 0:
+        return None, f"de maat is in de peiling van {fs.previous_period} niet gepubliceerd"
     if fs0.labelled.sum() < MIN_FORWARD or fs.labelled.sum() < MIN_FORWARD:
         return None, f"minder dan {MIN_FORWARD} gebieden met een waarde in {fs.previous_period}"
     prev = f"prev:{target.measure_id}|{target.population_group}"
