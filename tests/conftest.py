@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 from collections.abc import Iterator
@@ -175,3 +176,9 @@ def web_db(tmp_path_factory: pytest.TempPathFactory, small_db: Path) -> Path:
         if wh.model("Eenzaam_28", "65+", "buurt") is None:
             train_model(wh, "Eenzaam_28", "65+", "buurt")
     return db
+
+
+def csv_rows(text: str) -> list[dict[str, str]]:
+    """Read a CSV download as Excel in a Dutch locale does: byte order mark, ``;`` between cells."""
+    assert text.startswith("\ufeff")
+    return list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff")), delimiter=";"))

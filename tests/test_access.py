@@ -76,13 +76,13 @@ def test_users_cli_roles_and_never_a_password(tmp_path: Path) -> None:
     assert code == 0, output
     listed = runner.invoke(app, ["users", "list", "--db", str(db), "--format", "csv"])
     assert listed.stdout.splitlines() == [
-        "naam,rollen,landelijk beheerder",
-        "a.jansen,GM0034 analist,",
-        'b.smit,"GM0034 beheerder, GM0363 lezer",',
-        "landelijk,,ja",
+        "\ufeffnaam;rollen;landelijk beheerder",
+        "a.jansen;GM0034 analist;",
+        "b.smit;GM0034 beheerder, GM0363 lezer;",
+        "landelijk;;ja",
     ]
     only = runner.invoke(app, ["users", "list", "--db", str(db), "--gemeente", "GM0363", "--format", "csv"])
-    assert only.stdout.splitlines()[1:] == ['b.smit,"GM0034 beheerder, GM0363 lezer",']
+    assert only.stdout.splitlines()[1:] == ["b.smit;GM0034 beheerder, GM0363 lezer;"]
     for refused in (
         ("add", "c.c", "--gemeente", "Almere"),
         ("add", "c.c", "--gemeente", "GM0034", "--rol", "koning"),
@@ -351,7 +351,7 @@ def test_who_saw_own_data_is_in_the_audit_log(site: TestClient, site_db: Path) -
     site.get("/gemeente/GM0034/doelen.csv")
     result = runner.invoke(app, ["audit", "--gemeente", "Almere", "--db", str(site_db), "--format", "csv"])
     assert result.exit_code == 0, result.output
-    assert "almere-lezer,export,doelen (csv)" in result.stdout
+    assert "almere-lezer;export;doelen (csv)" in result.stdout
 
 
 def _concrete(path: str) -> str:

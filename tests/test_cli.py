@@ -60,7 +60,7 @@ def test_regions_of_almere(db: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     lines = result.stdout.strip().splitlines()
-    assert lines[0].startswith("code,name,name_year,label,level") and len(lines) == 68
+    assert lines[0].startswith("\ufeffcode;naam;naam uit;naam (code);niveau") and len(lines) == 68
     assert all(line.startswith("BU0034") for line in lines[1:])
 
 
@@ -118,7 +118,7 @@ def test_download_command(rivm: Path, tmp_path: Path) -> None:
             ],
         )
     assert result.exit_code == 0, result.output
-    assert "50090NED" in result.stdout and ",ingested," in result.stdout
+    assert "50090NED" in result.stdout and ";ingested;" in result.stdout
     shown = runner.invoke(app, ["show", "Almere", "--format", "json", "--db", str(tmp_path / "w.duckdb")])
     assert shown.exit_code == 0, shown.output
     assert json.loads(shown.stdout)["name"] == "Almere"

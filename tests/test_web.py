@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-import csv
 import html
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from conftest import csv_rows
+from wijkradar.priority import table_rows
+from wijkradar.spreadsheet import shown_number
+from wijkradar.texts import table_nl
 from wijkradar.web.app import create_app
 
 
@@ -18,10 +22,6 @@ from wijkradar.web.app import create_app
 def client(web_db: Path) -> Iterator[TestClient]:
     with TestClient(create_app(web_db)) as test_client:
         yield test_client
-
-
-def _csv_rows(text: str) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(text)))
 
 
 def test_health_and_docs(client: TestClient) -> None:
@@ -113,8 +113,8 @@ def test_gemeente_without_boundaries_falls_back_to_ranked_bars(client: TestClien
 
 
 def test_gemeente_csv_has_a_row_per_buurt(client: TestClient) -> None:
-    rows = _csv_rows(client.get("/gemeente/GM0034.csv?thema=eenzaamheid").text)
-    assert len(rows) == 67 and {"code", "value", "source", "status"} <= set(rows[0])
+    rows = csv_rows(client.get("/gemeente/GM0034.csv?thema=eenzaamheid").text)
+    assert len(rows) == 67 and {"code", "waarde", "bron", "status"} <= set(rows[0])
 
 
 def test_priority_page_json_and_csv(client: TestClient) -> None:
@@ -123,8 +123,8 @@ def test_priority_page_json_and_csv(client: TestClient) -> None:
     assert "beter dan verwacht" in page.text or "zoals verwacht" in page.text
     data = client.get("/gemeente/GM0034/prioriteit.json?thema=eenzaamheid").json()
     assert len(data["rows"]) == 65 and data["rows"][0]["rank"] == 1  # 67 buurten, 2 with < 50 65-plussers
-    rows = _csv_rows(client.get("/gemeente/GM0034/prioriteit.csv?thema=eenzaamheid").text)
-    assert len(rows) == 65 and "mantelzorgers_pct" in rows[0] and "drivers" in rows[0]
+    rows = csv_rows(client.get("/gemeente/GM0034/prioriteit.csv?thema=eenzaamheid").text)
+    assert len(rows) == 65 and "mantelzorgers (%)" in rows[0] and "waarom" in rows[0]
 
 
 def test_priority_without_model_is_explained(client: TestClient) -> None:
@@ -141,8 +141,8 @@ def test_region_profile(client: TestClient) -> None:
     assert data["level"] == "buurt" and [p["code"] for p in data["parents"]] == ["NL01", "GM0034", "WK003401"]
     assert data["estimates"] and data["estimates"][0]["measure"] == "Eenzaam_28"
     assert any(t["measure"] == "Eenzaam_28" for t in data["trends"])
-    rows = _csv_rows(client.get("/regio/GM0034.csv").text)
-    assert any(r["measure"] == "a_inw" and r["value"] == "211893.0" for r in rows)
+    rows = csv_rows(client.get("/regio/GM0034.csv").text)
+    assert any(r["maat"] == "a_inw" and r["waarde"] == "211893" for r in rows)
 
 
 def test_sources_page(client: TestClient) -> None:
@@ -150,7 +150,7 @@ def test_sources_page(client: TestClient) -> None:
     assert page.status_code == 200 and "50090NED" in page.text and "Modelkaart" in page.text
     data = client.get("/bronnen.json").json()
     assert data["models"] and all(s["licence"] for s in data["sources"])
-    assert _csv_rows(client.get("/bronnen.csv").text)
+    assert csv_rows(client.get("/bronnen.csv").text)
 
 
 def test_dutch_number_formatting(client: TestClient) -> None:
@@ -213,7 +213,7 @@ def test_almere_map_from_the_older_kaart_with_names(small_db: Path, data: Path, 
 def test_every_table_also_as_excel_with_the_csv_rows(client: TestClient, path: str) -> None:
     import pandas as pd
 
-    as_csv = _csv_rows(client.get(f"{path}.csv").text)
+    as_csv = csv_rows(client.get(f"{path}.csv").text)
     workbook = client.get(f"{path}.xlsx")
     assert workbook.status_code == 200 and workbook.headers["content-type"].endswith("sheet")
     sheet = pd.read_excel(io.BytesIO(workbook.content), dtype=str, keep_default_na=False)
@@ -233,9 +233,9 @@ def test_spreadsheet_cells_never_start_a_formula() -> None:
 
     rows = [{"titel": '=HYPERLINK("http://x","y")', "b": "+1", "c": "@SUM(A1)", "d": "-2+3", "n": -4.5}]
     text = csv_bytes(rows).decode("utf-8")
-    parsed = _csv_rows(text)[0]
+    parsed = csv_rows(text)[0]
     assert all(parsed[k].startswith("'") for k in ("titel", "b", "c", "d"))
-    assert parsed["n"] == "-4.5" and csv_cell(-4.5) == -4.5  # numbers stay numbers
+    assert parsed["n"] == "-4,5" and csv_cell(-4.5) == "-4,5"  # numbers stay numbers, with a decimal comma
     sheet = openpyxl.load_workbook(io.BytesIO(xlsx_bytes({"s": rows})))["s"]
     assert sheet["A2"].value == rows[0]["titel"] and sheet["A2"].data_type == "s"  # text, not a formula
     assert sheet["E2"].value == -4.5
@@ -255,3 +255,68 @@ def test_an_area_with_too_few_residents_gets_no_estimate_and_no_colour(client: T
     assert len(small) == 2 and all(f["properties"]["value"] is None for f in small)  # drawn grey
     ranked = client.get("/gemeente/GM0034/prioriteit.json?thema=eenzaamheid").json()
     assert not {"BU00340503", "BU00340599"} & {r["code"] for r in ranked["rows"]}
+
+
+@pytest.mark.parametrize(
+    ("path", "rows_of"),
+    [
+        ("/gemeente/GM0034?thema=eenzaamheid", lambda data: data["areas"]["rows"]),
+        ("/gemeente/GM0034/prioriteit?thema=eenzaamheid", lambda data: table_rows(data["rows"])),
+        ("/regio/GM0034", lambda data: data["figures"]),
+    ],
+)
+def test_csv_opens_in_dutch_excel_with_the_values_of_the_json(
+    client: TestClient, path: str, rows_of: Callable[[Any], list[dict[str, Any]]]
+) -> None:
+    """Read as a Dutch Excel reads it (';', decimal comma): every number is the JSON's, rounded as shown."""
+    page, _, query = path.partition("?")
+    rows = csv_rows(client.get(f"{page}.csv?{query}").text)
+    data = rows_of(client.get(f"{page}.json?{query}").json())
+    assert len(rows) == len(data) > 0
+    numbers = 0
+    for shown, row in zip(rows, data, strict=True):
+        for key, value in table_nl([{k: v for k, v in row.items() if k != "label"}])[0].items():
+            cell = shown[key]
+            if isinstance(value, float):
+                assert "." not in cell and float(cell.replace(",", ".")) == shown_number(value), (key, cell)
+                numbers += 1
+            elif isinstance(value, int) and not isinstance(value, bool):
+                assert cell == str(value)
+    assert numbers >= len(rows) * 0.9  # nearly every row has a figure
+
+
+def test_excel_cells_are_typed_and_headed_in_dutch(client: TestClient) -> None:
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(
+        io.BytesIO(client.get("/gemeente/GM0034/prioriteit.xlsx?thema=eenzaamheid").content)
+    )["gegevens"]
+    head = [c.value for c in sheet[1]]
+    assert head[:2] == ["code", "naam"] and "kans bij de tien hoogste" in head and sheet.freeze_panes == "A2"
+    first = dict(zip(head, [c.value for c in sheet[2]], strict=True))
+    assert isinstance(first["percentage"], float) and isinstance(first["rang"], int)
+    assert first["verwachting"] in ("zoals verwacht", "beter dan verwacht", "slechter dan verwacht")
+
+
+def test_the_map_as_geopackage_for_qgis(client: TestClient, tmp_path: Path) -> None:
+    import pyogrio
+
+    mapped = client.get("/gemeente/GM0034.geojson?thema=eenzaamheid").json()
+    answer = client.get("/gemeente/GM0034.gpkg?thema=eenzaamheid")
+    assert answer.status_code == 200 and "GM0034-eenzaamheid.gpkg" in answer.headers["content-disposition"]
+    path = tmp_path / "kaart.gpkg"
+    path.write_bytes(answer.content)
+    info = pyogrio.read_info(path)
+    assert info["crs"] == "EPSG:4326" and info["features"] == len(mapped["features"]) > 60
+    assert (
+        info["geometry_type"] == "MultiPolygon"
+        and info["dtypes"][list(info["fields"]).index("waarde")] == "float64"
+    )
+    meta, _, geometry, fields = pyogrio.raw.read(path)
+    columns = list(meta["fields"])
+    by_code = {f["id"]: f["properties"] for f in mapped["features"]}
+    for i, code in enumerate(fields[columns.index("code")]):
+        expected = by_code[code]["value"]
+        got = fields[columns.index("waarde")][i]
+        assert (expected is None and got != got) or got == pytest.approx(expected)  # NaN for no value
+    assert all(len(g) > 100 for g in geometry)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import html
 import io
 import re
@@ -16,7 +15,7 @@ import yaml
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from conftest import stores
+from conftest import csv_rows, stores
 from wijkradar.goals import import_goals
 from wijkradar.web.app import create_app
 
@@ -88,8 +87,8 @@ def test_goal_from_form_is_stored_measured_and_shown(client: TestClient) -> None
     assert later["value"] == 48.2 and later["required"] == pytest.approx(45.98) and later["u"] > 2.22
     assert "bovengrens uit 65 buurten" in later["note"]  # 67, two with too few 65-plussers
     assert goal["progress"]["status"] == "at_risk"
-    rows = list(csv.DictReader(io.StringIO(client.get(f"{PAGE}.csv").text)))
-    assert [r["period"] for r in rows] == ["2016", "2020"] and rows[1]["status"] == "risico"
+    rows = csv_rows(client.get(f"{PAGE}.csv").text)
+    assert [r["periode"] for r in rows] == ["2016", "2020"] and rows[1]["status"] == "risico"
 
 
 def test_a_new_goal_starts_from_the_latest_round_and_its_direction_must_fit(client: TestClient) -> None:
@@ -169,8 +168,9 @@ def test_intervention_links_goals_and_deleting_a_goal_unlinks_it(client: TestCli
     assert data["interventions"][0]["budget"] == 125000.0
     assert data["interventions"][0]["goal_ids"] == [goal_id]
     assert data["goals"][0]["interventions"][0]["title"] == "Buurtkamers"
-    rows = list(csv.DictReader(io.StringIO(client.get("/gemeente/GM0034/interventies.csv").text)))
-    assert rows[0]["title"] == "Buurtkamers"
+    rows = csv_rows(client.get("/gemeente/GM0034/interventies.csv").text)
+    assert rows[0]["titel"] == "Buurtkamers" and rows[0]["budget"] == "125000"
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", rows[0]["start"])  # a date, not "2024-03-01 00:00:00"
 
     wrong = client.post(
         "/gemeente/GM0034/interventies",
@@ -280,7 +280,7 @@ def test_a_title_like_a_formula_stays_text_in_every_export(
     sheet = openpyxl.load_workbook(io.BytesIO(client.get(f"{PAGE}.xlsx").content))["doelen"]
     cell = next(c for c in sheet[2] if c.value == title)
     assert cell.data_type == "s"  # a text cell: Excel shows the text and runs nothing
-    rows = list(csv.DictReader(io.StringIO(client.get(f"{PAGE}.csv").text)))
+    rows = csv_rows(client.get(f"{PAGE}.csv").text)
     assert rows and all(r["titel"] == "'" + title for r in rows)
     exported = tmp_path / "plan.xlsx"
     exported.write_bytes(client.get(f"{PAGE}.xlsx").content)

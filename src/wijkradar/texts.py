@@ -39,6 +39,112 @@ CAPACITY_LEVEL_NL: Final[dict[str, str]] = {
     "unknown": "onbekend",
 }
 
+# Column names of tables (English codes in JSON), as tables on screen and in CSV and Excel files show them.
+COLUMN_NL: Final[dict[str, str]] = {
+    "code": "code",
+    "name": "naam",
+    "name_year": "naam uit",
+    "label": "naam (code)",
+    "measure_label": "omschrijving",
+    "level": "niveau",
+    "gemeente_code": "gemeente",
+    "wijk_code": "wijk",
+    "boundary_year": "indeling",
+    "boundary_years": "indelingen",
+    "source_id": "bron",
+    "publisher": "uitgever",
+    "table_id": "tabel",
+    "title": "titel",
+    "period": "periode",
+    "population_groups": "groepen",
+    "levels": "niveaus",
+    "licence": "licentie",
+    "n_observations": "cijfers",
+    "ingested_at": "ingelezen op",
+    "location": "locatie",
+    "format": "formaat",
+    "checksum": "controlegetal",
+    "measure": "maat",
+    "measure_id": "maat",
+    "group": "groep",
+    "population_group": "groep",
+    "attention_when": "aandacht bij",
+    "description": "toelichting",
+    "goal_id": "doel",
+    "area_name": "gebied",
+    "area_codes": "gebiedscodes",
+    "baseline_period": "nulmeting (periode)",
+    "baseline_value": "nulmeting",
+    "target_value": "streefwaarde",
+    "target_year": "streefjaar",
+    "direction": "richting",
+    "owner": "eigenaar",
+    "intervention_id": "interventie",
+    "theme": "thema",
+    "start_date": "start",
+    "end_date": "einde",
+    "budget": "budget",
+    "partners": "partners",
+    "goal_ids": "doelen",
+    "value": "waarde",
+    "lower": "ondergrens",
+    "upper": "bovengrens",
+    "unit": "eenheid",
+    "status": "status",
+    "source": "bron",
+    "n": "aantal",
+    "r2": "R²",
+    "mae": "MAE",
+    "spearman": "Spearman",
+    "coverage90": "dekking 90%",
+    "baseline_r2": "R² vorige peiling",
+    "baseline_missing": "geen vorige peiling",
+    "model": "model",
+    "glm_r2": "R² glm",
+    "lightgbm_r2": "R² lightgbm",
+    "calibration_slope": "kalibratie",
+    "forward_r2": "R² vooruit",
+    "forward_mae": "MAE vooruit",
+    "forward_spearman": "Spearman vooruit",
+    "forward_coverage90": "dekking 90% vooruit",
+    "forward_periods": "vooruit getoetst",
+    "forward_missing": "niet vooruit getoetst",
+    "survey": "peiling",
+    "estimate": "schatting",
+    "rate": "percentage",
+    "interval_source": "interval uit",
+    "residents": "inwoners in de groep",
+    "vs_expected": "verschil met verwachting",
+    "expected_affected": "verwacht aantal",
+    "expectation": "verwachting",
+    "rank_rate": "rang naar percentage",
+    "rank": "rang",
+    "p_top10": "kans bij de tien hoogste",
+    "drivers": "waarom",
+    "mantelzorgers_pct": "mantelzorgers (%)",
+    "vrijwilligers_pct": "vrijwilligers (%)",
+    "afstand_huisarts_km": "afstand tot huisarts (km)",
+    "afstand_supermarkt_km": "afstand tot supermarkt (km)",
+    "source_title": "brontitel",
+    "method": "omrekening",
+    "from_year": "van indeling",
+    "how": "hoe omgerekend",
+    "n_regions": "gebieden",
+    "note": "opmerking",
+    "halfwidth": "meetonzekerheid",
+    "required": "pad naar het doel",
+    "u": "marge",
+    "at": "tijdstip",
+    "user_name": "gebruiker",
+    "action": "handeling",
+    "object": "onderwerp",
+    "detail": "toelichting",
+    "entry_id": "nummer",
+    "created_at": "aangemaakt op",
+    "updated_at": "gewijzigd op",
+}
+
+
 # How a figure came onto the indeling it is shown on (wijkradar.indeling's method codes).
 METHOD_NL: Final[dict[str, str]] = {
     "native": "op deze indeling gepubliceerd",
@@ -128,3 +234,36 @@ def number_nl(value: Any, decimals: int | None = 1, *, empty: str = "–") -> st
         decimals = 0 if number.is_integer() else 1
     text = f"{number:,.{decimals}f}"
     return text.replace(",", " ").replace(".", ",")
+
+
+# Columns whose values are codes, and the words a table shows for them.
+VALUE_NL: Final[dict[str, dict[str, str]]] = {
+    "status": STATUS_NL,
+    "expectation": EXPECTATION_NL,
+    "method": METHOD_NL,
+}
+
+
+def table_nl(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Return table rows as a Dutch reader sees them: Dutch column names and words for coded values.
+
+    A capacity's ``<column>_level`` is headed "<column> geldt voor"; columns without a Dutch name keep
+    their own (measure codes, a gemeente's upload columns).
+
+    >>> table_nl([{"code": "BU1", "status": "published", "rank": 1, "mantelzorgers_pct_level": "area"}])
+    [{'code': 'BU1', 'status': 'gepubliceerd', 'rang': 1, 'mantelzorgers (%) geldt voor': 'eigen gebied'}]
+    """
+    return [{_column_nl(k): _value_nl(k, v) for k, v in row.items()} for row in rows]
+
+
+def _column_nl(column: str) -> str:
+    if column.endswith("_level") and column != "level":
+        return f"{_column_nl(column.removesuffix('_level'))} geldt voor"
+    return COLUMN_NL.get(column, column)
+
+
+def _value_nl(column: str, value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    words = CAPACITY_LEVEL_NL if column.endswith("_level") else VALUE_NL.get(column, {})
+    return words.get(value, value)

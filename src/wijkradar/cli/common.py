@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import math
 import re
 import sys
@@ -10,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Final
+from typing import Annotated, Any
 
 import pandas as pd
 import typer
@@ -26,8 +25,8 @@ from wijkradar.errors import WijkradarError
 from wijkradar.ingest import FileReport
 from wijkradar.query import resolve_gemeente
 from wijkradar.regions import is_valid_code
-from wijkradar.spreadsheet import csv_cell
-from wijkradar.texts import number_nl
+from wijkradar.spreadsheet import csv_bytes
+from wijkradar.texts import COLUMN_NL, number_nl, table_nl
 from wijkradar.warehouse import Warehouse
 
 app = typer.Typer(
@@ -95,9 +94,9 @@ def _emit(frame: pd.DataFrame, fmt: Format, title: str | None = None) -> None:
             frame.to_json(orient="records", force_ascii=False, date_format="iso", indent=2) + "\n"
         )
     elif fmt is Format.csv:
-        buffer = io.StringIO()
-        frame.map(lambda v: csv_cell(_cell(v))).to_csv(buffer, index=False)
-        sys.stdout.write(buffer.getvalue())
+        rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
+        cells = [{str(k): _listed(v) for k, v in r.items()} for r in rows]
+        sys.stdout.write(csv_bytes(table_nl(cells)).decode("utf-8"))
     else:
         table = Table(title=title, show_lines=False)
         for column in frame.columns:
@@ -127,76 +126,10 @@ def _shown(value: Any) -> str:
 
 
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}\.\d+$")
-# Column names of the listings (English codes in CSV and JSON), as the tables on screen show them.
-COLUMN_NL: Final = {
-    "code": "code",
-    "name": "naam",
-    "name_year": "naam uit",
-    "label": "naam (code)",
-    "level": "niveau",
-    "gemeente_code": "gemeente",
-    "wijk_code": "wijk",
-    "boundary_year": "indeling",
-    "boundary_years": "indelingen",
-    "source_id": "bron",
-    "publisher": "uitgever",
-    "table_id": "tabel",
-    "title": "titel",
-    "period": "periode",
-    "population_groups": "groepen",
-    "levels": "niveaus",
-    "licence": "licentie",
-    "n_observations": "cijfers",
-    "ingested_at": "ingelezen op",
-    "location": "locatie",
-    "format": "formaat",
-    "checksum": "controlegetal",
-    "measure": "maat",
-    "measure_id": "maat",
-    "group": "groep",
-    "population_group": "groep",
-    "attention_when": "aandacht bij",
-    "description": "toelichting",
-    "goal_id": "doel",
-    "area_name": "gebied",
-    "area_codes": "gebiedscodes",
-    "baseline_period": "nulmeting (periode)",
-    "baseline_value": "nulmeting",
-    "target_value": "streefwaarde",
-    "target_year": "streefjaar",
-    "direction": "richting",
-    "owner": "eigenaar",
-    "intervention_id": "interventie",
-    "theme": "thema",
-    "start_date": "start",
-    "end_date": "einde",
-    "budget": "budget",
-    "partners": "partners",
-    "goal_ids": "doelen",
-    "value": "waarde",
-    "lower": "ondergrens",
-    "upper": "bovengrens",
-    "unit": "eenheid",
-    "status": "status",
-    "source": "bron",
-    "n": "aantal",
-    "r2": "R²",
-    "mae": "MAE",
-    "spearman": "Spearman",
-    "coverage90": "dekking 90%",
-    "baseline_r2": "R² vorige peiling",
-    "baseline_missing": "geen vorige peiling",
-    "model": "model",
-    "glm_r2": "R² glm",
-    "lightgbm_r2": "R² lightgbm",
-    "calibration_slope": "kalibratie",
-    "forward_r2": "R² vooruit",
-    "forward_mae": "MAE vooruit",
-    "forward_spearman": "Spearman vooruit",
-    "forward_coverage90": "dekking 90% vooruit",
-    "forward_periods": "vooruit getoetst",
-    "forward_missing": "niet vooruit getoetst",
-}
+
+
+def _listed(value: Any) -> Any:
+    return _cell(value) if isinstance(value, (list, tuple)) else value
 
 
 def _cell(value: Any) -> str:

@@ -1,7 +1,7 @@
 """One renderer per format, and the URL pieces that choose one.
 
 A page is one route, ``/gemeente/{code:code}{fmt:fmt}``: no suffix is the HTML page, ``.json`` its
-data, ``.csv`` and ``.xlsx`` its table, ``.geojson`` its map and ``.yaml`` an editable export.
+data, ``.csv`` and ``.xlsx`` its table, ``.geojson`` and ``.gpkg`` its map and ``.yaml`` an editable export.
 A route offers the formats it has by passing one callable per format to :func:`respond`; any other
 suffix is "not found".
 """
@@ -16,10 +16,12 @@ from fastapi.responses import Response
 from starlette.convertors import Convertor, register_url_convertor
 
 from wijkradar.errors import NotFoundError
+from wijkradar.geopackage import geopackage_bytes
 from wijkradar.spreadsheet import csv_bytes, xlsx_bytes
+from wijkradar.texts import table_nl
 
 XLSX: Final = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-FORMATS: Final = ("json", "csv", "xlsx", "geojson", "yaml")
+FORMATS: Final = ("json", "csv", "xlsx", "geojson", "gpkg", "yaml")
 
 
 class CodeConvertor(Convertor[str]):
@@ -64,7 +66,8 @@ def respond(
 ) -> Response:
     """Render a page in the format asked for, from the callable for that format.
 
-    ``table`` serves both ``.csv`` and ``.xlsx``; ``files`` makes a file of a kind (``xlsx`` or
+    ``table`` serves both ``.csv`` and ``.xlsx`` (Dutch column names and words, see
+    :func:`wijkradar.texts.table_nl`); ``files`` makes a file of a kind (``xlsx`` or
     ``yaml``) itself and returns its bytes and media type (it wins over ``table`` for ``.xlsx``).
     """
     renderers: dict[str, Callable[[], Response]] = {}
@@ -76,9 +79,16 @@ def respond(
         renderers["geojson"] = lambda: Response(
             json.dumps(geojson(), ensure_ascii=False, allow_nan=False), media_type="application/geo+json"
         )
+        renderers["gpkg"] = lambda: _download(
+            geopackage_bytes(geojson(), filename), "application/geopackage+sqlite3", f"{filename}.gpkg"
+        )
     if table is not None:
-        renderers["csv"] = lambda: _download(csv_bytes(table()), "text/csv; charset=utf-8", f"{filename}.csv")
-        renderers["xlsx"] = lambda: _download(xlsx_bytes({"gegevens": table()}), XLSX, f"{filename}.xlsx")
+        renderers["csv"] = lambda: _download(
+            csv_bytes(table_nl(table())), "text/csv; charset=utf-8", f"{filename}.csv"
+        )
+        renderers["xlsx"] = lambda: _download(
+            xlsx_bytes({"gegevens": table_nl(table())}), XLSX, f"{filename}.xlsx"
+        )
     if files is not None:
         for kind in ("xlsx", "yaml"):
             renderers[kind] = lambda kind=kind: _download(*files(kind), f"{filename}.{kind}")  # type: ignore[misc]

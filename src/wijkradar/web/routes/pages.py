@@ -123,7 +123,9 @@ def region(request: Request, site: SiteDep, access: AccessDep, code: RegionCode,
         code,
         html=lambda: site.page("regio.html", request, data=data, trend_figure=charts.trends(data["trends"])),
         data=lambda: data,
-        table=lambda: data["figures"],
+        table=lambda: [
+            {"measure_label" if k == "label" else k: v for k, v in f.items()} for f in data["figures"]
+        ],
     )
 
 
