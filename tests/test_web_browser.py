@@ -216,3 +216,28 @@ def test_goal_and_intervention_through_the_forms(editable_page: Page) -> None:
     page.wait_for_url("**/doelen?thema=eenzaamheid&opgeslagen=verwijderd")
     assert dialogs == ["Interventie ‘Buurtkamers’ verwijderen?"]
     assert page.locator("tr[id^=interventie-]").count() == 0
+
+
+def test_the_priority_list_fits_ten_rows_in_one_screen_and_a_phone(browser: Browser, base_url: str) -> None:
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="nl-NL", base_url=base_url)
+    tab = context.new_page()
+    tab.goto("/gemeente/GM0034/prioriteit?thema=eenzaamheid")
+    table = tab.locator("#prio-full")
+    head = table.locator("thead").bounding_box()
+    tenth = table.locator("tbody tr").nth(9).bounding_box()
+    assert head is not None and tenth is not None
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    table.evaluate("t => t.scrollIntoView()")
+    tab.screenshot(path=str(SCREENSHOTS / "5-prioriteiten-1400x900.png"))
+    assert tab.evaluate("document.documentElement.scrollWidth") <= 1400
+    assert table.evaluate(
+        "t => t.parentElement.scrollWidth <= t.parentElement.clientWidth"
+    )  # no inner scroll
+    assert tenth["y"] + tenth["height"] - head["y"] <= 900  # header and ten rows in one screen
+    chips = table.locator("tbody tr").first.locator("li.chip")
+    assert chips.count() == 2 and table.locator("tbody tr").first.locator("svg.whisker").count() == 1
+    tab.set_viewport_size({"width": 375, "height": 800})
+    tab.screenshot(path=str(SCREENSHOTS / "6-prioriteiten-375.png"))
+    assert tab.evaluate("document.documentElement.scrollWidth") <= 375  # no sideways scrolling
+    _no_serious_violations(tab)
+    context.close()

@@ -17,6 +17,7 @@ import pandas as pd
 from wijkradar.appdb import AppDB
 from wijkradar.errors import ModelMissing
 from wijkradar.jsonable import to_jsonable
+from wijkradar.models.families import EARLIER, split
 from wijkradar.models.residents import RESIDENTS, latest, residents
 from wijkradar.models.train import resolve_target
 from wijkradar.query import resolve_gemeente
@@ -109,8 +110,29 @@ def _priority_list(
         },
         "residents_definition": RESIDENTS.get(chosen.population_group, ("", ""))[1]
         + (f" (Kerncijfers {', '.join(residents_periods)})" if residents_periods else " (onbekend)"),
+        "residents_group": RESIDENTS.get(chosen.population_group, ("", "inwoners"))[1],
+        "residents_periods": residents_periods,
+        "capacity_gemeente": _shared_capacity(rows),
+        "scale_max": _scale_max(rows),
         "rows": [_clean_row({str(k): v for k, v in r.items()}) for r in rows.to_dict("records")],
     }
+
+
+def _shared_capacity(rows: pd.DataFrame) -> dict[str, Any]:
+    """Return the capacity figures every row takes from the gemeente (no area has its own): shown once."""
+    shared: dict[str, Any] = {}
+    for key in CAPACITY:
+        levels = {r[f"{key}_level"] for r in rows["capacity"]}
+        values = {r[key] for r in rows["capacity"]}
+        if levels == {"gemeente"} and len(values) == 1:
+            shared[key] = values.pop()
+    return shared
+
+
+def _scale_max(rows: pd.DataFrame) -> float:
+    """Return where the rate axis of the drawn intervals ends: the next multiple of 10 above them."""
+    top = pd.to_numeric(rows["upper"], errors="coerce").max()
+    return float(min(100, 10 * np.ceil(top / 10))) if pd.notna(top) and top > 0 else 100.0
 
 
 def _rows(
@@ -161,6 +183,7 @@ def _rows(
     out.attrs["residents_periods"] = residents_periods
     out["expectation"] = [_versus(v) for v in out["vs_expected"]]
     out["drivers"] = pd.Series([_drivers(c, chosen) for c in frame["contributions"]], dtype=object)
+    out["why"] = pd.Series([_why(c, chosen) for c in frame["contributions"]], dtype=object)
     out["capacity"] = pd.Series(
         [{key: to_jsonable(series.iloc[i]) for key, series in capacity.items()} for i in range(len(frame))],
         dtype=object,
@@ -181,7 +204,7 @@ def _versus(value: float) -> str:
 
 def _drivers(contributions: list[dict[str, Any]], chosen: Theme, top: int = 3) -> list[dict[str, Any]]:
     out = []
-    for item in contributions[:top]:
+    for item in split(contributions)[0][:top]:
         effect = float(item["contribution"])
         raises = effect > 0
         worse = raises == chosen.higher_is_worse
@@ -198,6 +221,30 @@ def _drivers(contributions: list[dict[str, Any]], chosen: Theme, top: int = 3) -
             }
         )
     return out
+
+
+def _why(contributions: list[dict[str, Any]], chosen: Theme) -> list[dict[str, Any]]:
+    """Give two short reasons for an estimate, each with its direction.
+
+    They are its largest family of drivers and its largest concrete driver outside the earlier
+    survey rounds (what a wijkteam can act on).
+    """
+    concrete, summed = split(contributions)
+    picked = summed[:1] + [c for c in concrete if c["family"] != EARLIER][:1]
+    chips = []
+    for item in picked:
+        effect = float(item["contribution"])
+        chips.append(
+            {
+                "label": item["label"],
+                "family": item["family"],
+                "effect": round(effect, 2),
+                "raises": effect > 0,
+                "unfavourable": (effect > 0) == chosen.higher_is_worse,
+                "text": f"{item['label']} ({'verhoogt' if effect > 0 else 'verlaagt'} {_nl(abs(effect))})",
+            }
+        )
+    return chips
 
 
 def _nl(value: float) -> str:
@@ -295,7 +342,8 @@ def table_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Return the priority list's rows flattened for a table: drivers as text, capacity as columns."""
     return [
         {
-            **{k: v for k, v in row.items() if k not in ("drivers", "capacity")},
+            **{k: v for k, v in row.items() if k not in ("drivers", "capacity", "why")},
+            "why": "; ".join(d["text"] for d in row["why"]),
             "drivers": "; ".join(d["text"] for d in row["drivers"]),
             **row["capacity"],
         }

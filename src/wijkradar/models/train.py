@@ -14,6 +14,7 @@ import pandas as pd
 from wijkradar import indeling
 from wijkradar.config import Settings
 from wijkradar.errors import ModelMissing, NotFoundError, WijkradarError
+from wijkradar.models.families import EARLIER, FAMILIES, FAMILY_PREFIX, family
 from wijkradar.models.features import FeatureSet, Target, build_features
 from wijkradar.models.learners import GradientBoosting, Learner, PreviousRound, RidgeGLM, load_learner
 from wijkradar.models.residents import residents
@@ -335,26 +336,51 @@ def score(
 
 
 def _drivers(model: Learner, fs: FeatureSet) -> list[list[dict[str, Any]]]:
-    """Collect the largest contributions per region (SHAP or GLM terms), with Dutch labels."""
+    """Collect the largest contributions per region (SHAP or GLM terms), with Dutch labels.
+
+    The largest come first, each with its family, and the largest outside the earlier survey rounds
+    if it is not among them; then every family's sum (feature
+    ``familie:<naam>``), largest first, so that readers of the head of the list see concrete drivers.
+    """
     contributions = model.contributions(fs.X)[:, :-1]
     values = fs.X.to_numpy(dtype=float)
     columns = list(fs.X.columns)
-    top = np.argsort(-np.abs(contributions), axis=1)[:, :TOP_CONTRIBUTIONS]
+    families = np.array([family(c) for c in columns])
+    sums = np.stack([contributions[:, families == f].sum(axis=1) for f in FAMILIES], axis=1)
     drivers = []
     for i in range(len(fs.X)):
-        drivers.append(
-            [
-                {
-                    "feature": columns[j],
-                    "label": fs.labels[columns[j]],
-                    "value": None if np.isnan(values[i, j]) else round(float(values[i, j]), 4),
-                    "contribution": round(float(contributions[i, j]), 4),
-                }
-                for j in top[i]
-                if contributions[i, j] != 0
-            ]
-        )
+        concrete = [
+            {
+                "feature": columns[j],
+                "label": fs.labels[columns[j]],
+                "family": str(families[j]),
+                "value": None if np.isnan(values[i, j]) else round(float(values[i, j]), 4),
+                "contribution": round(float(contributions[i, j]), 4),
+            }
+            for j in _top_and_first_actionable(contributions[i], families)
+            if contributions[i, j] != 0
+        ]
+        summed = [
+            {
+                "feature": f"{FAMILY_PREFIX}{FAMILIES[k]}",
+                "label": FAMILIES[k],
+                "family": FAMILIES[k],
+                "value": None,
+                "contribution": round(float(sums[i, k]), 4),
+            }
+            for k in np.argsort(-np.abs(sums[i]))
+            if round(float(sums[i, k]), 4) != 0
+        ]
+        drivers.append(concrete + summed)
     return drivers
+
+
+def _top_and_first_actionable(contributions: np.ndarray, families: np.ndarray) -> list[int]:
+    """Return the columns of the largest contributions, and of the largest outside the earlier rounds."""
+    order = np.argsort(-np.abs(contributions))
+    top = [int(j) for j in order[:TOP_CONTRIBUTIONS]]
+    actionable = next((int(j) for j in order if families[j] != EARLIER), None)
+    return top if actionable is None or actionable in top else [*top, actionable]
 
 
 def _importance(model: Learner, fs: FeatureSet, top: int = 15) -> list[dict[str, Any]]:

@@ -17,6 +17,7 @@ from wijkradar.goals import plan
 from wijkradar.indeling import geometries_on, values_on
 from wijkradar.jsonable import number_or_none, to_jsonable
 from wijkradar.models.card import render_markdown
+from wijkradar.models.families import split
 from wijkradar.models.features import Target
 from wijkradar.models.train import too_few
 from wijkradar.pages import charts
@@ -344,7 +345,8 @@ def profile(wh: Warehouse, code: str) -> dict[str, Any]:
                 "upper": number_or_none(est["upper"]),
                 "survey": number_or_none(est["survey"]),
                 "expected": number_or_none(est["expected"]),
-                "drivers": est["contributions"][:5],
+                "drivers": split(est["contributions"])[0][:5],
+                "families": split(est["contributions"])[1],
             }
         )
     data["trends"] = trends
