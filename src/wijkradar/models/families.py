@@ -3,8 +3,9 @@
 A buurt's estimate is the sum of many small contributions; summed per family they say *why* in a
 few words: earlier survey rounds (of the area, its wijk, its gemeente or its neighbours), the
 population, households, income and work, facilities nearby, or the surroundings (the Kerncijfers of
-the wijk and gemeente around it, the housing and the built environment). The family of a feature follows from its role prefix (see
-:mod:`wijkradar.models.features`) and, for the Kerncijfers, from the CBS column name.
+the wijk and gemeente around it, the housing and the built environment). The family of a feature
+follows from its role prefix (see :mod:`wijkradar.models.features`) and, for the Kerncijfers, from
+the CBS column name.
 """
 
 from __future__ import annotations
