@@ -86,7 +86,11 @@ def test_a_gemeente_without_similar_ones_says_why(client: TestClient) -> None:
 def test_gemeente_with_boundaries_has_a_map(client: TestClient) -> None:
     page = client.get("/gemeente/GM0034?thema=eenzaamheid")
     assert page.status_code == 200
-    assert "Kaart per buurt" in page.text and "choroplethmap" in page.text
+    assert (
+        "Kaart per buurt" in page.text
+        and '"type": "choropleth"' in page.text
+        and '"name": "wijkgrenzen"' in page.text
+    )
     assert "Waar eerst aandacht?" in page.text and "prio-top" in page.text
     data = client.get("/gemeente/GM0034.json?thema=eenzaamheid").json()
     assert data["has_map"] is True and data["gemeente"]["name"] == "Almere"

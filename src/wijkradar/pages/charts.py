@@ -1,13 +1,11 @@
 """Plotly figures as plain JSON specs, rendered in the browser by the vendored plotly.min.js.
 
-Maps are Plotly ``choroplethmap`` traces on the blank ``white-bg`` style: no tiles, fonts or
-base maps are fetched from outside; the shapes come from the warehouse. Areas without a value are
-drawn in grey with a dark outline and a "geen gegevens" label, never as zero.
+Maps are in :mod:`wijkradar.pages.maps`. Areas without a value are drawn in grey with a dark
+outline and a "geen gegevens" label, never as zero.
 """
 
 from __future__ import annotations
 
-import math
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
@@ -26,6 +24,11 @@ def _nl(value: float | None) -> str:
     return "–" if value is None else f"{value:.1f}".replace(".", ",")
 
 
+def nl_pct(value: float | None, unit: str = "%") -> str:
+    """Show a value as maps and charts do: one decimal, decimal comma, its unit."""
+    return f"{_nl(value)}{unit if value is not None else ''}"
+
+
 def _hover(row: dict[str, Any]) -> str:
     name = row.get("label") or row["code"]
     if row.get("value") is None:
@@ -34,85 +37,6 @@ def _hover(row: dict[str, Any]) -> str:
     if row.get("lower") is not None:
         text += f" (90%-interval model {_nl(row['lower'])}–{_nl(row['upper'])})"
     return text + f"<br>bron: {row['source']}"
-
-
-def choropleth(geojson: dict[str, Any], theme: dict[str, Any]) -> dict[str, Any]:
-    """Draw a map of the areas coloured by the theme's value; missing areas grey."""
-    features = geojson["features"]
-    known = [f for f in features if f["properties"]["value"] is not None]
-    unknown = [f for f in features if f["properties"]["value"] is None]
-    # Plotly's YlOrRd runs from dark red (0) to light yellow (1): reverse it so that the values that
-    # need attention are the darkest.
-    reverse = theme["attention_when"] == "hoog"
-    data: list[dict[str, Any]] = []
-    if known:
-        values = {
-            "z": [f["properties"]["value"] for f in known],
-            "colorscale": "YlOrRd",
-            "reversescale": reverse,
-            "colorbar": {"title": {"text": "%"}, "ticksuffix": "%"},
-        }
-        data.append(_areas_trace(known, theme["label"], "#ffffff", 0.8, values))
-    if unknown:
-        grey = {
-            "z": [0 for _ in unknown],
-            "colorscale": [[0, MISSING_COLOUR], [1, MISSING_COLOUR]],
-            "showscale": False,
-        }
-        data.append(_areas_trace(unknown, "geen gegevens", "#6b6b6b", 1.2, grey))
-    center, zoom = _view(features)
-    layout = {
-        "map": {"style": "white-bg", "center": center, "zoom": zoom},
-        "margin": {"l": 0, "r": 0, "t": 10, "b": 0},
-        "height": 520,
-        "font": FONT,
-        "showlegend": False,
-    }
-    return {"data": data, "layout": layout, "config": CONFIG}
-
-
-def _areas_trace(
-    features: list[dict[str, Any]], name: str, line: str, width: float, colours: dict[str, Any]
-) -> dict[str, Any]:
-    """Return one map layer of areas with their hover text, outlined in ``line``."""
-    return {
-        "type": "choroplethmap",
-        "geojson": {"type": "FeatureCollection", "features": features},
-        "featureidkey": "id",
-        "locations": [f["id"] for f in features],
-        "text": [_hover(f["properties"]) for f in features],
-        "hovertemplate": "%{text}<extra></extra>",
-        "marker": {"line": {"color": line, "width": width}},
-        "name": name,
-        **colours,
-    }
-
-
-def _view(
-    features: list[dict[str, Any]], width: int = 950, height: int = 520
-) -> tuple[dict[str, float], float]:
-    """Centre and zoom that fit all features (web-mercator zoom levels)."""
-    xs: list[float] = []
-    ys: list[float] = []
-
-    def walk(coords: Any) -> None:
-        if coords and isinstance(coords[0], (int, float)):
-            xs.append(float(coords[0]))
-            ys.append(float(coords[1]))
-            return
-        for part in coords:
-            walk(part)
-
-    for feature in features:
-        walk(feature["geometry"]["coordinates"])
-    if not xs:
-        return {"lon": 5.3, "lat": 52.2}, 6.0
-    lon_span = max(max(xs) - min(xs), 1e-4)
-    lat_mid = (max(ys) + min(ys)) / 2
-    lat_span = max((max(ys) - min(ys)) / math.cos(math.radians(lat_mid)), 1e-4)
-    # MapLibre tiles are 512 px: at zoom z the world is 512 * 2**z pixels wide.
-    zoom = min(math.log2(360 * width / 512 / lon_span), math.log2(360 * height / 512 / lat_span)) - 0.2
-    return {"lon": (max(xs) + min(xs)) / 2, "lat": lat_mid}, round(zoom, 2)
 
 
 def ranked_bars(rows: list[dict[str, Any]], theme: dict[str, Any]) -> dict[str, Any]:

@@ -38,6 +38,13 @@ SIMILAR_ON = {  # structure variables for "similar gemeenten", from the Kerncijf
 N_SIMILAR = 5
 
 
+def wijk_names(wh: Warehouse, gemeente: str) -> dict[str, str]:
+    """Return the names of a gemeente's wijken on the current indeling, by code (for map labels)."""
+    found = wh.regions(level="wijk", gemeente_code=gemeente)
+    names = zip(found["code"], found["name"], strict=True)
+    return {str(c): str(n) for c, n in names if isinstance(n, str) and n}
+
+
 def gemeenten(wh: Warehouse) -> list[dict[str, str]]:
     """List every gemeente with a name, alphabetically ('s-Gravenhage under G), for the chooser."""
     frame = wh.regions(level="gemeente").dropna(subset=["name"])

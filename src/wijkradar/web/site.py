@@ -25,7 +25,7 @@ from wijkradar import __version__
 from wijkradar.appdb import AppDB
 from wijkradar.goals import plan
 from wijkradar.jsonable import to_jsonable
-from wijkradar.pages import charts, views
+from wijkradar.pages import charts, maps, views
 from wijkradar.sources.model import OWN_DATA_PUBLISHER
 from wijkradar.texts import DIRECTION_NL, EXPECTATION_NL, GOAL_STATUS_NL, STATUS_NL, number_nl
 from wijkradar.themes import load_themes
@@ -174,7 +174,9 @@ class Site:
             thema = args[1]
             data = self.cached("overview", *args)
             figure = (
-                charts.choropleth(self.cached("geojson", *args), data["theme"])
+                maps.choropleth(
+                    self.cached("geojson", *args), data["theme"], self.cached("wijknamen", args[0])
+                )
                 if data["has_map"]
                 else charts.ranked_bars(data["areas"]["rows"], data["theme"])
             )
@@ -191,6 +193,7 @@ PAGE_DATA: dict[str, Callable[..., Any]] = {
     "gemeenten": views.gemeenten,
     "overview": views.overview,
     "geojson": lambda wh, code, thema: views.areas_geojson(wh, code, views.theme_or_error(thema, wh)),
+    "wijknamen": lambda wh, code: views.wijk_names(wh, code),
     "priority": views.priority,
     "profile": views.profile,
     "sources": views.sources,

@@ -2,8 +2,21 @@
 (function () {
   "use strict";
 
+  // Maps are drawn from the warehouse's own shapes; Plotly's geo maps would otherwise fetch a world
+  // base map from its CDN. An empty one, here, keeps every request on this server.
+  function emptyBaseMaps() {
+    var empty = {type: "Topology", arcs: [], objects: {}};
+    ["land", "ocean", "lakes", "rivers", "countries", "subunits", "coastlines"].forEach(function (name) {
+      empty.objects[name] = {type: "GeometryCollection", geometries: []};
+    });
+    window.PlotlyGeoAssets = window.PlotlyGeoAssets || {topojson: {}};
+    window.PlotlyGeoAssets.topojson = window.PlotlyGeoAssets.topojson || {};
+    ["world_110m", "world_50m"].forEach(function (name) { window.PlotlyGeoAssets.topojson[name] = empty; });
+  }
+
   function drawPlots() {
     if (!window.Plotly) { return; }
+    emptyBaseMaps();
     document.querySelectorAll("script[data-plot]").forEach(function (node) {
       var target = document.getElementById(node.getAttribute("data-plot"));
       if (!target) { return; }
