@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from conftest import stores
@@ -70,8 +72,8 @@ def test_html_is_self_contained(report_db: Path, tmp_path: Path) -> None:
     assert html.count('src="data:image/png;base64,') >= 1
     for heading in (
         "Staat van de gemeente Almere",
-        "Samenvatting",
-        "Prioriteiten",
+        "Kernboodschappen",
+        "Waar eerst aandacht?",
         "Doelen en voortgang",
         "Minder eenzame 65-plussers in Almere",
         "Buurtkamers voor ouderen",
@@ -109,9 +111,10 @@ def test_pdf_pages_render_and_hold_the_headings(report_db: Path, tmp_path: Path)
     text = subprocess.run(["pdftotext", str(out), "-"], check=True, capture_output=True, text=True).stdout
     for heading in (
         "Staat van de gemeente Almere",
-        "Samenvatting",
+        "Kernboodschappen",
         "Eenzaamheid onder 65-plussers",
-        "Prioriteiten",
+        "Vergelijking met Nederland en vergelijkbare gemeenten",
+        "Waar eerst aandacht?",
         "Wat werkt?",
         "Doelen en voortgang",
         "Wijkteam Stad",
@@ -120,6 +123,13 @@ def test_pdf_pages_render_and_hold_the_headings(report_db: Path, tmp_path: Path)
         "Modelkaart",
     ):
         assert heading in text, heading
+    assert not re.search(r"(^|\s)#{1,3} |\*\*|\|\s*-{3}|`", text), "Markdown syntax in the PDF"
+    commands = typer.main.get_command(app).commands  # type: ignore[attr-defined]
+    assert not [c for c in commands if f"wijkradar {c}" in text], "a CLI instruction in the PDF"
+    numbers = re.sub(r"CC\s+BY\s+4\.0", "licentie", text)  # a licence's name, not a number
+    assert not re.search(r"\d\.\d", numbers), re.findall(r"(?s).{30}\d\.\d.{10}", numbers)[:5]  # commas only
+    assert re.search(r"\d,\d", text)
+    assert "Model" in text and "R²" in text  # the model card as text and a table
 
 
 def test_wrong_extension_is_refused(report_db: Path, tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from wijkradar.texts import METHOD_NL, number_nl
 
 
 def _pct(value: float | None) -> str:
-    return "—" if value is None else f"{value:.2f}"
+    return number_nl(value, 2, empty="—")
 
 
 def render_markdown(card: dict[str, Any]) -> str:
@@ -66,7 +66,7 @@ def render_markdown(card: dict[str, Any]) -> str:
     elif card.get("forward_missing"):
         lines += ["", f"**Vooruit in de tijd:** niet getoetst: {card['forward_missing']}."]
     widths = ", ".join(
-        f"{'met' if k == '1' else 'zonder'} vorige peiling: ± {v:.1f}"
+        f"{'met' if k == '1' else 'zonder'} vorige peiling: ± {number_nl(v)}"
         for k, v in sorted(card["interval_halfwidth_by_bin"].items())
     )
     lines += [
@@ -87,20 +87,20 @@ def render_markdown(card: dict[str, Any]) -> str:
         "",
     ]
     for item in card.get("feature_importance", [])[:10]:
-        lines.append(f"- {item['label']}: {item['mean_abs_contribution']:.2f}")
+        lines.append(f"- {item['label']}: {number_nl(item['mean_abs_contribution'], 2)}")
     lines += [
         "",
         "## Beperkingen",
         "- Kerncijfers per buurt zijn in de meegeleverde data alleen voor 2017 en voor een deel van de "
-        "buurten beschikbaar; met de volledige Kerncijfers per buurt (84799NED of later, via "
-        "`wijkradar download`) worden schattingen voor buurten zonder vorige peiling beter.",
+        "buurten beschikbaar; met de volledige Kerncijfers per buurt (84799NED of later, van de CBS "
+        "open-data API) worden schattingen voor buurten zonder vorige peiling beter.",
         "- Buurtgrenzen veranderen: cijfers van een andere indeling zijn omgerekend of als ongewijzigd "
         "aangenomen waar niets op een wijziging wijst (zie Indeling); dat laatste is een aanname.",
         "- De schattingen zijn bedoeld om gebieden te vergelijken en gesprekken te richten, niet om "
         "individuen te beoordelen. Verbanden zijn geen oorzaken.",
     ]
     if "model_id" in card:
-        lines += ["", f"Model {card['model_id']}, getraind in {card.get('train_seconds', '?')} s."]
+        lines += ["", f"Model {card['model_id']}, getraind in {number_nl(card.get('train_seconds'), 1, empty='?')} s."]
     return "\n".join(lines) + "\n"
 
 

@@ -77,6 +77,44 @@ def ranked_bars(rows: list[dict[str, Any]], theme: dict[str, Any]) -> dict[str, 
     return {"data": data, "layout": layout, "config": CONFIG}
 
 
+def key_trend(figures: list[dict[str, Any]], name: str) -> dict[str, Any] | None:
+    """Draw the theme's survey rounds: the gemeente against NL and the similar gemeenten."""
+    if len(figures) < 2:
+        return None
+    lines = (
+        ("gemeente", name, "#8c1d18", "solid"),
+        ("nederland", "Nederland", "#1a1a1a", "dash"),
+        ("vergelijkbaar", "vergelijkbare gemeenten", "#4a7ab5", "dot"),
+    )
+    data = [
+        {
+            "type": "scatter",
+            "mode": "lines+markers+text",
+            "x": [k["period"] for k in figures],
+            "y": [k[key] for k in figures],
+            "text": [_nl(k[key]) for k in figures],
+            "textposition": "top center",
+            "name": label,
+            "line": {"color": colour, "dash": dash},
+        }
+        for key, label, colour, dash in (
+            *lines,
+            ("vergelijkbaar", "vergelijkbare gemeenten", "#4a7ab5", "dot"),
+        )
+        if any(k[key] is not None for k in figures)
+    ]
+    layout = {
+        "height": 320,
+        "margin": {"l": 80, "r": 20, "t": 30, "b": 40},
+        "xaxis": {"type": "category"},
+        "yaxis": {"ticksuffix": "%", "separatethousands": True},
+        "separators": ", ",
+        "font": FONT,
+        "legend": {"orientation": "h", "y": -0.3},
+    }
+    return {"data": data, "layout": layout, "config": CONFIG}
+
+
 def trends(items: list[dict[str, Any]], limit: int = 8) -> dict[str, Any] | None:
     """Survey values across periods for the region (one line per measure and group)."""
     if not items:
@@ -147,7 +185,6 @@ def goal_path(goal: dict[str, Any]) -> dict[str, Any]:
         "height": 300,
         "margin": {"l": 50, "r": 10, "t": 10, "b": 40},
         "xaxis": {
-            "title": {"text": "jaar"},
             "dtick": 1,
             "tickformat": "d",
             "range": [base_year - 0.5, int(goal["target_year"]) + 0.5],

@@ -1,26 +1,31 @@
 """The "Staat van de gemeente": one document a wethouder can take to the raad.
 
-Content: summary, per theme the areas (map or ranked view), key figures against NL and similar
-gemeenten, the priority list, goals and their progress, interventions, wat werkt, and the sources
-and model cards, with the date and the data periods. The HTML is self-contained (charts are
+Content: a first page with the key messages and a map, per theme the map with wijk outlines, the
+ten areas needing attention, the comparison with NL and similar gemeenten and its trend over the
+rounds, wat werkt; goals with their progress charts, interventions, and this gemeente's sources and
+the model cards as text and tables, with the date and the data periods. The HTML is self-contained (charts are
 embedded as images, no scripts, no external requests); the PDF is the same HTML printed by headless
 Chromium (extra ``wijkradar[pdf]``: Playwright driving Debian's ``chromium``).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date
+from html import escape
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 
 from wijkradar.appdb import AppDB
 from wijkradar.config import Settings
 from wijkradar.errors import ModelMissing, WijkradarError
 from wijkradar.goals import plan
 from wijkradar.jsonable import script_json
-from wijkradar.pages import charts, views
+from wijkradar.pages import charts, maps, views
+from wijkradar.pages.markdown import markdown_html
 from wijkradar.priority import wat_werkt
 from wijkradar.query import resolve_gemeente
 from wijkradar.texts import DIRECTION_NL, EXPECTATION_NL, GOAL_STATUS_NL, STATUS_NL, number_nl
@@ -46,11 +51,12 @@ class PdfMissing(WijkradarError):
 
 
 def report_data(wh: Warehouse, own: AppDB, gemeente: str, themes: list[str] | None = None) -> dict[str, Any]:
-    """Collect everything the report shows for a gemeente."""
+    """Collect everything the report shows for a gemeente, and its charts as Plotly specs."""
     gm = resolve_gemeente(wh, gemeente)
     catalogue = load_themes()
     names = themes or list(catalogue)
-    sections = []
+    wijken = views.wijk_names(wh, gm)
+    sections: list[dict[str, Any]] = []
     for name in names:
         overview = views.overview(wh, gm, name)
         if overview["areas"]["period"] is None:
@@ -59,22 +65,67 @@ def report_data(wh: Warehouse, own: AppDB, gemeente: str, themes: list[str] | No
             werkt = wat_werkt(wh, own, gm, name)
         except ModelMissing:
             werkt = None
-        # On paper a ranked view reads better than a map, and MapLibre cannot start its worker in
-        # a page without an origin, so the report always uses the ranked view.
-        figure = charts.ranked_bars(overview["areas"]["rows"], overview["theme"])
-        sections.append({"overview": overview, "wat_werkt": werkt, "figure": figure})
+        figure = (
+            maps.choropleth(views.areas_geojson(wh, gm, catalogue[name]), overview["theme"], wijken)
+            if overview["has_map"]
+            else charts.ranked_bars(overview["areas"]["rows"], overview["theme"])
+        )
+        sections.append(
+            {
+                "overview": overview,
+                "wat_werkt": werkt,
+                "figure": figure,
+                "trend": charts.key_trend(overview["key_figures"], overview["gemeente"]["name"]),
+                "messages": _messages(overview),
+            }
+        )
     goals = plan(wh, own, gm)
     sources = views.sources(wh)
-    periods = sorted({s["period"] for s in sources["sources"] if s["period"]})
+    own_sources = wh.source_ids_of(gm)
+    measures = {s["overview"]["theme"]["measure"] for s in sections}
     return {
         "gemeente": views.require_gemeente(wh, gm),
         "date": date.today().isoformat(),
-        "periods": periods,
+        "periods": sorted({k["period"] for s in sections for k in s["overview"]["key_figures"]}),
         "sections": sections,
-        "goals": goals["goals"],
+        "goals": [{**g, "figure": charts.goal_path(g)} for g in goals["goals"]],
+        "goal_counts": dict(Counter(str(g["progress"]["status"]) for g in goals["goals"])),
         "interventions": goals["interventions"],
-        "sources": sources,
+        "budget": sum(float(i["budget"] or 0) for i in goals["interventions"]),
+        "sources": [s for s in sources["sources"] if int(s["source_id"]) in own_sources],
+        "models": [m for m in sources["models"] if m["measure"] in measures],
     }
+
+
+def _messages(overview: dict[str, Any]) -> list[str]:
+    """Say what a theme's figures mean in two plain Dutch sentences, for the first page."""
+    theme, name = overview["theme"], overview["gemeente"]["name"]
+    out = []
+    figures = [k for k in overview["key_figures"] if k["gemeente"] is not None]
+    if figures:
+        last = figures[-1]
+        sentence = f"{theme['label']}: {number_nl(last['gemeente'])}% in {last['period']}"
+        if last["nederland"] is not None:
+            gap = last["gemeente"] - last["nederland"]
+            compare = "gelijk aan" if abs(gap) < 0.5 else ("hoger dan" if gap > 0 else "lager dan")
+            sentence += f", {compare} Nederland ({number_nl(last['nederland'])}%)"
+        if len(figures) > 1:
+            before = figures[-2]
+            change = last["gemeente"] - before["gemeente"]
+            sentence += (
+                f"; in {before['period']} {number_nl(before['gemeente'])}%"
+                f" ({'+' if change > 0 else ''}{number_nl(change)} punt)"
+            )
+        out.append(sentence + ".")
+    ranking = overview.get("priority")
+    if ranking and ranking["rows"]:
+        top = ranking["rows"][:3]
+        total = sum(r["expected_affected"] or 0 for r in top)
+        out.append(
+            f"Meeste aandacht nodig in {', '.join(r['name'] or r['code'] for r in top)}: samen naar "
+            f"schatting {number_nl(total, 0)} {ranking['residents_group']} in {name} met dit probleem."
+        )
+    return out
 
 
 def render_html(data: dict[str, Any], images: dict[str, str] | None = None) -> str:
@@ -86,10 +137,16 @@ def render_html(data: dict[str, Any], images: dict[str, str] | None = None) -> s
     env.filters["expectation"] = lambda s: EXPECTATION_NL.get(str(s), "")
     env.filters["goal_status"] = lambda s: GOAL_STATUS_NL.get(str(s), str(s))
     env.filters["direction"] = lambda s: DIRECTION_NL.get(str(s), str(s))
+    env.filters["card_html"] = lambda text: markdown_html(text, top=3)
+    env.filters["spec"] = lambda figure: Markup(script_json(_printable(figure)))  # noqa: S704 - escaped JSON
     plotly = None if images is not None else charts.PLOTLY_JS.read_text(encoding="utf-8")
-    return env.get_template("staat.html").render(
-        data=data, images=images, plotly_js=plotly, specs=[script_json(s["figure"]) for s in data["sections"]]
-    )
+    return env.get_template("staat.html").render(data=data, images=images, plotly_js=plotly)
+
+
+def _printable(figure: dict[str, Any]) -> dict[str, Any]:
+    """Return a chart as it is printed: larger type, no toolbar, no interaction."""
+    layout = {**figure["layout"], "font": {**figure["layout"].get("font", {}), "size": 17}}
+    return {**figure, "layout": layout, "config": {"displayModeBar": False, "staticPlot": True}}
 
 
 def write_report(
@@ -101,7 +158,8 @@ def write_report(
         raise WijkradarError(f"{out}: kies een bestand dat eindigt op .html of .pdf.")
     data = report_data(wh, own, gemeente, themes)
     drawn = render_html(data)
-    html, pdf = _in_browser(drawn, want_pdf=suffix == ".pdf", count=len(data["sections"]), data=data)
+    count = drawn.count('class="plot"')
+    html, pdf = _in_browser(drawn, want_pdf=suffix == ".pdf", count=count, data=data)
     out.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".pdf":
         out.write_bytes(pdf)
@@ -144,7 +202,8 @@ def _in_browser(drawn: str, *, want_pdf: bool, count: int, data: dict[str, Any])
             images = page.evaluate(
                 """async () => { const out = {};
                     for (const el of document.querySelectorAll('.plot')) {
-                        const size = {format: 'png', width: 1000, height: 560, scale: 1.5};
+                        const size = {format: 'png', width: el.offsetWidth,
+                                      height: el.offsetHeight, scale: 2};
                         out[el.id] = await Plotly.toImage(el, size);
                     }
                     return out; }"""
@@ -155,6 +214,15 @@ def _in_browser(drawn: str, *, want_pdf: bool, count: int, data: dict[str, Any])
                 page.pdf(
                     format="A4",
                     print_background=True,
+                    tagged=True,  # an accessible PDF: headings, tables and images tagged
+                    outline=True,
+                    display_header_footer=True,
+                    header_template="<span></span>",
+                    footer_template=(
+                        "<div style='font-size:8pt;width:100%;text-align:center;color:#4a4a4a'>"
+                        f"Staat van de gemeente {escape(data['gemeente']['name'])} · pagina "
+                        "<span class='pageNumber'></span> van <span class='totalPages'></span></div>"
+                    ),
                     margin={"top": "18mm", "bottom": "18mm", "left": "15mm", "right": "15mm"},
                 )
                 if want_pdf

@@ -85,6 +85,18 @@ class SourcesRepository(Core):
         ).fetchall()
         return {str(r[0]) for r in rows}
 
+    def source_ids_of(self, gemeente: str) -> set[int]:
+        """Return the sources with a figure or a boundary of the gemeente, its wijken or its buurten."""
+        digits = gemeente[2:]
+        where = "region_code = ? OR region_code LIKE ? OR region_code LIKE ?"
+        args = [gemeente, f"WK{digits}%", f"BU{digits}%"]
+        rows = self.con.execute(
+            f"SELECT DISTINCT source_id FROM observations WHERE {where} UNION "  # noqa: S608 - fixed text
+            f"SELECT DISTINCT source_id FROM geometries WHERE {where}",
+            [*args, *args],
+        ).fetchall()
+        return {int(r[0]) for r in rows}
+
     def sources(self) -> pd.DataFrame:
         """All ingested sources, newest first."""
         return self._frame(

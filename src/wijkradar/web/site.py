@@ -26,6 +26,7 @@ from wijkradar.appdb import AppDB
 from wijkradar.goals import plan
 from wijkradar.jsonable import to_jsonable
 from wijkradar.pages import charts, maps, views
+from wijkradar.pages.markdown import markdown_html
 from wijkradar.sources.model import OWN_DATA_PUBLISHER
 from wijkradar.texts import DIRECTION_NL, EXPECTATION_NL, GOAL_STATUS_NL, STATUS_NL, number_nl
 from wijkradar.themes import load_themes
@@ -210,6 +211,7 @@ def _pct(value: Any, decimals: int = 1) -> str:
 def _templates(*, accounts: bool) -> Environment:
     env = Environment(loader=PackageLoader("wijkradar.web", "templates"), autoescape=select_autoescape())
     env.filters["nl"] = number_nl
+    env.filters["card_html"] = lambda text: markdown_html(text, top=3)
     env.filters["pct"] = _pct
     env.filters["status"] = lambda s: STATUS_NL.get(str(s), str(s))
     env.filters["expectation"] = lambda s: EXPECTATION_NL.get(str(s), "")
