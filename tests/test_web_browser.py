@@ -241,3 +241,39 @@ def test_the_priority_list_fits_ten_rows_in_one_screen_and_a_phone(browser: Brow
     assert tab.evaluate("document.documentElement.scrollWidth") <= 375  # no sideways scrolling
     _no_serious_violations(tab)
     context.close()
+
+
+PAGES = {
+    "start": "/",
+    "gemeente": "/gemeente/GM0034?thema=eenzaamheid",
+    "gemeente-zonder-model": "/gemeente/GM0034?thema=psychische-klachten",
+    "prioriteit": "/gemeente/GM0034/prioriteit?thema=eenzaamheid",
+    "buurt": "/regio/BU00340101",
+    "gemeente-profiel": "/regio/GM0034",
+    "bronnen": "/bronnen",
+    "zoeken": "/zoek?q=den",
+    "doelen": "/gemeente/GM0034/doelen?thema=eenzaamheid",
+    "niet-gevonden": "/gemeente/GM9999",
+}
+
+
+@pytest.mark.parametrize("width", [1400, 375])
+def test_every_page_at_both_widths(browser: Browser, editable_url: str, width: int) -> None:
+    """Screenshots of every page at a desktop and a phone width: no sideways scrolling, axe-core clean."""
+    context = browser.new_context(
+        viewport={"width": width, "height": 900}, locale="nl-NL", base_url=editable_url
+    )
+    tab = context.new_page()
+    wide = {}
+    for name, path in PAGES.items():
+        tab.goto(path)
+        if tab.locator("#plot-main").count():
+            tab.wait_for_selector("#plot-main[data-rendered=true]", state="attached", timeout=30000)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        tab.screenshot(path=str(SCREENSHOTS / f"pagina-{name}-{width}.png"), full_page=True)
+        scroll = tab.evaluate("document.documentElement.scrollWidth")
+        if scroll > width:
+            wide[name] = scroll
+        _no_serious_violations(tab)
+    context.close()
+    assert not wide, f"pages wider than {width} px: {wide}"

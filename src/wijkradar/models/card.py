@@ -100,7 +100,8 @@ def render_markdown(card: dict[str, Any]) -> str:
         "individuen te beoordelen. Verbanden zijn geen oorzaken.",
     ]
     if "model_id" in card:
-        lines += ["", f"Model {card['model_id']}, getraind in {number_nl(card.get('train_seconds'), 1, empty='?')} s."]
+        seconds = number_nl(card.get("train_seconds"), 1, empty="?")
+        lines += ["", f"Model {card['model_id']}, getraind in {seconds} s."]
     return "\n".join(lines) + "\n"
 
 

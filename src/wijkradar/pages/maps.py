@@ -13,7 +13,6 @@ convention is the opposite): the figure gets its own re-oriented copy of the sha
 from __future__ import annotations
 
 import re
-import textwrap
 from collections import Counter
 from typing import Any
 
@@ -42,11 +41,16 @@ def choropleth(
             # YlOrRd runs from dark red (0) to light yellow (1): reversed, the values that need
             # attention are the darkest.
             "reversescale": theme["attention_when"] == "hoog",
-            "colorbar": {
+            "colorbar": {  # below the map, so a phone's width is the map's
                 "title": {"text": _legend(theme, known, unit), "side": "top"},
                 "ticksuffix": unit,
-                "thickness": 14,
-                "len": 0.8,
+                "orientation": "h",
+                "x": 0.5,
+                "xanchor": "center",
+                "y": 0,
+                "yanchor": "top",
+                "len": 0.7,
+                "thickness": 12,
             },
         }
         data.append(_areas(known, theme["label"], "#ffffff", 0.6, colours, unit, names))
@@ -63,8 +67,8 @@ def choropleth(
             "projection": {"type": "mercator"},
             "bgcolor": "rgba(0,0,0,0)",
         },
-        "margin": {"l": 0, "r": 0, "t": 10, "b": 0},
-        "height": 560,
+        "margin": {"l": 0, "r": 0, "t": 10, "b": 95},
+        "height": 600,
         "font": FONT,
         "showlegend": False,
         "dragmode": "pan",
@@ -77,10 +81,10 @@ def choropleth(
 
 
 def _legend(theme: dict[str, Any], known: list[dict[str, Any]], unit: str) -> str:
-    """Title the colour scale with the measure (wrapped), the group and the period of the values."""
+    """Title the colour scale with the measure, and below it the group and the period of the values."""
     periods = Counter(str(f["properties"].get("period") or "") for f in known)
     period = periods.most_common(1)[0][0] if periods else ""
-    words = "<br>".join(textwrap.wrap(str(theme["label"]), 18))
+    words = str(theme["label"])
     detail = ", ".join(p for p in (f"groep {theme.get('group')}" if theme.get("group") else "", period) if p)
     return f"{words}<br>{detail}{' (' + unit + ')' if unit else ''}"
 
