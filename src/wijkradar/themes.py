@@ -14,6 +14,7 @@ from pathlib import Path
 from wijkradar.config import Settings
 from wijkradar.errors import InputError, NotFoundError
 
+DEFAULT_THEME = "eenzaamheid"  # the theme a page shows when none is asked for
 COLUMNS = ("name", "measure_id", "population_group", "label", "attention_when", "description")
 
 

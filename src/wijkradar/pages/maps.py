@@ -152,11 +152,12 @@ def _bearings(features: list[dict[str, Any]], wijk_names: dict[str, str]) -> lis
         parts: dict[str, list[Any]] = {}
         for code, geometry in shapes.items():
             parts.setdefault(_wijk(code), []).append(geometry)
-        wijken = {code: shapely.union_all(found, grid_size=1e-5) for code, found in parts.items()}
+        # The shapes are on a 1e-5 degree grid already (see views.areas_geojson): a plain union.
+        wijken = {code: shapely.union_all(found) for code, found in parts.items()}
         traces.append(_lines(list(wijken.values()), 1.6, "wijkgrenzen"))
     else:
         wijken = {code: geometry for code, geometry in shapes.items() if code.startswith("WK")}
-    gemeente = shapely.union_all(list(shapes.values()), grid_size=1e-5)
+    gemeente = shapely.union_all(list(wijken.values()) or list(shapes.values()))
     traces.append(_lines([gemeente], 3.0, "gemeentegrens"))
     named = _placed(wijken, wijk_names, gemeente)
     if named:

@@ -83,30 +83,43 @@ def areas(wh: Warehouse, gemeente: str, chosen: Theme, level: str = "buurt") -> 
         if limit
         else set()
     )
+    # Plain dicts: a lookup per area in a DataFrame costs more than the rest of the page.
+    surveys = dict(
+        zip(
+            current.index,
+            zip(current["value"], current["status"], current["source"], strict=True),
+            strict=True,
+        )
+    )
+    modelled = (
+        dict(
+            zip(
+                estimates.index,
+                zip(estimates["estimate"], estimates["lower"], estimates["upper"], strict=True),
+                strict=True,
+            )
+        )
+        if estimates is not None
+        else {}
+    )
     rows = []
     for code, name, label in zip(regions["code"], regions["name"], regions["label"], strict=True):
-        survey = current["value"].get(code) if code in current.index else None
-        status = str(current["status"].get(code)) if code in current.index else "missing"
+        survey, status, source = surveys.get(code, (None, "missing", None))
         row: dict[str, Any] = {
             "code": code,
             "name": name if isinstance(name, str) else None,
             "label": label,
-            "status": status,
+            "status": str(status),
             "period": period,
         }
         row["survey"] = number_or_none(survey)
-        if estimates is not None and code in estimates.index:
-            est = estimates.loc[code]
-            row.update(
-                estimate=number_or_none(est["estimate"]),
-                lower=number_or_none(est["lower"]),
-                upper=number_or_none(est["upper"]),
-            )
-        else:
-            row.update(estimate=None, lower=None, upper=None)
+        estimate, lower, upper = modelled.get(code, (None, None, None))
+        row.update(
+            estimate=number_or_none(estimate), lower=number_or_none(lower), upper=number_or_none(upper)
+        )
         row["value"] = row["survey"] if row["survey"] is not None else row["estimate"]
         row["source"] = (
-            f"{_source_words(str(current['source'].get(code)))} {period}"
+            f"{_source_words(str(source))} {period}"
             if row["survey"] is not None
             else (f"model wijkradar ({algorithm})" if row["estimate"] is not None else "geen gegevens")
         )

@@ -193,6 +193,17 @@ class RegionsRepository(Core):
             [year, prefix],
         )
 
+    def boundary_years(self) -> list[int]:
+        """Return every indeling a boundary or a figure is on (0: a file without a year)."""
+        return sorted(
+            int(y)
+            for y in self._column(
+                "SELECT DISTINCT boundary_year FROM geometries UNION "
+                "SELECT DISTINCT boundary_year FROM observations",
+                [],
+            )
+        )
+
     def geometry_versions(self, codes: list[str]) -> pd.DataFrame:
         """Return every stored boundary of some regions: code, boundary year, name in that year, WKB."""
         frame = codes_frame(codes)  # noqa: F841  # used in SQL

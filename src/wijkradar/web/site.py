@@ -24,12 +24,16 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from wijkradar import __version__
 from wijkradar.appdb import AppDB
 from wijkradar.goals import plan
+from wijkradar.indeling.crosswalks import crosswalk
+from wijkradar.indeling.moving import every_value_on
 from wijkradar.jsonable import to_jsonable
+from wijkradar.models.residents import latest, residents
 from wijkradar.pages import charts, maps, views
 from wijkradar.pages.markdown import markdown_html
+from wijkradar.priority import CAPACITY
 from wijkradar.sources.model import OWN_DATA_PUBLISHER
 from wijkradar.texts import DIRECTION_NL, EXPECTATION_NL, GOAL_STATUS_NL, STATUS_NL, number_nl
-from wijkradar.themes import load_themes
+from wijkradar.themes import DEFAULT_THEME, load_themes
 from wijkradar.uploads import UPLOAD_PREFIX, with_uploads
 from wijkradar.warehouse import Warehouse
 
@@ -77,6 +81,36 @@ class Site:
         self._compute = lru_cache(maxsize=512)(self._compute_uncached)
         self.rendered = lru_cache(maxsize=256)(self._rendered)
         self._pages: dict[tuple[str, ...], str] = {}
+
+    def warm(self) -> None:
+        """Compute what every page shares before the first visitor needs it.
+
+        The crosswalks from every other indeling onto the current one, the regions, the structure
+        figures that find similar gemeenten, the default theme's figures and the models' decoded
+        estimates: shared by all gemeenten, remembered per warehouse version (about 2 s on the full
+        data). A page's own data are still computed when it is first asked for.
+        """
+        wh = self.warehouse()
+        year = wh.indeling()
+        for other in wh.boundary_years():
+            if other not in (0, year):
+                crosswalk(wh, other, year)
+        for level in ("gemeente", "wijk", "buurt"):
+            wh.regions(level=level)
+        gemeenten = wh.regions(level="gemeente")["code"].tolist()
+        if gemeenten:
+            views.similar_gemeenten(wh, gemeenten[0])  # the structure figures of every gemeente
+        first = load_themes()[DEFAULT_THEME]
+        every_value_on(wh, first.measure_id, first.population_group, year)
+        models = wh.models()
+        for model_id, period in zip(models["model_id"], models["period"], strict=True):
+            wh.estimates(int(model_id), [])  # decoded once, shared by every page
+            # The residents and capacity a priority list weighs its areas with, for the model's year.
+            year = int(str(period)[:4])
+            for group in {t.population_group for t in load_themes().values()}:
+                residents(wh, group, [], year)
+            for measure, group in CAPACITY.values():
+                latest(wh, measure, group, [], year)
 
     def warehouse(self) -> Warehouse:
         """Return this thread's handle on the newest version of the warehouse."""

@@ -100,7 +100,7 @@ async def give_role(request: Request, site: SiteDep, access: AccessDep, code: Ge
         return site.page(
             "beheer.html", request, 422, **_context(site, access, code, error=error, values=form)
         )
-    site.own.log(actor(access), code, "role", f"{name}: {role}", what)
+    await run_in_threadpool(site.own.log, actor(access), code, "role", f"{name}: {role}", what)
     return RedirectResponse(f"/gemeente/{code}/beheer?opgeslagen=1", status_code=303)
 
 
@@ -124,7 +124,7 @@ async def take_role(
             site.own.revoke_sessions(name)  # their rights changed: log in again
 
     await run_in_threadpool(change)
-    site.own.log(actor(access), code, "role", f"{name}: geen", "rol ingetrokken")
+    await run_in_threadpool(site.own.log, actor(access), code, "role", f"{name}: geen", "rol ingetrokken")
     return RedirectResponse(f"/gemeente/{code}/beheer?opgeslagen=1", status_code=303)
 
 

@@ -194,17 +194,20 @@ async def _store(
     thema = str(form.get("thema_pagina") or "eenzaamheid")
     views.theme_or_error(thema, site.view(code))
 
+    what = "delete" if kind == "verwijderd" else "save"
+
+    def change_and_log() -> None:  # off the event loop: the audit entry waits for the writer lock
+        action(form)
+        site.own.log(actor(access), code, what, request.url.path.rsplit("/", 1)[-1])
+
     try:
-        await run_in_threadpool(action, form)
+        await run_in_threadpool(change_and_log)
     except (InputError, NotFoundError) as exc:
         error = {"form": kind, **form_error(exc)}
         html = await run_in_threadpool(
             lambda: _goals_html(site, request, access, code, thema, error=error, values=form, editing=editing)
         )
         return HTMLResponse(html, status_code=422)
-    site.own.log(
-        actor(access), code, "delete" if kind == "verwijderd" else "save", request.url.path.rsplit("/", 1)[-1]
-    )
     return RedirectResponse(f"/gemeente/{code}/doelen?thema={thema}&opgeslagen={kind}", status_code=303)
 
 

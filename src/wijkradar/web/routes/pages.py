@@ -11,6 +11,7 @@ from wijkradar import __version__
 from wijkradar.pages import charts, views
 from wijkradar.priority import table_rows
 from wijkradar.query import resolve_gemeente
+from wijkradar.themes import DEFAULT_THEME
 from wijkradar.web.deps import (
     AccessDep,
     Format,
@@ -27,7 +28,6 @@ from wijkradar.web.formats import respond
 from wijkradar.web.site import Site
 
 router = APIRouter()
-DEFAULT_THEME = "eenzaamheid"
 
 
 @router.get("/healthz", include_in_schema=False)

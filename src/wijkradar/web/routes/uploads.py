@@ -91,7 +91,9 @@ async def upload_delete(
     removed = await run_in_threadpool(site.own.remove_upload, code, upload_id)
     if removed is None:
         raise NotFoundError("upload", str(upload_id), [str(u["upload_id"]) for u in site.own.uploads(code)])
-    site.own.log(actor(access), code, "delete", f"upload {UPLOAD_PREFIX}{removed['measure_key']}")
+    await run_in_threadpool(
+        site.own.log, actor(access), code, "delete", f"upload {UPLOAD_PREFIX}{removed['measure_key']}"
+    )
     return RedirectResponse(f"/gemeente/{code}/uploads", status_code=303)
 
 
