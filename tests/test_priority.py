@@ -158,6 +158,7 @@ def test_priority_table_and_model_card(trained: Path) -> None:
     )
     assert table.exit_code == 0, table.output
     assert "Eenzaamheid onder 65-plussers in Almere" in table.stdout
+    assert "waarom" in table.stdout and "inwoners 65+" in table.stdout and "Kerncijfers 2017" in table.stdout
     card = runner.invoke(
         app, ["model-card", "--measure", "Eenzaam_28", "--group", "65+", "--db", str(trained)]
     )

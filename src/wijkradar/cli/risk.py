@@ -106,17 +106,21 @@ def priority_cmd(
                 f"{_nl(lo)}–{_nl(hi)}" for lo, hi in zip(rows["lower"], rows["upper"], strict=True)
             ],
             "bron": rows["source"],
-            "inwoners": [_nl(v) for v in rows["residents"]],
-            "verwacht getroffen": [_nl(v) for v in rows["expected_affected"]],
-            "kans top 10": [_nl(None if v is None else v * 100) for v in rows["p_top10"]],
+            f"inwoners {result['group']}": [_nl(v) for v in rows["residents"]],
+            "verwacht aantal": [_nl(v) for v in rows["expected_affected"]],
+            "kans bij de tien hoogste (%)": [_nl(None if v is None else v * 100) for v in rows["p_top10"]],
             "t.o.v. verwachting": [EXPECTATION_NL.get(e, "") for e in rows["expectation"]],
-            "belangrijkste factor": [d[0]["label"] if d else "" for d in rows["drivers"]],
+            "waarom": [
+                "; ".join(f"{w['label']} ({'↑' if w['raises'] else '↓'})" for w in why) for why in rows["why"]
+            ],
         }
     )
     _emit(shown, fmt)
     out.print(
         f"Inwoners: {result['residents_definition']}. "
-        "Bron 'peiling' = RIVM 50090NED; 'model' = schatting van wijkradar."
+        "Bron 'peiling' = RIVM 50090NED; 'model' = schatting van wijkradar. Waarom: de groep factoren die de "
+        "schatting het meest bepaalt en de belangrijkste factor buiten eerdere peilingen (↑ verhoogt, "
+        "↓ verlaagt)."
     )
 
 

@@ -68,9 +68,10 @@ def ranked_bars(rows: list[dict[str, Any]], theme: dict[str, Any]) -> dict[str, 
         }
     ]
     layout = {
-        "margin": {"l": 180, "r": 20, "t": 10, "b": 40},
-        "height": max(300, 22 * len(shown) + 80),
+        "margin": {"l": 180, "r": 20, "t": 40, "b": 40},  # the top margin keeps the toolbar off the bars
+        "height": max(300, 24 * len(shown) + 110),
         "xaxis": {"title": {"text": f"{theme['label']} (%)"}, "ticksuffix": "%", "separatethousands": True},
+        "yaxis": {"dtick": 1, "automargin": True},  # every bar its label
         "font": FONT,
         "showlegend": False,
     }

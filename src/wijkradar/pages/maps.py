@@ -67,7 +67,7 @@ def choropleth(
             "projection": {"type": "mercator"},
             "bgcolor": "rgba(0,0,0,0)",
         },
-        "margin": {"l": 0, "r": 0, "t": 10, "b": 95},
+        "margin": {"l": 0, "r": 0, "t": 36, "b": 95},  # the toolbar sits above the map, not on it
         "height": 600,
         "font": FONT,
         "showlegend": False,
