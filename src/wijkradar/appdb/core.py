@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,6 +24,11 @@ from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql import Executable
 
 from wijkradar.errors import WarehouseError
+
+try:  # file locks between processes; not on Windows
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 
 T = TypeVar("T")
 
@@ -44,9 +50,12 @@ class Core:
             f"appdb-{id(self)}", default=None
         )
         # SQLite lets one writer in at a time and makes the others poll with growing sleeps (1, 2,
-        # 5 ... 100 ms). Threads of one process queue here instead and go on the moment it frees;
-        # only writers of another process still poll. PostgreSQL needs no such thing.
-        self._writers = threading.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
+        # 5 ... 100 ms). Writers queue here instead and go on the moment it frees: the threads of
+        # a process on a lock, the processes (web workers, the CLI) on a file lock beside the
+        # database. PostgreSQL needs no such thing.
+        self._writers: contextlib.AbstractContextManager[Any] = (
+            _WriterLock(_sqlite_file(url)) if engine.dialect.name == "sqlite" else contextlib.nullcontext()
+        )
 
     @classmethod
     def open(cls, url: str) -> Self:
@@ -133,6 +142,44 @@ class Core:
             return
         with self._writers, self.engine.begin() as connection:
             connection.execute(insert(table), rows)
+
+
+class _WriterLock:
+    """One writer at a time: a thread lock, and ``flock`` on a file beside the database.
+
+    The kernel wakes a waiting process as soon as the lock is free and frees it when a holder dies
+    (kill -9 included). Where file locks are not available (Windows, a read-only folder) SQLite's
+    own busy handler still keeps writers apart.
+    """
+
+    def __init__(self, database: Path | None) -> None:
+        self._thread = threading.Lock()
+        self._path = database.with_name(database.name + ".writer-lock") if database else None
+        self._fd: int | None = None
+
+    def __enter__(self) -> None:
+        self._thread.acquire()
+        if self._path is None or fcntl is None:
+            return
+        try:
+            if self._fd is None:
+                self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+        except OSError:
+            self._path = None  # no file lock here: SQLite's busy handler serialises
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if self._fd is not None and self._path is not None and fcntl is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._thread.release()
+
+
+def _sqlite_file(url: str) -> Path | None:
+    """Return the file of a SQLite URL (None for an in-memory database)."""
+    name = url.partition(":///")[2]
+    return Path(name) if name and name != ":memory:" else None
 
 
 def now() -> datetime:

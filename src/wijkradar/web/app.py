@@ -12,6 +12,7 @@ Swagger UI from ``swagger-ui-py`` and wijkradar's own CSS and JavaScript from ``
 from __future__ import annotations
 
 import gc
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -28,6 +29,8 @@ from wijkradar.warehouse import Warehouse
 from wijkradar.web import errors, security
 from wijkradar.web.routes import accounts, admin, docs, goals, pages, uploads
 from wijkradar.web.site import Site
+
+log = logging.getLogger("wijkradar.web")
 
 
 def create_app(
@@ -50,7 +53,10 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await run_in_threadpool(site.warm)
+        try:
+            await run_in_threadpool(site.warm)
+        except Exception as exc:  # warming only saves the first visitors time; the pages still work
+            log.warning("Vooraf rekenen mislukt (%s); de eerste pagina's worden trager.", type(exc).__name__)
         # What is read now lives as long as the process: keep the garbage collector from walking it
         # again and again (a full collection over the shared frames stalled every request ~0.1 s).
         gc.collect()

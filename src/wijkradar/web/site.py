@@ -106,11 +106,11 @@ class Site:
         for model_id, period in zip(models["model_id"], models["period"], strict=True):
             wh.estimates(int(model_id), [])  # decoded once, shared by every page
             # The residents and capacity a priority list weighs its areas with, for the model's year.
-            year = int(str(period)[:4])
+            model_year = int(str(period)[:4])
             for group in {t.population_group for t in load_themes().values()}:
-                residents(wh, group, [], year)
+                residents(wh, group, [], model_year)
             for measure, group in CAPACITY.values():
-                latest(wh, measure, group, [], year)
+                latest(wh, measure, group, [], model_year)
 
     def warehouse(self) -> Warehouse:
         """Return this thread's handle on the newest version of the warehouse."""
