@@ -24,6 +24,11 @@ def to_jsonable(value: Any) -> Any:
     >>> to_jsonable(pd.Timestamp("2024-01-02"))
     '2024-01-02'
     """
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:  # most values: as they are
+        return value
+    if kind is float:
+        return value if math.isfinite(value) else None
     if isinstance(value, dict):
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
