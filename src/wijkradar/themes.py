@@ -7,6 +7,7 @@ columns named by ``WIJKRADAR_THEMES`` (or passed to :func:`load_themes`).
 from __future__ import annotations
 
 import csv
+import functools
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -72,15 +73,28 @@ def _read(text: str, origin: str) -> dict[str, Theme]:
 
 
 def load_themes(extra: Path | None = None) -> dict[str, Theme]:
-    """Load the built-in themes, extended or overridden by ``extra`` or ``$WIJKRADAR_THEMES``."""
-    text = resources.files("wijkradar.sources.catalogue").joinpath("themes.csv").read_text(encoding="utf-8")
-    themes = _read(text, "themes.csv")
+    """Load the built-in themes, extended or overridden by ``extra`` or ``$WIJKRADAR_THEMES``.
+
+    Both are read once (the file again when it changes): every page asks for its theme.
+    """
+    themes = dict(_builtin())
     path = extra or Settings.from_env().themes_file
     if path is not None:
         if not path.is_file():
             raise InputError(str(path), "themabestand bestaat niet", fix="controleer WIJKRADAR_THEMES")
-        themes.update(_read(path.read_text(encoding="utf-8-sig"), str(path)))
+        themes.update(_extra(path, path.stat().st_mtime_ns))
     return themes
+
+
+@functools.cache
+def _builtin() -> dict[str, Theme]:
+    text = resources.files("wijkradar.sources.catalogue").joinpath("themes.csv").read_text(encoding="utf-8")
+    return _read(text, "themes.csv")
+
+
+@functools.lru_cache(maxsize=8)
+def _extra(path: Path, _mtime_ns: int) -> dict[str, Theme]:
+    return _read(path.read_text(encoding="utf-8-sig"), str(path))
 
 
 def theme(name: str, extra: Path | None = None) -> Theme:

@@ -243,7 +243,9 @@ def _pct(value: Any, decimals: int = 1) -> str:
 
 
 def _templates(*, accounts: bool) -> Environment:
-    env = Environment(loader=PackageLoader("wijkradar.web", "templates"), autoescape=select_autoescape())
+    env = Environment(  # the package's templates do not change while it serves: no check per page
+        loader=PackageLoader("wijkradar.web", "templates"), autoescape=select_autoescape(), auto_reload=False
+    )
     env.filters["nl"] = number_nl
     env.filters["card_html"] = lambda text: markdown_html(text, top=3)
     env.filters["pct"] = _pct
