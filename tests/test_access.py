@@ -349,9 +349,18 @@ def test_own_themes_and_sources_only_for_their_gemeente(site: TestClient) -> Non
 def test_who_saw_own_data_is_in_the_audit_log(site: TestClient, site_db: Path) -> None:
     _login(site, "almere-lezer")
     site.get("/gemeente/GM0034/doelen.csv")
+    assert site.get("/gemeente/GM0034.json?thema=stapeling").status_code == 200  # own registration
+    assert site.get("/gemeente/GM0034.csv?thema=eigen-schuldhulp-almere").status_code == 200  # upload
+    assert OWN_LABEL in site.get(f"/regio/{ALMERE_BUURT}").text
+    site.get("/gemeente/GM0034?thema=eenzaamheid")  # open data only: nothing to log
     result = runner.invoke(app, ["audit", "--gemeente", "Almere", "--db", str(site_db), "--format", "csv"])
     assert result.exit_code == 0, result.output
-    assert "almere-lezer;export;doelen (csv)" in result.stdout
+    logged = result.stdout
+    assert "almere-lezer;export;doelen (csv)" in logged
+    assert "almere-lezer;view;thema stapeling van GM0034" in logged
+    assert "almere-lezer;view;thema eigen-schuldhulp-almere" in logged
+    assert f"almere-lezer;view;profiel {ALMERE_BUURT}" in logged
+    assert "eenzaamheid" not in logged
 
 
 def _concrete(path: str) -> str:

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -74,6 +75,69 @@ def test_a_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
             raise RuntimeError("halfway")
         assert own.goals() == [] and own.interventions() == []
         assert own.plan_version("GM0034") == "0"  # the revision went back too
+
+
+def test_audit_entries_of_many_threads_are_all_stored_before_their_callers_go_on(tmp_path: Path) -> None:
+    writes: list[int] = []
+    with _store(tmp_path) as own:
+        write = own._batches._write
+
+        def counted(rows: list[dict[str, object]]) -> None:
+            time.sleep(0.005)  # a write that takes a while, so that others arrive meanwhile
+            write(rows)
+            writes.append(len(rows))
+
+        own._batches._write = counted
+        seen_at_return: list[bool] = []
+
+        def view(n: int) -> None:
+            for i in range(10):
+                own.log(f"lezer{n}", "GM0034", "view", f"pagina {n}-{i}")
+                stored = {e["object"] for e in own.audit("GM0034")}
+                seen_at_return.append(f"pagina {n}-{i}" in stored)
+
+        threads = [threading.Thread(target=view, args=(n,)) for n in range(12)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        objects = [e["object"] for e in own.audit()]
+    assert sorted(objects) == sorted(f"pagina {n}-{i}" for n in range(12) for i in range(10))
+    assert all(seen_at_return) and len(seen_at_return) == 120
+    assert sum(writes) == 120 and len(writes) < 120  # together, not one transaction per entry
+
+
+def test_a_failed_audit_write_raises_in_every_caller_it_held(tmp_path: Path) -> None:
+    with _store(tmp_path) as own:
+        started = threading.Event()
+
+        def failing(rows: list[dict[str, object]]) -> None:
+            started.set()
+            time.sleep(0.05)
+            raise RuntimeError("schijf vol")
+
+        own._batches._write = failing
+        errors: list[str] = []
+
+        def view(n: int) -> None:
+            try:
+                own.log("lezer", "GM0034", "view", f"pagina {n}")
+            except RuntimeError as exc:
+                errors.append(str(exc))
+
+        first = threading.Thread(target=view, args=(0,))
+        first.start()
+        started.wait(5)
+        others = [threading.Thread(target=view, args=(n,)) for n in range(1, 6)]
+        for thread in [*others]:
+            thread.start()
+        for thread in [first, *others]:
+            thread.join()
+        assert errors == ["schijf vol"] * 6
+        assert own.audit() == []
+        with own.transaction():  # inside a change's transaction the entry is part of it
+            own.log("analist", "GM0034", "save", "doelen")
+        assert [e["action"] for e in own.audit()] == ["save"]
 
 
 WRITER = textwrap.dedent(

@@ -108,18 +108,28 @@ class Accounts(Core):
         )
         return token, form_token
 
-    def session(self, token: str) -> tuple[str, str] | None:
-        """Return the user name and form token of a live session, or None."""
+    def session(self, token: str) -> tuple[dict[str, Any], str] | None:
+        """Return the user (with ``roles``) and form token of a live session, or None.
+
+        One query, as every request of a logged-in user asks it: the session, its user and the
+        user's memberships joined.
+        """
         if not token or len(token) > 100:
             return None
-        row = self._one(
-            select(users.c.name, sessions.c.form_token)
-            .join(users, users.c.user_id == sessions.c.user_id)
+        found = self._rows(
+            select(users, sessions.c.form_token, memberships.c.gemeente_code, memberships.c.role)
+            .join(sessions, users.c.user_id == sessions.c.user_id)
+            .outerjoin(memberships, memberships.c.user_id == users.c.user_id)
             .where(sessions.c.session_hash == _digest(token))
             .where(sessions.c.revoked_at.is_(None))
             .where(sessions.c.expires_at > now())
         )
-        return None if row is None else (str(row["name"]), str(row["form_token"]))
+        if not found:
+            return None
+        extra = ("form_token", "gemeente_code", "role")
+        user = {k: v for k, v in found[0].items() if k not in extra}
+        user["roles"] = {r["gemeente_code"]: r["role"] for r in found if r["gemeente_code"] is not None}
+        return user, str(found[0]["form_token"])
 
     def end_session(self, token: str) -> None:
         """Revoke one session (logging out): its cookie no longer works, even replayed."""

@@ -26,7 +26,7 @@ from wijkradar import __version__
 from wijkradar.config import Settings
 from wijkradar.goals import own_store
 from wijkradar.warehouse import Warehouse
-from wijkradar.web import errors, security
+from wijkradar.web import errors, security, threads
 from wijkradar.web.routes import accounts, admin, docs, goals, pages, uploads
 from wijkradar.web.site import Site
 
@@ -52,7 +52,7 @@ def create_app(
     site = Site(db_path, own, editable=editable, open_data_only=open_data_only, hosts=hosts)
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(running: FastAPI) -> AsyncIterator[None]:
         try:
             await run_in_threadpool(site.warm)
         except Exception as exc:  # warming only saves the first visitors time; the pages still work
@@ -61,6 +61,7 @@ def create_app(
         # again and again (a full collection over the shared frames stalled every request ~0.1 s).
         gc.collect()
         gc.freeze()
+        threads.configure(running, Settings.from_env().page_threads)
         yield
         site.close()
 

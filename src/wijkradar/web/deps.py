@@ -11,7 +11,8 @@ from typing import Annotated, Any
 from fastapi import Depends, Path, Query, Request
 
 from wijkradar.access import Access, User
-from wijkradar.regions import CODE_PATTERN
+from wijkradar.regions import CODE_PATTERN, gemeente_of
+from wijkradar.sources.model import OWN_DATA_PUBLISHER
 from wijkradar.uploads import UPLOAD_PREFIX
 from wijkradar.warehouse import Warehouse
 from wijkradar.web.site import Site
@@ -54,9 +55,11 @@ def actor(access: Access) -> str:
 
 
 def visible_profile(site: Site, access: Access, profile: dict[str, Any]) -> dict[str, Any]:
-    """Leave out another gemeente's own data from a region's profile (figures, trends, estimates)."""
+    """Leave out another gemeente's own data from a region's profile; log who saw the own figures shown."""
     code = str(profile["code"])
     if access.sees(code):
+        if any(f.get("publisher") == OWN_DATA_PUBLISHER for f in profile["figures"]):
+            site.own.log(actor(access), gemeente_of(code) or code, "view", f"profiel {code}")
         return profile
     _, measures = site.own_data()
     return {
@@ -68,7 +71,7 @@ def visible_profile(site: Site, access: Access, profile: dict[str, Any]) -> dict
 
 
 def require_theme(site: Site, access: Access, thema: str, code: str) -> None:
-    """Refuse a theme on a measure of a gemeente's own data to users who may not see it.
+    """Refuse a theme on a measure of a gemeente's own data to users who may not see it; log who saw it.
 
     An upload's theme (``eigen-...``) exists only for its own gemeente's users: the others learn
     nothing of it, not even that it exists, until they may see that gemeente's own data.
@@ -78,12 +81,15 @@ def require_theme(site: Site, access: Access, thema: str, code: str) -> None:
     if thema.startswith(UPLOAD_PREFIX):
         access.require("see", code)
         theme_or_error(thema, site.view(code))
+        site.own.log(actor(access), code, "view", f"thema {thema}")
         return
     _, measures = site.own_data()
     owners = measures.get(theme_or_error(thema).measure_id)
     if owners is not None:
         for gemeente in sorted(owners | {code}):
             access.require("see", gemeente)
+        for gemeente in sorted(owners):
+            site.own.log(actor(access), gemeente, "view", f"thema {thema} van {code}")
 
 
 def visible_sources(site: Site, access: Access, data: dict[str, Any]) -> dict[str, Any]:

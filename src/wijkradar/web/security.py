@@ -30,6 +30,7 @@ from wijkradar.access import User
 from wijkradar.appdb.core import now
 from wijkradar.web.errors import wants_data
 from wijkradar.web.site import Site
+from wijkradar.web.threads import quick
 
 log = logging.getLogger("wijkradar.web")
 
@@ -88,10 +89,10 @@ async def _with_user(request: Request, call_next: Next) -> Response:
     request.state.user = None
     request.state.form_token = site.site_token
     if site.accounts:
-        session = site.own.session(request.cookies.get(SESSION_COOKIE, ""))
-        row = site.own.user(session[0]) if session else None
-        if session is not None and row is not None:
-            request.state.user = User.from_row(row)
+        # In a thread: a query on the event loop would hold up every other request meanwhile.
+        session = await quick(request, site.own.session, request.cookies.get(SESSION_COOKIE, ""))
+        if session is not None:
+            request.state.user = User.from_row(session[0])
             request.state.form_token = session[1]
         elif not request.url.path.startswith(PUBLIC):
             if wants_data(request):

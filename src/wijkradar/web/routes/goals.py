@@ -32,6 +32,7 @@ from wijkradar.web.deps import AccessDep, Format, GemeenteCode, SiteDep, Theme, 
 from wijkradar.web.formats import XLSX, respond
 from wijkradar.web.forms import form_error, goal_form, goal_spec, intervention_spec
 from wijkradar.web.site import Site
+from wijkradar.web.threads import quick
 
 router = APIRouter()
 FORM_TOKEN_SLOT = "@@wijkradar-formuliertoken@@"  # noqa: S105  # a placeholder: where the token goes
@@ -201,7 +202,7 @@ async def _store(
         site.own.log(actor(access), code, what, request.url.path.rsplit("/", 1)[-1])
 
     try:
-        await run_in_threadpool(change_and_log)
+        await quick(request, change_and_log)
     except (InputError, NotFoundError) as exc:
         error = {"form": kind, **form_error(exc)}
         html = await run_in_threadpool(
