@@ -16,7 +16,7 @@ from wijkradar import indeling
 from wijkradar.ingest import ingest, ingest_path
 from wijkradar.models.card import render_markdown
 from wijkradar.models.features import Target
-from wijkradar.models.train import load_inputs
+from wijkradar.models.inputs import load_inputs
 from wijkradar.query import region_profile
 from wijkradar.warehouse import Warehouse
 

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from wijkradar.goals.progress import progress
 from wijkradar.models.features import Target, build_features
 from wijkradar.models.learners import GradientBoosting, PreviousRound, RidgeGLM, load_learner
 from wijkradar.models.train import evaluation, rescore, train_model
 from wijkradar.models.validation import conformal_quantile, cross_validate, gemeente_folds, metrics
+from wijkradar.pages.views import areas
+from wijkradar.themes import load_themes
 from wijkradar.warehouse import Warehouse
 
 MEASURES = pd.DataFrame(
@@ -195,3 +199,44 @@ def test_forward_validation_and_forecast_intervals(full_db: Path, tmp_path: Path
     assert set(shorter) <= {round(w * np.sqrt(0.5), 6) for w in widths}
     cross_sectional = max(card["interval_halfwidth_by_bin"].values())
     assert max(widths) > cross_sectional  # a forecast is less certain than a same-round estimate
+    _check_prognoses(db, card, {round(w, 6) for w in widths})
+
+
+def _check_prognoses(db: Path, card: dict[str, Any], four_year_widths: set[float]) -> None:
+    """Training also made prognoses for the later years with Kerncijfers, kept apart from estimates."""
+    with Warehouse.open(db, read_only=True) as wh:
+        stored = wh.prognoses(int(card["model_id"]))
+        estimates = wh.estimates(int(card["model_id"]))
+        assert card["prognose_periods"] == sorted(set(stored["period"]))
+        assert "2024" in card["prognose_periods"] and all(int(p) > 2020 for p in card["prognose_periods"])
+        assert set(estimates["period"]) == {"2020"}  # the survey year's estimates stay as they were
+        later = stored[stored["period"] == "2024"]
+        assert len(later) > 300 and later["estimate"].between(0, 100).all()
+        assert set(np.round(later["upper"] - later["estimate"], 6)) <= four_year_widths
+        # Fewer years ahead, narrower intervals: 2021 is one year after the round, 2024 four.
+        if "2021" in card["prognose_periods"]:
+            one = stored[stored["period"] == "2021"]
+            assert (one["upper"] - one["lower"]).max() < (later["upper"] - later["lower"]).max()
+        goal = {
+            "goal_id": 1,
+            "title": "minder eenzaam",
+            "measure_id": "Eenzaam_28",
+            "population_group": "65+",
+            "area_codes": ["GM0034"],
+            "baseline_period": "2016",
+            "baseline_value": 47.0,
+            "target_value": 40.0,
+            "target_year": 2026,
+            "direction": "down",
+        }
+        found = progress(wh, goal)
+        forecast = found["prognose"]
+        assert forecast is not None and forecast["period"] == "2024" and forecast["halfwidth"] > 0
+        assert [p["period"] for p in found["points"]] == ["2016", "2020"]  # never a measurement
+        assert "2024" not in found["explanation"] and found["status"] == found["points"][-1]["status"]
+        chosen = load_themes()["eenzaamheid"]
+        rows = areas(wh, "GM0034", chosen, "gemeente")
+        assert rows["prognose_period"] == "2024" and rows["period"] == "2020"
+        (row,) = rows["rows"]
+        assert row["value"] == row["survey"] and row["prognose"] != row["value"]
+        assert row["prognose_lower"] < row["prognose"] < row["prognose_upper"]

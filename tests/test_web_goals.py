@@ -17,6 +17,7 @@ from httpx import Response
 
 from conftest import csv_rows, stores
 from wijkradar.goals import import_goals
+from wijkradar.warehouse import Warehouse
 from wijkradar.web.app import create_app
 
 THREE = ["BU00340211", "BU00340212", "BU00340202"]
@@ -287,3 +288,49 @@ def test_a_title_like_a_formula_stays_text_in_every_export(
     with stores(db) as (wh, own):  # the text cell reads back as the same title
         assert import_goals(wh, own, "GM0034", exported) == {"goals": 1, "interventions": 0}
         assert [g["title"] for g in own.goals("GM0034")] == [title]
+
+
+def _with_prognoses(db: Path, shift: float) -> None:
+    """Store the buurt model again with prognoses for 2024 (its 2020 estimates plus ``shift``).
+
+    The staged forty-gemeente data hold no Kerncijfers after 2020, so training makes none here; the
+    training side is tested on the national data (test_models). This checks how they are shown.
+    """
+    with Warehouse.open(db) as wh:
+        stored = wh.model("Eenzaam_28", "65+", "buurt")
+        assert stored is not None
+        estimates = wh.estimates(int(stored["model_id"]))
+        later = estimates[["region_code", "estimate", "lower", "upper"]].copy()
+        later[["estimate", "lower", "upper"]] += shift
+        later["period"] = "2024"
+        wh.save_model({**stored, "card": {**stored["card"], "prognose_periods": ["2024"]}}, estimates, later)
+
+
+def test_a_prognose_is_shown_beside_the_measurements_and_never_counts_as_one(db: Path) -> None:
+    _with_prognoses(db, -6.0)  # far below the path: were it a measurement, the goal would be on track
+    with TestClient(create_app(db, editable=True)) as client:
+        assert _goal(client, title="Minder eenzaam", area=THREE).status_code == 303
+        goal = client.get(f"{PAGE}.json").json()["goals"][0]
+        progress = goal["progress"]
+        assert [p["period"] for p in progress["points"]] == ["2016", "2020"]
+        assert progress["status"] == "at_risk" and "2024" not in progress["explanation"]
+        forecast = progress["prognose"]
+        assert forecast["period"] == "2024" and forecast["halfwidth"] > 0 and "3 buurten" in forecast["note"]
+        page = html.unescape(client.get(PAGE).text)
+        assert "Prognose 2024:" in page and "telt niet mee voor de status" in page
+        assert "prognose (model, geen meting)" in page  # the chart's own trace
+        overview = client.get("/gemeente/GM0034.json").json()["areas"]
+        assert overview["period"] == "2020" and overview["prognose_period"] == "2024"
+        row = next(r for r in overview["rows"] if r["code"] == THREE[0])
+        assert row["value"] == row["survey"] and row["prognose"] == pytest.approx(row["estimate"] - 6.0)
+        shown = html.unescape(client.get("/gemeente/GM0034").text)
+        assert "Prognose 2024 (model, geen peiling)" in shown
+        listed = client.get("/gemeente/GM0034/prioriteit.json").json()
+        assert listed["prognose_period"] == "2024" and all("prognose" in r for r in listed["rows"])
+        ranked = [r["code"] for r in listed["rows"]]
+        _with_prognoses(db, 0.0)  # the ranking stays on the survey year, whatever the prognose
+        assert "Prognose 2024" in html.unescape(client.get("/gemeente/GM0034/prioriteit").text)
+    with TestClient(create_app(db)) as again:
+        assert [r["code"] for r in again.get("/gemeente/GM0034/prioriteit.json").json()["rows"]] == ranked
+        profile = again.get(f"/regio/{THREE[0]}.json").json()
+        assert profile["estimates"][0]["prognoses"][0]["period"] == "2024"

@@ -18,8 +18,8 @@ from wijkradar.appdb import AppDB
 from wijkradar.errors import ModelMissing
 from wijkradar.jsonable import to_jsonable
 from wijkradar.models.families import EARLIER, split
+from wijkradar.models.inputs import resolve_target
 from wijkradar.models.residents import RESIDENTS, latest, residents
-from wijkradar.models.train import resolve_target
 from wijkradar.query import resolve_gemeente
 from wijkradar.regions import gemeente_codes, gemeente_of, parents_of
 from wijkradar.themes import Theme, theme
@@ -89,6 +89,7 @@ def _priority_list(
     estimates = wh.estimates(int(stored["model_id"]), codes["code"].tolist())
     rows = _rows(wh, estimates, codes.set_index("code"), chosen, target.period)
     residents_periods = rows.attrs.get("residents_periods", [])
+    prognose_period = _with_prognose(rows, wh.prognoses(int(stored["model_id"]), codes["code"].tolist()))
     rows = _rank(rows, seed=seed)
     if top:
         rows = rows.head(top)
@@ -102,6 +103,7 @@ def _priority_list(
         "group": chosen.population_group,
         "level": target.level,
         "period": target.period,
+        "prognose_period": prognose_period,
         "model": {
             "model_id": int(stored["model_id"]),
             "algorithm": stored["algorithm"],
@@ -116,6 +118,21 @@ def _priority_list(
         "scale_max": _scale_max(rows),
         "rows": [_clean_row({str(k): v for k, v in r.items()}) for r in rows.to_dict("records")],
     }
+
+
+def _with_prognose(rows: pd.DataFrame, prognoses: pd.DataFrame) -> str | None:
+    """Add the latest prognose (a later year without a survey) to the rows; return its year.
+
+    It is shown beside the rate of the survey year, never ranked on: the list ranks what was
+    measured or estimated for a surveyed year.
+    """
+    if prognoses.empty:
+        return None
+    period = str(prognoses["period"].max())
+    latest_year = prognoses[prognoses["period"] == period].set_index("region_code")
+    for column, key in (("estimate", "prognose"), ("lower", "prognose_lower"), ("upper", "prognose_upper")):
+        rows[key] = rows["code"].map(latest_year[column])
+    return period
 
 
 def _shared_capacity(rows: pd.DataFrame) -> dict[str, Any]:
@@ -295,7 +312,17 @@ def _p_top(rows: pd.DataFrame, k: int, seed: int) -> np.ndarray:
 
 def _clean_row(row: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = to_jsonable(row)
-    for key in ("rate", "lower", "upper", "estimate", "vs_expected", "p_top10"):
+    for key in (
+        "rate",
+        "lower",
+        "upper",
+        "estimate",
+        "vs_expected",
+        "p_top10",
+        "prognose",
+        "prognose_lower",
+        "prognose_upper",
+    ):
         if out.get(key) is not None:
             out[key] = round(float(out[key]), 3)
     if out.get("expected_affected") is not None:

@@ -1,4 +1,8 @@
-"""Measuring an area: its value in a period (a region, or a resident-weighted set) and the margin."""
+"""Measuring an area: its value in a period (a region, or a resident-weighted set) and the margin.
+
+Also the model's prognose for the area in a later year without a survey: shown beside the
+measurements, never one of them.
+"""
 
 from __future__ import annotations
 
@@ -106,3 +110,35 @@ def _area_value(wh: Warehouse, measure: str, group: str, codes: list[str], perio
         )
     half, margin = model_margin(wh, measure, group, present, period)
     return {"value": value, "halfwidth": half, "note": f"{how}; {margin}"}
+
+
+def area_prognose(wh: Warehouse, measure: str, group: str, codes: list[str]) -> dict[str, Any] | None:
+    """Return the newest model's latest prognose for an area (resident-weighted over its units), or None.
+
+    Units are found as for :func:`model_margin`; the margin is the weighted mean of the units'
+    prognose half-widths, an upper bound as there. None when a unit has no prognose (too few
+    residents, or no model with prognoses).
+    """
+    levels = [level_of(c) for c in codes]
+    level = max(levels, key=lambda lvl: MARGIN_LEVELS.index(lvl) if lvl in MARGIN_LEVELS else -1)
+    finer = MARGIN_LEVELS[MARGIN_LEVELS.index(level) :] if level in MARGIN_LEVELS else (level,)
+    for candidate in finer:
+        stored = wh.model(measure, group, candidate)
+        if stored is None:
+            continue
+        units = _units(wh, codes, candidate)
+        later = wh.prognoses(int(stored["model_id"]), units)
+        if later.empty:
+            continue
+        period = str(later["period"].max())
+        found = later[later["period"] == period].set_index("region_code")
+        if not set(units) <= set(found.index):
+            continue
+        weights, weighting = _weights(wh, group, units, int(period[:4]))
+        value = float(np.average(found.loc[units, "estimate"], weights=weights))
+        half = float(np.average((found.loc[units, "upper"] - found.loc[units, "lower"]) / 2, weights=weights))
+        how = f"prognose van het model van {stored['period']} ({candidate})"
+        if len(units) > 1:
+            how += f", {len(units)} {candidate}en {weighting}"
+        return {"period": period, "value": value, "halfwidth": half, "note": how}
+    return None

@@ -8,9 +8,7 @@ from functools import partial
 from typing import Any, Final
 
 from wijkradar.appdb import AppDB
-from wijkradar.goals.measure import (
-    area_value,
-)
+from wijkradar.goals.measure import area_prognose, area_value
 from wijkradar.query import resolve_gemeente
 from wijkradar.texts import GOAL_STATUS_NL, number_nl
 from wijkradar.uploads import with_uploads
@@ -88,10 +86,16 @@ def progress(wh: Warehouse, goal: dict[str, Any]) -> dict[str, Any]:
             }
         )
     later = [p for p in points if p["status"] != BASELINE]
+    forecast = area_prognose(wh, goal["measure_id"], goal["population_group"], codes)
+    measured_years = [int(p["period"][:4]) for p in points if p["value"] is not None]
+    if forecast is not None and int(forecast["period"][:4]) <= max(measured_years, default=base_year):
+        forecast = None  # a measurement of that year or later says more
     return {
         "goal_id": goal.get("goal_id"),
         "title": goal["title"],
         "status": later[-1]["status"] if later else UNKNOWN,
+        # Shown beside the measurements, never one of them: status and explanation ignore it.
+        "prognose": forecast,
         "rule": STATUS_RULE,
         "explanation": explain(
             goal["direction"], float(goal["baseline_value"]), later[-1] if later else None

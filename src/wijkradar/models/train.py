@@ -2,123 +2,33 @@
 
 from __future__ import annotations
 
-import math
 import time
-from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from wijkradar import indeling
 from wijkradar.config import Settings
-from wijkradar.errors import ModelMissing, NotFoundError, WijkradarError
+from wijkradar.errors import ModelMissing, NotFoundError
 from wijkradar.models.families import EARLIER, FAMILIES, FAMILY_PREFIX, family
-from wijkradar.models.features import FeatureSet, Target, build_features
-from wijkradar.models.learners import GradientBoosting, Learner, PreviousRound, RidgeGLM, load_learner
-from wijkradar.models.residents import residents
-from wijkradar.models.validation import (
-    conformal_quantile,
-    cross_validate,
-    gemeente_folds,
-    interval_widths,
-    metrics,
+from wijkradar.models.features import FeatureSet, Target
+from wijkradar.models.forecast import forecast_widths, forward_validation, prognosis_periods
+from wijkradar.models.inputs import (
+    Inputs,
+    features_for,
+    load_inputs,
+    make_learner,
+    prev_bins,
+    resolve_target,
+    without_small_areas,
 )
-from wijkradar.regions import parse_level
+from wijkradar.models.learners import GradientBoosting, Learner, PreviousRound, RidgeGLM, load_learner
+from wijkradar.models.validation import cross_validate, gemeente_folds, interval_widths, metrics
 from wijkradar.warehouse import Warehouse
 
 TOP_CONTRIBUTIONS = 6
-MIN_FORWARD = 20  # regions with a value in both rounds, at least, for a forward validation
-
-
-@dataclass
-class Inputs:
-    """What feature building reads from the warehouse."""
-
-    observations: pd.DataFrame
-    target_rows: pd.DataFrame
-    measures: pd.DataFrame
-    indeling: dict[str, Any] = field(default_factory=dict)
-
-
-def resolve_target(wh: Warehouse, measure_id: str, group: str, level: str, period: str | None) -> Target:
-    """Check a measure/group/level/period against the warehouse; default to the latest period."""
-    measures = wh.measures()
-    if measure_id not in set(measures["measure_id"]):
-        raise NotFoundError("maat", measure_id, measures["measure_id"].tolist())
-    periods = wh.periods(measure_id, group)
-    if not periods:
-        groups = sorted(set(wh.observations(measure_id=measure_id)["population_group"]))
-        if group in groups:
-            raise WijkradarError(
-                f"{measure_id} heeft voor groep {group} geen gepubliceerde waarden (alle cellen leeg of "
-                "geheim), dus er valt niets te schatten of te toetsen. Oplossing: kies een andere groep "
-                "of maat; 'wijkradar show NL01' laat zien welke cijfers er zijn."
-            )
-        raise NotFoundError(f"groep voor {measure_id}", group, groups)
-    chosen = period or periods[-1]
-    if chosen not in periods:
-        raise NotFoundError(f"periode voor {measure_id} {group}", chosen, periods)
-    return Target(measure_id, group, parse_level(level), chosen)
-
-
-def load_inputs(wh: Warehouse, target: Target) -> Inputs:
-    """Read the observations a model of ``target`` may use, all on the target's indeling.
-
-    Figures of other boundary years are moved onto it (or left out) by :mod:`wijkradar.indeling`,
-    so a code that meant another area in another year never feeds the model.
-    """
-    target_rows = wh.observations(measure_id=target.measure_id)
-    year = target_indeling(target_rows, target)
-    moved = indeling.onto(wh, wh.published(), year)
-    return Inputs(
-        observations=moved.frame,
-        target_rows=target_rows[target_rows["boundary_year"] == year],
-        measures=wh.measures(),
-        indeling=moved.summary(),
-    )
-
-
-def target_indeling(target_rows: pd.DataFrame, target: Target) -> int:
-    """Return the boundary year of the target's survey round (the most common one among its rows)."""
-    rows = target_rows[target_rows["period"].astype(str) == target.period]
-    years = (rows if len(rows) else target_rows)["boundary_year"].astype(int)
-    return int(years.mode().iloc[0])
-
-
-def features_for(inputs: Inputs, target: Target, *, include_previous: bool = True) -> FeatureSet:
-    """Build the feature set of ``target`` from loaded inputs."""
-    return build_features(
-        inputs.observations, inputs.target_rows, inputs.measures, target, include_previous=include_previous
-    )
-
-
-def too_few(wh: Warehouse, target: Target, codes: list[str], limit: int) -> set[str]:
-    """Return the regions whose group has fewer than ``limit`` residents (unknown counts are kept)."""
-    counts, _ = residents(wh, target.population_group, codes, int(target.period[:4]))
-    counts = pd.to_numeric(counts, errors="coerce")
-    small = counts[counts < limit]
-    return {str(c) for c in small.index}
-
-
-def _without_small_areas(
-    wh: Warehouse, target: Target, estimates: pd.DataFrame, limit: int
-) -> tuple[pd.DataFrame, int]:
-    """Leave out the estimates of regions with too few residents of the group; say how many."""
-    few = too_few(wh, target, estimates["region_code"].tolist(), limit)
-    return estimates[~estimates["region_code"].isin(few)].reset_index(drop=True), len(few)
-
-
-def _bins(fs: FeatureSet) -> np.ndarray:
-    prev = f"prev:{fs.target.measure_id}|{fs.target.population_group}"
-    if prev not in fs.X.columns:
-        return np.zeros(len(fs.X), dtype=int)
-    return fs.X[prev].notna().to_numpy().astype(int)
-
-
-def _make(kind: str, n: int, seed: int) -> Learner:
-    return GradientBoosting(n_rows=n, seed=seed) if kind == GradientBoosting.name else RidgeGLM()
+PROGNOSIS_COLUMNS = ["region_code", "period", "estimate", "lower", "upper"]
 
 
 def train_model(
@@ -146,18 +56,22 @@ def train_model(
     chosen = card["model"]
     labelled = fs.labelled
     X, y = fs.X[labelled], fs.y.to_numpy()[labelled]
-    model = _make(chosen, len(y), seed).fit(X, y)
-    bins = _bins(fs)
+    model = make_learner(chosen, len(y), seed).fit(X, y)
     widths = {int(k): float(v) for k, v in card["interval_halfwidth_by_bin"].items()}
     limit = Settings.from_env().min_residents if min_residents is None else min_residents
-    estimates, few = _without_small_areas(wh, target, score(model, fs, widths, out_of_fold), limit)
+    estimates, few = without_small_areas(wh, target, score(model, fs, widths, out_of_fold), limit)
     card["min_residents"] = limit
     card["n_too_few_residents"] = few
+    later = [
+        _score_period(wh, inputs, model, card, p, explain=False)[PROGNOSIS_COLUMNS]
+        for p in prognosis_periods(inputs, target)
+    ]
+    prognoses = pd.concat(later or [pd.DataFrame(columns=PROGNOSIS_COLUMNS)], ignore_index=True)
+    card["prognose_periods"] = sorted({str(p) for p in prognoses["period"]})
     card["feature_importance"] = _importance(model, fs)
     card["train_seconds"] = round(time.perf_counter() - started, 1)
     card["n_estimated"] = len(estimates)
     card["n_without_survey"] = int((~labelled).sum())
-    del bins
     if store:
         card["model_id"] = wh.save_model(
             {
@@ -171,8 +85,29 @@ def train_model(
                 "artifact": model.artifact(),
             },
             estimates,
+            prognoses,
         )
     return card
+
+
+def _score_period(
+    wh: Warehouse, inputs: Inputs, model: Learner, card: dict[str, Any], period: str, *, explain: bool
+) -> pd.DataFrame:
+    """Score a stored model on the features of a period, leaving out the areas with too few residents.
+
+    A later year than the model's round is a forecast: its intervals come from the forward errors
+    (see :func:`~wijkradar.models.forecast.forecast_widths`), else from the cross-validation.
+    """
+    target = Target(card["measure"], card["group"], card["level"], period)
+    fs = features_for(inputs, target)
+    for column in model.__dict__.get("columns", []):
+        if column not in fs.X.columns:
+            fs.X[column] = np.nan
+    later = int(period[:4]) > int(str(card["period"])[:4])
+    forecast = forecast_widths(card, period) if later else None
+    widths = forecast or {int(k): float(v) for k, v in card["interval_halfwidth_by_bin"].items()}
+    limit = int(card.get("min_residents", Settings.from_env().min_residents))
+    return without_small_areas(wh, target, score(model, fs, widths, explain=explain), limit)[0]
 
 
 def validate(fs: FeatureSet, inputs: Inputs, *, seed: int = 0) -> tuple[dict[str, Any], pd.Series]:
@@ -186,11 +121,11 @@ def validate(fs: FeatureSet, inputs: Inputs, *, seed: int = 0) -> tuple[dict[str
     X, y = fs.X[labelled], fs.y.to_numpy()[labelled]
     groups = fs.groups[labelled]
     folds = gemeente_folds(groups, seed=seed)
-    bins = _bins(fs)[labelled]
+    bins = prev_bins(fs)[labelled]
     results: dict[str, dict[str, float]] = {}
     cvs = {}
     for kind in (GradientBoosting.name, RidgeGLM.name):
-        cv = cross_validate(partial(_make, kind, len(y), seed), X, y, folds, bins)
+        cv = cross_validate(partial(make_learner, kind, len(y), seed), X, y, folds, bins)
         cvs[kind] = cv
         results[kind] = metrics(y, cv.prediction, cv.halfwidth)
     chosen = max(results, key=lambda k: results[k]["r2"])
@@ -204,7 +139,7 @@ def validate(fs: FeatureSet, inputs: Inputs, *, seed: int = 0) -> tuple[dict[str
     else:
         base_cv = cross_validate(lambda: PreviousRound(prev_feature), X, y, folds, bins)
         baseline = metrics(y, base_cv.prediction)
-    forward, forward_missing = _forward(inputs, fs, chosen, seed)
+    forward, forward_missing = forward_validation(inputs, fs, chosen, seed)
     residual = np.abs(y - cvs[chosen].prediction)
     widths = interval_widths(residual, bins)
     families: dict[str, int] = {}
@@ -234,71 +169,6 @@ def validate(fs: FeatureSet, inputs: Inputs, *, seed: int = 0) -> tuple[dict[str
     return card, out_of_fold
 
 
-def _forward(
-    inputs: Inputs, fs: FeatureSet, kind: str, seed: int
-) -> tuple[dict[str, Any] | None, str | None]:
-    """Validate forward in time, as the model is used between rounds: fit on round t-1, predict t.
-
-    The model of round t-1 learns from its own earlier round (t-2) and the Kerncijfers of its
-    time, exactly as the stored model of round t does; it then scores round t from round t-1 and
-    today's Kerncijfers, and is compared with the survey of round t. The 90% intervals of such a
-    forecast are split-conformal on these forward errors, per gemeente fold (a gemeente's width
-    comes from the other gemeenten's errors), so the coverage reported is out of sample. Returns
-    the figures, or None and the reason there are none.
-    """
-    target = fs.target
-    if fs.previous_period is None:
-        return None, "er is geen eerdere peiling"
-    earlier = Target(target.measure_id, target.population_group, target.level, fs.previous_period)
-    fs0 = features_for(inputs, earlier)
-    if fs0.previous_period is None:
-        return None, f"de peiling van {fs.previous_period} heeft zelf geen eerdere peiling om van te leren"
-    if fs0.labelled.sum() == 0:
-        return None, f"de maat is in de peiling van {fs.previous_period} niet gepubliceerd"
-    if fs0.labelled.sum() < MIN_FORWARD or fs.labelled.sum() < MIN_FORWARD:
-        return None, f"minder dan {MIN_FORWARD} gebieden met een waarde in {fs.previous_period}"
-    prev = f"prev:{target.measure_id}|{target.population_group}"
-    if prev not in fs0.X.columns or prev not in fs.X.columns:
-        return None, f"de maat is in de peiling van {fs0.previous_period} niet gepubliceerd"
-    columns = [c for c in fs0.X.columns if c in fs.X.columns]
-    model = _make(kind, int(fs0.labelled.sum()), seed).fit(
-        fs0.X.loc[fs0.labelled, columns], fs0.y.to_numpy()[fs0.labelled]
-    )
-    labelled = fs.labelled
-    y = fs.y.to_numpy()[labelled]
-    prediction = model.predict(fs.X.loc[labelled, columns])
-    residual = np.abs(y - prediction)
-    bins = _bins(fs)[labelled]
-    folds = gemeente_folds(fs.groups[labelled], seed=seed)
-    halfwidth = np.full(len(y), np.nan)
-    for fold in np.unique(folds):
-        test = folds == fold
-        for b in np.unique(bins):
-            halfwidth[test & (bins == b)] = conformal_quantile(residual[~test & (bins == b)])
-    out: dict[str, Any] = metrics(y, prediction, halfwidth)
-    out["fit_period"] = fs.previous_period
-    out["predict_period"] = target.period
-    out["years"] = int(target.period[:4]) - int(fs.previous_period[:4])
-    out["interval_halfwidth_by_bin"] = {str(k): v for k, v in interval_widths(residual, bins).items()}
-    return out, None
-
-
-def forecast_widths(card: dict[str, Any], period: str) -> dict[int, float] | None:
-    """Return the 90% half-widths for a forecast of ``period`` by a model of an earlier round.
-
-    They come from the forward errors (see :func:`_forward`) over that model's gap between rounds,
-    and grow with the square root of the years since the last round (errors that accumulate year
-    by year, independently): a forecast two years out is narrower, six years out wider. None when
-    the model has no forward validation.
-    """
-    forward = card.get("forward")
-    if not forward:
-        return None
-    years = max(int(period[:4]) - int(str(card["period"])[:4]), 1)
-    scale = math.sqrt(years / max(int(forward["years"]), 1))
-    return {int(k): float(v) * scale for k, v in forward["interval_halfwidth_by_bin"].items()}
-
-
 def score(
     model: Learner,
     fs: FeatureSet,
@@ -317,7 +187,7 @@ def score(
     if out_of_fold is not None:
         known = out_of_fold.reindex(fs.X.index).to_numpy()
         expected = np.where(np.isnan(known), prediction, known)
-    halfwidth = np.array([widths.get(int(b), max(widths.values())) for b in _bins(fs)])
+    halfwidth = np.array([widths.get(int(b), max(widths.values())) for b in prev_bins(fs)])
     drivers = _drivers(model, fs) if explain else [[] for _ in range(len(fs.X))]
     return pd.DataFrame(
         {
@@ -416,6 +286,7 @@ def _evaluation(card: dict[str, Any]) -> dict[str, Any]:
         "lightgbm_r2": card["validation"][GradientBoosting.name]["r2"],
         "calibration_slope": chosen["calibration_slope"],
         **_forward_figures(card),
+        "prognose_periods": ", ".join(card.get("prognose_periods", [])) or None,
     }
 
 
@@ -480,16 +351,6 @@ def rescore(wh: Warehouse, model_id: int, period: str, *, explain: bool = False)
     if stored is None:
         raise NotFoundError("model", str(model_id), [str(i) for i in wh.models()["model_id"]])
     target = Target(stored["measure_id"], stored["population_group"], stored["level"], period)
-    inputs = load_inputs(wh, target)
-    fs = features_for(inputs, target)
-    model = load_learner(stored["artifact"])
-    card = stored["card"]
-    # A later year than the model's round is a forecast: intervals from the forward errors.
-    later = int(period[:4]) > int(str(stored["period"])[:4])
-    forecast = forecast_widths(card, period) if later else None
-    widths = forecast or {int(k): float(v) for k, v in card["interval_halfwidth_by_bin"].items()}
-    for column in model.__dict__.get("columns", []):
-        if column not in fs.X.columns:
-            fs.X[column] = np.nan
-    limit = int(card.get("min_residents", Settings.from_env().min_residents))
-    return _without_small_areas(wh, target, score(model, fs, widths, explain=explain), limit)[0]
+    return _score_period(
+        wh, load_inputs(wh, target), load_learner(stored["artifact"]), stored["card"], period, explain=explain
+    )

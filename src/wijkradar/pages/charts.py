@@ -182,6 +182,25 @@ def goal_path(goal: dict[str, Any]) -> dict[str, Any]:
             "hovertemplate": "gemeten %{x}: %{y:.1f}<extra></extra>",
         },
     ]
+    forecast = goal["progress"].get("prognose")
+    if forecast:  # a model's prognose: open marker, dotted margin, never joined to the measurements
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "x": [int(forecast["period"][:4])],
+                "y": [forecast["value"]],
+                "error_y": {
+                    "type": "data",
+                    "array": [forecast["halfwidth"]],
+                    "color": "#6b6b6b",
+                    "thickness": 1,
+                },
+                "marker": {"symbol": "diamond-open", "color": "#4a4a4a", "size": 11, "line": {"width": 2}},
+                "name": "prognose (model, geen meting)",
+                "hovertemplate": "prognose %{x}: %{y:.1f} (geen meting)<extra></extra>",
+            }
+        )
     layout = {
         "height": 300,
         "margin": {"l": 50, "r": 10, "t": 10, "b": 40},

@@ -19,7 +19,7 @@ from wijkradar.jsonable import number_or_none, to_jsonable
 from wijkradar.models.card import render_markdown
 from wijkradar.models.families import split
 from wijkradar.models.features import Target
-from wijkradar.models.train import too_few
+from wijkradar.models.inputs import too_few
 from wijkradar.pages import charts
 from wijkradar.priority import priority_list, wat_werkt
 from wijkradar.query import KNOWN_AS, region_profile, sort_key
@@ -77,6 +77,17 @@ def areas(wh: Warehouse, gemeente: str, chosen: Theme, level: str = "buurt") -> 
         wh.estimates(int(stored["model_id"]), codes).set_index("region_code") if stored is not None else None
     )
     algorithm = stored["algorithm"] if stored is not None else ""
+    later = wh.prognoses(int(stored["model_id"]), codes) if stored is not None else None
+    prognose_period = str(later["period"].max()) if later is not None and len(later) else None
+    prognosed = (
+        {
+            c: (e, lo, up)
+            for c, p, e, lo, up in later.itertuples(index=False, name=None)
+            if p == prognose_period
+        }
+        if later is not None
+        else {}
+    )
     limit = int(stored["card"].get("min_residents", 0)) if stored is not None else 0
     small = (
         too_few(wh, Target(chosen.measure_id, chosen.population_group, level, str(period)), codes, limit)
@@ -118,6 +129,14 @@ def areas(wh: Warehouse, gemeente: str, chosen: Theme, level: str = "buurt") -> 
             estimate=number_or_none(estimate), lower=number_or_none(lower), upper=number_or_none(upper)
         )
         row["value"] = row["survey"] if row["survey"] is not None else row["estimate"]
+        if prognose_period:  # a later year without a survey: shown beside, never as the value
+            forecast, low, high = prognosed.get(code, (None, None, None))
+            row.update(
+                prognose=number_or_none(forecast),
+                prognose_lower=number_or_none(low),
+                prognose_upper=number_or_none(high),
+                prognose_period=prognose_period,
+            )
         row["source"] = (
             f"{_source_words(str(source))} {period}"
             if row["survey"] is not None
@@ -131,6 +150,7 @@ def areas(wh: Warehouse, gemeente: str, chosen: Theme, level: str = "buurt") -> 
     return {
         "level": level,
         "period": period,
+        "prognose_period": prognose_period,
         "model": None
         if stored is None
         else {
@@ -367,6 +387,12 @@ def profile(wh: Warehouse, code: str) -> dict[str, Any]:
                 "expected": number_or_none(est["expected"]),
                 "drivers": split(est["contributions"])[0][:5],
                 "families": split(est["contributions"])[1],
+                "prognoses": [
+                    {"period": str(p), "estimate": float(e), "lower": float(lo), "upper": float(up)}
+                    for _, p, e, lo, up in wh.prognoses(int(row.model_id), [data["code"]]).itertuples(
+                        index=False, name=None
+                    )
+                ],
             }
         )
     data["trends"] = trends

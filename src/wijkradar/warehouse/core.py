@@ -228,7 +228,7 @@ class Core:
         """Row counts of every data table (used to check that a failed ingest changed nothing)."""
         out = {}
         tables = ("sources", "regions", "measures", "observations", "geometries", "crosswalks", "models")
-        for table in (*tables, "estimates"):
+        for table in (*tables, "estimates", "prognoses"):
             row = self.con.execute(f"SELECT count(*) FROM {table}").fetchall()[0]  # noqa: S608
             out[table] = int(row[0]) if row else 0
         return out

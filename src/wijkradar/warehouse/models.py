@@ -9,15 +9,21 @@ import pandas as pd
 
 from wijkradar.warehouse.core import Core, now
 
+PROGNOSES_SINCE = 6  # the schema version that added the prognoses table
+
 
 class ModelsRepository(Core):
     """Risk models and the estimates they made, one stored model per target."""
 
-    def save_model(self, record: dict[str, Any], estimates: pd.DataFrame) -> int:
-        """Store a trained model and its estimates, replacing an earlier one for the same target.
+    def save_model(
+        self, record: dict[str, Any], estimates: pd.DataFrame, prognoses: pd.DataFrame | None = None
+    ) -> int:
+        """Store a trained model, its estimates and prognoses, replacing an earlier one for the same target.
 
         ``record`` holds the target, ``algorithm``, ``artifact`` (text) and ``metrics`` and ``card``
         (dicts); each estimate's ``contributions`` is a list of dicts. Both are stored as JSON.
+        ``prognoses`` has ``region_code``, ``period``, ``estimate``, ``lower`` and ``upper`` for
+        years after the model's survey round.
         """
         key = [record["measure_id"], record["population_group"], record["level"], record["period"]]
         with self.transaction():
@@ -27,6 +33,7 @@ class ModelsRepository(Core):
                 key,
             ).fetchall()
             for (model_id,) in old:
+                self.con.execute("DELETE FROM prognoses WHERE model_id = ?", [model_id])
                 self.con.execute("DELETE FROM estimates WHERE model_id = ?", [model_id])
                 self.con.execute("DELETE FROM models WHERE model_id = ?", [model_id])
             row = self.con.execute(
@@ -50,6 +57,12 @@ class ModelsRepository(Core):
                 "INSERT INTO estimates SELECT model_id, region_code, period, estimate, expected, lower, "
                 "upper, survey, survey_lower, survey_upper, contributions FROM frame"
             )
+            if prognoses is not None and len(prognoses):
+                later = prognoses.assign(model_id=model_id)  # noqa: F841  # used by name in SQL
+                self.con.execute(
+                    "INSERT INTO prognoses SELECT model_id, period, region_code, estimate, lower, upper "
+                    "FROM later"
+                )
         return model_id
 
     def model(
@@ -92,6 +105,22 @@ class ModelsRepository(Core):
         if region_codes is None:
             return every.copy()
         return every[every["region_code"].isin(set(region_codes))].reset_index(drop=True)
+
+    def prognoses(self, model_id: int, region_codes: list[str] | None = None) -> pd.DataFrame:
+        """Return a model's prognoses (region_code, period, estimate, lower, upper), by period and region."""
+        every = self.memo(("prognoses", model_id), lambda: self._prognoses(model_id), shared=True)
+        if region_codes is None:
+            return every.copy()
+        return every[every["region_code"].isin(set(region_codes))].reset_index(drop=True)
+
+    def _prognoses(self, model_id: int) -> pd.DataFrame:
+        if self.schema_version() < PROGNOSES_SINCE:  # a file read-only from before prognoses were kept
+            return pd.DataFrame(columns=["region_code", "period", "estimate", "lower", "upper"])
+        return self._frame(
+            "SELECT region_code, period, estimate, lower, upper FROM prognoses WHERE model_id = ? "
+            "ORDER BY period, region_code",
+            [model_id],
+        )
 
     def _estimates(self, model_id: int) -> pd.DataFrame:
         frame = self._frame("SELECT * FROM estimates WHERE model_id = ? ORDER BY region_code", [model_id])

@@ -174,5 +174,18 @@ MIGRATIONS: Final[tuple[str, ...]] = (
     DROP TABLE goals;
     ALTER TABLE goals_v5 RENAME TO goals;
     """,
+    # 6: prognoses: a model's estimates for later years without a survey (Kerncijfers of that year
+    # and the model's last round), kept apart from the estimates of the survey year
+    """
+    CREATE TABLE prognoses (
+        model_id INTEGER NOT NULL,
+        period VARCHAR NOT NULL,
+        region_code VARCHAR NOT NULL,
+        estimate DOUBLE NOT NULL,
+        lower DOUBLE NOT NULL,
+        upper DOUBLE NOT NULL,
+        PRIMARY KEY (model_id, period, region_code)
+    );
+    """,
 )
 SCHEMA_VERSION: Final = len(MIGRATIONS)

@@ -76,7 +76,7 @@ def create_app(
     )
     app.state.site = site
     errors.install(app)
-    app.middleware("http")(security.guard)
+    app.add_middleware(security.Guard)
     for router in (accounts.router, docs.router, pages.router, goals.router, uploads.router, admin.router):
         app.include_router(router)
     # Mounted last, so the routes (the vendored Plotly under /static/vendor) match first.

@@ -18,13 +18,14 @@ import hashlib
 import hmac
 import logging
 import math
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Final
 from urllib.parse import quote, urlsplit
 
 from fastapi import Request
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from wijkradar.access import User
 from wijkradar.appdb.core import now
@@ -54,17 +55,40 @@ HEADERS: Final = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
 
-Next = Callable[[Request], Awaitable[Response]]
 
+class Guard:
+    """Check host, origin and session, then add the security headers to whatever is answered.
 
-async def guard(request: Request, call_next: Next) -> Response:
-    """Check host, origin and session, then add the security headers to whatever is answered."""
-    response = _refusal(request) or await _with_user(request, call_next)
-    for name, value in HEADERS.items():
-        response.headers.setdefault(name, value)
-    if request.url.path.startswith(("/gemeente/", "/regio/")) and getattr(request.state, "user", None):
-        response.headers.setdefault("Cache-Control", "private, no-store")  # own data stay off shared caches
-    return response
+    Plain ASGI rather than Starlette's ``BaseHTTPMiddleware``, which costs every request an extra
+    task and a pair of memory streams: measurable on a worker whose CPU is the limit.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer one request (websockets and lifespan pass untouched)."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        refused = _refusal(request) or await _with_user(request)
+        user = getattr(request.state, "user", None)
+        private = user is not None and request.url.path.startswith(("/gemeente/", "/regio/"))
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in HEADERS.items():
+                    headers.setdefault(name, value)
+                if private:  # own data stay off shared caches
+                    headers.setdefault("Cache-Control", "private, no-store")
+            await send(message)
+
+        if refused is not None:
+            await refused(scope, receive, with_headers)
+        else:
+            await self.app(scope, receive, with_headers)
 
 
 def _refusal(request: Request) -> Response | None:
@@ -84,7 +108,8 @@ def _refusal(request: Request) -> Response | None:
     return None
 
 
-async def _with_user(request: Request, call_next: Next) -> Response:
+async def _with_user(request: Request) -> Response | None:
+    """Set the request's user and form token from its session; answer when it must log in first."""
     site: Site = request.app.state.site
     request.state.user = None
     request.state.form_token = site.site_token
@@ -99,7 +124,7 @@ async def _with_user(request: Request, call_next: Next) -> Response:
                 return JSONResponse({"detail": "Log eerst in op /login."}, status_code=401)
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(f"/login?volgende={quote(target)}", status_code=303)
-    return await call_next(request)
+    return None
 
 
 def login_token(site: Site, nonce: str) -> str:

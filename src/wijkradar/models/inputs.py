@@ -1,0 +1,108 @@
+"""What a model reads and how its target is checked: the inputs on the target's indeling, the learners."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from wijkradar import indeling
+from wijkradar.errors import NotFoundError, WijkradarError
+from wijkradar.models.features import FeatureSet, Target, build_features
+from wijkradar.models.learners import GradientBoosting, Learner, RidgeGLM
+from wijkradar.models.residents import residents
+from wijkradar.regions import parse_level
+from wijkradar.warehouse import Warehouse
+
+
+@dataclass
+class Inputs:
+    """What feature building reads from the warehouse."""
+
+    observations: pd.DataFrame
+    target_rows: pd.DataFrame
+    measures: pd.DataFrame
+    indeling: dict[str, Any] = field(default_factory=dict)
+
+
+def resolve_target(wh: Warehouse, measure_id: str, group: str, level: str, period: str | None) -> Target:
+    """Check a measure/group/level/period against the warehouse; default to the latest period."""
+    measures = wh.measures()
+    if measure_id not in set(measures["measure_id"]):
+        raise NotFoundError("maat", measure_id, measures["measure_id"].tolist())
+    periods = wh.periods(measure_id, group)
+    if not periods:
+        groups = sorted(set(wh.observations(measure_id=measure_id)["population_group"]))
+        if group in groups:
+            raise WijkradarError(
+                f"{measure_id} heeft voor groep {group} geen gepubliceerde waarden (alle cellen leeg of "
+                "geheim), dus er valt niets te schatten of te toetsen. Oplossing: kies een andere groep "
+                "of maat; 'wijkradar show NL01' laat zien welke cijfers er zijn."
+            )
+        raise NotFoundError(f"groep voor {measure_id}", group, groups)
+    chosen = period or periods[-1]
+    if chosen not in periods:
+        raise NotFoundError(f"periode voor {measure_id} {group}", chosen, periods)
+    return Target(measure_id, group, parse_level(level), chosen)
+
+
+def load_inputs(wh: Warehouse, target: Target) -> Inputs:
+    """Read the observations a model of ``target`` may use, all on the target's indeling.
+
+    Figures of other boundary years are moved onto it (or left out) by :mod:`wijkradar.indeling`,
+    so a code that meant another area in another year never feeds the model.
+    """
+    target_rows = wh.observations(measure_id=target.measure_id)
+    year = target_indeling(target_rows, target)
+    moved = indeling.onto(wh, wh.published(), year)
+    return Inputs(
+        observations=moved.frame,
+        target_rows=target_rows[target_rows["boundary_year"] == year],
+        measures=wh.measures(),
+        indeling=moved.summary(),
+    )
+
+
+def target_indeling(target_rows: pd.DataFrame, target: Target) -> int:
+    """Return the boundary year of the target's survey round (the most common one among its rows)."""
+    rows = target_rows[target_rows["period"].astype(str) == target.period]
+    years = (rows if len(rows) else target_rows)["boundary_year"].astype(int)
+    return int(years.mode().iloc[0])
+
+
+def features_for(inputs: Inputs, target: Target, *, include_previous: bool = True) -> FeatureSet:
+    """Build the feature set of ``target`` from loaded inputs."""
+    return build_features(
+        inputs.observations, inputs.target_rows, inputs.measures, target, include_previous=include_previous
+    )
+
+
+def too_few(wh: Warehouse, target: Target, codes: list[str], limit: int) -> set[str]:
+    """Return the regions whose group has fewer than ``limit`` residents (unknown counts are kept)."""
+    counts, _ = residents(wh, target.population_group, codes, int(target.period[:4]))
+    counts = pd.to_numeric(counts, errors="coerce")
+    small = counts[counts < limit]
+    return {str(c) for c in small.index}
+
+
+def without_small_areas(
+    wh: Warehouse, target: Target, estimates: pd.DataFrame, limit: int
+) -> tuple[pd.DataFrame, int]:
+    """Leave out the estimates of regions with too few residents of the group; say how many."""
+    few = too_few(wh, target, estimates["region_code"].tolist(), limit)
+    return estimates[~estimates["region_code"].isin(few)].reset_index(drop=True), len(few)
+
+
+def prev_bins(fs: FeatureSet) -> np.ndarray:
+    """Return per region 1 when the earlier round has its value, else 0: intervals are set per bin."""
+    prev = f"prev:{fs.target.measure_id}|{fs.target.population_group}"
+    if prev not in fs.X.columns:
+        return np.zeros(len(fs.X), dtype=int)
+    return fs.X[prev].notna().to_numpy().astype(int)
+
+
+def make_learner(kind: str, n: int, seed: int) -> Learner:
+    """Return a fresh learner of a family (``lightgbm`` or ``glm``) for ``n`` training rows."""
+    return GradientBoosting(n_rows=n, seed=seed) if kind == GradientBoosting.name else RidgeGLM()
