@@ -5,7 +5,7 @@
 ``WIJKRADAR_APP_DB`` (the operational store: a SQLAlchemy URL, default a SQLite file beside the
 warehouse), ``WIJKRADAR_HOSTS`` (host names the website answers to, comma-separated),
 ``WIJKRADAR_SITE_MODE`` (set by ``wijkradar serve`` for its workers: edit, read or open),
-``WIJKRADAR_THREADS`` (pages a web worker renders at once, default 3),
+``WIJKRADAR_THREADS`` (pages a web worker renders at once, default 2),
 ``WIJKRADAR_KEY_FILE`` / ``WIJKRADAR_KEY`` (the
 linkage's pseudonymisation key) and ``WIJKRADAR_CHROMIUM`` (the PDF renderer).
 """
@@ -44,7 +44,7 @@ class Settings:
     key: str | None = None
     chromium: Path = DEFAULT_CHROMIUM
     min_residents: int = 50  # no model estimate for a region with fewer residents of the group
-    page_threads: int = 3  # pages a web worker renders at once; more only take turns for one GIL
+    page_threads: int = 2  # pages a web worker renders at once; more only take turns for one GIL
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -62,7 +62,7 @@ class Settings:
             key=env.get("WIJKRADAR_KEY") or None,
             chromium=Path(env.get("WIJKRADAR_CHROMIUM") or DEFAULT_CHROMIUM),
             min_residents=_count(env.get("WIJKRADAR_MIN_INWONERS"), 50),
-            page_threads=max(1, _count(env.get("WIJKRADAR_THREADS"), 3)),
+            page_threads=max(1, _count(env.get("WIJKRADAR_THREADS"), 2)),
         )
 
 

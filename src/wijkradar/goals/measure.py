@@ -33,6 +33,11 @@ def _units(wh: Warehouse, codes: list[str], level: str) -> list[str]:
     """List the regions at ``level`` that make up the given regions (themselves when at that level)."""
     if all(level_of(c) == level for c in codes):
         return codes
+    found: list[str] = wh.memo(("units", level, *codes), lambda: _units_inside(wh, codes, level))
+    return found
+
+
+def _units_inside(wh: Warehouse, codes: list[str], level: str) -> list[str]:
     regions = wh.regions(level=level)
     by_level = {lvl: [c for c in codes if level_of(c) == lvl] for lvl in ("gemeente", "wijk")}
     inside = (
@@ -124,7 +129,7 @@ def area_prognose(wh: Warehouse, measure: str, group: str, codes: list[str]) -> 
     finer = MARGIN_LEVELS[MARGIN_LEVELS.index(level) :] if level in MARGIN_LEVELS else (level,)
     for candidate in finer:
         stored = wh.model(measure, group, candidate)
-        if stored is None:
+        if stored is None or not stored["card"].get("prognose_periods"):
             continue
         units = _units(wh, codes, candidate)
         later = wh.prognoses(int(stored["model_id"]), units)

@@ -38,6 +38,7 @@ from wijkradar.uploads import UPLOAD_PREFIX, with_uploads
 from wijkradar.warehouse import Warehouse
 
 PAGES_KEPT = 512  # rendered pages remembered per worker (a goals page is ~100 kB)
+FRAGMENTS_KEPT = 8192  # rendered parts of pages (a goal is ~4 kB)
 
 
 class Site:
@@ -81,6 +82,7 @@ class Site:
         self._compute = lru_cache(maxsize=512)(self._compute_uncached)
         self.rendered = lru_cache(maxsize=256)(self._rendered)
         self._pages: dict[tuple[str, ...], str] = {}
+        self._fragments: dict[tuple[str, ...], str] = {}
 
     def warm(self) -> None:
         """Compute what every page shares before the first visitor needs it.
@@ -143,6 +145,7 @@ class Site:
             self._compute.cache_clear()
             self.rendered.cache_clear()
             self._pages.clear()
+            self._fragments.clear()
 
     def close(self) -> None:
         """Close every handle, so the file is free for other programs once the server stops."""
@@ -179,14 +182,26 @@ class Site:
 
     def page_once(self, key: tuple[str, ...], make: Callable[[], str]) -> str:
         """Return a rendered page, made once per key (keys carry the revisions it depends on)."""
+        return self._once(self._pages, PAGES_KEPT, key, make)
+
+    def fragment_once(self, key: tuple[str, ...], make: Callable[[], str]) -> str:
+        """Return a rendered part of a page (one goal, a form's area list), made once per key.
+
+        A goals page changes one goal at a time: the others are taken from here, not drawn again.
+        """
+        return self._once(self._fragments, FRAGMENTS_KEPT, key, make)
+
+    def _once(
+        self, store: dict[tuple[str, ...], str], limit: int, key: tuple[str, ...], make: Callable[[], str]
+    ) -> str:
         with self._lock:
-            found = self._pages.get(key)
+            found = store.get(key)
         if found is None:
             found = make()
             with self._lock:
-                self._pages[key] = found
-                while len(self._pages) > PAGES_KEPT:
-                    self._pages.pop(next(iter(self._pages)))
+                store[key] = found
+                while len(store) > limit:
+                    store.pop(next(iter(store)))
         return found
 
     def own_data(self) -> tuple[dict[int, set[str]], dict[str, set[str]]]:

@@ -5,6 +5,7 @@ Own data: every route checks the user may see the gemeente (:func:`wijkradar.web
 
 from __future__ import annotations
 
+import json
 import secrets
 import tempfile
 from collections.abc import Callable
@@ -13,6 +14,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
 from wijkradar.access import Access, Forbidden
@@ -261,11 +263,13 @@ def _render_goals(
 ) -> str:
     data = _doelen(site, code, thema)
     measures = data["own_measures"] + site.cached("measures")
-    return site.templates.get_template("doelen.html").render(
+    html = site.templates.get_template("doelen.html").render(
         data=data,
+        goal_html=[_goal_html(site, code, thema, editable, goal) for goal in data["goals"]],
+        pickers={form: _picker_html(site, code, form, data["areas"]) for form in ("doel", "interventie")},
         thema=thema,
         editable=editable,
-        token=token,
+        token=FORM_TOKEN_SLOT,
         error=error,
         values=values,
         filled=error["form"] if error else ("doel" if editing else None),
@@ -273,6 +277,36 @@ def _render_goals(
         notice=notice,
         measures=measures,
         groups=sorted({m["group"] for m in measures}),
+    )
+    return html.replace(FORM_TOKEN_SLOT, token)
+
+
+def _goal_html(site: Site, code: str, thema: str, editable: bool, goal: dict[str, Any]) -> Markup:
+    """Draw one goal, once per stored goal (its fields and linked interventions) and warehouse version.
+
+    Its progress and chart follow from those and the warehouse, so they are not part of the key.
+    """
+    stored = json.dumps({k: v for k, v in goal.items() if k not in ("progress", "chart")}, default=str)
+    key = ("doel", code, thema, str(editable), stored)
+    return Markup(  # noqa: S704  # rendered by our own autoescaping template
+        site.fragment_once(
+            key,
+            lambda: site.templates.get_template("_goal.html").render(
+                g=goal, code=code, thema=thema, editable=editable, token=FORM_TOKEN_SLOT
+            ),
+        )
+    )
+
+
+def _picker_html(site: Site, code: str, form: str, areas: list[dict[str, Any]]) -> Markup:
+    """Draw a form's area list with nothing ticked, once per gemeente and warehouse version."""
+    return Markup(  # noqa: S704  # rendered by our own autoescaping template
+        site.fragment_once(
+            ("gebieden", code, form),
+            lambda: site.templates.get_template("_area_picker.html").render(
+                form=form, areas=areas, chosen=[], area_error=""
+            ),
+        )
     )
 
 
