@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from wijkradar.goals.progress import progress
-from wijkradar.models.features import Target, build_features
+from wijkradar.models.features import FeatureSet, Target, build_features
+from wijkradar.models.inputs import weights_for
 from wijkradar.models.learners import GradientBoosting, PreviousRound, RidgeGLM, load_learner
 from wijkradar.models.train import evaluation, rescore, train_model
 from wijkradar.models.validation import conformal_quantile, cross_validate, gemeente_folds, metrics
@@ -69,6 +70,29 @@ def test_features_families_and_labels(tiny: pd.DataFrame) -> None:
     assert fs.labels["kwb:aandeel_65_oo"] == "aandeel 65-plussers"
     # nothing from the target's own round enters
     assert not (X == 99.0).any().any()
+
+
+def test_every_earlier_round_enters_as_level_and_change(tiny: pd.DataFrame) -> None:
+    """With 2012 and 2016 before 2020: 2012 enters as prev2 (the target measure only) and chg2 (to 2016)."""
+    older = tiny[(tiny["period"] == "2016") & tiny["measure_id"].isin(["Eenzaam_28", "Roker_11"])]
+    three = pd.concat([tiny, older.assign(period="2012", value=older["value"] - 3.0)], ignore_index=True)
+    target = Target("Eenzaam_28", "65+", "buurt", "2020")
+    fs = build_features(three, three[three.measure_id == "Eenzaam_28"], MEASURES, target)
+    X = fs.X
+    assert fs.previous_period == "2016"
+    assert X.loc["BU00010102", "prev2:Eenzaam_28|65+"] == 38.0
+    assert X.loc["BU00010102", "chg2:Eenzaam_28|65+"] == pytest.approx(3.0)
+    assert X.loc["BU00020101", "gm:chg2:Eenzaam_28|65+"] == pytest.approx(3.0)  # the gemeente's trend
+    assert not any(c.startswith("prev2:Roker") for c in X.columns)  # other measures: the last round only
+    assert fs.labels["chg2:Eenzaam_28|65+"] == "verandering Eenzaam 65+ sinds 2012"
+    assert fs.labels["prev2:Eenzaam_28|65+"] == "Eenzaam 65+ (peiling 2012)"
+    # Scoring 2016 from 2012 has no round before 2012: no prev2 or change, no error.
+    earlier = build_features(
+        three, three[three.measure_id == "Eenzaam_28"], MEASURES, Target("Eenzaam_28", "65+", "buurt", "2016")
+    )
+    assert earlier.previous_period == "2012" and not any(
+        c.startswith(("prev2", "chg2")) for c in earlier.X.columns
+    )
 
 
 def test_target_period_values_never_change_features(tiny: pd.DataFrame) -> None:
@@ -240,3 +264,32 @@ def _check_prognoses(db: Path, card: dict[str, Any], four_year_widths: set[float
         (row,) = rows["rows"]
         assert row["value"] == row["survey"] and row["prognose"] != row["value"]
         assert row["prognose_lower"] < row["prognose"] < row["prognose_upper"]
+
+
+def test_the_boosted_fit_weighs_regions_by_their_residents_of_the_group() -> None:
+    X = pd.DataFrame(
+        {
+            "kwb:a_65_oo": [100.0, np.nan, 5.0, 4000.0, np.nan],
+            "kwb:p_65_eo_jr": [np.nan, 20.0, np.nan, np.nan, np.nan],
+            "kwb:a_inw": [500.0, 1000.0, 50.0, 20000.0, np.nan],
+        },
+        index=pd.Index([f"BU{i:08d}" for i in range(5)], name="region_code"),
+    )
+    fs = FeatureSet(
+        target=Target("Eenzaam_28", "65+", "buurt", "2020"),
+        X=X,
+        y=pd.Series(np.nan, index=X.index),
+        y_lower=pd.Series(np.nan, index=X.index),
+        y_upper=pd.Series(np.nan, index=X.index),
+        groups=pd.Series("GM0001", index=X.index),
+    )
+    rows = np.ones(5, dtype=bool)
+    weights = weights_for("lightgbm", fs, rows)
+    assert weights is not None
+    # a count; a share of the inhabitants; at least 10; at most the 99th percentile; unknown: the median
+    assert weights[0] == 100.0 and weights[1] == 200.0 and weights[2] == 10.0
+    assert weights[3] == pytest.approx(np.quantile([100.0, 200.0, 5.0, 4000.0], 0.99))
+    assert weights[4] == pytest.approx(150.0)
+    assert weights_for("glm", fs, rows) is None  # ridge stays unweighted (grouped CV: weights cost it)
+    picked = weights_for("lightgbm", fs, np.array([True, False, True, False, False]))
+    assert picked is not None and list(picked) == [100.0, 10.0]

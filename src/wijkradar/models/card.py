@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from wijkradar.texts import METHOD_NL, number_nl
@@ -65,6 +66,12 @@ def render_markdown(card: dict[str, Any]) -> str:
         ]
     elif card.get("forward_missing"):
         lines += ["", f"**Vooruit in de tijd:** niet getoetst: {card['forward_missing']}."]
+    if card.get("prognose_periods"):
+        lines += [
+            "",
+            f"**Prognoses** (geen peiling, een modelschatting uit de laatste peiling en de Kerncijfers van "
+            f"dat jaar) voor {', '.join(card['prognose_periods'])}.",
+        ]
     widths = ", ".join(
         f"{'met' if k == '1' else 'zonder'} vorige peiling: ± {number_nl(v)}"
         for k, v in sorted(card["interval_halfwidth_by_bin"].items())
@@ -79,8 +86,12 @@ def render_markdown(card: dict[str, Any]) -> str:
         "",
         "## Invoer",
         f"{card['n_features']} kenmerken: "
-        + ", ".join(f"{_FAMILY.get(k, k)} ({v})" for k, v in card["feature_families"].items())
-        + ". Geen enkel cijfer uit dezelfde peiling en periode als de doelwaarde is invoer.",
+        + ", ".join(f"{_family_name(k)} ({v})" for k, v in card["feature_families"].items())
+        + ". Geen enkel cijfer uit dezelfde peiling en periode als de doelwaarde is invoer. "
+        + (
+            "Bij het leren telt elk gebied naar zijn aantal inwoners in de groep (lightgbm; het lineaire "
+            "model ongewogen)."
+        ),
         "",
         *_indeling_lines(card.get("indeling") or {}),
         "Belangrijkste kenmerken (gemiddelde absolute bijdrage, procentpunt):",
@@ -127,6 +138,16 @@ def _indeling_lines(summary: dict[str, Any]) -> list[str]:
     if len(lines) == 2:
         lines.append("- geen: alle invoer stond al op deze indeling")
     return [*lines, ""]
+
+
+def _family_name(prefix: str) -> str:
+    """Name a feature family by its prefix (``prev2``: the round before the previous one)."""
+    found = re.fullmatch(r"(prev|chg)(\d+)", prefix)
+    if found is None:
+        return _FAMILY.get(prefix, prefix)
+    back = int(found.group(2)) - 1
+    what = "peiling" if found.group(1) == "prev" else "verandering sinds de peiling"
+    return f"{what} {back} {'ronde' if back == 1 else 'rondes'} voor de vorige"
 
 
 _FAMILY = {

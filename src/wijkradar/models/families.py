@@ -41,12 +41,12 @@ _RULES: Final = (
 def family(feature: str) -> str:
     """Return the family of a model feature (one of :data:`FAMILIES`).
 
-    >>> family("prev:Eenzaam_28|65+"), family("gm:prev:Eenzaam_28|65+"), family("wk:kwb:a_65_oo")
+    >>> family("prev:Eenzaam_28|65+"), family("gm:chg2:Eenzaam_28|65+"), family("wk:kwb:a_65_oo")
     ('eerdere peilingen', 'eerdere peilingen', 'omgeving')
     >>> family("kwb:aandeel_65_oo"), family("kwb:p_hh_li"), family("kwb:p_eenp_hh"), family("kwb:af_superm")
     ('bevolking', 'inkomen en werk', 'huishoudens', 'voorzieningen')
     """
-    if feature.startswith(("prev:", "wk:prev:", "gm:prev:", "nb:prev")):
+    if re.match(r"(wk:|gm:|nb:)?(prev|chg)", feature):
         return EARLIER  # the area's, its wijk's, its gemeente's or its neighbours' earlier rounds
     if feature.startswith(("nb:", "wk:", "gm:")):
         return "omgeving"

@@ -3,6 +3,8 @@
 Families (a feature's name starts with its family):
 
 * ``prev:``  the previous survey round of the same table, every measure and group, at the region;
+* ``prev2:`` / ``chg2:`` (``prev3:`` ...)  the rounds before that, of the target's measure: the level
+  then and the change from then to the previous round;
 * ``kwb:``   Kerncijfers and other tables of the region (latest period up to the year after the
   target year, as Kerncijfers count the population on 1 January),
   plus derived shares (``kwb:aandeel_65_oo`` = a_65_oo / a_inw);
@@ -127,6 +129,13 @@ def build_features(
     previous_period = str(earlier[-1]) if earlier and include_previous else None
     prev = survey[survey["period"] == previous_period] if previous_period else survey.iloc[0:0]
     prev_wide = _wide(prev, "prev:", with_group=True)
+    history_wide, history_labels = _history(
+        survey,
+        earlier[:-1] if previous_period else [],
+        target.measure_id,
+        str(labels_of.get(target.measure_id, target.measure_id)),
+        prev_wide,
+    )
     # Kerncijfers of year Y+1 count the population on 1 January Y+1: the end of survey year Y.
     other = obs[~own & _per_category(obs["period"], lambda p: _year(p) <= year + 1)]
     kwb_wide = _latest_wide(other)
@@ -138,7 +147,9 @@ def build_features(
     for column in kwb_wide.columns:
         labels[column] = str(SHARE_LABELS.get(column[4:]) or labels_of.get(column[4:]) or column[4:])
 
-    own_level = pd.concat([prev_wide, kwb_wide], axis=1)
+    labels.update(history_labels)
+
+    own_level = pd.concat([prev_wide, history_wide, kwb_wide], axis=1)
     X = own_level.reindex(regions)
     if target.level in ("buurt", "wijk"):
         gm_codes = pd.Series(gemeente_codes(regions), index=regions)
@@ -166,6 +177,36 @@ def build_features(
         labels={c: labels.get(c, c) for c in X.columns},
         previous_period=previous_period,
     )
+
+
+def _history(
+    survey: pd.DataFrame, rounds: list[str], measure_id: str, label: str, prev_wide: pd.DataFrame
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Every round before the previous one, of the target's measure (all its groups): levels and changes.
+
+    The round k places before the target gives ``prevk:`` (its value) and ``chgk:`` (the change
+    from it to the previous round), named by distance as ``prev:`` is: a model of 2020 reads 2012
+    as ``prev2:``, scoring 2024 reads 2016 there.
+    """
+    parts, labels = [], {}
+    for k, period in enumerate(reversed(rounds), start=2):
+        frame = survey[(survey["period"] == period) & (survey["measure_id"] == measure_id)]
+        wide = _wide(frame, f"prev{k}:", with_group=True)
+        if wide.empty:
+            continue
+        changes = {}
+        for column in [str(c) for c in wide.columns]:
+            key = column.split(":", 1)[1]
+            group = key.split("|")[1]
+            labels[column] = f"{label} {group} (peiling {period})"
+            if f"prev:{key}" in prev_wide.columns:
+                name = f"chg{k}:{key}"
+                changes[name] = prev_wide[f"prev:{key}"].reindex(wide.index) - wide[column]
+                labels[name] = f"verandering {label} {group} sinds {period}"
+        parts += [wide, pd.DataFrame(changes, index=wide.index)]
+    if not parts:
+        return pd.DataFrame(index=pd.Index([], name="region_code")), labels
+    return pd.concat(parts, axis=1), labels
 
 
 def _per_category(column: pd.Series, test: Callable[[str], bool]) -> np.ndarray:

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from wijkradar.models.features import FeatureSet, Target
-from wijkradar.models.inputs import Inputs, features_for, make_learner, prev_bins
+from wijkradar.models.inputs import Inputs, features_for, make_learner, prev_bins, weights_for
 from wijkradar.models.validation import conformal_quantile, gemeente_folds, interval_widths, metrics
 
 MIN_FORWARD = 20  # regions with a value in both rounds, at least, for a forward validation
@@ -43,7 +43,7 @@ def forward_validation(
         return None, f"de maat is in de peiling van {fs0.previous_period} niet gepubliceerd"
     columns = [c for c in fs0.X.columns if c in fs.X.columns]
     model = make_learner(kind, int(fs0.labelled.sum()), seed).fit(
-        fs0.X.loc[fs0.labelled, columns], fs0.y.to_numpy()[fs0.labelled]
+        fs0.X.loc[fs0.labelled, columns], fs0.y.to_numpy()[fs0.labelled], weights_for(kind, fs0, fs0.labelled)
     )
     labelled = fs.labelled
     y = fs.y.to_numpy()[labelled]

@@ -12,7 +12,7 @@ from wijkradar import indeling
 from wijkradar.errors import NotFoundError, WijkradarError
 from wijkradar.models.features import FeatureSet, Target, build_features
 from wijkradar.models.learners import GradientBoosting, Learner, RidgeGLM
-from wijkradar.models.residents import residents
+from wijkradar.models.residents import RESIDENTS, residents
 from wijkradar.regions import parse_level
 from wijkradar.warehouse import Warehouse
 
@@ -106,3 +106,36 @@ def prev_bins(fs: FeatureSet) -> np.ndarray:
 def make_learner(kind: str, n: int, seed: int) -> Learner:
     """Return a fresh learner of a family (``lightgbm`` or ``glm``) for ``n`` training rows."""
     return GradientBoosting(n_rows=n, seed=seed) if kind == GradientBoosting.name else RidgeGLM()
+
+
+def weights_for(kind: str, fs: FeatureSet, rows: np.ndarray) -> np.ndarray | None:
+    """Weigh the regions ``rows`` picks in the fit by their residents of the group; None: all equal.
+
+    Counted from the region's Kerncijfers features as :mod:`wijkradar.models.residents` counts
+    them; a region without a count weighs as the median one, and weights are clipped to [10, the
+    99th percentile], so a handful of very large areas cannot decide the fit alone. The ridge GLM
+    stays unweighted: grouped CV of Eenzaam_28 65+ showed weights cost it R² (wijk 0.741 -> 0.683)
+    while gradient boosting held level (0.814 -> 0.815; gemeente 0.763 -> 0.768).
+    """
+    if kind != GradientBoosting.name:
+        return None
+    spec = RESIDENTS.get(fs.target.population_group, ("a_inw", ""))[0]
+
+    def column(name: str) -> pd.Series:
+        found = fs.X.get(f"kwb:{name}")
+        return found if found is not None else pd.Series(np.nan, index=fs.X.index)
+
+    if "-" in spec:
+        total, minus = spec.split("-")
+        counts = column(total) - column(minus)
+    else:
+        counts = column(spec)
+        if spec == "a_65_oo":  # gemeente tables give a share instead of a count
+            counts = counts.combine_first(column("p_65_eo_jr") / 100 * column("a_inw"))
+    values = counts.to_numpy(dtype=float)
+    known = values[np.isfinite(values) & (values > 0)]
+    if not len(known):
+        return None
+    values = np.where(np.isfinite(values) & (values > 0), values, np.median(known))
+    clipped = np.clip(values, 10, max(10.0, float(np.quantile(known, 0.99))))
+    return np.asarray(clipped[rows], dtype=float)

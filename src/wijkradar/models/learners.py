@@ -20,7 +20,7 @@ class Learner(Protocol):
 
     name: str
 
-    def fit(self, X: pd.DataFrame, y: np.ndarray) -> Learner: ...  # noqa: D102
+    def fit(self, X: pd.DataFrame, y: np.ndarray, weight: np.ndarray | None = None) -> Learner: ...  # noqa: D102
 
     def predict(self, X: pd.DataFrame) -> np.ndarray: ...  # noqa: D102
 
@@ -57,13 +57,17 @@ class GradientBoosting:
         self.booster = booster
         self.columns = columns or []
 
-    def fit(self, X: pd.DataFrame, y: np.ndarray) -> GradientBoosting:
-        """Train on the rows given."""
+    def fit(self, X: pd.DataFrame, y: np.ndarray, weight: np.ndarray | None = None) -> GradientBoosting:
+        """Train on the rows given (each counting as much as its weight)."""
         import lightgbm as lgb  # heavy import, only when training
 
         self.columns = list(X.columns)
         data = lgb.Dataset(
-            X.to_numpy(dtype=float), label=y, feature_name=_safe(self.columns), free_raw_data=True
+            X.to_numpy(dtype=float),
+            label=y,
+            weight=weight,
+            feature_name=_safe(self.columns),
+            free_raw_data=True,
         )
         self.booster = lgb.train(self.params, data, num_boost_round=self.rounds)
         return self
@@ -111,8 +115,8 @@ class RidgeGLM:
         filled = np.where(missing, self.medians, values)
         return np.hstack([filled, missing.astype(float)])
 
-    def fit(self, X: pd.DataFrame, y: np.ndarray) -> RidgeGLM:
-        """Choose the penalty by internal cross-validation and fit."""
+    def fit(self, X: pd.DataFrame, y: np.ndarray, weight: np.ndarray | None = None) -> RidgeGLM:
+        """Choose the penalty by internal cross-validation and fit (rows counting as their weight)."""
         from sklearn.linear_model import RidgeCV
 
         self.columns = list(X.columns)
@@ -126,7 +130,9 @@ class RidgeGLM:
         self.means = design.mean(axis=0)
         scales = design.std(axis=0)
         self.scales = np.where(scales > 0, scales, 1.0)
-        model = RidgeCV(alphas=np.logspace(-2, 4, 25)).fit((design - self.means) / self.scales, y)
+        model = RidgeCV(alphas=np.logspace(-2, 4, 25)).fit(
+            (design - self.means) / self.scales, y, sample_weight=weight
+        )
         self.coef = np.asarray(model.coef_, dtype=float)
         self.intercept = float(model.intercept_)
         self.alpha = float(model.alpha_)
@@ -209,8 +215,11 @@ class PreviousRound:
         """Tell whether last round's value is there at all (a measure new in this round has none)."""
         return any(c in X.columns and X[c].notna().any() for c in self.sources)
 
-    def fit(self, X: pd.DataFrame, y: np.ndarray) -> PreviousRound:
-        """Least squares of the target on last round's value (its mean when that value never varies)."""
+    def fit(self, X: pd.DataFrame, y: np.ndarray, weight: np.ndarray | None = None) -> PreviousRound:
+        """Least squares of the target on last round's value (its mean when that value never varies).
+
+        Unweighted: the baseline is the plain yardstick the models are compared with.
+        """
         raw = self._raw(X)
         self.fill = float(np.nanmean(raw)) if np.isfinite(raw).any() else float(np.mean(y))
         x = self._value(X)

@@ -21,6 +21,7 @@ from wijkradar.models.inputs import (
     make_learner,
     prev_bins,
     resolve_target,
+    weights_for,
     without_small_areas,
 )
 from wijkradar.models.learners import GradientBoosting, Learner, PreviousRound, RidgeGLM, load_learner
@@ -56,7 +57,7 @@ def train_model(
     chosen = card["model"]
     labelled = fs.labelled
     X, y = fs.X[labelled], fs.y.to_numpy()[labelled]
-    model = make_learner(chosen, len(y), seed).fit(X, y)
+    model = make_learner(chosen, len(y), seed).fit(X, y, weights_for(chosen, fs, labelled))
     widths = {int(k): float(v) for k, v in card["interval_halfwidth_by_bin"].items()}
     limit = Settings.from_env().min_residents if min_residents is None else min_residents
     estimates, few = without_small_areas(wh, target, score(model, fs, widths, out_of_fold), limit)
@@ -125,7 +126,8 @@ def validate(fs: FeatureSet, inputs: Inputs, *, seed: int = 0) -> tuple[dict[str
     results: dict[str, dict[str, float]] = {}
     cvs = {}
     for kind in (GradientBoosting.name, RidgeGLM.name):
-        cv = cross_validate(partial(make_learner, kind, len(y), seed), X, y, folds, bins)
+        weight = weights_for(kind, fs, labelled)
+        cv = cross_validate(partial(make_learner, kind, len(y), seed), X, y, folds, bins, weight)
         cvs[kind] = cv
         results[kind] = metrics(y, cv.prediction, cv.halfwidth)
     chosen = max(results, key=lambda k: results[k]["r2"])

@@ -55,12 +55,13 @@ def cross_validate(
     y: np.ndarray,
     folds: np.ndarray,
     bins: np.ndarray,
+    weight: np.ndarray | None = None,
 ) -> CrossValidation:
     """Fit on all folds but one, predict the one held out; widths from the other folds' residuals."""
     prediction = np.full(len(y), np.nan)
     for fold in np.unique(folds):
         test = folds == fold
-        model = make().fit(X[~test], y[~test])
+        model = make().fit(X[~test], y[~test], None if weight is None else weight[~test])
         prediction[test] = model.predict(X[test])
     residual = np.abs(y - prediction)
     halfwidth = np.full(len(y), np.nan)
