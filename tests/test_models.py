@@ -12,7 +12,7 @@ import pytest
 
 from wijkradar.goals.progress import progress
 from wijkradar.models.features import FeatureSet, Target, build_features
-from wijkradar.models.inputs import weights_for
+from wijkradar.models.inputs import features_for, load_inputs, weights_for
 from wijkradar.models.learners import GradientBoosting, PreviousRound, RidgeGLM, load_learner
 from wijkradar.models.train import evaluation, rescore, train_model
 from wijkradar.models.validation import conformal_quantile, cross_validate, gemeente_folds, metrics
@@ -293,3 +293,14 @@ def test_the_boosted_fit_weighs_regions_by_their_residents_of_the_group() -> Non
     assert weights_for("glm", fs, rows) is None  # ridge stays unweighted (grouped CV: weights cost it)
     picked = weights_for("lightgbm", fs, np.array([True, False, True, False, False]))
     assert picked is not None and list(picked) == [100.0, 10.0]
+
+
+@pytest.mark.parametrize(("level", "period"), [("wijk", "2020"), ("gemeente", "2024")])
+def test_scoring_reads_less_and_builds_the_same_features(full_wh: Warehouse, level: str, period: str) -> None:
+    """Scoring reads only the previous round, the measure's earlier rounds and the Kerncijfers up to then."""
+    target = Target("Eenzaam_28", "65+", level, period)
+    every, needed = load_inputs(full_wh, target), load_inputs(full_wh, target, scoring=True)
+    assert len(needed.observations) < len(every.observations) / 2
+    full, narrow = features_for(every, target), features_for(needed, target)
+    assert full.previous_period == narrow.previous_period == ("2016" if period == "2020" else "2020")
+    pd.testing.assert_frame_equal(full.X.sort_index(axis=1), narrow.X.sort_index(axis=1))

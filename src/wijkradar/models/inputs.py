@@ -48,19 +48,27 @@ def resolve_target(wh: Warehouse, measure_id: str, group: str, level: str, perio
     return Target(measure_id, group, parse_level(level), chosen)
 
 
-def load_inputs(wh: Warehouse, target: Target) -> Inputs:
+def load_inputs(wh: Warehouse, target: Target, *, scoring: bool = False) -> Inputs:
     """Read the observations a model of ``target`` may use, all on the target's indeling.
 
     Figures of other boundary years are moved onto it (or left out) by :mod:`wijkradar.indeling`,
-    so a code that meant another area in another year never feeds the model.
+    so a code that meant another area in another year never feeds the model. ``scoring`` reads
+    only what scoring the target's period needs (see :meth:`Warehouse.published_before`); training
+    reads everything, as its validation also builds the features of the rounds before.
     """
     target_rows = wh.observations(measure_id=target.measure_id)
     year = target_indeling(target_rows, target)
-    moved = indeling.onto(wh, wh.published(), year)
+    measures = wh.measures()
+    if scoring:
+        table = measures.loc[measures["measure_id"] == target.measure_id, "table_id"].iloc[0]
+        observations = wh.published_before(str(table), target.measure_id, int(target.period[:4]))
+    else:
+        observations = wh.published()
+    moved = indeling.onto(wh, observations, year)
     return Inputs(
         observations=moved.frame,
         target_rows=target_rows[target_rows["boundary_year"] == year],
-        measures=wh.measures(),
+        measures=measures,
         indeling=moved.summary(),
     )
 

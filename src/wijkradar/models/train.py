@@ -354,5 +354,10 @@ def rescore(wh: Warehouse, model_id: int, period: str, *, explain: bool = False)
         raise NotFoundError("model", str(model_id), [str(i) for i in wh.models()["model_id"]])
     target = Target(stored["measure_id"], stored["population_group"], stored["level"], period)
     return _score_period(
-        wh, load_inputs(wh, target), load_learner(stored["artifact"]), stored["card"], period, explain=explain
+        wh,
+        load_inputs(wh, target, scoring=True),
+        load_learner(stored["artifact"]),
+        stored["card"],
+        period,
+        explain=explain,
     )

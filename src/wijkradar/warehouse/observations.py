@@ -101,19 +101,50 @@ class ObservationsRepository(Core):
     def published(self, periods: list[str] | None = None) -> pd.DataFrame:
         """Return published observations (optionally of some periods), for building model features.
 
-        Text columns come back as categoricals (through Arrow dictionaries): two million rows
-        repeat a few thousand codes, and features are built far faster on codes than on strings.
+        Text columns come back as categoricals (see :meth:`_categorical`).
         """
         clause = ""
         params: list[Any] = []
         if periods:
             clause = f"AND period IN ({', '.join('?' for _ in periods)})"
             params = list(periods)
-        table = self.con.sql(
+        return self._categorical(
             "SELECT region_code, boundary_year, period, measure_id, population_group, value, lower, upper "  # noqa: S608
             f"FROM observations WHERE status = 'published' {clause}",
-            params=params,
-        ).to_arrow_table()
+            params,
+        )
+
+    def published_before(self, table_id: str, measure_id: str, year: int) -> pd.DataFrame:
+        """Return what a model of ``measure_id`` (of survey table ``table_id``) reads to score ``year``.
+
+        The table's previous round (every measure), its earlier rounds of the measure itself, and the
+        other tables up to the year after ``year``: a third of all observations, so scoring a year
+        moves and pivots far fewer rows than training (which validates on the rounds before).
+        """
+        return self._categorical(
+            """
+            WITH obs AS (
+                SELECT o.region_code, o.boundary_year, o.period, o.measure_id, o.population_group,
+                       o.value, o.lower, o.upper, m.table_id, TRY_CAST(left(o.period, 4) AS INTEGER) AS y
+                FROM observations o JOIN measures m USING (measure_id)
+                WHERE o.status = 'published'
+            ),
+            previous AS (SELECT max(period) AS period FROM obs WHERE table_id = ? AND y < ?)
+            SELECT region_code, boundary_year, period, measure_id, population_group, value, lower, upper
+            FROM obs
+            WHERE (table_id <> ? AND y <= ?)
+               OR (table_id = ? AND y < ? AND (period = (SELECT period FROM previous) OR measure_id = ?))
+            """,
+            [table_id, year, table_id, year + 1, table_id, year, measure_id],
+        )
+
+    def _categorical(self, sql: str, params: list[Any]) -> pd.DataFrame:
+        """Run a query with text columns as categoricals (through Arrow dictionaries).
+
+        Two million rows repeat a few thousand codes, and features are built far faster on codes
+        than on strings.
+        """
+        table = self.con.sql(sql, params=params).to_arrow_table()
         encoded = {
             name: pc.dictionary_encode(column) if pa.types.is_string(column.type) else column
             for name, column in zip(table.column_names, table.columns, strict=True)
