@@ -117,7 +117,14 @@ class Accounts(Core):
         if not token or len(token) > 100:
             return None
         found = self._rows(
-            select(users, sessions.c.form_token, memberships.c.gemeente_code, memberships.c.role)
+            select(
+                users.c.user_id,
+                users.c.name,
+                users.c.national_admin,
+                sessions.c.form_token,
+                memberships.c.gemeente_code,
+                memberships.c.role,
+            )
             .join(sessions, users.c.user_id == sessions.c.user_id)
             .outerjoin(memberships, memberships.c.user_id == users.c.user_id)
             .where(sessions.c.session_hash == _digest(token))
