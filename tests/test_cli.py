@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from odata_fixtures import rivm_subset, serve
 from wijkradar.cli import app
 from wijkradar.ingest import discover
+from wijkradar.warehouse import Warehouse
 
 runner = CliRunner()
 
@@ -85,6 +86,12 @@ def test_ingest_reports_per_file_and_is_idempotent(tmp_path: Path, data: Path) -
     second = runner.invoke(app, args)
     assert second.exit_code == 0, second.output
     assert [r["action"] for r in json.loads(second.stdout)] == ["unchanged", "unchanged"]
+    # Once a second indeling has figures, the crosswalks both ways are derived and kept.
+    other = runner.invoke(app, ["ingest", str(data / "cbs-kwb-wijken-2017"), "--db", str(db), "-q"])
+    assert other.exit_code == 0, other.output
+    with Warehouse.open(db, read_only=True) as wh:
+        kept = wh.con.execute("SELECT from_year, to_year FROM derived_crosswalk_sets ORDER BY 1").fetchall()
+    assert kept == [(2017, 2020), (2020, 2017)]
 
 
 def test_ingest_bad_file_exits_nonzero_with_message(tmp_path: Path) -> None:

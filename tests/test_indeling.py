@@ -336,6 +336,41 @@ def test_two_crosswalks_for_the_same_years_do_not_add_up(wh: Warehouse, tmp_path
     assert mine[["to_code", "weight", "method"]].values.tolist() == [["WK001001", 1.0, "area"]]
 
 
+def test_derived_crosswalks_are_kept_for_new_processes_until_the_sources_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "w.duckdb"
+    first = tmp_path / "a" / "grenswijzigingen.csv"
+    second = tmp_path / "b" / "eigen_omzettabel.csv"
+    for path, rows in (
+        (first, "2017,2020,WK001000,WK001001,30,addresses\n2017,2020,WK001000,WK001002,70,addresses\n"),
+        (second, "2017,2020,WK001000,WK001001,1,area\n"),
+    ):
+        path.parent.mkdir()
+        path.write_text("year_from,year_to,wijk_from,wijk_to,weight,method\n" + rows)
+    with Warehouse.open(db) as wh:
+        ingest_path(wh, first)
+        derived = indeling.crosswalk(wh, 2017, 2020, "wijk")  # a writer keeps what it derives
+    assert sorted(derived["weight"]) == [0.3, 0.7]
+
+    def derive_again(*args: object) -> pd.DataFrame:
+        raise AssertionError("derived again instead of read from the warehouse")
+
+    with monkeypatch.context() as patched, Warehouse.open(db, read_only=True) as reader:
+        patched.setattr(indeling.crosswalks, "_build_crosswalk", derive_again)
+        pd.testing.assert_frame_equal(
+            indeling.crosswalk(reader, 2017, 2020, "wijk"), derived, check_dtype=False
+        )
+    with Warehouse.open(db) as wh:
+        ingest_path(wh, second)  # the sources change: what was kept is stale and derived again
+        walk = indeling.crosswalk(wh, 2017, 2020, "wijk")
+        assert walk[["to_code", "weight", "method"]].values.tolist() == [["WK001001", 1.0, "area"]]
+        assert wh.derived_crosswalk(wh.sources_stamp() + "|rules 1", 2017, 2020, "wijk") is not None
+        # One state of the sources is kept at a time: the stale rows are gone.
+        stamps = wh.con.execute("SELECT DISTINCT stamp FROM derived_crosswalks").fetchall()
+        assert len(stamps) == 1
+
+
 def test_rates_are_weighted_by_the_residents_that_move() -> None:
     # Two gemeenten merge: 10% of 1,000 residents and 40% of 9,000 residents -> 37% (not 25%).
     walk = pd.DataFrame(

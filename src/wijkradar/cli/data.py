@@ -31,8 +31,8 @@ from wijkradar.cli.common import (
     out,
 )
 from wijkradar.config import DEFAULT_ODATA_V4, Settings
-from wijkradar.indeling import store_overlap_crosswalk
-from wijkradar.ingest import ingest
+from wijkradar.indeling import derive_crosswalks, store_overlap_crosswalk
+from wijkradar.ingest import FileReport, ingest
 from wijkradar.query import list_regions, list_sources, region_profile
 from wijkradar.regions import parse_level
 from wijkradar.sources.download import download_table
@@ -62,7 +62,15 @@ def ingest_cmd(
             bar.update(task, total=total, completed=done, description=f"Inlezen {path.name}")
 
         reports = ingest(wh, paths, period=period, layer=laag, on_progress=tick)
+        bar.update(task, description="Omzettabellen tussen de grensjaren afleiden")
+        _derive(wh, reports)
     _emit_reports(reports, fmt)
+
+
+def _derive(wh: Warehouse, reports: list[FileReport]) -> None:
+    """Derive the crosswalks between the indelingen once new files are in (see derive_crosswalks)."""
+    if any(r.action in ("ingested", "replaced") for r in reports):
+        derive_crosswalks(wh)
 
 
 @app.command("sources")
@@ -205,6 +213,7 @@ def download_cmd(
         return
     with _handled(), Warehouse.open(_db(db)) as wh:
         reports = ingest(wh, folders)
+        _derive(wh, reports)
     _emit_reports(reports, fmt)
 
 
@@ -245,6 +254,7 @@ def download_kaart_cmd(
         return
     with _handled(), Warehouse.open(_db(db)) as wh:
         reports = ingest(wh, result.files)
+        _derive(wh, reports)
     _emit_reports(reports, fmt)
 
 
@@ -263,4 +273,5 @@ def crosswalk_cmd(
         raise typer.BadParameter(str(exc), param_hint="--niveau") from None
     with _handled(), Warehouse.open(_db(db)) as wh:
         report = store_overlap_crosswalk(wh, van, naar, level)
+        _derive(wh, [report])
     _emit_reports([report], fmt)

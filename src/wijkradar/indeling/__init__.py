@@ -20,6 +20,7 @@ from wijkradar.indeling.crosswalks import (
     IDENTITY_GEOMETRY,
     NATIVE,
     crosswalk,
+    derive_crosswalks,
     overlap_crosswalk,
     store_overlap_crosswalk,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "Moved",
     "count_measures",
     "crosswalk",
+    "derive_crosswalks",
     "every_value_on",
     "figures_on",
     "geometries_on",

@@ -29,11 +29,44 @@ LEVEL_PREFIX: Final = {"gemeente": "GM", "wijk": "WK", "buurt": "BU"}
 COUNT_UNITS: Final = frozenset({"aantal"})
 
 
+# Bump when the rules of _build_crosswalk change: crosswalks kept in a warehouse are derived again.
+RULES: Final = 1
+
+
 def crosswalk(wh: Warehouse, from_year: int, to_year: int, level: str | None = None) -> pd.DataFrame:
-    """Return the crosswalk between two indelingen (remembered until the warehouse's data change)."""
+    """Return the crosswalk between two indelingen (remembered until the warehouse's sources change).
+
+    Deriving one takes a third of a second on the national data (names of both years, boundaries);
+    a writer keeps it in the warehouse (see :func:`derive_crosswalks`), so a new process, a web
+    worker or a scoring run, reads it instead.
+    """
     return wh.memo(
-        ("crosswalk", from_year, to_year, level), lambda: _build_crosswalk(wh, from_year, to_year, level)
+        ("crosswalk", from_year, to_year, level),
+        lambda: _kept_or_built(wh, from_year, to_year, level),
+        sources_only=True,
     )
+
+
+def derive_crosswalks(wh: Warehouse) -> int:
+    """Derive and keep the crosswalks between every two indelingen with figures; return how many.
+
+    Ingest calls this once its files are stored: figures are moved between exactly these years.
+    """
+    years = sorted(y for y in wh.observation_years() if y > 0)
+    pairs = [(a, b) for a in years for b in years if a != b]
+    for a, b in pairs:
+        crosswalk(wh, a, b)
+    return len(pairs)
+
+
+def _kept_or_built(wh: Warehouse, from_year: int, to_year: int, level: str | None) -> pd.DataFrame:
+    stamp = f"{wh.sources_stamp()}|rules {RULES}"
+    kept = wh.derived_crosswalk(stamp, from_year, to_year, level)
+    if kept is not None:
+        return kept
+    built = _build_crosswalk(wh, from_year, to_year, level)
+    wh.keep_derived_crosswalk(stamp, from_year, to_year, level, built)
+    return built
 
 
 def _build_crosswalk(wh: Warehouse, from_year: int, to_year: int, level: str | None) -> pd.DataFrame:

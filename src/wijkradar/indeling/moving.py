@@ -136,6 +136,7 @@ def every_value_on(wh: Warehouse, measure_id: str, population_group: str, year: 
         ("values_on", measure_id, population_group, year),
         lambda: _values_on(wh, measure_id, population_group, year),
         shared=True,
+        sources_only=True,
     )
     return found
 

@@ -88,19 +88,45 @@ def features_for(inputs: Inputs, target: Target, *, include_previous: bool = Tru
 
 
 def too_few(wh: Warehouse, target: Target, codes: list[str], limit: int) -> set[str]:
-    """Return the regions whose group has fewer than ``limit`` residents (unknown counts are kept)."""
+    """Return the regions whose group has fewer than ``limit`` residents (unknown counts are kept).
+
+    For pages, on the warehouse's indeling; a model counts on its own (see :func:`group_residents`).
+    """
     counts, _ = residents(wh, target.population_group, codes, int(target.period[:4]))
     counts = pd.to_numeric(counts, errors="coerce")
     small = counts[counts < limit]
     return {str(c) for c in small.index}
 
 
-def without_small_areas(
-    wh: Warehouse, target: Target, estimates: pd.DataFrame, limit: int
-) -> tuple[pd.DataFrame, int]:
-    """Leave out the estimates of regions with too few residents of the group; say how many."""
-    few = too_few(wh, target, estimates["region_code"].tolist(), limit)
+def without_small_areas(fs: FeatureSet, estimates: pd.DataFrame, limit: int) -> tuple[pd.DataFrame, int]:
+    """Leave out the estimates of regions with too few residents of the group; say how many.
+
+    Counted from the feature set, so on the model's own indeling and from the same Kerncijfers
+    period as the pages count (the latest up to the year after the target year).
+    """
+    counts = group_residents(fs)
+    few = set(counts.index[counts < limit])
     return estimates[~estimates["region_code"].isin(few)].reset_index(drop=True), len(few)
+
+
+def group_residents(fs: FeatureSet) -> pd.Series:
+    """Residents of the target's group per region, from the region's Kerncijfers features (NaN: unknown).
+
+    Counted as :mod:`wijkradar.models.residents` counts them, from the same period.
+    """
+    spec = RESIDENTS.get(fs.target.population_group, ("a_inw", ""))[0]
+
+    def column(name: str) -> pd.Series:
+        found = fs.X.get(f"kwb:{name}")
+        return found.astype(float) if found is not None else pd.Series(np.nan, index=fs.X.index)
+
+    if "-" in spec:
+        total, minus = spec.split("-")
+        return column(total) - column(minus)
+    counts = column(spec)
+    if spec == "a_65_oo":  # gemeente tables give a share instead of a count
+        counts = counts.combine_first((column("p_65_eo_jr") / 100 * column("a_inw")).round())
+    return counts
 
 
 def prev_bins(fs: FeatureSet) -> np.ndarray:
@@ -127,19 +153,7 @@ def weights_for(kind: str, fs: FeatureSet, rows: np.ndarray) -> np.ndarray | Non
     """
     if kind != GradientBoosting.name:
         return None
-    spec = RESIDENTS.get(fs.target.population_group, ("a_inw", ""))[0]
-
-    def column(name: str) -> pd.Series:
-        found = fs.X.get(f"kwb:{name}")
-        return found if found is not None else pd.Series(np.nan, index=fs.X.index)
-
-    if "-" in spec:
-        total, minus = spec.split("-")
-        counts = column(total) - column(minus)
-    else:
-        counts = column(spec)
-        if spec == "a_65_oo":  # gemeente tables give a share instead of a count
-            counts = counts.combine_first(column("p_65_eo_jr") / 100 * column("a_inw"))
+    counts = group_residents(fs)
     values = counts.to_numpy(dtype=float)
     known = values[np.isfinite(values) & (values > 0)]
     if not len(known):

@@ -21,7 +21,10 @@ RESIDENTS = {  # population group -> how to count its residents from Kerncijfers
 def latest(wh: Warehouse, measure: str, group: str, codes: list[str], year: int) -> pd.Series:
     """Return the latest value up to the year after ``year`` per region; ``attrs['periods']`` says which."""
     every = wh.memo(
-        ("latest", measure, group, year), lambda: _every_latest(wh, measure, group, year), shared=True
+        ("latest", measure, group, year),
+        lambda: _every_latest(wh, measure, group, year),
+        shared=True,
+        sources_only=True,
     )
     found = every.loc[every.index.intersection(pd.Index(codes).unique())]
     values = found["value"].copy()

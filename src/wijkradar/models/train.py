@@ -60,11 +60,11 @@ def train_model(
     model = make_learner(chosen, len(y), seed).fit(X, y, weights_for(chosen, fs, labelled))
     widths = {int(k): float(v) for k, v in card["interval_halfwidth_by_bin"].items()}
     limit = Settings.from_env().min_residents if min_residents is None else min_residents
-    estimates, few = without_small_areas(wh, target, score(model, fs, widths, out_of_fold), limit)
+    estimates, few = without_small_areas(fs, score(model, fs, widths, out_of_fold), limit)
     card["min_residents"] = limit
     card["n_too_few_residents"] = few
     later = [
-        _score_period(wh, inputs, model, card, p, explain=False)[PROGNOSIS_COLUMNS]
+        _score_period(inputs, model, card, p, explain=False)[PROGNOSIS_COLUMNS]
         for p in prognosis_periods(inputs, target)
     ]
     prognoses = pd.concat(later or [pd.DataFrame(columns=PROGNOSIS_COLUMNS)], ignore_index=True)
@@ -92,7 +92,7 @@ def train_model(
 
 
 def _score_period(
-    wh: Warehouse, inputs: Inputs, model: Learner, card: dict[str, Any], period: str, *, explain: bool
+    inputs: Inputs, model: Learner, card: dict[str, Any], period: str, *, explain: bool
 ) -> pd.DataFrame:
     """Score a stored model on the features of a period, leaving out the areas with too few residents.
 
@@ -108,7 +108,7 @@ def _score_period(
     forecast = forecast_widths(card, period) if later else None
     widths = forecast or {int(k): float(v) for k, v in card["interval_halfwidth_by_bin"].items()}
     limit = int(card.get("min_residents", Settings.from_env().min_residents))
-    return without_small_areas(wh, target, score(model, fs, widths, explain=explain), limit)[0]
+    return without_small_areas(fs, score(model, fs, widths, explain=explain), limit)[0]
 
 
 def validate(fs: FeatureSet, inputs: Inputs, *, seed: int = 0) -> tuple[dict[str, Any], pd.Series]:
@@ -354,7 +354,6 @@ def rescore(wh: Warehouse, model_id: int, period: str, *, explain: bool = False)
         raise NotFoundError("model", str(model_id), [str(i) for i in wh.models()["model_id"]])
     target = Target(stored["measure_id"], stored["population_group"], stored["level"], period)
     return _score_period(
-        wh,
         load_inputs(wh, target, scoring=True),
         load_learner(stored["artifact"]),
         stored["card"],

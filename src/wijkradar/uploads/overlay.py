@@ -41,9 +41,13 @@ class UploadsView(Warehouse):
         frame["measure_id"] = UPLOAD_PREFIX + frame["measure_key"].astype(str)
         self._values = frame
 
-    def memo(self, key: tuple[Any, ...], make: Any, *, shared: bool = False) -> Any:
+    def memo(
+        self, key: tuple[Any, ...], make: Any, *, shared: bool = False, sources_only: bool = False
+    ) -> Any:
         """Remember per warehouse version and upload revision (see :meth:`Warehouse.memo`)."""
-        return super().memo((*key, "uploads", self.gemeente, self.revision), make, shared=shared)
+        return super().memo(
+            (*key, "uploads", self.gemeente, self.revision), make, shared=shared, sources_only=sources_only
+        )
 
     def themes(self) -> dict[str, Theme]:
         """Return the uploads as themes (name ``eigen-<key>``), on the level they were uploaded on."""

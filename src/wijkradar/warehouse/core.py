@@ -86,6 +86,7 @@ class Core:
         self._version = version
         self._memo = Memo() if memo is None else memo  # shared with cursors
         self.read_only = False  # set by open(); a read-only file cannot change under its reader
+        self.in_transaction = False
 
     @classmethod
     def open(cls, path: Path, *, read_only: bool = False) -> Self:
@@ -173,11 +174,14 @@ class Core:
     def transaction(self) -> Iterator[None]:
         """Run a block as one transaction: all of it is written, or none of it."""
         self.con.execute("BEGIN TRANSACTION")
+        self.in_transaction = True
         try:
             yield
         except BaseException:
             self.con.execute("ROLLBACK")
             raise
+        finally:
+            self.in_transaction = False
         self.con.execute("COMMIT")
 
     def cursor(self) -> Self:
@@ -200,20 +204,32 @@ class Core:
         where = str(self.path) if str(self.path) != ":memory:" else f"memory:{id(self.con)}"
         return where, int(row[0]), int(row[1]), str(row[2]), int(row[3]), str(row[4])
 
-    def memo(self, key: tuple[Any, ...], make: Callable[[], T], *, shared: bool = False) -> T:
+    def sources_stamp(self) -> str:
+        """Return the part of :meth:`data_version` that ingests change and training does not."""
+        return "|".join(map(str, self._version_now()[1:4]))
+
+    def memo(
+        self, key: tuple[Any, ...], make: Callable[[], T], *, shared: bool = False, sources_only: bool = False
+    ) -> T:
         """Return ``make()``, remembered per ``key`` until the data change (see :meth:`data_version`).
 
         DataFrames and dicts come back as copies, so a caller may change what it gets; ``shared``
         hands out the remembered object itself, for callers that only read it (large frames).
+        ``sources_only`` is for what follows from the ingested files alone (regions, crosswalks,
+        figures on an indeling): training a model then does not make it be computed again.
         """
+        version = self._version_now()
+        value: T = self._memo.get((*key, version[:4] if sources_only else version), make)
+        return value if shared else _copy(value)
+
+    def _version_now(self) -> tuple[str, int, int, str, int, str]:
         # A read-only file cannot change while it is open: its fingerprint is taken once.
         version = self._memo.version if self.read_only else None
         if version is None:
             version = self.data_version()
             if self.read_only:
                 self._memo.version = version
-        value: T = self._memo.get((*key, version), make)
-        return value if shared else _copy(value)
+        return version
 
     def forget(self) -> None:
         """Drop everything :meth:`memo` remembers (benchmarks measure cold starts with it)."""

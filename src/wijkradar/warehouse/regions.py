@@ -7,6 +7,8 @@ import pandas as pd
 from wijkradar.regions import choose_names, gemeente_mergers, region_label
 from wijkradar.warehouse.core import Core, codes_frame, where
 
+_DERIVED = "WHERE stamp = ? AND from_year = ? AND to_year = ? AND level = ?"
+
 
 class RegionsRepository(Core):
     """Regions and their names per indeling, geometries, and crosswalks between indelingen."""
@@ -35,7 +37,7 @@ class RegionsRepository(Core):
 
     def indeling(self) -> int:
         """Return the boundary year most figures are on: the default indeling for lists and analyses."""
-        return self.memo(("indeling",), self._indeling)
+        return self.memo(("indeling",), self._indeling, sources_only=True)
 
     def _indeling(self) -> int:
         row = self.con.execute(
@@ -59,7 +61,9 @@ class RegionsRepository(Core):
         data change: pages and goals ask for it many times.
         """
         return self.memo(
-            ("regions", level, gemeente_code, year), lambda: self._regions(level, gemeente_code, year)
+            ("regions", level, gemeente_code, year),
+            lambda: self._regions(level, gemeente_code, year),
+            sources_only=True,
         )
 
     def _regions(self, level: str | None, gemeente_code: str | None, year: int | None) -> pd.DataFrame:
@@ -110,7 +114,9 @@ class RegionsRepository(Core):
         (a split, a merger, a moved border) marks both codes between its two years. Remembered and
         shared until the data change: callers only read it.
         """
-        found: dict[str, list[tuple[int, int]]] = self.memo(("name_breaks",), self._name_breaks, shared=True)
+        found: dict[str, list[tuple[int, int]]] = self.memo(
+            ("name_breaks",), self._name_breaks, shared=True, sources_only=True
+        )
         return found
 
     def _name_breaks(self) -> dict[str, list[tuple[int, int]]]:
@@ -149,7 +155,9 @@ class RegionsRepository(Core):
 
     def code_years(self, code: str) -> list[int]:
         """Return the boundary years in which a code occurs (empty when it is unknown)."""
-        every: dict[str, list[int]] = self.memo(("code_years",), self._code_years, shared=True)
+        every: dict[str, list[int]] = self.memo(
+            ("code_years",), self._code_years, shared=True, sources_only=True
+        )
         return list(every.get(code, []))
 
     def _code_years(self) -> dict[str, list[int]]:
@@ -204,6 +212,10 @@ class RegionsRepository(Core):
             )
         )
 
+    def observation_years(self) -> list[int]:
+        """Return every indeling a figure is on (0: a file without a year)."""
+        return sorted(int(y) for y in self._column("SELECT DISTINCT boundary_year FROM observations", []))
+
     def geometry_versions(self, codes: list[str]) -> pd.DataFrame:
         """Return every stored boundary of some regions: code, boundary year, name in that year, WKB."""
         frame = codes_frame(codes)  # noqa: F841  # used in SQL
@@ -223,6 +235,41 @@ class RegionsRepository(Core):
             "FROM frame",
             [source_id],
         )
+
+    def derived_crosswalk(
+        self, stamp: str, from_year: int, to_year: int, level: str | None
+    ) -> pd.DataFrame | None:
+        """Return a crosswalk derived earlier for this state of the sources, or None if there is none."""
+        key = [stamp, from_year, to_year, level or ""]
+        if not self._column(f"SELECT count(*) FROM derived_crosswalk_sets {_DERIVED}", key)[0]:  # noqa: S608
+            return None
+        columns = "from_code, to_code, weight, method"
+        sql = f"SELECT {columns} FROM derived_crosswalks {_DERIVED} ORDER BY rowid"  # noqa: S608
+        return self._frame(sql, key)
+
+    def keep_derived_crosswalk(
+        self, stamp: str, from_year: int, to_year: int, level: str | None, walk: pd.DataFrame
+    ) -> bool:
+        """Keep a derived crosswalk for later processes; those of an older state of the sources go.
+
+        Only a writer outside a transaction keeps one (a reader cannot; inside an ingest the sources
+        are still changing). Returns whether it was kept.
+        """
+        if self.read_only or self.in_transaction:
+            return False
+        frame = walk[["from_code", "to_code", "weight", "method"]]  # noqa: F841  # used in SQL
+        key = [stamp, from_year, to_year, level or ""]
+        with self.transaction():
+            for table in ("derived_crosswalks", "derived_crosswalk_sets"):
+                self.con.execute(f"DELETE FROM {table} WHERE stamp <> ?", [stamp])  # noqa: S608
+                self.con.execute(f"DELETE FROM {table} {_DERIVED}", key)  # noqa: S608
+            self.con.execute("INSERT INTO derived_crosswalk_sets VALUES (?, ?, ?, ?)", key)
+            self.con.execute(
+                "INSERT INTO derived_crosswalks "
+                "SELECT ?, ?, ?, ?, from_code, to_code, weight, method FROM frame",
+                key,
+            )
+        return True
 
     def crosswalk_rows(self, level: str | None = None) -> pd.DataFrame:
         """Every stored crosswalk row with its source's publisher and table, optionally of one level."""

@@ -187,5 +187,26 @@ MIGRATIONS: Final[tuple[str, ...]] = (
         PRIMARY KEY (model_id, period, region_code)
     );
     """,
+    # 7: crosswalks derived from the stored ones and the evidence of identity, kept per state of the
+    # sources (``stamp``) so a new process reads them instead of deriving them again
+    """
+    CREATE TABLE derived_crosswalk_sets (
+        stamp VARCHAR NOT NULL,
+        from_year INTEGER NOT NULL,
+        to_year INTEGER NOT NULL,
+        level VARCHAR NOT NULL,
+        PRIMARY KEY (stamp, from_year, to_year, level)
+    );
+    CREATE TABLE derived_crosswalks (
+        stamp VARCHAR NOT NULL,
+        from_year INTEGER NOT NULL,
+        to_year INTEGER NOT NULL,
+        level VARCHAR NOT NULL,
+        from_code VARCHAR NOT NULL,
+        to_code VARCHAR NOT NULL,
+        weight DOUBLE NOT NULL,
+        method VARCHAR NOT NULL
+    );
+    """,
 )
 SCHEMA_VERSION: Final = len(MIGRATIONS)
