@@ -442,6 +442,31 @@ def test_a_warehouse_with_dutch_directions_is_migrated(tmp_path: Path) -> None:
         assert len(own.goals()) == 3  # taken over once, not again
 
 
+def test_an_older_warehouse_is_refused_read_only_with_the_fix_until_a_writer_updates_it(
+    tmp_path: Path,
+) -> None:
+    import duckdb
+
+    from wijkradar.errors import WarehouseError
+    from wijkradar.warehouse import MIGRATIONS, SCHEMA_VERSION
+
+    path = tmp_path / "older.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMP NOT NULL)")
+    for version, sql in enumerate(MIGRATIONS[:-1], start=1):
+        con.execute(sql)
+        con.execute("INSERT INTO schema_version VALUES (?, now())", [version])
+    con.close()
+    assert Warehouse.outdated(path)
+    with pytest.raises(WarehouseError) as refused:
+        Warehouse.open(path, read_only=True)
+    assert f"versie {SCHEMA_VERSION}" in str(refused.value) and "wijkradar ingest" in str(refused.value)
+    Warehouse.open(path).close()  # any writer brings it up to date
+    assert not Warehouse.outdated(path)
+    with Warehouse.open(path, read_only=True) as wh:
+        assert wh.schema_version() == SCHEMA_VERSION
+
+
 def test_import_keeps_the_numbers_of_goals_and_interventions(db: Path, tmp_path: Path) -> None:
     with stores(db) as (wh, own):
         spec = {"theme": "eenzaamheid", "target_value": 44, "target_year": 2026}

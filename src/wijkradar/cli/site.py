@@ -58,6 +58,8 @@ def serve_cmd(
     settings = Settings.from_env()
     with _handled():
         path = _db(db).resolve()
+        if Warehouse.outdated(path):  # brought up to date before any worker reads it
+            Warehouse.open(path).close()
         Warehouse.open(path, read_only=True).close()  # a clear error now rather than in every worker
         with _app_db(db) as store:
             users = store.user_count()

@@ -116,14 +116,33 @@ class Core:
         try:
             if not read_only:
                 wh._migrate()
-            else:
-                wh._check_version()
+            elif wh._check_version() < SCHEMA_VERSION:
+                raise WarehouseError(
+                    f"Het datapakhuis {path} heeft schemaversie {wh.schema_version()}; deze wijkradar "
+                    f"leest versie {SCHEMA_VERSION}. Oplossing: werk het eenmaal bij met een commando "
+                    "dat erin schrijft, bijvoorbeeld 'wijkradar ingest' van een map die er al in staat "
+                    "(niets wordt opnieuw ingelezen); 'wijkradar serve' doet dat zelf bij het starten."
+                )
         except BaseException:
             con.close()
             if version is not None:
                 version.discard()
             raise
         return wh
+
+    @classmethod
+    def outdated(cls, path: Path) -> bool:
+        """Whether the file at ``path`` exists with an older schema than this wijkradar reads."""
+        if not path.exists():
+            return False
+        try:
+            con = duckdb.connect(str(path), read_only=True)
+        except (duckdb.IOException, duckdb.ConnectionException):
+            return False  # opening it for real says what is wrong
+        try:
+            return cls(con, path).schema_version() < SCHEMA_VERSION
+        finally:
+            con.close()
 
     def __enter__(self) -> Self:
         return self
