@@ -87,8 +87,13 @@ def _table(rows: list[tuple[str, str, str, dict[str, Any], float]], period: str)
         "round before, predict this round, 90% intervals from forward errors (out of fold)"
     )
     print(
-        f"{'measure':32} {'group':5} {'level':8} {'n':>6} {'model':8} {'CV R2':>6} {'cov90':>6} "
-        f"{'prev R2':>7} {'fwd R2':>7} {'fwd MAE':>7} {'fwd rho':>7} {'fwd cov90':>9} {'train s':>8}"
+        "figures over the areas that get an estimate (n; at least WIJKRADAR_MIN_INWONERS residents of the "
+        "group, or unknown); 'all': R2 over every area with a survey value (n all), small ones included"
+    )
+    print(
+        f"{'measure':32} {'group':5} {'level':8} {'n':>6} {'n all':>6} {'model':8} {'CV R2':>6} {'all':>6} "
+        f"{'cov90':>6} {'prev R2':>7} {'fwd R2':>7} {'all':>7} {'fwd MAE':>7} {'fwd rho':>7} {'fwd cov90':>9} "
+        f"{'train s':>8}"
     )
     nan = float("nan")
     for measure, group, level, card, seconds in rows:
@@ -96,10 +101,11 @@ def _table(rows: list[tuple[str, str, str, dict[str, Any], float]], period: str)
         base = card["baseline"]["r2"] if card["baseline"] else nan
         f = card.get("forward") or {}
         print(
-            f"{measure[:32]:32} {group:5} {level:8} {chosen['n']:>6} {card['model']:8} {chosen['r2']:>6.3f} "
-            f"{chosen['coverage90']:>6.3f} {base:>7.3f} {f.get('r2', nan):>7.3f} {f.get('mae', nan):>7.2f} "
-            f"{f.get('spearman', nan):>7.3f} {f.get('coverage90', nan):>9.3f} {seconds:>8.1f}"
-            + (f"  ({card['forward_missing']})" if not f else "")
+            f"{measure[:32]:32} {group:5} {level:8} {chosen['n']:>6} {card['n']:>6} {card['model']:8} "
+            f"{chosen['r2']:>6.3f} {chosen['r2_with_small_areas']:>6.3f} {chosen['coverage90']:>6.3f} "
+            f"{base:>7.3f} {f.get('r2', nan):>7.3f} {f.get('r2_with_small_areas', nan):>7.3f} "
+            f"{f.get('mae', nan):>7.2f} {f.get('spearman', nan):>7.3f} {f.get('coverage90', nan):>9.3f} "
+            f"{seconds:>8.1f}" + (f"  ({card['forward_missing']})" if not f else "")
         )
 
 

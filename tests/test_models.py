@@ -11,10 +11,11 @@ import pandas as pd
 import pytest
 
 from wijkradar.goals.progress import progress
+from wijkradar.models.card import render_markdown
 from wijkradar.models.features import FeatureSet, Target, build_features
-from wijkradar.models.inputs import features_for, load_inputs, weights_for
+from wijkradar.models.inputs import Inputs, features_for, load_inputs, weights_for
 from wijkradar.models.learners import GradientBoosting, PreviousRound, RidgeGLM, load_learner
-from wijkradar.models.train import evaluation, rescore, train_model
+from wijkradar.models.train import evaluation, rescore, train_model, validate
 from wijkradar.models.validation import conformal_quantile, cross_validate, gemeente_folds, metrics
 from wijkradar.pages.views import areas
 from wijkradar.themes import load_themes
@@ -293,6 +294,39 @@ def test_the_boosted_fit_weighs_regions_by_their_residents_of_the_group() -> Non
     assert weights_for("glm", fs, rows) is None  # ridge stays unweighted (grouped CV: weights cost it)
     picked = weights_for("lightgbm", fs, np.array([True, False, True, False, False]))
     assert picked is not None and list(picked) == [100.0, 10.0]
+
+
+def test_a_model_is_judged_on_the_areas_it_gives_an_estimate() -> None:
+    """Areas under 50 residents of the group get no estimate: their noisy survey values teach the fit
+    but neither its figures nor its intervals' widths (seeded synthetic data)."""
+    rng = np.random.default_rng(7)
+    n = 1200
+    codes = pd.Index([f"BU{g:04d}{i:04d}" for g in range(60) for i in range(20)], name="region_code")
+    x = rng.normal(size=n)
+    residents = np.where(rng.random(n) < 0.2, rng.integers(5, 50, n), rng.integers(50, 3000, n)).astype(float)
+    small = residents < 50
+    y = 40 + 3 * x + rng.normal(scale=np.where(small, 6.0, 0.5))
+    X = pd.DataFrame({"x": x, "kwb:a_65_oo": residents}, index=codes)
+    fs = FeatureSet(
+        target=Target("Eenzaam_28", "65+", "buurt", "2020"),
+        X=X,
+        y=pd.Series(y, index=codes),
+        y_lower=pd.Series(np.nan, index=codes),
+        y_upper=pd.Series(np.nan, index=codes),
+        groups=pd.Series([c[:6].replace("BU", "GM") for c in codes], index=codes),
+    )
+    empty = pd.DataFrame()
+    card, out_of_fold = validate(fs, Inputs(empty, empty, empty), min_residents=50)
+    chosen = card["validation"][card["model"]]
+    assert card["n"] == n and card["n_validated"] == int((~small).sum()) == chosen["n"]
+    assert len(out_of_fold) == n  # every area with a survey value still gets what the model expects
+    assert chosen["r2"] > 0.9 > chosen["r2_with_small_areas"]
+    assert 0.86 <= chosen["coverage90"] <= 0.94
+    # Widths from the shown areas only: far narrower than the small areas' noise would make them.
+    assert max(card["interval_halfwidth_by_bin"].values()) < 2.0
+    every, _ = validate(fs, Inputs(empty, empty, empty), min_residents=0)
+    assert every["n_validated"] == n and max(every["interval_halfwidth_by_bin"].values()) > 2.0
+    assert "kleinere gebieden erbij" in render_markdown(card) and "kleinere" not in render_markdown(every)
 
 
 @pytest.mark.parametrize(("level", "period"), [("wijk", "2020"), ("gemeente", "2024")])

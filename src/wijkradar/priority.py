@@ -22,6 +22,7 @@ from wijkradar.models.inputs import resolve_target
 from wijkradar.models.residents import RESIDENTS, latest, residents
 from wijkradar.query import resolve_gemeente
 from wijkradar.regions import gemeente_codes, gemeente_of, parents_of
+from wijkradar.texts import number_nl
 from wijkradar.themes import Theme, theme
 from wijkradar.warehouse import Warehouse
 
@@ -109,6 +110,8 @@ def _priority_list(
             "algorithm": stored["algorithm"],
             "r2": metrics["r2"],
             "coverage90": metrics["coverage90"],
+            "forward_r2": metrics.get("forward_r2"),
+            "note": model_note(metrics),
         },
         "residents_definition": RESIDENTS.get(chosen.population_group, ("", ""))[1]
         + (f" (Kerncijfers {', '.join(residents_periods)})" if residents_periods else " (onbekend)"),
@@ -118,6 +121,30 @@ def _priority_list(
         "scale_max": _scale_max(rows),
         "rows": [_clean_row({str(k): v for k, v in r.items()}) for r in rows.to_dict("records")],
     }
+
+
+def model_note(metrics: dict[str, Any]) -> str:
+    """Say in one Dutch sentence how well the model did: across gemeenten and forward in time."""
+
+    def pct(value: float) -> str:
+        return "minder dan 0%" if value < 0 else f"{number_nl(value * 100, 0)}%"
+
+    over = (
+        f", over de gebieden met minstens {metrics['min_residents']} inwoners in de groep"
+        if metrics.get("min_residents")
+        else ""
+    )
+    text = (
+        f"Model {metrics['model']}: verklaarde variantie {pct(metrics['r2'])}, dekking 90%-interval "
+        f"{pct(metrics['coverage90'])} (getoetst op gemeenten buiten de training{over})"
+    )
+    if metrics.get("forward_r2") is not None:
+        start, end = str(metrics["forward_periods"]).split(" -> ")
+        text += (
+            f"; vooruit getoetst van de peiling van {start} naar die van {end}: verklaarde variantie "
+            f"{pct(metrics['forward_r2'])}, dekking {pct(metrics['forward_coverage90'])}"
+        )
+    return text + "."
 
 
 def _with_prognose(rows: pd.DataFrame, prognoses: pd.DataFrame) -> str | None:

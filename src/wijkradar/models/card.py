@@ -52,7 +52,7 @@ def render_markdown(card: dict[str, Any]) -> str:
     if card.get("baseline_missing"):
         lines.append("| alleen vorige peiling | — | — | — | — | — |")
         lines += ["", f"Geen vergelijking met de vorige peiling: {card['baseline_missing']}."]
-    lines += ["", f"Gekozen op R² in de kruisvalidatie: **{card['model']}**."]
+    lines += ["", f"Gekozen op R² in de kruisvalidatie: **{card['model']}**.", *_validated_lines(card)]
     if card.get("forward"):
         f = card["forward"]
         lines += [
@@ -60,7 +60,13 @@ def render_markdown(card: dict[str, Any]) -> str:
             f"**Vooruit in de tijd:** getraind op de peiling van {f['fit_period']} (met de peiling ervoor "
             f"als invoer), voorspeld voor {f['predict_period']} en vergeleken met die peiling: "
             f"R² {_pct(f['r2'])}, MAE {_pct(f['mae'])}, Spearman {_pct(f['spearman'])}, dekking van de "
-            f"90%-intervallen {_pct(f.get('coverage90'))}. Zo wordt het model tussen twee peilingen "
+            f"90%-intervallen {_pct(f.get('coverage90'))}"
+            + (
+                f" (met de kleinere gebieden erbij: R² {_pct(f['r2_with_small_areas'])})"
+                if f.get("r2_with_small_areas") is not None and card.get("n_validated", card["n"]) < card["n"]
+                else ""
+            )
+            + ". Zo wordt het model tussen twee peilingen "
             "gebruikt; schattingen voor latere jaren (prognoses) krijgen intervallen uit deze fouten, "
             "breder naarmate de laatste peiling verder terug ligt.",
         ]
@@ -114,6 +120,22 @@ def render_markdown(card: dict[str, Any]) -> str:
         seconds = number_nl(card.get("train_seconds"), 1, empty="?")
         lines += ["", f"Model {card['model_id']}, getraind in {seconds} s."]
     return "\n".join(lines) + "\n"
+
+
+def _validated_lines(card: dict[str, Any]) -> list[str]:
+    """Say which regions the figures are over: those that get an estimate (cards from before: all)."""
+    validated = card.get("n_validated")
+    if validated is None or validated >= card["n"]:
+        return []
+    chosen = card["validation"][card["model"]]
+    return [
+        "",
+        f"De cijfers gelden voor de {number_nl(validated, 0)} gebieden die een schatting krijgen "
+        f"(minstens {card['min_residents']} inwoners in de groep, of een onbekend aantal); het model "
+        f"leert van alle {number_nl(card['n'], 0)}. Met de {number_nl(card['n'] - validated, 0)} "
+        f"kleinere gebieden erbij, die geen schatting krijgen, is de R² "
+        f"{_pct(chosen.get('r2_with_small_areas'))}.",
+    ]
 
 
 def _indeling_lines(summary: dict[str, Any]) -> list[str]:

@@ -10,13 +10,13 @@ import numpy as np
 
 from wijkradar.models.features import FeatureSet, Target
 from wijkradar.models.inputs import Inputs, features_for, make_learner, prev_bins, weights_for
-from wijkradar.models.validation import conformal_quantile, gemeente_folds, interval_widths, metrics
+from wijkradar.models.validation import fold_widths, gemeente_folds, interval_widths, metrics
 
 MIN_FORWARD = 20  # regions with a value in both rounds, at least, for a forward validation
 
 
 def forward_validation(
-    inputs: Inputs, fs: FeatureSet, kind: str, seed: int
+    inputs: Inputs, fs: FeatureSet, kind: str, seed: int, shown: np.ndarray | None = None
 ) -> tuple[dict[str, Any] | None, str | None]:
     """Validate forward in time, as the model is used between rounds: fit on round t-1, predict t.
 
@@ -24,8 +24,10 @@ def forward_validation(
     time, exactly as the stored model of round t does; it then scores round t from round t-1 and
     today's Kerncijfers, and is compared with the survey of round t. The 90% intervals of such a
     forecast are split-conformal on these forward errors, per gemeente fold (a gemeente's width
-    comes from the other gemeenten's errors), so the coverage reported is out of sample. Returns
-    the figures, or None and the reason there are none.
+    comes from the other gemeenten's errors), so the coverage reported is out of sample. Figures
+    and widths are over the regions that get an estimate (``shown``, a mask over ``fs``'s regions;
+    default all), with R² over every region with a survey value beside them. Returns the figures,
+    or None and the reason there are none.
     """
     target = fs.target
     if fs.previous_period is None:
@@ -51,16 +53,15 @@ def forward_validation(
     residual = np.abs(y - prediction)
     bins = prev_bins(fs)[labelled]
     folds = gemeente_folds(fs.groups[labelled], seed=seed)
-    halfwidth = np.full(len(y), np.nan)
-    for fold in np.unique(folds):
-        test = folds == fold
-        for b in np.unique(bins):
-            halfwidth[test & (bins == b)] = conformal_quantile(residual[~test & (bins == b)])
-    out: dict[str, Any] = metrics(y, prediction, halfwidth)
+    used = np.ones(len(y), dtype=bool) if shown is None else shown[labelled]
+    halfwidth = fold_widths(residual, folds, bins, used)
+    out: dict[str, Any] = metrics(y[used], prediction[used], halfwidth[used])
+    out["r2_with_small_areas"] = metrics(y, prediction)["r2"]
     out["fit_period"] = fs.previous_period
     out["predict_period"] = target.period
     out["years"] = int(target.period[:4]) - int(fs.previous_period[:4])
-    out["interval_halfwidth_by_bin"] = {str(k): v for k, v in interval_widths(residual, bins).items()}
+    widths = interval_widths(residual[used], bins[used])
+    out["interval_halfwidth_by_bin"] = {str(k): v for k, v in widths.items()}
     return out, None
 
 

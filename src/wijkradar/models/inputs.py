@@ -98,14 +98,18 @@ def too_few(wh: Warehouse, target: Target, codes: list[str], limit: int) -> set[
     return {str(c) for c in small.index}
 
 
-def without_small_areas(fs: FeatureSet, estimates: pd.DataFrame, limit: int) -> tuple[pd.DataFrame, int]:
-    """Leave out the estimates of regions with too few residents of the group; say how many.
+def shown_areas(fs: FeatureSet, limit: int) -> np.ndarray:
+    """Mask of the regions that get an estimate: at least ``limit`` residents of the group, or unknown.
 
     Counted from the feature set, so on the model's own indeling and from the same Kerncijfers
     period as the pages count (the latest up to the year after the target year).
     """
-    counts = group_residents(fs)
-    few = set(counts.index[counts < limit])
+    return np.asarray(~(group_residents(fs).to_numpy(dtype=float) < limit), dtype=bool)
+
+
+def without_small_areas(fs: FeatureSet, estimates: pd.DataFrame, limit: int) -> tuple[pd.DataFrame, int]:
+    """Leave out the estimates of regions with too few residents of the group; say how many."""
+    few = set(fs.X.index[~shown_areas(fs, limit)])
     return estimates[~estimates["region_code"].isin(few)].reset_index(drop=True), len(few)
 
 

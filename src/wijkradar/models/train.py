@@ -21,6 +21,7 @@ from wijkradar.models.inputs import (
     make_learner,
     prev_bins,
     resolve_target,
+    shown_areas,
     weights_for,
     without_small_areas,
 )
@@ -53,15 +54,14 @@ def train_model(
     target = resolve_target(wh, measure_id, group, level, period)
     inputs = load_inputs(wh, target)
     fs = features_for(inputs, target)
-    card, out_of_fold = validate(fs, inputs, seed=seed)
+    limit = Settings.from_env().min_residents if min_residents is None else min_residents
+    card, out_of_fold = validate(fs, inputs, seed=seed, min_residents=limit)
     chosen = card["model"]
     labelled = fs.labelled
     X, y = fs.X[labelled], fs.y.to_numpy()[labelled]
     model = make_learner(chosen, len(y), seed).fit(X, y, weights_for(chosen, fs, labelled))
     widths = {int(k): float(v) for k, v in card["interval_halfwidth_by_bin"].items()}
-    limit = Settings.from_env().min_residents if min_residents is None else min_residents
     estimates, few = without_small_areas(fs, score(model, fs, widths, out_of_fold), limit)
-    card["min_residents"] = limit
     card["n_too_few_residents"] = few
     later = [
         _score_period(inputs, model, card, p, explain=False)[PROGNOSIS_COLUMNS]
@@ -111,9 +111,15 @@ def _score_period(
     return without_small_areas(fs, score(model, fs, widths, explain=explain), limit)[0]
 
 
-def validate(fs: FeatureSet, inputs: Inputs, *, seed: int = 0) -> tuple[dict[str, Any], pd.Series]:
+def validate(
+    fs: FeatureSet, inputs: Inputs, *, seed: int = 0, min_residents: int = 0
+) -> tuple[dict[str, Any], pd.Series]:
     """Run grouped cross-validation of both families, the baseline and the forward validation.
 
+    Every region with a survey value is learned from, but the figures and the intervals' widths
+    are those of the regions that get an estimate (at least ``min_residents`` residents of the
+    group, see :func:`~wijkradar.models.inputs.shown_areas`): a model is judged on what it shows.
+    R² over every region with a survey value stays beside them (``r2_with_small_areas``).
     Returns the model card and the chosen family's out-of-fold predictions: what the model
     expects for a region when it has not seen that region's gemeente.
     """
@@ -123,13 +129,18 @@ def validate(fs: FeatureSet, inputs: Inputs, *, seed: int = 0) -> tuple[dict[str
     groups = fs.groups[labelled]
     folds = gemeente_folds(groups, seed=seed)
     bins = prev_bins(fs)[labelled]
+    every_shown = shown_areas(fs, min_residents)
+    if not every_shown[labelled].any():  # nothing would be shown: judge it on every region instead
+        every_shown = np.ones(len(every_shown), dtype=bool)
+    shown = every_shown[labelled]
     results: dict[str, dict[str, float]] = {}
     cvs = {}
     for kind in (GradientBoosting.name, RidgeGLM.name):
         weight = weights_for(kind, fs, labelled)
-        cv = cross_validate(partial(make_learner, kind, len(y), seed), X, y, folds, bins, weight)
+        cv = cross_validate(partial(make_learner, kind, len(y), seed), X, y, folds, bins, weight, shown)
         cvs[kind] = cv
-        results[kind] = metrics(y, cv.prediction, cv.halfwidth)
+        results[kind] = metrics(y[shown], cv.prediction[shown], cv.halfwidth[shown])
+        results[kind]["r2_with_small_areas"] = metrics(y, cv.prediction)["r2"]
     chosen = max(results, key=lambda k: results[k]["r2"])
     prev_feature = f"prev:{target.measure_id}|{target.population_group}"
     baseline = None
@@ -140,10 +151,10 @@ def validate(fs: FeatureSet, inputs: Inputs, *, seed: int = 0) -> tuple[dict[str
         baseline_missing = f"de maat is in de peiling van {fs.previous_period} niet gepubliceerd"
     else:
         base_cv = cross_validate(lambda: PreviousRound(prev_feature), X, y, folds, bins)
-        baseline = metrics(y, base_cv.prediction)
-    forward, forward_missing = forward_validation(inputs, fs, chosen, seed)
+        baseline = metrics(y[shown], base_cv.prediction[shown])
+    forward, forward_missing = forward_validation(inputs, fs, chosen, seed, every_shown)
     residual = np.abs(y - cvs[chosen].prediction)
-    widths = interval_widths(residual, bins)
+    widths = interval_widths(residual[shown], bins[shown])
     families: dict[str, int] = {}
     for column in fs.X.columns:
         families[column.split(":")[0]] = families.get(column.split(":")[0], 0) + 1
@@ -155,6 +166,8 @@ def validate(fs: FeatureSet, inputs: Inputs, *, seed: int = 0) -> tuple[dict[str
         "period": target.period,
         "previous_period": fs.previous_period,
         "n": int(labelled.sum()),
+        "n_validated": int(shown.sum()),
+        "min_residents": min_residents,
         "n_gemeenten": int(groups.nunique()),
         "folds": len(np.unique(folds)),
         "model": chosen,
@@ -278,6 +291,8 @@ def _evaluation(card: dict[str, Any]) -> dict[str, Any]:
         "period": card["period"],
         "n": chosen["n"],
         "r2": chosen["r2"],
+        "r2_with_small_areas": chosen.get("r2_with_small_areas"),
+        "min_residents": card.get("min_residents"),
         "mae": chosen["mae"],
         "spearman": chosen["spearman"],
         "coverage90": chosen["coverage90"],
@@ -297,6 +312,7 @@ def _forward_figures(card: dict[str, Any]) -> dict[str, Any]:
     forward = card.get("forward") or {}
     return {
         "forward_r2": forward.get("r2"),
+        "forward_r2_with_small_areas": forward.get("r2_with_small_areas"),
         "forward_mae": forward.get("mae"),
         "forward_spearman": forward.get("spearman"),
         "forward_coverage90": forward.get("coverage90"),

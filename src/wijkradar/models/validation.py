@@ -56,21 +56,33 @@ def cross_validate(
     folds: np.ndarray,
     bins: np.ndarray,
     weight: np.ndarray | None = None,
+    calibrate: np.ndarray | None = None,
 ) -> CrossValidation:
-    """Fit on all folds but one, predict the one held out; widths from the other folds' residuals."""
+    """Fit on all folds but one, predict the one held out; widths from the other folds' residuals.
+
+    ``calibrate`` (a boolean mask) limits the residuals the widths come from to the regions that
+    get an estimate (see :func:`~wijkradar.models.inputs.shown_areas`); default: all.
+    """
     prediction = np.full(len(y), np.nan)
     for fold in np.unique(folds):
         test = folds == fold
         model = make().fit(X[~test], y[~test], None if weight is None else weight[~test])
         prediction[test] = model.predict(X[test])
-    residual = np.abs(y - prediction)
-    halfwidth = np.full(len(y), np.nan)
+    halfwidth = fold_widths(np.abs(y - prediction), folds, bins, calibrate)
+    return CrossValidation(prediction=prediction, fold=folds, halfwidth=halfwidth)
+
+
+def fold_widths(
+    residual: np.ndarray, folds: np.ndarray, bins: np.ndarray, calibrate: np.ndarray | None = None
+) -> np.ndarray:
+    """Half-widths per region from the residuals of the other folds in its bin (split-conformal)."""
+    usable = np.ones(len(residual), dtype=bool) if calibrate is None else calibrate
+    halfwidth = np.full(len(residual), np.nan)
     for fold in np.unique(folds):
         test = folds == fold
         for b in np.unique(bins):
-            calib = ~test & (bins == b)
-            halfwidth[test & (bins == b)] = conformal_quantile(residual[calib])
-    return CrossValidation(prediction=prediction, fold=folds, halfwidth=halfwidth)
+            halfwidth[test & (bins == b)] = conformal_quantile(residual[~test & (bins == b) & usable])
+    return halfwidth
 
 
 def interval_widths(residual: np.ndarray, bins: np.ndarray) -> dict[int, float]:
