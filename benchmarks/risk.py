@@ -91,9 +91,9 @@ def _table(rows: list[tuple[str, str, str, dict[str, Any], float]], period: str)
         "group, or unknown); 'all': R2 over every area with a survey value (n all), small ones included"
     )
     print(
-        f"{'measure':32} {'group':5} {'level':8} {'n':>6} {'n all':>6} {'model':8} {'CV R2':>6} {'all':>6} "
-        f"{'cov90':>6} {'prev R2':>7} {'fwd R2':>7} {'all':>7} {'fwd MAE':>7} {'fwd rho':>7} {'fwd cov90':>9} "
-        f"{'train s':>8}"
+        f"{'measure':32} {'group':5} {'level':8} {'n':>6} {'n all':>6} {'model':8} {'CV R2':>6} "
+        f"{'all':>6} {'cov90':>6} {'prev R2':>7} {'fwd R2':>7} {'all':>7} {'fwd MAE':>7} {'fwd rho':>7} "
+        f"{'fwd cov90':>9} {'train s':>8}"
     )
     nan = float("nan")
     for measure, group, level, card, seconds in rows:
