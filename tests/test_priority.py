@@ -102,6 +102,15 @@ def test_evaluate_json(trained: Path) -> None:
     assert figures["model"] in ("lightgbm", "glm")
     assert figures["r2"] > figures["baseline_r2"] > 0.2
     assert 0.8 <= figures["coverage90"] <= 0.97
+    assert figures["min_residents"] == 50 and figures["r2_with_small_areas"] is not None
+    # On screen one figure per line, in Dutch: thirty columns side by side do not fit a terminal.
+    shown = runner.invoke(app, ["evaluate", "--level", "buurt", "--db", str(trained)])
+    assert shown.exit_code == 0, shown.output
+    lines = shown.stdout.splitlines()
+    cells = [[c.strip() for c in line.split("│")[1:-1]] for line in lines if line.startswith("│")]
+    assert ["maat", "Eenzaam_28"] in cells and ["niveau", "buurt"] in cells  # a figure per line
+    assert any("R² met kleine gebieden" in line for line in lines)
+    assert any("minimum inwoners in de groep" in line and "50" in line for line in lines)
 
 
 def test_priority_almere_top10(trained: Path) -> None:

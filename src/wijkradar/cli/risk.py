@@ -33,7 +33,7 @@ from wijkradar.errors import NotFoundError
 from wijkradar.models.card import render_markdown
 from wijkradar.models.train import evaluation, model_card, train_and_evaluate
 from wijkradar.priority import priority_list, table_rows
-from wijkradar.texts import EXPECTATION_NL
+from wijkradar.texts import COLUMN_NL, EXPECTATION_NL
 from wijkradar.themes import load_themes
 from wijkradar.warehouse import Warehouse
 
@@ -53,7 +53,14 @@ def evaluate_cmd(
     if fmt is Format.json:
         sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
         return
-    _emit(pd.DataFrame([result]), fmt, title="Validatie")
+    if fmt is Format.csv:
+        _emit(pd.DataFrame([result]), fmt)
+        return
+    # One figure per line: some thirty columns side by side do not fit a terminal.
+    figures = pd.DataFrame(
+        {"cijfer": [COLUMN_NL.get(k, k) for k in result], "waarde": [v for v in result.values()]}
+    )
+    _emit(figures, fmt, title="Validatie")
 
 
 @app.command("model-card")
@@ -168,4 +175,26 @@ def train_cmd(
             for lvl in levels:
                 err.print(f"Trainen: {escape(label)}, {lvl} …", highlight=False)
                 results.append(train_and_evaluate(wh, measure_id, population_group, lvl, period))
-    _emit(pd.DataFrame(results), fmt, title="Getraind")
+    if fmt is not Format.table:
+        _emit(pd.DataFrame(results), fmt, title="Getraind")
+        return
+    _emit(pd.DataFrame(results)[TRAINED_COLUMNS], fmt, title="Getraind")
+    err.print(
+        "Alle cijfers per model: 'wijkradar evaluate --measure MAAT --group GROEP --level NIVEAU'; "
+        "wat het model schat en waarmee: 'wijkradar model-card'.",
+        highlight=False,
+    )
+
+
+TRAINED_COLUMNS = [  # what fits a terminal; --format json or csv gives every figure
+    "measure",
+    "group",
+    "level",
+    "n",
+    "model",
+    "r2",
+    "coverage90",
+    "forward_r2",
+    "forward_coverage90",
+    "prognose_periods",
+]
