@@ -109,6 +109,7 @@ def test_evaluate_json(trained: Path) -> None:
     lines = shown.stdout.splitlines()
     cells = [[c.strip() for c in line.split("│")[1:-1]] for line in lines if line.startswith("│")]
     assert ["maat", "Eenzaam_28"] in cells and ["niveau", "buurt"] in cells  # a figure per line
+    assert ["R²", f"{figures['r2']:.3f}".replace(".", ",")] in cells  # three decimals, as goals are set
     assert any("R² met kleine gebieden" in line for line in lines)
     assert any("minimum inwoners in de groep" in line and "50" in line for line in lines)
 

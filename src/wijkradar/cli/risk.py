@@ -33,7 +33,7 @@ from wijkradar.errors import NotFoundError
 from wijkradar.models.card import render_markdown
 from wijkradar.models.train import evaluation, model_card, train_and_evaluate
 from wijkradar.priority import priority_list, table_rows
-from wijkradar.texts import COLUMN_NL, EXPECTATION_NL
+from wijkradar.texts import COLUMN_NL, EXPECTATION_NL, number_nl
 from wijkradar.themes import load_themes
 from wijkradar.warehouse import Warehouse
 
@@ -56,9 +56,13 @@ def evaluate_cmd(
     if fmt is Format.csv:
         _emit(pd.DataFrame([result]), fmt)
         return
-    # One figure per line: some thirty columns side by side do not fit a terminal.
+    # One figure per line: some thirty columns side by side do not fit a terminal. Three decimals,
+    # as goals are set in them (0.8496 is not 0.85).
     figures = pd.DataFrame(
-        {"cijfer": [COLUMN_NL.get(k, k) for k in result], "waarde": [v for v in result.values()]}
+        {
+            "cijfer": [COLUMN_NL.get(k, k) for k in result],
+            "waarde": [number_nl(v, 3) if isinstance(v, float) else v for v in result.values()],
+        }
     )
     _emit(figures, fmt, title="Validatie")
 
