@@ -134,6 +134,7 @@ def test_priority_page_json_and_csv(client: TestClient) -> None:
 def test_priority_without_model_is_explained(client: TestClient) -> None:
     response = client.get("/gemeente/GM0034/prioriteit?thema=psychische-klachten")
     assert response.status_code == 409 and "wijkradar train --thema psychische-klachten" in response.text
+    assert "Vraag de beheerder van deze site" in response.text  # a web user cannot run the command
     overview = client.get("/gemeente/GM0034?thema=psychische-klachten")
     assert overview.status_code == 200 and "nog geen risicomodel" in overview.text
 

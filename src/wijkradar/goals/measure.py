@@ -78,7 +78,7 @@ def model_margin(
         if candidate != level or len(codes) > 1:
             note += f" (bovengrens uit {len(half)} {candidate}en)"
         return margin, note
-    return None, "marge onbekend: geen model ('wijkradar train')"
+    return None, "marge onbekend: nog geen risicomodel (de beheerder maakt het met 'wijkradar train')"
 
 
 def area_value(wh: Warehouse, measure: str, group: str, codes: list[str], period: str) -> dict[str, Any]:

@@ -29,7 +29,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(ModelMissing)
     async def model_missing(request: Request, exc: ModelMissing) -> Response:
-        return answer(request, 409, "Nog geen model", str(exc))
+        message = (
+            "Voor deze pagina is nog geen risicomodel gemaakt. Vraag de beheerder van deze site het te "
+            f"maken; die doet dat met '{exc.train_command}'."
+        )
+        return answer(request, 409, "Nog geen model", message)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
