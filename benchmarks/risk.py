@@ -21,6 +21,7 @@ from typing import Any
 
 from wijkradar.indeling import derive_crosswalks
 from wijkradar.ingest import ingest
+from wijkradar.models.bottomup import algorithm, headline
 from wijkradar.models.train import rescore, train_model
 from wijkradar.warehouse import Warehouse
 
@@ -91,20 +92,27 @@ def _table(rows: list[tuple[str, str, str, dict[str, Any], float]], period: str)
         "group, or unknown); 'all': R2 over every area with a survey value (n all), small ones included"
     )
     print(
-        f"{'measure':32} {'group':5} {'level':8} {'n':>6} {'n all':>6} {'model':8} {'CV R2':>6} "
-        f"{'all':>6} {'cov90':>6} {'prev R2':>7} {'fwd R2':>7} {'all':>7} {'fwd MAE':>7} {'fwd rho':>7} "
-        f"{'fwd cov90':>9} {'train s':>8}"
+        "wijk and gemeente: 'model + buurten' = mixed with the buurt model's estimates "
+        "(grouped CV chose it); 'own': the area model alone"
+    )
+    print(
+        f"{'measure':32} {'group':5} {'level':8} {'n':>6} {'n all':>6} {'model':18} {'CV R2':>6} "
+        f"{'all':>6} {'own':>6} {'cov90':>6} {'prev R2':>7} {'fwd R2':>7} {'all':>7} {'own':>7} "
+        f"{'fwd MAE':>7} {'fwd rho':>7} {'fwd cov90':>9} {'train s':>8}"
     )
     nan = float("nan")
     for measure, group, level, card, seconds in rows:
-        chosen = card["validation"][card["model"]]
+        chosen = headline(card)
+        own = card["validation"][card["model"]]["r2"]
         base = card["baseline"]["r2"] if card["baseline"] else nan
         f = card.get("forward") or {}
         print(
-            f"{measure[:32]:32} {group:5} {level:8} {chosen['n']:>6} {card['n']:>6} {card['model']:8} "
-            f"{chosen['r2']:>6.3f} {chosen['r2_with_small_areas']:>6.3f} {chosen['coverage90']:>6.3f} "
+            f"{measure[:32]:32} {group:5} {level:8} {chosen['n']:>6} {card['n']:>6} {algorithm(card):18} "
+            f"{chosen['r2']:>6.3f} {chosen['r2_with_small_areas']:>6.3f} {own:>6.3f} "
+            f"{chosen['coverage90']:>6.3f} "
             f"{base:>7.3f} {f.get('r2', nan):>7.3f} {f.get('r2_with_small_areas', nan):>7.3f} "
-            f"{f.get('mae', nan):>7.2f} {f.get('spearman', nan):>7.3f} {f.get('coverage90', nan):>9.3f} "
+            f"{f.get('r2_without_buurten', f.get('r2', nan)):>7.3f} {f.get('mae', nan):>7.2f} "
+            f"{f.get('spearman', nan):>7.3f} {f.get('coverage90', nan):>9.3f} "
             f"{seconds:>8.1f}" + (f"  ({card['forward_missing']})" if not f else "")
         )
 

@@ -11,11 +11,13 @@ import pandas as pd
 import pytest
 
 from wijkradar.goals.progress import progress
+from wijkradar.models import bottomup
 from wijkradar.models.card import render_markdown
 from wijkradar.models.features import FeatureSet, Target, build_features
-from wijkradar.models.inputs import Inputs, features_for, load_inputs, weights_for
-from wijkradar.models.learners import GradientBoosting, PreviousRound, RidgeGLM, load_learner
-from wijkradar.models.train import evaluation, rescore, train_model, validate
+from wijkradar.models.inputs import Inputs, features_for, load_inputs, make_learner, weights_for
+from wijkradar.models.learners import BottomUp, GradientBoosting, PreviousRound, RidgeGLM, load_learner
+from wijkradar.models.train import _evaluation as evaluation_figures
+from wijkradar.models.train import evaluation, rescore, score, train_model, validate
 from wijkradar.models.validation import conformal_quantile, cross_validate, gemeente_folds, metrics
 from wijkradar.pages.views import areas
 from wijkradar.themes import load_themes
@@ -161,6 +163,7 @@ def test_learners_round_trip_through_artifacts() -> None:
     X, y, _ = _synthetic(n_gemeenten=20, per=20)
     for model in (RidgeGLM().fit(X, y), GradientBoosting(n_rows=len(y)).fit(X, y)):
         again = load_learner(model.artifact())
+        assert not isinstance(again, BottomUp)
         np.testing.assert_allclose(model.predict(X), again.predict(X))
         contributions = again.contributions(X)
         np.testing.assert_allclose(contributions.sum(axis=1), again.predict(X), rtol=1e-6, atol=1e-6)
@@ -316,7 +319,7 @@ def test_a_model_is_judged_on_the_areas_it_gives_an_estimate() -> None:
         groups=pd.Series([c[:6].replace("BU", "GM") for c in codes], index=codes),
     )
     empty = pd.DataFrame()
-    card, out_of_fold = validate(fs, Inputs(empty, empty, empty), min_residents=50)
+    card, out_of_fold, _ = validate(fs, Inputs(empty, empty, empty), min_residents=50)
     chosen = card["validation"][card["model"]]
     assert card["n"] == n and card["n_validated"] == int((~small).sum()) == chosen["n"]
     assert len(out_of_fold) == n  # every area with a survey value still gets what the model expects
@@ -324,7 +327,7 @@ def test_a_model_is_judged_on_the_areas_it_gives_an_estimate() -> None:
     assert 0.86 <= chosen["coverage90"] <= 0.94
     # Widths from the shown areas only: far narrower than the small areas' noise would make them.
     assert max(card["interval_halfwidth_by_bin"].values()) < 2.0
-    every, _ = validate(fs, Inputs(empty, empty, empty), min_residents=0)
+    every, _, _ = validate(fs, Inputs(empty, empty, empty), min_residents=0)
     assert every["n_validated"] == n and max(every["interval_halfwidth_by_bin"].values()) > 2.0
     assert "kleinere gebieden erbij" in render_markdown(card) and "kleinere" not in render_markdown(every)
 
@@ -338,3 +341,91 @@ def test_scoring_reads_less_and_builds_the_same_features(full_wh: Warehouse, lev
     full, narrow = features_for(every, target), features_for(needed, target)
     assert full.previous_period == narrow.previous_period == ("2016" if period == "2020" else "2020")
     pd.testing.assert_frame_equal(full.X.sort_index(axis=1), narrow.X.sort_index(axis=1))
+
+
+def _layered(buurt_signal: bool) -> tuple[Inputs, FeatureSet]:
+    """Seeded synthetic buurten and wijken: the wijk's value is its buurten's, weighted by residents.
+
+    With ``buurt_signal`` a buurt's value steps with its own share ``p_x``, which the wijk's average
+    share cannot show (a step of a mean is not the mean of steps): only a buurt model sees it.
+    Without, the buurten carry noise around their wijk's value.
+    """
+    rng = np.random.default_rng(11)
+    rows = []
+    for g in range(40):
+        for w in range(3):
+            wijk = f"WK{g + 1:04d}{w:02d}"
+            share, residents, values = rng.normal(size=8), rng.integers(100, 2000, 8).astype(float), []
+            level = rng.normal(0, 3)
+            for b in range(8):
+                code = f"BU{g + 1:04d}{w:02d}{b:02d}"
+                value = (
+                    40 + 8 * (share[b] > 0.3) + 0.5 * rng.normal()
+                    if buurt_signal
+                    else 45 + level + 6 * rng.normal()
+                )
+                values.append(value)
+                rows += [
+                    (code, "2020", "Eenzaam_28", "65+", value),
+                    (code, "2017", "p_x", "totaal", share[b]),
+                    (code, "2017", "a_65_oo", "totaal", residents[b]),
+                ]
+            mean = float(np.average(values, weights=residents)) + (0 if buurt_signal else rng.normal())
+            rows += [
+                (wijk, "2020", "Eenzaam_28", "65+", mean),
+                (wijk, "2017", "p_x", "totaal", float(np.average(share, weights=residents))),
+                (wijk, "2017", "a_65_oo", "totaal", residents.sum()),
+            ]
+    observations = _obs(rows)
+    measures = pd.DataFrame(
+        {
+            "measure_id": ["Eenzaam_28", "p_x", "a_65_oo"],
+            "label": ["Eenzaam", "Aandeel x", "Personen 65 jaar of ouder"],
+            "table_id": ["50090NED", "83765NED", "83765NED"],
+        }
+    )
+    inputs = Inputs(observations, observations[observations["measure_id"] == "Eenzaam_28"], measures)
+    return inputs, features_for(inputs, Target("Eenzaam_28", "65+", "wijk", "2020"))
+
+
+def test_a_wijk_model_is_mixed_with_its_buurten_only_when_that_validates_better() -> None:
+    """Grouped CV decides whether the buurt model's estimates, averaged per wijk, join the wijk's own."""
+    inputs, fs = _layered(buurt_signal=True)
+    card, out_of_fold, part = validate(fs, inputs)
+    below = card["buurten"]
+    assert part is not None and below["used"] and below["n_areas"] == 120
+    assert below["validation"]["r2"] > card["validation"][card["model"]]["r2"] + 0.05
+    assert 0.8 <= below["validation"]["coverage90"] <= 0.98
+    own = make_learner(card["model"], 120, 0).fit(fs.X, fs.y.to_numpy())
+    model = BottomUp(own, part.model)
+    widths = {int(k): float(v) for k, v in card["interval_halfwidth_by_bin"].items()}
+    scored = score(model, fs, widths, out_of_fold, inputs=inputs)
+    buurten = bottomup.average(
+        pd.Series(
+            part.model.predict(bottomup.buurt_fs(inputs, fs.target).X),
+            index=bottomup.buurt_fs(inputs, fs.target).X.index,
+        ),
+        bottomup.buurt_fs(inputs, fs.target).X["kwb:a_65_oo"],
+        "wijk",
+    ).reindex(fs.X.index)
+    np.testing.assert_allclose(scored["estimate"], 0.5 * own.predict(fs.X) + 0.5 * buurten.to_numpy())
+    np.testing.assert_allclose(scored["expected"], out_of_fold.to_numpy())
+    # The buurt model's drivers reach the wijk, labelled as the buurten's, with their own family.
+    drivers = {c["feature"]: c for row in scored["contributions"] for c in row}
+    assert drivers["buurten:kwb:p_x"]["label"] == "buurten: Aandeel x"
+    assert drivers["buurten:kwb:p_x"]["family"] == "bevolking" and drivers["buurten:kwb:p_x"]["value"] is None
+    # Stored and loaded, the mix scores the same.
+    again = load_learner(model.artifact())
+    assert isinstance(again, BottomUp)
+    np.testing.assert_allclose(
+        score(again, fs, widths, inputs=inputs, explain=False)["estimate"], scored["estimate"]
+    )
+    text = render_markdown(card)
+    assert "Opbouw uit buurten: voor 120 gebieden" in text and "wordt gebruikt" in text
+    assert evaluation_figures(card)["model"] == f"{card['model']} + buurten"
+
+    inputs, fs = _layered(buurt_signal=False)
+    card, _, part = validate(fs, inputs)
+    assert part is None and card["buurten"] is not None and not card["buurten"]["used"]
+    assert evaluation_figures(card)["r2"] == card["validation"][card["model"]]["r2"]
+    assert "het eigen model wordt gebruikt" in render_markdown(card)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from wijkradar.models.bottomup import algorithm, headline
 from wijkradar.texts import METHOD_NL, number_nl
 
 
@@ -14,7 +15,7 @@ def _pct(value: float | None) -> str:
 
 def render_markdown(card: dict[str, Any]) -> str:
     """Render a stored model card as Markdown (Dutch, for the people who use the estimates)."""
-    chosen = card["validation"][card["model"]]
+    chosen = headline(card)
     other = "glm" if card["model"] == "lightgbm" else "lightgbm"
     lines = [
         f"# Modelkaart: {card['measure']} ({card['group']}), {card['level']}, {card['period']}",
@@ -36,12 +37,18 @@ def render_markdown(card: dict[str, Any]) -> str:
         "| | R² | MAE | Spearman | kalibratie (helling) | dekking 90%-interval |",
         "|---|---|---|---|---|---|",
     ]
-    for name in (card["model"], other):
-        m = card["validation"][name]
-        mark = " (gekozen)" if name == card["model"] else ""
+    below = card.get("buurten") or {}
+    rows = [(algorithm(card), chosen, True)] if below.get("used") else []
+    rows += [
+        (name, card["validation"][name], not rows and name == card["model"])
+        for name in (card["model"], other)
+    ]
+    if below and not below.get("used"):
+        rows.append((f"{card['model']} + buurten", below["validation"], False))
+    for name, m, used in rows:
         lines.append(
-            f"| {name}{mark} | {_pct(m['r2'])} | {_pct(m['mae'])} | {_pct(m['spearman'])} | "
-            f"{_pct(m['calibration_slope'])} | {_pct(m.get('coverage90'))} |"
+            f"| {name}{' (gekozen)' if used else ''} | {_pct(m['r2'])} | {_pct(m['mae'])} | "
+            f"{_pct(m['spearman'])} | {_pct(m['calibration_slope'])} | {_pct(m.get('coverage90'))} |"
         )
     if card.get("baseline"):
         b = card["baseline"]
@@ -52,7 +59,12 @@ def render_markdown(card: dict[str, Any]) -> str:
     if card.get("baseline_missing"):
         lines.append("| alleen vorige peiling | — | — | — | — | — |")
         lines += ["", f"Geen vergelijking met de vorige peiling: {card['baseline_missing']}."]
-    lines += ["", f"Gekozen op R² in de kruisvalidatie: **{card['model']}**.", *_validated_lines(card)]
+    lines += [
+        "",
+        f"Gekozen op R² in de kruisvalidatie: **{algorithm(card)}**.",
+        *_below_lines(card),
+        *_validated_lines(card),
+    ]
     if card.get("forward"):
         f = card["forward"]
         lines += [
@@ -64,6 +76,11 @@ def render_markdown(card: dict[str, Any]) -> str:
             + (
                 f" (met de kleinere gebieden erbij: R² {_pct(f['r2_with_small_areas'])})"
                 if f.get("r2_with_small_areas") is not None and card.get("n_validated", card["n"]) < card["n"]
+                else ""
+            )
+            + (
+                f"; het eigen model zonder de buurten haalt vooruit R² {_pct(f['r2_without_buurten'])}"
+                if f.get("r2_without_buurten") is not None
                 else ""
             )
             + ". Zo wordt het model tussen twee peilingen "
@@ -122,12 +139,36 @@ def render_markdown(card: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _below_lines(card: dict[str, Any]) -> list[str]:
+    """Say how the buurten's estimates were tried for a wijk or gemeente model, and what they did."""
+    below = card.get("buurten")
+    if not below:
+        return []
+    area = "wijk" if card["level"] == "wijk" else "gemeente"
+    what = (
+        f"Opbouw uit buurten: voor {number_nl(below['n_areas'], 0)} gebieden is de schatting het gemiddelde "
+        f"van het eigen {area}model en de schattingen van het buurtmodel voor de buurten in het gebied "
+        "(gewogen naar het aantal inwoners in de groep); de andere houden het eigen model. "
+    )
+    figures = (
+        f"Kruisgevalideerd: alleen het eigen model R² {_pct(card['validation'][card['model']]['r2'])}, "
+        f"het gemiddelde {_pct(below['validation']['r2'])}, de buurten alleen "
+        f"{_pct(below.get('r2_average'))}; het buurtmodel zelf, over buurten, {_pct(below['r2_buurten'])}. "
+    )
+    verdict = (
+        "Het gemiddelde is beter en wordt gebruikt."
+        if below["used"]
+        else "Het gemiddelde is niet beter; het eigen model wordt gebruikt."
+    )
+    return ["", what + figures + verdict]
+
+
 def _validated_lines(card: dict[str, Any]) -> list[str]:
     """Say which regions the figures are over: those that get an estimate (cards from before: all)."""
     validated = card.get("n_validated")
     if validated is None or validated >= card["n"]:
         return []
-    chosen = card["validation"][card["model"]]
+    chosen = headline(card)
     return [
         "",
         f"De cijfers gelden voor de {number_nl(validated, 0)} gebieden die een schatting krijgen "

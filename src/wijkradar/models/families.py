@@ -16,6 +16,7 @@ from typing import Any, Final
 EARLIER: Final = "eerdere peilingen"
 FAMILIES: Final = (EARLIER, "bevolking", "huishoudens", "inkomen en werk", "voorzieningen", "omgeving")
 FAMILY_PREFIX: Final = "familie:"
+BELOW: Final = "buurten:"  # drivers of a wijk or gemeente estimate that come from its buurten
 
 # Checked in this order: the first pattern that matches the CBS column name decides.
 _RULES: Final = (
@@ -45,7 +46,14 @@ def family(feature: str) -> str:
     ('eerdere peilingen', 'eerdere peilingen', 'omgeving')
     >>> family("kwb:aandeel_65_oo"), family("kwb:p_hh_li"), family("kwb:p_eenp_hh"), family("kwb:af_superm")
     ('bevolking', 'inkomen en werk', 'huishoudens', 'voorzieningen')
+
+    A driver from the buurten below a wijk or gemeente (``buurten:``) has its buurt feature's family:
+
+    >>> family("buurten:nb:prev_target"), family("buurten:kwb:g_ink_pi")
+    ('eerdere peilingen', 'inkomen en werk')
     """
+    if feature.startswith(BELOW):
+        return family(feature[len(BELOW) :])
     if re.match(r"(wk:|gm:|nb:)?(prev|chg)", feature):
         return EARLIER  # the area's, its wijk's, its gemeente's or its neighbours' earlier rounds
     if feature.startswith(("nb:", "wk:", "gm:")):

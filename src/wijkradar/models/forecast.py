@@ -7,7 +7,9 @@ from datetime import date
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
+from wijkradar.models import bottomup
 from wijkradar.models.features import FeatureSet, Target
 from wijkradar.models.inputs import Inputs, features_for, make_learner, prev_bins, weights_for
 from wijkradar.models.validation import fold_widths, gemeente_folds, interval_widths, metrics
@@ -16,7 +18,12 @@ MIN_FORWARD = 20  # regions with a value in both rounds, at least, for a forward
 
 
 def forward_validation(
-    inputs: Inputs, fs: FeatureSet, kind: str, seed: int, shown: np.ndarray | None = None
+    inputs: Inputs,
+    fs: FeatureSet,
+    kind: str,
+    seed: int,
+    shown: np.ndarray | None = None,
+    buurten: pd.Series | None = None,
 ) -> tuple[dict[str, Any] | None, str | None]:
     """Validate forward in time, as the model is used between rounds: fit on round t-1, predict t.
 
@@ -26,8 +33,10 @@ def forward_validation(
     forecast are split-conformal on these forward errors, per gemeente fold (a gemeente's width
     comes from the other gemeenten's errors), so the coverage reported is out of sample. Figures
     and widths are over the regions that get an estimate (``shown``, a mask over ``fs``'s regions;
-    default all), with R² over every region with a survey value beside them. Returns the figures,
-    or None and the reason there are none.
+    default all), with R² over every region with a survey value beside them. With ``buurten`` (the
+    average per area of the round before's buurt model's forecasts, see
+    :mod:`~wijkradar.models.bottomup`) the forecast is the mix the stored model makes, and the
+    area model's own R² stays beside it. Returns the figures, or None and the reason there are none.
     """
     target = fs.target
     if fs.previous_period is None:
@@ -49,7 +58,10 @@ def forward_validation(
     )
     labelled = fs.labelled
     y = fs.y.to_numpy()[labelled]
-    prediction = model.predict(fs.X.loc[labelled, columns])
+    own = model.predict(fs.X.loc[labelled, columns])
+    prediction = own
+    if buurten is not None:
+        prediction = bottomup.blend(own, buurten.reindex(fs.X.index[labelled]).to_numpy(dtype=float))
     residual = np.abs(y - prediction)
     bins = prev_bins(fs)[labelled]
     folds = gemeente_folds(fs.groups[labelled], seed=seed)
@@ -57,6 +69,8 @@ def forward_validation(
     halfwidth = fold_widths(residual, folds, bins, used)
     out: dict[str, Any] = metrics(y[used], prediction[used], halfwidth[used])
     out["r2_with_small_areas"] = metrics(y, prediction)["r2"]
+    if buurten is not None:
+        out["r2_without_buurten"] = metrics(y[used], own[used])["r2"]
     out["fit_period"] = fs.previous_period
     out["predict_period"] = target.period
     out["years"] = int(target.period[:4]) - int(fs.previous_period[:4])

@@ -176,9 +176,31 @@ class RidgeGLM:
         return model
 
 
-def load_learner(artifact: str) -> Learner:
+class BottomUp:
+    """A wijk or gemeente model stored with the buurt model its estimates are mixed with.
+
+    How the two are mixed is :mod:`wijkradar.models.bottomup`'s business; this only keeps them.
+    """
+
+    name = "opbouw"
+
+    def __init__(self, own: Learner, buurten: Learner) -> None:
+        self.own = own
+        self.buurten = buurten
+
+    def artifact(self) -> str:
+        """Serialise both models as JSON."""
+        return json.dumps({"kind": self.name, "own": self.own.artifact(), "buurten": self.buurten.artifact()})
+
+
+def load_learner(artifact: str) -> Learner | BottomUp:
     """Rebuild a stored model."""
     payload = json.loads(artifact)
+    if payload["kind"] == BottomUp.name:
+        own, buurten = load_learner(payload["own"]), load_learner(payload["buurten"])
+        if isinstance(own, BottomUp) or isinstance(buurten, BottomUp):
+            raise ValueError("a mixed model holds two plain models")
+        return BottomUp(own, buurten)
     if payload["kind"] == GradientBoosting.name:
         return GradientBoosting.load(payload)
     return RidgeGLM.load(payload)

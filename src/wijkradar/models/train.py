@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -11,12 +12,14 @@ import pandas as pd
 
 from wijkradar.config import Settings
 from wijkradar.errors import ModelMissing, NotFoundError
-from wijkradar.models.families import EARLIER, FAMILIES, FAMILY_PREFIX, family
+from wijkradar.models import bottomup
+from wijkradar.models.families import BELOW, EARLIER, FAMILIES, FAMILY_PREFIX, family
 from wijkradar.models.features import FeatureSet, Target
 from wijkradar.models.forecast import forecast_widths, forward_validation, prognosis_periods
 from wijkradar.models.inputs import (
     Inputs,
     features_for,
+    group_residents,
     load_inputs,
     make_learner,
     prev_bins,
@@ -25,7 +28,14 @@ from wijkradar.models.inputs import (
     weights_for,
     without_small_areas,
 )
-from wijkradar.models.learners import GradientBoosting, Learner, PreviousRound, RidgeGLM, load_learner
+from wijkradar.models.learners import (
+    BottomUp,
+    GradientBoosting,
+    Learner,
+    PreviousRound,
+    RidgeGLM,
+    load_learner,
+)
 from wijkradar.models.validation import cross_validate, gemeente_folds, interval_widths, metrics
 from wijkradar.warehouse import Warehouse
 
@@ -55,13 +65,17 @@ def train_model(
     inputs = load_inputs(wh, target)
     fs = features_for(inputs, target)
     limit = Settings.from_env().min_residents if min_residents is None else min_residents
-    card, out_of_fold = validate(fs, inputs, seed=seed, min_residents=limit)
+    card, out_of_fold, part = validate(fs, inputs, seed=seed, min_residents=limit)
     chosen = card["model"]
     labelled = fs.labelled
     X, y = fs.X[labelled], fs.y.to_numpy()[labelled]
-    model = make_learner(chosen, len(y), seed).fit(X, y, weights_for(chosen, fs, labelled))
+    own = make_learner(chosen, len(y), seed).fit(X, y, weights_for(chosen, fs, labelled))
+    model: Learner | BottomUp = own if part is None else BottomUp(own, part.model)
     widths = {int(k): float(v) for k, v in card["interval_halfwidth_by_bin"].items()}
-    estimates, few = without_small_areas(fs, score(model, fs, widths, out_of_fold), limit)
+    explained = _made_of(model, fs, inputs).explained()  # once: SHAP over every tree is costly
+    estimates, few = without_small_areas(
+        fs, score(model, fs, widths, out_of_fold, inputs=inputs, explained=explained), limit
+    )
     card["n_too_few_residents"] = few
     later = [
         _score_period(inputs, model, card, p, explain=False)[PROGNOSIS_COLUMNS]
@@ -69,7 +83,7 @@ def train_model(
     ]
     prognoses = pd.concat(later or [pd.DataFrame(columns=PROGNOSIS_COLUMNS)], ignore_index=True)
     card["prognose_periods"] = sorted({str(p) for p in prognoses["period"]})
-    card["feature_importance"] = _importance(model, fs)
+    card["feature_importance"] = _importance(explained)
     card["train_seconds"] = round(time.perf_counter() - started, 1)
     card["n_estimated"] = len(estimates)
     card["n_without_survey"] = int((~labelled).sum())
@@ -80,7 +94,7 @@ def train_model(
                 "population_group": target.population_group,
                 "level": target.level,
                 "period": target.period,
-                "algorithm": chosen,
+                "algorithm": bottomup.algorithm(card),
                 "metrics": _evaluation(card),
                 "card": dict(card),
                 "artifact": model.artifact(),
@@ -92,7 +106,7 @@ def train_model(
 
 
 def _score_period(
-    inputs: Inputs, model: Learner, card: dict[str, Any], period: str, *, explain: bool
+    inputs: Inputs, model: Learner | BottomUp, card: dict[str, Any], period: str, *, explain: bool
 ) -> pd.DataFrame:
     """Score a stored model on the features of a period, leaving out the areas with too few residents.
 
@@ -101,27 +115,26 @@ def _score_period(
     """
     target = Target(card["measure"], card["group"], card["level"], period)
     fs = features_for(inputs, target)
-    for column in model.__dict__.get("columns", []):
-        if column not in fs.X.columns:
-            fs.X[column] = np.nan
     later = int(period[:4]) > int(str(card["period"])[:4])
     forecast = forecast_widths(card, period) if later else None
     widths = forecast or {int(k): float(v) for k, v in card["interval_halfwidth_by_bin"].items()}
     limit = int(card.get("min_residents", Settings.from_env().min_residents))
-    return without_small_areas(fs, score(model, fs, widths, explain=explain), limit)[0]
+    return without_small_areas(fs, score(model, fs, widths, explain=explain, inputs=inputs), limit)[0]
 
 
 def validate(
     fs: FeatureSet, inputs: Inputs, *, seed: int = 0, min_residents: int = 0
-) -> tuple[dict[str, Any], pd.Series]:
+) -> tuple[dict[str, Any], pd.Series, bottomup.BuurtPart | None]:
     """Run grouped cross-validation of both families, the baseline and the forward validation.
 
     Every region with a survey value is learned from, but the figures and the intervals' widths
     are those of the regions that get an estimate (at least ``min_residents`` residents of the
     group, see :func:`~wijkradar.models.inputs.shown_areas`): a model is judged on what it shows.
     R² over every region with a survey value stays beside them (``r2_with_small_areas``).
-    Returns the model card and the chosen family's out-of-fold predictions: what the model
-    expects for a region when it has not seen that region's gemeente.
+    A wijk or gemeente model is also tried mixed with its buurten's estimates (see
+    :mod:`~wijkradar.models.bottomup`); the mix is used when its grouped-CV R² is higher.
+    Returns the model card, the out-of-fold predictions (what the model expects for a region when
+    it has not seen that region's gemeente) and the buurt part when it is used.
     """
     target = fs.target
     labelled = fs.labelled
@@ -152,13 +165,20 @@ def validate(
     else:
         base_cv = cross_validate(lambda: PreviousRound(prev_feature), X, y, folds, bins)
         baseline = metrics(y[shown], base_cv.prediction[shown])
-    forward, forward_missing = forward_validation(inputs, fs, chosen, seed, every_shown)
-    residual = np.abs(y - cvs[chosen].prediction)
+    part = bottomup.learn(inputs, target, seed)
+    below, prediction = bottomup.judged(
+        part, X.index, y, cvs[chosen].prediction, folds, bins, shown, results[chosen]["r2"]
+    )
+    part = part if below is not None and below["used"] else None
+    forward, forward_missing = forward_validation(
+        inputs, fs, chosen, seed, every_shown, part.forward if part is not None else None
+    )
+    residual = np.abs(y - prediction)
     widths = interval_widths(residual[shown], bins[shown])
     families: dict[str, int] = {}
     for column in fs.X.columns:
         families[column.split(":")[0]] = families.get(column.split(":")[0], 0) + 1
-    out_of_fold = pd.Series(cvs[chosen].prediction, index=fs.X.index[labelled])
+    out_of_fold = pd.Series(prediction, index=fs.X.index[labelled])
     card = {
         "measure": target.measure_id,
         "group": target.population_group,
@@ -172,6 +192,7 @@ def validate(
         "folds": len(np.unique(folds)),
         "model": chosen,
         "validation": results,
+        "buurten": below,
         "baseline": baseline,
         "baseline_missing": baseline_missing,
         "forward": forward,
@@ -181,29 +202,34 @@ def validate(
         "indeling": inputs.indeling,
         "feature_families": families,
     }
-    return card, out_of_fold
+    return card, out_of_fold, part
 
 
 def score(
-    model: Learner,
+    model: Learner | BottomUp,
     fs: FeatureSet,
     widths: dict[int, float],
     out_of_fold: pd.Series | None = None,
     *,
     explain: bool = True,
+    inputs: Inputs | None = None,
+    explained: _Explained | None = None,
 ) -> pd.DataFrame:
     """Estimates, 90% intervals and top contributions for every region of the feature set.
 
     ``expected`` is the out-of-fold prediction where there is one (regions with a survey value),
-    else the estimate: the honest yardstick for "beter/slechter dan verwacht".
+    else the estimate: the honest yardstick for "beter/slechter dan verwacht". A model mixed with
+    its buurten needs ``inputs``, to build the buurten's features of the same period. ``explained``:
+    the contributions when the caller has them already.
     """
-    prediction = model.predict(fs.X)
+    made = _made_of(model, fs, inputs)
+    prediction = made.estimate()
     expected = prediction.copy()
     if out_of_fold is not None:
         known = out_of_fold.reindex(fs.X.index).to_numpy()
         expected = np.where(np.isnan(known), prediction, known)
     halfwidth = np.array([widths.get(int(b), max(widths.values())) for b in prev_bins(fs)])
-    drivers = _drivers(model, fs) if explain else [[] for _ in range(len(fs.X))]
+    drivers = _drivers(explained or made.explained()) if explain else [[] for _ in range(len(fs.X))]
     return pd.DataFrame(
         {
             "region_code": fs.X.index.to_numpy(),
@@ -220,24 +246,102 @@ def score(
     )
 
 
-def _drivers(model: Learner, fs: FeatureSet) -> list[list[dict[str, Any]]]:
+@dataclass
+class _Explained:
+    """Contributions per feature (the expected value left out), with the features' names, labels, values."""
+
+    contributions: np.ndarray
+    columns: list[str]
+    labels: list[str]
+    values: np.ndarray
+
+
+@dataclass
+class _MadeOf:
+    """What the estimates of a feature set are made of: a plain model, or one mixed with its buurten."""
+
+    model: Learner
+    fs: FeatureSet
+    buurten: Learner | None = None
+    buurt_fs: FeatureSet | None = None
+    averaged: np.ndarray | None = None  # per region the buurten's average (NaN: none)
+
+    def estimate(self) -> np.ndarray:
+        own = self.model.predict(self.fs.X)
+        return own if self.averaged is None else bottomup.blend(own, self.averaged)
+
+    def explained(self) -> _Explained:
+        columns = list(self.model.__dict__["columns"])
+        out = _Explained(
+            self.model.contributions(self.fs.X)[:, :-1],
+            columns,
+            [self.fs.labels.get(c, c) for c in columns],
+            self.fs.X[columns].to_numpy(dtype=float),
+        )
+        if self.buurten is None or self.buurt_fs is None or self.averaged is None:
+            return out
+        share = bottomup.weights(self.averaged)
+        bfs = self.buurt_fs
+        counts = group_residents(bfs)
+        counted = bfs.X[(counts > 0).to_numpy()]  # the others are in no average
+        below = pd.DataFrame(self.buurten.contributions(counted)[:, :-1], index=counted.index)
+        summed = (
+            bottomup.averaged(below, counts, self.fs.target.level)
+            .reindex(self.fs.X.index)
+            .fillna(0.0)
+            .to_numpy(dtype=float)
+        )
+        names = list(self.buurten.__dict__["columns"])
+        return _Explained(
+            np.hstack([out.contributions * share[:, None], summed * (1 - share)[:, None]]),
+            out.columns + [f"{BELOW}{c}" for c in names],
+            out.labels + [bottomup.label(bfs.labels.get(c, c)) for c in names],
+            np.hstack([out.values, np.full((len(out.values), len(names)), np.nan)]),
+        )
+
+
+def _made_of(model: Learner | BottomUp, fs: FeatureSet, inputs: Inputs | None) -> _MadeOf:
+    """Prepare the estimates of ``fs``: its features as the model knows them, and the buurten's average."""
+    if not isinstance(model, BottomUp):
+        return _MadeOf(model, _known(fs, model))
+    if inputs is None:
+        raise ValueError("a model mixed with its buurten scores with the inputs at hand")
+    bfs = _known(bottomup.buurt_fs(inputs, fs.target), model.buurten)
+    estimates = pd.Series(model.buurten.predict(bfs.X), index=bfs.X.index)
+    averaged = bottomup.average(estimates, group_residents(bfs), fs.target.level)
+    return _MadeOf(
+        model.own,
+        _known(fs, model.own),
+        model.buurten,
+        bfs,
+        averaged.reindex(fs.X.index).to_numpy(dtype=float),
+    )
+
+
+def _known(fs: FeatureSet, model: Learner) -> FeatureSet:
+    """Add the model's features a later period lacks (as missing); a model reads only its own."""
+    for column in model.__dict__.get("columns", []):
+        if column not in fs.X.columns:
+            fs.X[column] = np.nan
+    return fs
+
+
+def _drivers(explained: _Explained) -> list[list[dict[str, Any]]]:
     """Collect the largest contributions per region (SHAP or GLM terms), with Dutch labels.
 
     The largest come first, each with its family, and the largest outside the earlier survey rounds
     if it is not among them; then every family's sum (feature
     ``familie:<naam>``), largest first, so that readers of the head of the list see concrete drivers.
     """
-    contributions = model.contributions(fs.X)[:, :-1]
-    values = fs.X.to_numpy(dtype=float)
-    columns = list(fs.X.columns)
+    contributions, values, columns = explained.contributions, explained.values, explained.columns
     families = np.array([family(c) for c in columns])
     sums = np.stack([contributions[:, families == f].sum(axis=1) for f in FAMILIES], axis=1)
     drivers = []
-    for i in range(len(fs.X)):
+    for i in range(len(values)):
         concrete = [
             {
                 "feature": columns[j],
-                "label": fs.labels[columns[j]],
+                "label": explained.labels[j],
                 "family": str(families[j]),
                 "value": None if np.isnan(values[i, j]) else round(float(values[i, j]), 4),
                 "contribution": round(float(contributions[i, j]), 4),
@@ -268,13 +372,13 @@ def _top_and_first_actionable(contributions: np.ndarray, families: np.ndarray) -
     return top if actionable is None or actionable in top else [*top, actionable]
 
 
-def _importance(model: Learner, fs: FeatureSet, top: int = 15) -> list[dict[str, Any]]:
-    contributions = np.abs(model.contributions(fs.X)[:, :-1]).mean(axis=0)
+def _importance(explained: _Explained, top: int = 15) -> list[dict[str, Any]]:
+    contributions = np.abs(explained.contributions).mean(axis=0)
     order = np.argsort(-contributions)[:top]
     return [
         {
-            "feature": fs.X.columns[j],
-            "label": fs.labels[fs.X.columns[j]],
+            "feature": explained.columns[j],
+            "label": explained.labels[j],
             "mean_abs_contribution": round(float(contributions[j]), 4),
         }
         for j in order
@@ -283,7 +387,7 @@ def _importance(model: Learner, fs: FeatureSet, top: int = 15) -> list[dict[str,
 
 def _evaluation(card: dict[str, Any]) -> dict[str, Any]:
     """Collect the figures ``wijkradar evaluate --format json`` prints."""
-    chosen = card["validation"][card["model"]]
+    chosen = bottomup.headline(card)
     return {
         "measure": card["measure"],
         "group": card["group"],
@@ -298,7 +402,8 @@ def _evaluation(card: dict[str, Any]) -> dict[str, Any]:
         "coverage90": chosen["coverage90"],
         "baseline_r2": card["baseline"]["r2"] if card["baseline"] else None,
         "baseline_missing": card.get("baseline_missing"),
-        "model": card["model"],
+        "model": bottomup.algorithm(card),
+        "r2_without_buurten": card["validation"][card["model"]]["r2"] if card.get("buurten") else None,
         "glm_r2": card["validation"][RidgeGLM.name]["r2"],
         "lightgbm_r2": card["validation"][GradientBoosting.name]["r2"],
         "calibration_slope": chosen["calibration_slope"],
@@ -313,6 +418,7 @@ def _forward_figures(card: dict[str, Any]) -> dict[str, Any]:
     return {
         "forward_r2": forward.get("r2"),
         "forward_r2_with_small_areas": forward.get("r2_with_small_areas"),
+        "forward_r2_without_buurten": forward.get("r2_without_buurten"),
         "forward_mae": forward.get("mae"),
         "forward_spearman": forward.get("spearman"),
         "forward_coverage90": forward.get("coverage90"),
