@@ -153,7 +153,9 @@ def _below_lines(card: dict[str, Any]) -> list[str]:
     figures = (
         f"Kruisgevalideerd: alleen het eigen model R² {_pct(card['validation'][card['model']]['r2'])}, "
         f"het gemiddelde {_pct(below['validation']['r2'])}, de buurten alleen "
-        f"{_pct(below.get('r2_average'))}; het buurtmodel zelf, over buurten, {_pct(below['r2_buurten'])}. "
+        f"{_pct(below.get('r2_average'))}; het buurtmodel zelf, over buurten, {_pct(below['r2_buurten'])}"
+        + (f", met {below['n_features']} kenmerken van de buurten" if below.get("n_features") else "")
+        + ". "
     )
     verdict = (
         "Het gemiddelde is beter en wordt gebruikt."
