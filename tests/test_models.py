@@ -412,7 +412,7 @@ def test_a_wijk_model_is_mixed_with_its_buurten_only_when_that_validates_better(
     np.testing.assert_allclose(scored["expected"], out_of_fold.to_numpy())
     # The buurt model's drivers reach the wijk, labelled as the buurten's, with their own family.
     drivers = {c["feature"]: c for row in scored["contributions"] for c in row}
-    assert drivers["buurten:kwb:p_x"]["label"] == "buurten: Aandeel x"
+    assert drivers["buurten:kwb:p_x"]["label"] == "in de buurten: Aandeel x"
     assert drivers["buurten:kwb:p_x"]["family"] == "bevolking" and drivers["buurten:kwb:p_x"]["value"] is None
     # Stored and loaded, the mix scores the same.
     again = load_learner(model.artifact())

@@ -189,5 +189,5 @@ def algorithm(card: dict[str, Any]) -> str:
 
 
 def label(buurt_label: str) -> str:
-    """Label a buurt model's feature as a driver of the area above."""
-    return f"buurten: {buurt_label}"
+    """Label a buurt model's feature as a driver of the area above ("in de buurten: ...")."""
+    return f"in de buurten: {buurt_label}"
