@@ -160,7 +160,7 @@ def judged(
         "weight": WEIGHT,
         "n_areas": int(both.sum()),
         "r2_buurten": part.r2_buurten,
-        "n_features": len(part.model.__dict__.get("columns", [])),
+        "n_features": len(part.model.columns),
         "r2_average": metrics(y[both], averaged[both])["r2"] if both.sum() > 2 else None,
         "validation": figures,
     }

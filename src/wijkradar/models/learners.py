@@ -19,6 +19,7 @@ class Learner(Protocol):
     """What validation and scoring need from a model."""
 
     name: str
+    columns: list[str]  # the features it reads, in its order
 
     def fit(self, X: pd.DataFrame, y: np.ndarray, weight: np.ndarray | None = None) -> Learner: ...  # noqa: D102
 
@@ -218,6 +219,7 @@ class PreviousRound:
 
     def __init__(self, target_feature: str) -> None:
         self.sources = [target_feature, f"wk:{target_feature}", f"gm:{target_feature}"]
+        self.columns = list(self.sources)
         self.fill = 0.0
         self.slope = 1.0
         self.offset = 0.0

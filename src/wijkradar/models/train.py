@@ -271,7 +271,7 @@ class _MadeOf:
         return own if self.averaged is None else bottomup.blend(own, self.averaged)
 
     def explained(self) -> _Explained:
-        columns = list(self.model.__dict__["columns"])
+        columns = list(self.model.columns)
         out = _Explained(
             self.model.contributions(self.fs.X)[:, :-1],
             columns,
@@ -291,7 +291,7 @@ class _MadeOf:
             .fillna(0.0)
             .to_numpy(dtype=float)
         )
-        names = list(self.buurten.__dict__["columns"])
+        names = list(self.buurten.columns)
         return _Explained(
             np.hstack([out.contributions * share[:, None], summed * (1 - share)[:, None]]),
             out.columns + [f"{BELOW}{c}" for c in names],
@@ -320,7 +320,7 @@ def _made_of(model: Learner | BottomUp, fs: FeatureSet, inputs: Inputs | None) -
 
 def _known(fs: FeatureSet, model: Learner) -> FeatureSet:
     """Add the model's features a later period lacks (as missing); a model reads only its own."""
-    for column in model.__dict__.get("columns", []):
+    for column in model.columns:
         if column not in fs.X.columns:
             fs.X[column] = np.nan
     return fs
