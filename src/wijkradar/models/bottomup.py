@@ -39,12 +39,25 @@ MIN_BUURTEN = 50  # buurten with a survey value, at least, to learn the buurt pa
 
 @dataclass
 class BuurtPart:
-    """The buurt model of a target's round, and its estimates averaged per area of the level above."""
+    """The buurt model of a target's round, with its estimates per buurt for validation.
+
+    The same for the wijk and the gemeente model of a round, so training both learns it once (see
+    :func:`~wijkradar.models.train.train_model`).
+    """
 
     model: Learner
-    out_of_fold: pd.Series  # per area: the average of its buurten's estimates, none learned from its gemeente
-    forward: pd.Series | None  # per area: the average of the round before's buurt model's forecasts
+    out_of_fold: pd.Series  # per buurt: estimated by a model that learned nothing from its gemeente
+    forward: pd.Series | None  # per buurt: the forecast of the round before's buurt model
+    counts: pd.Series  # per buurt: residents of the group, the weights of the averages
     r2_buurten: float  # of the buurt model's own grouped cross-validation, over buurten
+
+    def out_of_fold_per(self, level: str) -> pd.Series:
+        """Average the out-of-fold buurt estimates per wijk or gemeente."""
+        return average(self.out_of_fold, self.counts, level)
+
+    def forward_per(self, level: str) -> pd.Series | None:
+        """Average the forecasts of the round before's buurt model per wijk or gemeente."""
+        return None if self.forward is None else average(self.forward, self.counts, level)
 
 
 def applies(level: str) -> bool:
@@ -61,6 +74,8 @@ def buurt_fs(inputs: Inputs, target: Target, period: str | None = None) -> Featu
 
 def learn(inputs: Inputs, target: Target, seed: int = 0) -> BuurtPart | None:
     """Fit the buurt part of a wijk or gemeente target; None when too few buurten have a value.
+
+    Only the target's measure, group and period matter, not its level.
 
     Out-of-fold: each gemeente's buurten are estimated by a buurt model that learned from none of
     that gemeente's buurten (labelled or not, every buurt of it gets an estimate), so the average
@@ -87,17 +102,17 @@ def learn(inputs: Inputs, target: Target, seed: int = 0) -> BuurtPart | None:
     residual = y - estimate[labelled]
     r2 = 1.0 - float(np.sum(residual**2)) / float(np.sum((y - y.mean()) ** 2))
     full = make_learner(KIND, len(y), seed).fit(X, y, weight)
-    counts = group_residents(fs)
     return BuurtPart(
         model=full,
-        out_of_fold=average(pd.Series(estimate, index=fs.X.index), counts, target.level),
-        forward=_forward(inputs, fs, counts, target.level, seed),
+        out_of_fold=pd.Series(estimate, index=fs.X.index),
+        forward=_forward(inputs, fs, seed),
+        counts=group_residents(fs),
         r2_buurten=r2,
     )
 
 
-def _forward(inputs: Inputs, fs: FeatureSet, counts: pd.Series, level: str, seed: int) -> pd.Series | None:
-    """Average per area of the buurt forecasts by the model of the round before (None: no such model)."""
+def _forward(inputs: Inputs, fs: FeatureSet, seed: int) -> pd.Series | None:
+    """Forecast every buurt with the buurt model of the round before (None: no such model)."""
     if fs.previous_period is None:
         return None
     fs0 = buurt_fs(inputs, fs.target, fs.previous_period)
@@ -107,7 +122,7 @@ def _forward(inputs: Inputs, fs: FeatureSet, counts: pd.Series, level: str, seed
     model = make_learner(KIND, int(fs0.labelled.sum()), seed).fit(
         fs0.X.loc[fs0.labelled, columns], fs0.y.to_numpy()[fs0.labelled], weights_for(KIND, fs0, fs0.labelled)
     )
-    return average(pd.Series(model.predict(fs.X[columns]), index=fs.X.index), counts, level)
+    return pd.Series(model.predict(fs.X[columns]), index=fs.X.index)
 
 
 def averaged(frame: pd.DataFrame, counts: pd.Series, level: str) -> pd.DataFrame:
@@ -133,6 +148,7 @@ def average(values: pd.Series, counts: pd.Series, level: str) -> pd.Series:
 
 def judged(
     part: BuurtPart | None,
+    level: str,
     areas: pd.Index,
     y: np.ndarray,
     own: np.ndarray,
@@ -149,7 +165,7 @@ def judged(
     """
     if part is None:
         return None, own
-    averaged = part.out_of_fold.reindex(areas).to_numpy(dtype=float)
+    averaged = part.out_of_fold_per(level).reindex(areas).to_numpy(dtype=float)
     mixed = blend(own, averaged)
     figures = metrics(y[shown], mixed[shown], fold_widths(np.abs(y - mixed), folds, bins, shown)[shown])
     figures["r2_with_small_areas"] = metrics(y, mixed)["r2"]

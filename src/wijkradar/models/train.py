@@ -65,7 +65,15 @@ def train_model(
     inputs = load_inputs(wh, target)
     fs = features_for(inputs, target)
     limit = Settings.from_env().min_residents if min_residents is None else min_residents
-    card, out_of_fold, part = validate(fs, inputs, seed=seed, min_residents=limit)
+    below = None
+    if bottomup.applies(target.level):  # the wijk and the gemeente model of a round share it
+        below = wh.memo(
+            ("buurtdeel", target.measure_id, target.population_group, target.period, seed),
+            lambda: bottomup.learn(inputs, target, seed),
+            shared=True,
+            sources_only=True,
+        )
+    card, out_of_fold, part = validate(fs, inputs, seed=seed, min_residents=limit, buurten=below)
     chosen = card["model"]
     labelled = fs.labelled
     X, y = fs.X[labelled], fs.y.to_numpy()[labelled]
@@ -123,7 +131,12 @@ def _score_period(
 
 
 def validate(
-    fs: FeatureSet, inputs: Inputs, *, seed: int = 0, min_residents: int = 0
+    fs: FeatureSet,
+    inputs: Inputs,
+    *,
+    seed: int = 0,
+    min_residents: int = 0,
+    buurten: bottomup.BuurtPart | None = None,
 ) -> tuple[dict[str, Any], pd.Series, bottomup.BuurtPart | None]:
     """Run grouped cross-validation of both families, the baseline and the forward validation.
 
@@ -132,7 +145,8 @@ def validate(
     group, see :func:`~wijkradar.models.inputs.shown_areas`): a model is judged on what it shows.
     R² over every region with a survey value stays beside them (``r2_with_small_areas``).
     A wijk or gemeente model is also tried mixed with its buurten's estimates (see
-    :mod:`~wijkradar.models.bottomup`); the mix is used when its grouped-CV R² is higher.
+    :mod:`~wijkradar.models.bottomup`; ``buurten``: that part when the caller has learned it); the
+    mix is used when its grouped-CV R² is higher.
     Returns the model card, the out-of-fold predictions (what the model expects for a region when
     it has not seen that region's gemeente) and the buurt part when it is used.
     """
@@ -165,13 +179,13 @@ def validate(
     else:
         base_cv = cross_validate(lambda: PreviousRound(prev_feature), X, y, folds, bins)
         baseline = metrics(y[shown], base_cv.prediction[shown])
-    part = bottomup.learn(inputs, target, seed)
+    part = buurten or bottomup.learn(inputs, target, seed)
     below, prediction = bottomup.judged(
-        part, X.index, y, cvs[chosen].prediction, folds, bins, shown, results[chosen]["r2"]
+        part, target.level, X.index, y, cvs[chosen].prediction, folds, bins, shown, results[chosen]["r2"]
     )
     part = part if below is not None and below["used"] else None
     forward, forward_missing = forward_validation(
-        inputs, fs, chosen, seed, every_shown, part.forward if part is not None else None
+        inputs, fs, chosen, seed, every_shown, part.forward_per(target.level) if part is not None else None
     )
     residual = np.abs(y - prediction)
     widths = interval_widths(residual[shown], bins[shown])
