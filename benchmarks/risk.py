@@ -16,12 +16,17 @@ import json
 import os
 import tempfile
 import time
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
+
+import numpy as np
+import pandas as pd
 
 from wijkradar.indeling import derive_crosswalks
 from wijkradar.ingest import ingest
 from wijkradar.models.bottomup import algorithm, headline
+from wijkradar.models.residents import residents
 from wijkradar.models.train import rescore, train_model
 from wijkradar.warehouse import Warehouse
 
@@ -63,7 +68,9 @@ def main() -> None:
         start = time.perf_counter()
         stored = wh.estimates(int(buurt["model_id"]))
         read_seconds = time.perf_counter() - start
+        bands = _by_size(wh, stored, buurt["group"], args.period)
     _table(rows, args.period)
+    _print_bands(bands, rows[0][0], buurt["group"])
     train_buurt = rows[0][4]
     print(
         f"scoring all {len(scored):,} buurten from the warehouse (features + stored model + intervals): "
@@ -79,6 +86,37 @@ def main() -> None:
         "top features (buurt):",
         json.dumps([f["label"] for f in buurt["feature_importance"][:5]], ensure_ascii=False),
     )
+
+
+SIZES = (50, 100, 200, 400)  # bands of residents of the group
+
+
+def _by_size(wh: Warehouse, estimates: pd.DataFrame, group: str, period: str) -> list[tuple[str, int, float]]:
+    """Grouped-CV R² of the buurten per band of residents of the group: what limits the buurt figure.
+
+    The stored ``expected`` of an area with a survey value is its out-of-fold estimate (a model that
+    learned nothing from its gemeente), so this splits the card's grouped-CV R² by area size.
+    """
+    surveyed = estimates[estimates["survey"].notna()].set_index("region_code")
+    counts, _ = residents(wh, group, surveyed.index.tolist(), int(period[:4]))
+    size = pd.to_numeric(counts.reindex(surveyed.index), errors="coerce").to_numpy(dtype=float)
+    edges = [*SIZES, np.inf]
+    bands = [
+        (f"{lo}-{int(hi) - 1}" if np.isfinite(hi) else f"{lo}+", (size >= lo) & (size < hi))
+        for lo, hi in pairwise(edges)
+    ]
+    bands.append(("onbekend", ~np.isfinite(size)))
+    out = []
+    for name, rows in bands:
+        y, p = surveyed["survey"].to_numpy()[rows], surveyed["expected"].to_numpy()[rows]
+        r2 = 1 - float(np.sum((y - p) ** 2)) / float(np.sum((y - y.mean()) ** 2)) if len(y) > 1 else np.nan
+        out.append((name, int(rows.sum()), r2))
+    return out
+
+
+def _print_bands(bands: list[tuple[str, int, float]], measure: str, group: str) -> None:
+    print(f"grouped-CV R2 of the buurt model of {measure} {group} by residents of the group (band: n, R2):")
+    print("  " + "; ".join(f"{name}: {n:,}, {r2:.3f}" for name, n, r2 in bands))
 
 
 def _table(rows: list[tuple[str, str, str, dict[str, Any], float]], period: str) -> None:

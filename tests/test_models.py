@@ -240,6 +240,12 @@ def _check_prognoses(db: Path, card: dict[str, Any], four_year_widths: set[float
         assert set(estimates["period"]) == {"2020"}  # the survey year's estimates stay as they were
         later = stored[stored["period"] == "2024"]
         assert len(later) > 300 and later["estimate"].between(0, 100).all()
+        # Each prognose says which Kerncijfers it read (its own and its buurten's), none after the
+        # year after: Almere has nothing newer than 2020, Baarn's buurten have those of 2024.
+        read = later.set_index("region_code")["kerncijfers"].str.split(",")
+        assert all(p and max(int(y[:4]) for y in p) <= 2025 for p in read)
+        assert read["GM0034"] == ["2017", "2020"] and "2024" in read["GM0308"]
+        assert card["prognose_kerncijfers"]["2024"].endswith("en 2024")
         assert set(np.round(later["upper"] - later["estimate"], 6)) <= four_year_widths
         # Fewer years ahead, narrower intervals: 2021 is one year after the round, 2024 four.
         if "2021" in card["prognose_periods"]:
@@ -265,6 +271,7 @@ def _check_prognoses(db: Path, card: dict[str, Any], four_year_widths: set[float
         chosen = load_themes()["eenzaamheid"]
         rows = areas(wh, "GM0034", chosen, "gemeente")
         assert rows["prognose_period"] == "2024" and rows["period"] == "2020"
+        assert rows["prognose_kerncijfers"] == "2017 en 2020"
         (row,) = rows["rows"]
         assert row["value"] == row["survey"] and row["prognose"] != row["value"]
         assert row["prognose_lower"] < row["prognose"] < row["prognose_upper"]

@@ -303,6 +303,7 @@ def _with_prognoses(db: Path, shift: float) -> None:
         later = estimates[["region_code", "estimate", "lower", "upper"]].copy()
         later[["estimate", "lower", "upper"]] += shift
         later["period"] = "2024"
+        later["kerncijfers"] = "2017,2020"  # nothing newer for these buurten: the pages must say so
         wh.save_model({**stored, "card": {**stored["card"], "prognose_periods": ["2024"]}}, estimates, later)
 
 
@@ -316,6 +317,7 @@ def test_a_prognose_is_shown_beside_the_measurements_and_never_counts_as_one(db:
         assert progress["status"] == "at_risk" and "2024" not in progress["explanation"]
         forecast = progress["prognose"]
         assert forecast["period"] == "2024" and forecast["halfwidth"] > 0 and "3 buurten" in forecast["note"]
+        assert "uit Kerncijfers 2017 en 2020" in forecast["note"]
         page = html.unescape(client.get(PAGE).text)
         assert "Prognose 2024:" in page and "telt niet mee voor de status" in page
         assert "prognose (model, geen meting)" in page  # the chart's own trace
@@ -325,8 +327,16 @@ def test_a_prognose_is_shown_beside_the_measurements_and_never_counts_as_one(db:
         assert row["value"] == row["survey"] and row["prognose"] == pytest.approx(row["estimate"] - 6.0)
         shown = html.unescape(client.get("/gemeente/GM0034").text)
         assert "Prognose 2024 (model, geen peiling)" in shown
+        # Where the prognose comes from: the newest Kerncijfers there are (2020), not "those of 2024".
+        assert overview["prognose_kerncijfers"] == "2017 en 2020"
+        assert "de nieuwste Kerncijfers die er voor deze gebieden zijn (van 2017 en 2020)" in shown
+        assert "Kerncijfers van 2024" not in shown
         listed = client.get("/gemeente/GM0034/prioriteit.json").json()
         assert listed["prognose_period"] == "2024" and all("prognose" in r for r in listed["rows"])
+        assert listed["prognose_kerncijfers"] == "2017 en 2020"
+        assert {r["prognose_kerncijfers"] for r in listed["rows"] if r["prognose"] is not None} == {
+            "2017 en 2020"
+        }
         ranked = [r["code"] for r in listed["rows"]]
         _with_prognoses(db, 0.0)  # the ranking stays on the survey year, whatever the prognose
         assert "Prognose 2024" in html.unescape(client.get("/gemeente/GM0034/prioriteit").text)
@@ -334,3 +344,5 @@ def test_a_prognose_is_shown_beside_the_measurements_and_never_counts_as_one(db:
         assert [r["code"] for r in again.get("/gemeente/GM0034/prioriteit.json").json()["rows"]] == ranked
         profile = again.get(f"/regio/{THREE[0]}.json").json()
         assert profile["estimates"][0]["prognoses"][0]["period"] == "2024"
+        assert profile["estimates"][0]["prognoses"][0]["kerncijfers"] == "2017 en 2020"
+        assert "uit Kerncijfers 2017 en 2020" in html.unescape(again.get(f"/regio/{THREE[0]}").text)

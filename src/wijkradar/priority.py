@@ -22,7 +22,7 @@ from wijkradar.models.inputs import resolve_target
 from wijkradar.models.residents import RESIDENTS, latest, residents
 from wijkradar.query import resolve_gemeente
 from wijkradar.regions import gemeente_codes, gemeente_of, parents_of
-from wijkradar.texts import number_nl
+from wijkradar.texts import number_nl, periods_nl
 from wijkradar.themes import Theme, theme
 from wijkradar.warehouse import Warehouse
 
@@ -90,7 +90,9 @@ def _priority_list(
     estimates = wh.estimates(int(stored["model_id"]), codes["code"].tolist())
     rows = _rows(wh, estimates, codes.set_index("code"), chosen, target.period)
     residents_periods = rows.attrs.get("residents_periods", [])
-    prognose_period = _with_prognose(rows, wh.prognoses(int(stored["model_id"]), codes["code"].tolist()))
+    prognose_period, prognose_kerncijfers = _with_prognose(
+        rows, wh.prognoses(int(stored["model_id"]), codes["code"].tolist())
+    )
     rows = _rank(rows, seed=seed)
     if top:
         rows = rows.head(top)
@@ -105,6 +107,7 @@ def _priority_list(
         "level": target.level,
         "period": target.period,
         "prognose_period": prognose_period,
+        "prognose_kerncijfers": prognose_kerncijfers,
         "model": {
             "model_id": int(stored["model_id"]),
             "algorithm": stored["algorithm"],
@@ -147,19 +150,22 @@ def model_note(metrics: dict[str, Any]) -> str:
     return text + "."
 
 
-def _with_prognose(rows: pd.DataFrame, prognoses: pd.DataFrame) -> str | None:
+def _with_prognose(rows: pd.DataFrame, prognoses: pd.DataFrame) -> tuple[str | None, str]:
     """Add the latest prognose (a later year without a survey) to the rows; return its year.
 
     It is shown beside the rate of the survey year, never ranked on: the list ranks what was
-    measured or estimated for a surveyed year.
+    measured or estimated for a surveyed year. Also returns the periods of the Kerncijfers those
+    prognoses read, in words ("2017 en 2020"; each row has its own in ``prognose_kerncijfers``).
     """
     if prognoses.empty:
-        return None
+        return None, ""
     period = str(prognoses["period"].max())
     latest_year = prognoses[prognoses["period"] == period].set_index("region_code")
     for column, key in (("estimate", "prognose"), ("lower", "prognose_lower"), ("upper", "prognose_upper")):
         rows[key] = rows["code"].map(latest_year[column])
-    return period
+    read = rows["code"].map(latest_year["kerncijfers"])
+    rows["prognose_kerncijfers"] = [periods_nl([r]) if isinstance(r, str) else None for r in read]
+    return period, periods_nl(r for r in read if isinstance(r, str))
 
 
 def _shared_capacity(rows: pd.DataFrame) -> dict[str, Any]:

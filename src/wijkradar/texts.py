@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from typing import Any, Final
 
 STATUS_NL: Final[dict[str, str]] = {
@@ -121,6 +122,8 @@ COLUMN_NL: Final[dict[str, str]] = {
     "prognose_upper": "prognose bovengrens",
     "prognose_period": "prognosejaar",
     "prognose_periods": "prognoses voor",
+    "prognose_kerncijfers": "prognose uit Kerncijfers van",
+    "kerncijfers": "uit Kerncijfers van",
     "rate": "percentage",
     "interval_source": "interval uit",
     "residents": "inwoners in de groep",
@@ -200,6 +203,23 @@ def boundary_note(from_year: int, method: str) -> str:
     if method == "native":
         return f"grenzen {from_year}"
     return f"grenzen {from_year}, aangenomen ongewijzigd"
+
+
+def periods_nl(read: Iterable[str]) -> str:
+    """Say which periods of the Kerncijfers some figures read, from their comma-separated lists.
+
+    Examples
+    --------
+    >>> periods_nl(["2017,2020", "2020", "2017,2020-2022"])
+    '2017, 2020 en 2020-2022'
+    >>> periods_nl(["", ""])
+    ''
+    """
+    found = {p.strip() for text in read for p in str(text or "").split(",") if p.strip()}
+    ordered = sorted(found, key=lambda p: (p[:4], p))
+    if len(ordered) < 2:
+        return "".join(ordered)
+    return f"{', '.join(ordered[:-1])} en {ordered[-1]}"
 
 
 def parse_number_nl(text: str) -> float:

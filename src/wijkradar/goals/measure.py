@@ -14,7 +14,7 @@ import pandas as pd
 from wijkradar.indeling import values_on
 from wijkradar.models.residents import residents
 from wijkradar.regions import level_of
-from wijkradar.texts import method_nl
+from wijkradar.texts import method_nl, periods_nl
 from wijkradar.warehouse import Warehouse
 
 MARGIN_LEVELS = ("gemeente", "wijk", "buurt")  # coarse to fine
@@ -143,6 +143,9 @@ def area_prognose(wh: Warehouse, measure: str, group: str, codes: list[str]) -> 
         value = float(np.average(found.loc[units, "estimate"], weights=weights))
         half = float(np.average((found.loc[units, "upper"] - found.loc[units, "lower"]) / 2, weights=weights))
         how = f"prognose van het model van {stored['period']} ({candidate})"
+        read = periods_nl(found.loc[units, "kerncijfers"])
+        if read:
+            how += f", uit Kerncijfers {read}"
         if len(units) > 1:
             how += f", {len(units)} {candidate}en {weighting}"
         return {"period": period, "value": value, "halfwidth": half, "note": how}

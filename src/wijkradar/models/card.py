@@ -90,10 +90,12 @@ def render_markdown(card: dict[str, Any]) -> str:
     elif card.get("forward_missing"):
         lines += ["", f"**Vooruit in de tijd:** niet getoetst: {card['forward_missing']}."]
     if card.get("prognose_periods"):
+        read = card.get("prognose_kerncijfers", {})
+        years = [f"{p} (uit Kerncijfers {read[p]})" if read.get(p) else p for p in card["prognose_periods"]]
         lines += [
             "",
-            f"**Prognoses** (geen peiling, een modelschatting uit de laatste peiling en de Kerncijfers van "
-            f"dat jaar) voor {', '.join(card['prognose_periods'])}.",
+            "**Prognoses** (geen peiling, een modelschatting uit de laatste peiling en de nieuwste "
+            f"Kerncijfers die er voor een gebied zijn) voor {'; '.join(years)}.",
         ]
     widths = ", ".join(
         f"{'met' if k == '1' else 'zonder'} vorige peiling: ± {number_nl(v)}"

@@ -19,7 +19,7 @@ year, so a model trained for 2020 (previous round 2016) scores 2024 (previous ro
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -70,6 +70,15 @@ class FeatureSet:
     groups: pd.Series
     labels: dict[str, str] = field(default_factory=dict)
     previous_period: str | None = None
+    # per region: the periods of the Kerncijfers (and other tables) its features read, its own and
+    # its wijk's and gemeente's, e.g. ("2017", "2020"); empty where it has none
+    input_periods: pd.Series | None = None
+
+    def periods_read(self) -> pd.Series:
+        """Return per region the periods of the other tables its features read (see ``input_periods``)."""
+        if self.input_periods is None:
+            return pd.Series([()] * len(self.X), index=self.X.index, dtype=object)
+        return self.input_periods.reindex(self.X.index).apply(lambda p: p if isinstance(p, tuple) else ())
 
     @property
     def labelled(self) -> np.ndarray:
@@ -138,7 +147,7 @@ def build_features(
     )
     # Kerncijfers of year Y+1 count the population on 1 January Y+1: the end of survey year Y.
     other = obs[~own & _per_category(obs["period"], lambda p: _year(p) <= year + 1)]
-    kwb_wide = _latest_wide(other)
+    kwb_wide, kwb_periods = _latest_wide(other)
 
     labels: dict[str, str] = {}
     for column in prev_wide.columns:
@@ -151,12 +160,15 @@ def build_features(
 
     own_level = pd.concat([prev_wide, history_wide, kwb_wide], axis=1)
     X = own_level.reindex(regions)
+    read = [kwb_periods.reindex(regions).to_numpy()]
     if target.level in ("buurt", "wijk"):
         gm_codes = pd.Series(gemeente_codes(regions), index=regions)
         X = X.join(_context(own_level, gm_codes, "gm", labels), how="left")
+        read.append(kwb_periods.reindex(gm_codes.to_numpy()).to_numpy())
     if target.level == "buurt":
         wk_codes = pd.Series(wijk_codes(regions), index=regions)
         X = X.join(_context(own_level, wk_codes, "wk", labels), how="left")
+        read.append(kwb_periods.reindex(wk_codes.to_numpy()).to_numpy())
     target_prev = f"prev:{target.measure_id}|{target.population_group}"
     if target.level in ("buurt", "wijk") and target_prev in X.columns:
         parent = wijk_codes(regions) if target.level == "buurt" else gemeente_codes(regions)
@@ -176,7 +188,16 @@ def build_features(
         groups=groups,
         labels={c: labels.get(c, c) for c in X.columns},
         previous_period=previous_period,
+        input_periods=pd.Series(
+            [union_of_periods(parts) for parts in zip(*read, strict=True)], index=regions, dtype=object
+        ),
     )
+
+
+def union_of_periods(parts: Iterable[object]) -> tuple[str, ...]:
+    """Join tuples of periods (anything else counts as none) into one, ordered by year."""
+    found = {p for part in parts if isinstance(part, tuple) for p in part}
+    return tuple(sorted(found, key=lambda p: (_year(p), p)))
 
 
 def _history(
@@ -242,19 +263,48 @@ def _wide(frame: pd.DataFrame, prefix: str, *, with_group: bool = False) -> pd.D
     )
 
 
-def _latest_wide(frame: pd.DataFrame) -> pd.DataFrame:
-    """Pivot the latest value per region and measure (population group 'totaal' only)."""
+def _latest_wide(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+    """Pivot the latest value per region and measure (population group 'totaal' only).
+
+    Also returns per region the periods those latest values come from (a tuple, ordered by year).
+    """
     frame = frame[frame["population_group"] == "totaal"]
     years = frame["period"].cat.codes.map(
         dict(enumerate(_year(str(p)) for p in frame["period"].cat.categories))
     )
     latest = frame.iloc[np.argsort(years.to_numpy(), kind="stable")]
     wide = _wide(latest, "kwb:")
+    periods = _periods_of_latest(latest)
     for share, (num, den) in SHARES.items():
         n, d = f"kwb:{num}", f"kwb:{den}"
         if n in wide.columns and d in wide.columns:
             wide[f"kwb:{share}"] = wide[n] / wide[d].where(wide[d] > 0)
-    return wide
+    return wide, periods
+
+
+def _periods_of_latest(latest: pd.DataFrame) -> pd.Series:
+    """Per region, the periods of the rows :func:`_wide` keeps (the last per region and measure)."""
+    if latest.empty:
+        return pd.Series(dtype=object)
+    region = latest["region_code"].astype("category")
+    measure = latest["measure_id"].astype("category")
+    period = latest["period"].astype("category")
+    codes = region.cat.codes.to_numpy(dtype=np.int64)
+    key = codes * len(measure.cat.categories) + measure.cat.codes.to_numpy(dtype=np.int64)
+    _, first_from_end = np.unique(key[::-1], return_index=True)
+    kept = len(key) - 1 - first_from_end  # the last row of every region and measure
+    # One bit per period: a region's set of periods is the OR of its rows' bits.
+    masks = np.zeros(len(region.cat.categories), dtype=np.int64)
+    np.bitwise_or.at(masks, codes[kept], np.left_shift(1, period.cat.codes.to_numpy(dtype=np.int64)[kept]))
+    names = [str(p) for p in period.cat.categories]
+    ordered = sorted(range(len(names)), key=lambda i: (_year(names[i]), names[i]))
+    spelled = {int(m): tuple(names[i] for i in ordered if int(m) >> i & 1) for m in np.unique(masks)}
+    found = masks > 0
+    return pd.Series(
+        [spelled[int(m)] for m in masks[found]],
+        index=pd.Index([str(c) for c in region.cat.categories[found]], name="region_code"),
+        dtype=object,
+    )
 
 
 def _context(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -13,13 +12,12 @@ import pandas as pd
 from wijkradar.config import Settings
 from wijkradar.errors import ModelMissing, NotFoundError
 from wijkradar.models import bottomup
-from wijkradar.models.families import BELOW, EARLIER, FAMILIES, FAMILY_PREFIX, family
+from wijkradar.models.explain import Explained, drivers, importance, made_of
 from wijkradar.models.features import FeatureSet, Target
 from wijkradar.models.forecast import forecast_widths, forward_validation, prognosis_periods
 from wijkradar.models.inputs import (
     Inputs,
     features_for,
-    group_residents,
     load_inputs,
     make_learner,
     prev_bins,
@@ -37,10 +35,8 @@ from wijkradar.models.learners import (
     load_learner,
 )
 from wijkradar.models.validation import cross_validate, gemeente_folds, interval_widths, metrics
-from wijkradar.warehouse import Warehouse
-
-TOP_CONTRIBUTIONS = 6
-PROGNOSIS_COLUMNS = ["region_code", "period", "estimate", "lower", "upper"]
+from wijkradar.texts import periods_nl
+from wijkradar.warehouse import PROGNOSIS_COLUMNS, Warehouse
 
 
 def train_model(
@@ -80,7 +76,7 @@ def train_model(
     own = make_learner(chosen, len(y), seed).fit(X, y, weights_for(chosen, fs, labelled))
     model: Learner | BottomUp = own if part is None else BottomUp(own, part.model)
     widths = {int(k): float(v) for k, v in card["interval_halfwidth_by_bin"].items()}
-    explained = _made_of(model, fs, inputs).explained()  # once: SHAP over every tree is costly
+    explained = made_of(model, fs, inputs).explained()  # once: SHAP over every tree is costly
     estimates, few = without_small_areas(
         fs, score(model, fs, widths, out_of_fold, inputs=inputs, explained=explained), limit
     )
@@ -91,7 +87,10 @@ def train_model(
     ]
     prognoses = pd.concat(later or [pd.DataFrame(columns=PROGNOSIS_COLUMNS)], ignore_index=True)
     card["prognose_periods"] = sorted({str(p) for p in prognoses["period"]})
-    card["feature_importance"] = _importance(explained)
+    card["prognose_kerncijfers"] = {
+        str(p): periods_nl(rows["kerncijfers"]) for p, rows in prognoses.groupby("period", sort=True)
+    }
+    card["featureimportance"] = importance(explained)
     card["train_seconds"] = round(time.perf_counter() - started, 1)
     card["n_estimated"] = len(estimates)
     card["n_without_survey"] = int((~labelled).sum())
@@ -227,7 +226,7 @@ def score(
     *,
     explain: bool = True,
     inputs: Inputs | None = None,
-    explained: _Explained | None = None,
+    explained: Explained | None = None,
 ) -> pd.DataFrame:
     """Estimates, 90% intervals and top contributions for every region of the feature set.
 
@@ -236,14 +235,14 @@ def score(
     its buurten needs ``inputs``, to build the buurten's features of the same period. ``explained``:
     the contributions when the caller has them already.
     """
-    made = _made_of(model, fs, inputs)
+    made = made_of(model, fs, inputs)
     prediction = made.estimate()
     expected = prediction.copy()
     if out_of_fold is not None:
         known = out_of_fold.reindex(fs.X.index).to_numpy()
         expected = np.where(np.isnan(known), prediction, known)
     halfwidth = np.array([widths.get(int(b), max(widths.values())) for b in prev_bins(fs)])
-    drivers = _drivers(explained or made.explained()) if explain else [[] for _ in range(len(fs.X))]
+    found = drivers(explained or made.explained()) if explain else [[] for _ in range(len(fs.X))]
     return pd.DataFrame(
         {
             "region_code": fs.X.index.to_numpy(),
@@ -255,148 +254,10 @@ def score(
             "survey": fs.y.to_numpy(),
             "survey_lower": fs.y_lower.to_numpy(),
             "survey_upper": fs.y_upper.to_numpy(),
-            "contributions": drivers,
+            "contributions": found,
+            "kerncijfers": made.periods_read(),
         }
     )
-
-
-@dataclass
-class _Explained:
-    """Contributions per feature (the expected value left out), with the features' names, labels, values."""
-
-    contributions: np.ndarray
-    columns: list[str]
-    labels: list[str]
-    values: np.ndarray
-
-
-@dataclass
-class _MadeOf:
-    """What the estimates of a feature set are made of: a plain model, or one mixed with its buurten."""
-
-    model: Learner
-    fs: FeatureSet
-    buurten: Learner | None = None
-    buurt_fs: FeatureSet | None = None
-    averaged: np.ndarray | None = None  # per region the buurten's average (NaN: none)
-
-    def estimate(self) -> np.ndarray:
-        own = self.model.predict(self.fs.X)
-        return own if self.averaged is None else bottomup.blend(own, self.averaged)
-
-    def explained(self) -> _Explained:
-        columns = list(self.model.columns)
-        out = _Explained(
-            self.model.contributions(self.fs.X)[:, :-1],
-            columns,
-            [self.fs.labels.get(c, c) for c in columns],
-            self.fs.X[columns].to_numpy(dtype=float),
-        )
-        if self.buurten is None or self.buurt_fs is None or self.averaged is None:
-            return out
-        share = bottomup.weights(self.averaged)
-        bfs = self.buurt_fs
-        counts = group_residents(bfs)
-        counted = bfs.X[(counts > 0).to_numpy()]  # the others are in no average
-        below = pd.DataFrame(self.buurten.contributions(counted)[:, :-1], index=counted.index)
-        summed = (
-            bottomup.averaged(below, counts, self.fs.target.level)
-            .reindex(self.fs.X.index)
-            .fillna(0.0)
-            .to_numpy(dtype=float)
-        )
-        names = list(self.buurten.columns)
-        return _Explained(
-            np.hstack([out.contributions * share[:, None], summed * (1 - share)[:, None]]),
-            out.columns + [f"{BELOW}{c}" for c in names],
-            out.labels + [bottomup.label(bfs.labels.get(c, c)) for c in names],
-            np.hstack([out.values, np.full((len(out.values), len(names)), np.nan)]),
-        )
-
-
-def _made_of(model: Learner | BottomUp, fs: FeatureSet, inputs: Inputs | None) -> _MadeOf:
-    """Prepare the estimates of ``fs``: its features as the model knows them, and the buurten's average."""
-    if not isinstance(model, BottomUp):
-        return _MadeOf(model, _known(fs, model))
-    if inputs is None:
-        raise ValueError("a model mixed with its buurten scores with the inputs at hand")
-    bfs = _known(bottomup.buurt_fs(inputs, fs.target), model.buurten)
-    estimates = pd.Series(model.buurten.predict(bfs.X), index=bfs.X.index)
-    averaged = bottomup.average(estimates, group_residents(bfs), fs.target.level)
-    return _MadeOf(
-        model.own,
-        _known(fs, model.own),
-        model.buurten,
-        bfs,
-        averaged.reindex(fs.X.index).to_numpy(dtype=float),
-    )
-
-
-def _known(fs: FeatureSet, model: Learner) -> FeatureSet:
-    """Add the model's features a later period lacks (as missing); a model reads only its own."""
-    for column in model.columns:
-        if column not in fs.X.columns:
-            fs.X[column] = np.nan
-    return fs
-
-
-def _drivers(explained: _Explained) -> list[list[dict[str, Any]]]:
-    """Collect the largest contributions per region (SHAP or GLM terms), with Dutch labels.
-
-    The largest come first, each with its family, and the largest outside the earlier survey rounds
-    if it is not among them; then every family's sum (feature
-    ``familie:<naam>``), largest first, so that readers of the head of the list see concrete drivers.
-    """
-    contributions, values, columns = explained.contributions, explained.values, explained.columns
-    families = np.array([family(c) for c in columns])
-    sums = np.stack([contributions[:, families == f].sum(axis=1) for f in FAMILIES], axis=1)
-    drivers = []
-    for i in range(len(values)):
-        concrete = [
-            {
-                "feature": columns[j],
-                "label": explained.labels[j],
-                "family": str(families[j]),
-                "value": None if np.isnan(values[i, j]) else round(float(values[i, j]), 4),
-                "contribution": round(float(contributions[i, j]), 4),
-            }
-            for j in _top_and_first_actionable(contributions[i], families)
-            if contributions[i, j] != 0
-        ]
-        summed = [
-            {
-                "feature": f"{FAMILY_PREFIX}{FAMILIES[k]}",
-                "label": FAMILIES[k],
-                "family": FAMILIES[k],
-                "value": None,
-                "contribution": round(float(sums[i, k]), 4),
-            }
-            for k in np.argsort(-np.abs(sums[i]))
-            if round(float(sums[i, k]), 4) != 0
-        ]
-        drivers.append(concrete + summed)
-    return drivers
-
-
-def _top_and_first_actionable(contributions: np.ndarray, families: np.ndarray) -> list[int]:
-    """Return the columns of the largest contributions, and of the largest outside the earlier rounds."""
-    order = np.argsort(-np.abs(contributions))
-    top = [int(j) for j in order[:TOP_CONTRIBUTIONS]]
-    actionable = next((int(j) for j in order if families[j] != EARLIER), None)
-    return top if actionable is None or actionable in top else [*top, actionable]
-
-
-def _importance(explained: _Explained, top: int = 15) -> list[dict[str, Any]]:
-    contributions = np.abs(explained.contributions).mean(axis=0)
-    order = np.argsort(-contributions)[:top]
-    return [
-        {
-            "feature": explained.columns[j],
-            "label": explained.labels[j],
-            "mean_abs_contribution": round(float(contributions[j]), 4),
-        }
-        for j in order
-    ]
 
 
 def _evaluation(card: dict[str, Any]) -> dict[str, Any]:

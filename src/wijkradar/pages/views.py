@@ -23,7 +23,7 @@ from wijkradar.models.inputs import too_few
 from wijkradar.pages import charts
 from wijkradar.priority import priority_list, wat_werkt
 from wijkradar.query import KNOWN_AS, region_profile, sort_key
-from wijkradar.texts import boundary_note
+from wijkradar.texts import boundary_note, periods_nl
 from wijkradar.themes import Theme, load_themes
 from wijkradar.uploads import own_themes, with_uploads
 from wijkradar.warehouse import Warehouse
@@ -82,11 +82,16 @@ def areas(wh: Warehouse, gemeente: str, chosen: Theme, level: str = "buurt") -> 
     prognosed = (
         {
             c: (e, lo, up)
-            for c, p, e, lo, up in later.itertuples(index=False, name=None)
+            for c, p, e, lo, up, _ in later.itertuples(index=False, name=None)
             if p == prognose_period
         }
         if later is not None
         else {}
+    )
+    prognose_kerncijfers = (
+        periods_nl(later.loc[later["period"] == prognose_period, "kerncijfers"])
+        if later is not None and prognose_period
+        else ""
     )
     limit = int(stored["card"].get("min_residents", 0)) if stored is not None else 0
     small = (
@@ -151,6 +156,7 @@ def areas(wh: Warehouse, gemeente: str, chosen: Theme, level: str = "buurt") -> 
         "level": level,
         "period": period,
         "prognose_period": prognose_period,
+        "prognose_kerncijfers": prognose_kerncijfers,
         "model": None
         if stored is None
         else {
@@ -388,8 +394,14 @@ def profile(wh: Warehouse, code: str) -> dict[str, Any]:
                 "drivers": split(est["contributions"])[0][:5],
                 "families": split(est["contributions"])[1],
                 "prognoses": [
-                    {"period": str(p), "estimate": float(e), "lower": float(lo), "upper": float(up)}
-                    for _, p, e, lo, up in wh.prognoses(int(row.model_id), [data["code"]]).itertuples(
+                    {
+                        "period": str(p),
+                        "estimate": float(e),
+                        "lower": float(lo),
+                        "upper": float(up),
+                        "kerncijfers": periods_nl([read]),
+                    }
+                    for _, p, e, lo, up, read in wh.prognoses(int(row.model_id), [data["code"]]).itertuples(
                         index=False, name=None
                     )
                 ],

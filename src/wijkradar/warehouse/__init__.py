@@ -17,7 +17,7 @@ True
 
 from __future__ import annotations
 
-from wijkradar.warehouse.models import ModelsRepository
+from wijkradar.warehouse.models import PROGNOSIS_COLUMNS, ModelsRepository
 from wijkradar.warehouse.observations import ObservationsRepository
 from wijkradar.warehouse.own import LegacyOwnData
 from wijkradar.warehouse.regions import RegionsRepository
@@ -31,4 +31,4 @@ class Warehouse(
     """A connection to the warehouse file with the queries of every repository."""
 
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "Warehouse"]
+__all__ = ["MIGRATIONS", "PROGNOSIS_COLUMNS", "SCHEMA_VERSION", "Warehouse"]

@@ -10,6 +10,8 @@ import pandas as pd
 from wijkradar.warehouse.core import Core, now
 
 PROGNOSES_SINCE = 6  # the schema version that added the prognoses table
+PROGNOSIS_INPUTS_SINCE = 8  # ... and the one that added the periods each prognose read
+PROGNOSIS_COLUMNS = ["region_code", "period", "estimate", "lower", "upper", "kerncijfers"]
 
 
 class ModelsRepository(Core):
@@ -22,8 +24,9 @@ class ModelsRepository(Core):
 
         ``record`` holds the target, ``algorithm``, ``artifact`` (text) and ``metrics`` and ``card``
         (dicts); each estimate's ``contributions`` is a list of dicts. Both are stored as JSON.
-        ``prognoses`` has ``region_code``, ``period``, ``estimate``, ``lower`` and ``upper`` for
-        years after the model's survey round.
+        ``prognoses`` has ``region_code``, ``period``, ``estimate``, ``lower``, ``upper`` and
+        ``kerncijfers`` (the periods of the other tables it read, comma-separated) for years after
+        the model's survey round.
         """
         key = [record["measure_id"], record["population_group"], record["level"], record["period"]]
         with self.transaction():
@@ -60,8 +63,8 @@ class ModelsRepository(Core):
             if prognoses is not None and len(prognoses):
                 later = prognoses.assign(model_id=model_id)  # noqa: F841  # used by name in SQL
                 self.con.execute(
-                    "INSERT INTO prognoses SELECT model_id, period, region_code, estimate, lower, upper "
-                    "FROM later"
+                    "INSERT INTO prognoses SELECT model_id, period, region_code, estimate, lower, upper, "
+                    "kerncijfers FROM later"
                 )
         return model_id
 
@@ -107,18 +110,24 @@ class ModelsRepository(Core):
         return every[every["region_code"].isin(set(region_codes))].reset_index(drop=True)
 
     def prognoses(self, model_id: int, region_codes: list[str] | None = None) -> pd.DataFrame:
-        """Return a model's prognoses (region_code, period, estimate, lower, upper), by period and region."""
+        """Return a model's prognoses by period and region.
+
+        Columns: region_code, period, estimate, lower, upper and kerncijfers (the periods of the
+        other tables the prognose read, comma-separated; empty for a model stored before that was kept).
+        """
         every = self.memo(("prognoses", model_id), lambda: self._prognoses(model_id), shared=True)
         if region_codes is None:
             return every.copy()
         return every[every["region_code"].isin(set(region_codes))].reset_index(drop=True)
 
     def _prognoses(self, model_id: int) -> pd.DataFrame:
-        if self.schema_version() < PROGNOSES_SINCE:  # a file read-only from before prognoses were kept
-            return pd.DataFrame(columns=["region_code", "period", "estimate", "lower", "upper"])
+        version = self.schema_version()
+        if version < PROGNOSES_SINCE:  # a file read-only from before prognoses were kept
+            return pd.DataFrame(columns=PROGNOSIS_COLUMNS)
+        read = "kerncijfers" if version >= PROGNOSIS_INPUTS_SINCE else "'' AS kerncijfers"
         return self._frame(
-            "SELECT region_code, period, estimate, lower, upper FROM prognoses WHERE model_id = ? "
-            "ORDER BY period, region_code",
+            f"SELECT region_code, period, estimate, lower, upper, {read} FROM prognoses "  # noqa: S608
+            "WHERE model_id = ? ORDER BY period, region_code",
             [model_id],
         )
 

@@ -208,5 +208,10 @@ MIGRATIONS: Final[tuple[str, ...]] = (
         method VARCHAR NOT NULL
     );
     """,
+    # 8: per prognose the periods of the Kerncijfers (and other tables) it read, comma-separated: a
+    # prognose for 2024 may rest on the Kerncijfers of 2020 when nothing newer exists for its area
+    """
+    ALTER TABLE prognoses ADD COLUMN kerncijfers VARCHAR NOT NULL DEFAULT '';
+    """,
 )
 SCHEMA_VERSION: Final = len(MIGRATIONS)
