@@ -175,6 +175,8 @@ def test_priority_table_and_model_card(trained: Path) -> None:
     assert card.exit_code == 0, card.output
     assert card.stdout.startswith("# Modelkaart: Eenzaam_28 (65+), buurt, 2020")
     assert "zelf een modelschatting" in card.stdout and "dekking" in card.stdout
+    listed = card.stdout.split("Belangrijkste kenmerken")[1].split("## Beperkingen")[0]
+    assert listed.count("\n- ") >= 5  # the largest drivers, from the contributions at training
 
 
 def test_unknown_theme_suggests(small_db: Path) -> None:

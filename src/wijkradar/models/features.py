@@ -188,10 +188,20 @@ def build_features(
         groups=groups,
         labels={c: labels.get(c, c) for c in X.columns},
         previous_period=previous_period,
-        input_periods=pd.Series(
-            [union_of_periods(parts) for parts in zip(*read, strict=True)], index=regions, dtype=object
-        ),
+        input_periods=_joined(read, regions),
     )
+
+
+def _joined(read: list[np.ndarray], regions: pd.Index) -> pd.Series:
+    """Join per region the periods its own row and its context rows read (few distinct combinations)."""
+    seen: dict[tuple[object, ...], tuple[str, ...]] = {}
+    joined = []
+    for parts in zip(*read, strict=True):
+        key = tuple(p if isinstance(p, tuple) else () for p in parts)
+        if key not in seen:
+            seen[key] = union_of_periods(key)
+        joined.append(seen[key])
+    return pd.Series(joined, index=regions, dtype=object)
 
 
 def union_of_periods(parts: Iterable[object]) -> tuple[str, ...]:

@@ -90,7 +90,7 @@ def train_model(
     card["prognose_kerncijfers"] = {
         str(p): periods_nl(rows["kerncijfers"]) for p, rows in prognoses.groupby("period", sort=True)
     }
-    card["featureimportance"] = importance(explained)
+    card["feature_importance"] = importance(explained)
     card["train_seconds"] = round(time.perf_counter() - started, 1)
     card["n_estimated"] = len(estimates)
     card["n_without_survey"] = int((~labelled).sum())
