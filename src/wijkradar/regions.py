@@ -18,15 +18,49 @@ if TYPE_CHECKING:
 
 CodesT = TypeVar("CodesT", "pd.Series", "pd.Index")
 
-Level = Literal["land", "gemeente", "wijk", "buurt"]
+Level = Literal[
+    "land",
+    "landsdeel",
+    "provincie",
+    "corop",
+    "ggd-regio",
+    "jeugdzorgregio",
+    "arbeidsmarktregio",
+    "veiligheidsregio",
+    "gemeente",
+    "wijk",
+    "buurt",
+]
+# The nested levels every analysis is built on (a buurt lies in a wijk in a gemeente in NL).
 LEVELS: Final[tuple[Level, ...]] = ("land", "gemeente", "wijk", "buurt")
+# CBS's other region kinds: groupings of whole gemeenten, published beside them. They carry no
+# gemeente or wijk of their own; a page may compare a gemeente with the ones it lies in.
+GROUPING_LEVELS: Final[tuple[Level, ...]] = (
+    "landsdeel",
+    "provincie",
+    "corop",
+    "ggd-regio",
+    "jeugdzorgregio",
+    "arbeidsmarktregio",
+    "veiligheidsregio",
+)
 
 # Amsterdam's 2022 codes use letters in the wijk and buurt part (BU0363AA01), so the part
-# after the gemeente number is alphanumeric.
-CODE_PATTERN: Final = r"NL\d{2}|GM\d{4}|WK\d{4}[0-9A-Z]{2}|BU\d{4}[0-9A-Z]{4}"
+# after the gemeente number is alphanumeric. GGD-regio codes have four digits (GG3003), the
+# other groupings two (LD01, PV20, CR01, JZ01, AM01, VR01).
+CODE_PATTERN: Final = (
+    r"NL\d{2}|GM\d{4}|WK\d{4}[0-9A-Z]{2}|BU\d{4}[0-9A-Z]{4}|(?:LD|PV|CR|JZ|AM|VR)\d{2}|GG\d{4}"
+)
 _CODE_RE: Final = re.compile(f"^(?:{CODE_PATTERN})$")
 PREFIX_LEVEL: Final[dict[str, Level]] = {
     "NL": "land",
+    "LD": "landsdeel",
+    "PV": "provincie",
+    "CR": "corop",
+    "GG": "ggd-regio",
+    "JZ": "jeugdzorgregio",
+    "AM": "arbeidsmarktregio",
+    "VR": "veiligheidsregio",
     "GM": "gemeente",
     "WK": "wijk",
     "BU": "buurt",
@@ -40,6 +74,9 @@ _LEVEL_ALIASES: Final[dict[str, Level]] = {
     "wijken": "wijk",
     "buurt": "buurt",
     "buurten": "buurt",
+    **{level: level for level in GROUPING_LEVELS},
+    "provincies": "provincie",
+    "ggd": "ggd-regio",
 }
 
 
@@ -89,10 +126,10 @@ def gemeente_of(code: str) -> str | None:
 
     Examples
     --------
-    >>> gemeente_of("BU01530404")
-    'GM0153'
+    >>> gemeente_of("BU01530404"), gemeente_of("PV20")
+    ('GM0153', None)
     """
-    if code.startswith("NL"):
+    if code[:2] not in ("GM", "WK", "BU"):
         return None
     return "GM" + code[2:6]
 
@@ -156,6 +193,8 @@ def parents_of(code: str) -> list[str]:
     level = level_of(code)
     if level == "land":
         return []
+    if level in GROUPING_LEVELS:
+        return ["NL01"]
     chain = ["NL01"]
     gm = gemeente_of(code)
     if level in ("wijk", "buurt") and gm:

@@ -189,7 +189,7 @@ def figures_on(wh: Warehouse, code: str, year: int, period: str | None = None) -
         walk = crosswalk(wh, int(other), year) if other else pd.DataFrame(columns=["to_code"])
         walk = walk[walk["to_code"] == code]
         if walk.empty:
-            result.left_out[int(other)] = len(chunk)
+            result.left_out[int(other)] = int((chunk["status"] == "published").sum())
             continue
         sources = [wh.figures(c, period).assign(region_code=c) for c in sorted(set(walk["from_code"]))]
         source = pd.concat(sources, ignore_index=True)
@@ -199,7 +199,9 @@ def figures_on(wh: Warehouse, code: str, year: int, period: str | None = None) -
         moved = move(source, walk, counts, extra_keys=keys, sizes=sizes).rename(
             columns={"measure_id": "measure", "population_group": "group"}
         )
-        result.left_out[int(other)] = max(0, len(chunk) - len(moved))
+        # cells without a figure (missing, secret) are not figures left out
+        published = int((chunk["status"] == "published").sum())
+        result.left_out[int(other)] = max(0, published - len(moved))
         for method, n in moved["method"].value_counts().items():
             result.moved[f"{other} {method}"] = int(n)
         parts.append(

@@ -265,7 +265,7 @@ def check_codes(codes: pd.Series, *, file: str, column: str, first_row: int) -> 
             row=first_row + pos,
             column=column,
             value=None if pd.isna(codes.iloc[pos]) else str(codes.iloc[pos]),
-            fix="gebruik codes als NL01, GM0034, WK003401 of BU00340101",
+            fix="gebruik CBS-regiocodes als NL01, PV24, GG3003, GM0034, WK003401 of BU00340101",
         )
     return norm.astype(object)
 
@@ -285,7 +285,7 @@ def regions_frame(codes: pd.Series, names: pd.Series | None = None) -> pd.DataFr
     code = frame["code"].astype("string")
     prefix = code.str.slice(0, 2)
     frame["level"] = prefix.map(PREFIX_LEVEL).astype(object)
-    frame["gemeente_code"] = gemeente_codes(code).where(prefix != "NL").astype(object)
+    frame["gemeente_code"] = gemeente_codes(code).where(prefix.isin(["GM", "WK", "BU"])).astype(object)
     frame["wijk_code"] = wijk_codes(code).where(prefix.isin(["BU", "WK"])).astype(object)
     frame = frame.replace({np.nan: None})
     is_land = frame["level"] == "land"
@@ -358,26 +358,93 @@ def year_from_path(parts: list[str]) -> int | None:
     return None
 
 
+_MONTHS: Final = (
+    "januari",
+    "februari",
+    "maart",
+    "april",
+    "mei",
+    "juni",
+    "juli",
+    "augustus",
+    "september",
+    "oktober",
+    "november",
+    "december",
+)
+_PERIOD_CODE_RE: Final = re.compile(r"(\d{4})(JJ|HJ|KW|MM|X0|G0)(\d{2})")
+_HALF_TITLE_RE: Final = re.compile(r"(?:(\d)e halfjaar (\d{4})|(\d{4}) (\d)e halfjaar)")
+_QUARTER_TITLE_RE: Final = re.compile(r"(?:(\d)e kwartaal (\d{4})|(\d{4}) (\d)e kwartaal)")
+_MONTH_TITLE_RE: Final = re.compile(r"(\d{4}) (" + "|".join(_MONTHS) + r")|(" + "|".join(_MONTHS) + r") (\d{4})")
+_RANGE_RE: Final = re.compile(r"(\d{4})\s*[-/]\s*(\d{4})")
+
+
 def normalise_period(raw: object) -> str:
-    """CBS period codes to wijkradar's: ``2020JJ00`` -> ``2020``, ``2021KW02`` -> ``2021-K2``.
+    """CBS period codes and titles to wijkradar's period keys.
+
+    Years stay ``2020``; half-years become ``2016-H1``, quarters ``2021-K2``, months ``2021-03``
+    and multi-year periods ``2014-2018``. CBS's API gives codes (``2020JJ00``, ``2016HJ01``,
+    ``2021KW02``, ``2021MM03``); the ``cbsodata`` client and StatLine's exports give the titles
+    (``2020``, ``1e halfjaar 2016``, ``2021 2e kwartaal``, ``2021 maart``). Anything else is
+    returned stripped, unchanged.
 
     Examples
     --------
-    >>> normalise_period("2020JJ00 "), normalise_period("2021MM03")
-    ('2020', '2021-03')
+    >>> normalise_period("2020JJ00 "), normalise_period("2021MM03"), normalise_period("2016HJ01")
+    ('2020', '2021-03', '2016-H1')
+    >>> normalise_period("1e halfjaar 2016"), normalise_period("2021 2e kwartaal")
+    ('2016-H1', '2021-K2')
     """
-    text = str(raw).strip()
-    m = re.fullmatch(r"(\d{4})(JJ|KW|MM|X0)(\d{2})", text)
-    if not m:
-        return text
-    year, kind, num = m.groups()
-    if kind == "JJ":
+    text = " ".join(str(raw).split())
+    m = _PERIOD_CODE_RE.fullmatch(text)
+    if m:
+        year, kind, num = m.groups()
+        if kind == "HJ":
+            return f"{year}-H{int(num)}"
+        if kind == "KW":
+            return f"{year}-K{int(num)}"
+        if kind == "MM":
+            return f"{year}-{num}"
         return year
-    if kind == "KW":
-        return f"{year}-K{int(num)}"
-    if kind == "MM":
-        return f"{year}-{num}"
-    return year
+    low = text.lower().rstrip("*").strip()  # StatLine marks provisional figures with '*'
+    if re.fullmatch(r"\d{4}", low):
+        return low
+    for pattern, mark in ((_HALF_TITLE_RE, "H"), (_QUARTER_TITLE_RE, "K")):
+        m = pattern.fullmatch(low)
+        if m:
+            number, year = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+            return f"{year}-{mark}{int(number)}"
+    m = _MONTH_TITLE_RE.fullmatch(low)
+    if m:
+        year, month = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+        return f"{year}-{_MONTHS.index(month) + 1:02d}"
+    m = _RANGE_RE.fullmatch(low)
+    if m:
+        return f"{m.group(1)}-{m.group(2)}"
+    return text
+
+
+def period_kind(period: str) -> str:
+    """Tell a period key's length: ``year``, ``half``, ``quarter``, ``month``, ``range`` or ``other``.
+
+    Figures of different kinds are never mixed in one series (a half-year is not a year).
+
+    Examples
+    --------
+    >>> period_kind("2016"), period_kind("2016-H1"), period_kind("2014-2018")
+    ('year', 'half', 'range')
+    """
+    if re.fullmatch(r"\d{4}", period):
+        return "year"
+    if re.fullmatch(r"\d{4}-H[12]", period):
+        return "half"
+    if re.fullmatch(r"\d{4}-K[1-4]", period):
+        return "quarter"
+    if re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period):
+        return "month"
+    if re.fullmatch(r"\d{4}-\d{4}", period):
+        return "range"
+    return "other"
 
 
 def split_camel(key: str) -> str:
@@ -389,7 +456,7 @@ def split_camel(key: str) -> str:
     'Moeite met rondkomen'
     """
     stem = re.sub(r"_\d+$", "", key)
-    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", stem).replace("_", " ").split()
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[a-z])(?=\d)", " ", stem).replace("_", " ").split()
     text = " ".join(w.lower() for w in words)
     return text[:1].upper() + text[1:]
 

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from wijkradar.errors import InputError
+from wijkradar.regions import CODE_PATTERN
 from wijkradar.sources.model import (
     MEASURE_COLUMNS,
     OBS_COLUMNS,
@@ -37,12 +38,16 @@ from wijkradar.sources.model import (
 )
 from wijkradar.sources.tabular import Table, load_table
 
-REGION_DIMENSIONS: Final = ("WijkenEnBuurten", "RegioS", "Regio", "Gemeenten")
+# The names CBS gives its region dimension; used only to word an error and to route a file to this
+# reader: which column holds the regions is decided from the metadata or the values.
+REGION_DIMENSIONS: Final = ("WijkenEnBuurten", "RegioS", "Regio", "Gemeenten", "Wijken", "Buurten")
 PERIOD_DIMENSION: Final = "Perioden"
 MARGIN_DIMENSION: Final = "Marges"
-ATTRIBUTE_STEMS: Final = frozenset(
-    {"Gemeentenaam", "SoortRegio", "Codering", "IndelingswijzigingWijkenEnBuurten", "ID"}
-)
+# Region attributes CBS publishes as (string) topics beside the figures: never measures.
+ATTRIBUTE_STEMS: Final = frozenset({"Gemeentenaam", "SoortRegio", "Codering", "ID", "Meestvoorkomendepostcode"})
+ATTRIBUTE_PREFIXES: Final = ("Indelingswijziging",)
+# Share of a column's (non-empty) cells that must be CBS region codes for it to hold the regions.
+CODE_SHARE: Final = 0.8
 # Age codes used by CBS in 50090NED and its successors, for files that carry no labels.
 AGE_CODES: Final[dict[str, str]] = {
     "80200": "65+",
@@ -68,6 +73,8 @@ class Labels:
     topics: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # key -> label, unit, descr
     dimension_titles: dict[str, dict[str, str]] = field(default_factory=dict)  # dim -> code -> title
     region_names: dict[str, str] = field(default_factory=dict)
+    geo_dimension: str | None = None  # the GeoDimension or GeoDetail of the metadata
+    attributes: set[str] = field(default_factory=set)  # string topics: region attributes
     table_id: str | None = None
     title: str | None = None
     publisher: str | None = None
@@ -100,14 +107,97 @@ def v3_keys_by_title() -> dict[str, dict[str, str]]:
     return {"50090NED": {_title_key(r["label"], r["description"]): r["key"] for r in rows}}
 
 
+@cache
+def _monitor_tables() -> dict[str, tuple[str, str]]:
+    """The Monitor Sociaal Domein tables wijkradar knows: table id -> (family, title)."""
+    text = (
+        resources.files("wijkradar.sources.catalogue")
+        .joinpath("monitor_sociaal_domein_tables.csv")
+        .read_text(encoding="utf-8")
+    )
+    return {r["table_id"]: (r["family"], r["title"]) for r in csv.DictReader(text.splitlines())}
+
+
+@cache
+def _monitor_measures() -> dict[tuple[str, str, int], tuple[str, str, str, str]]:
+    """(family, key stem, occurrence) -> (measure id, label, unit, description)."""
+    text = (
+        resources.files("wijkradar.sources.catalogue")
+        .joinpath("monitor_sociaal_domein.csv")
+        .read_text(encoding="utf-8")
+    )
+    return {
+        (r["family"], r["stem"], int(r["occurrence"])): (r["id"], r["label"], r["unit"], r["description"])
+        for r in csv.DictReader(text.splitlines())
+    }
+
+
+def table_title(table_id: str) -> str:
+    """A table's title where wijkradar knows it, else its id."""
+    known = _monitor_tables().get(table_id)
+    return known[1] if known else TABLE_TITLES.get(table_id, table_id)
+
+
+def measure_ids_for(table_id: str, topics: list[str]) -> dict[str, str]:
+    """Map a table's topic keys to measure ids that stay the same from one year's table to the next.
+
+    The Monitor Sociaal Domein publishes one table per year, and the ``_N`` suffix of a key
+    shifts between them; a stem that occurs twice in one table (a count and its rate per 1 000)
+    is told apart by its order, as CBS always puts the count first. Other tables keep their keys.
+
+    Examples
+    --------
+    >>> measure_ids_for("83620NED", ["WmoClienten_5", "WmoClientenPer1000Inwoners_6"])
+    {'WmoClienten_5': 'wmo_clienten', 'WmoClientenPer1000Inwoners_6': 'wmo_clienten_per_1000'}
+    """
+    known = _monitor_tables().get(table_id)
+    if known is None:
+        return {t: t for t in topics}
+    family = known[0]
+    seen: dict[str, int] = {}
+    out: dict[str, str] = {}
+    for topic in topics:
+        stem = key_stem(topic)
+        seen[stem] = seen.get(stem, 0) + 1
+        entry = _monitor_measures().get((family, stem, seen[stem]))
+        suffix = "" if seen[stem] == 1 else f"_{seen[stem]}"
+        out[topic] = entry[0] if entry else f"{family}_{stem}{suffix}"
+    return out
+
+
+def monitor_label(measure_id: str) -> tuple[str, str, str] | None:
+    """Label, unit and description of a Monitor Sociaal Domein measure id, where the catalogue has it."""
+    for mid, label, unit, description in _monitor_measures().values():
+        if mid == measure_id:
+            return label, unit, description
+    return None
+
+
 def _title_key(title: str, description: str = "") -> str:
     return " ".join(title.lower().split()) + "|" + " ".join(description.lower().split())
 
 
+def is_attribute(column: str) -> bool:
+    """Tell whether a column is one of CBS's region attributes (name, kind, code, change flag).
+
+    Examples
+    --------
+    >>> is_attribute("Codering_3"), is_attribute("IndelingswijzigingWijken_4"), is_attribute("Eenzaam_28")
+    (True, True, False)
+    """
+    stem = key_stem(column)
+    return stem in ATTRIBUTE_STEMS or stem.startswith(ATTRIBUTE_PREFIXES)
+
+
 def looks_like(columns: list[str]) -> bool:
-    """Tell whether a header row is a StatLine wide table with a period dimension."""
+    """Tell whether a header row is a StatLine wide table with a period dimension.
+
+    A period and either a known region dimension or CBS's ``Codering`` attribute (``cbsodata``
+    saves the region dimension as titles, with the code in ``Codering_N``).
+    """
     cols = set(columns)
-    return PERIOD_DIMENSION in cols and any(d in cols for d in REGION_DIMENSIONS)
+    has_coding = any(key_stem(c) == "Codering" for c in cols)
+    return PERIOD_DIMENSION in cols and (has_coding or any(d in cols for d in REGION_DIMENSIONS))
 
 
 def missing_dimension(columns: list[str]) -> str | None:
@@ -147,28 +237,28 @@ def from_wide(table: Table, *, file: str, location: str, fmt: str, labels: Label
     """Turn a wide StatLine frame into a Dataset (shared by the file and OData readers)."""
     frame = table.frame
     columns = list(frame.columns)
-    region_dim = next((d for d in REGION_DIMENSIONS if d in columns), None)
-    if region_dim is None or PERIOD_DIMENSION not in columns:
-        missing = [c for c in ("WijkenEnBuurten", PERIOD_DIMENSION) if c not in columns]
+    topics = [c for c in columns if _is_topic(c, frame[c], labels)]
+    dims = [c for c in columns if c not in topics and not is_attribute(c) and c not in labels.attributes]
+    region_dim, code_column = _region_columns(frame, dims, labels)
+    if region_dim is None or code_column is None or PERIOD_DIMENSION not in columns:
+        missing = "regiocodes" if region_dim is None or code_column is None else repr(PERIOD_DIMENSION)
         raise InputError(
             file,
-            f"kolom(men) {', '.join(repr(m) for m in missing)} niet gevonden; gevonden: "
-            + ", ".join(columns[:12]),
+            f"kolom met {missing} niet gevonden; gevonden: " + ", ".join(columns[:12]),
             fix="exporteer de tabel uit StatLine met de codes (onbewerkte dataset) en hernoem geen kolommen",
         )
-    topics = [c for c in columns if _is_topic(c, frame[c], labels)]
-    dims = [c for c in columns if c not in topics and key_stem(c) not in ATTRIBUTE_STEMS and c != region_dim]
-    group_dims = [d for d in dims if d not in (PERIOD_DIMENSION, MARGIN_DIMENSION)]
+    frame, passed_over = _rows_with_codes(frame, code_column, topics, file, table.first_row)
+    group_dims = [d for d in dims if d not in (region_dim, PERIOD_DIMENSION, MARGIN_DIMENSION)]
     table_id, publisher = _identify(topics, labels, file)
 
-    codes = check_codes(frame[region_dim], file=file, column=region_dim, first_row=table.first_row)
+    codes = check_codes(frame[code_column], file=file, column=code_column, first_row=table.first_row)
     periods = _map_unique(frame[PERIOD_DIMENSION].astype("string").str.strip(), normalise_period)
     groups = _groups(frame, group_dims, labels)
     margin = (
         _margin_kind(frame, labels) if MARGIN_DIMENSION in columns else pd.Series("value", index=frame.index)
     )
 
-    measure_ids = {c: c for c in topics}
+    measure_ids = measure_ids_for(table_id, topics)
     long = long_frame(
         frame,
         keys={"region_code": codes, "period": periods, "population_group": groups},
@@ -180,29 +270,87 @@ def from_wide(table: Table, *, file: str, location: str, fmt: str, labels: Label
     long["margin"] = np.tile(margin.to_numpy(), len(topics)) if topics else []
     observations = _fold_margins(long)
 
-    names = _region_names(frame, codes, labels)
+    names = _region_names(frame, codes, labels, None if region_dim == code_column else region_dim)
     regions = regions_frame(codes, names)
     measures = _measures(topics, measure_ids, labels, publisher)
     boundary_year = TABLE_BOUNDARY_YEAR.get(table_id) or int(max(p[:4] for p in periods.unique()))
+    note = f"{passed_over} rijen zonder regiocode en zonder cijfers overgeslagen" if passed_over else ""
     meta = SourceMeta(
         publisher=publisher,
         table_id=table_id,
-        title=labels.title or TABLE_TITLES.get(table_id, table_id),
+        title=labels.title or TABLE_TITLES.get(table_id) or table_title(table_id),
         location=location,
         format=fmt,
         boundary_year=boundary_year,
+        note=note,
     )
     return Dataset(meta=meta, observations=observations, regions=regions, measures=measures)
 
 
+def _share_of_codes(values: pd.Series) -> float:
+    """Share of the non-empty cells (of a sample) that are CBS region codes."""
+    sample = values.dropna().astype("string").str.strip().str.upper()
+    sample = sample[sample != ""].drop_duplicates().head(500)
+    if sample.empty:
+        return 0.0
+    return float(sample.str.fullmatch(CODE_PATTERN).fillna(False).mean())
+
+
+def _region_columns(frame: pd.DataFrame, dims: list[str], labels: Labels) -> tuple[str | None, str | None]:
+    """Find the region dimension and the column with its codes, from the metadata or the values.
+
+    The dimension holds the codes (the API, StatLine's exports), or their titles with the codes in
+    CBS's ``Codering`` attribute (``cbsodata``'s saves): then the dimension is the one named in
+    the metadata, or else the one with the most distinct values (regions outnumber categories).
+    """
+    named = labels.geo_dimension if labels.geo_dimension in frame.columns else None
+    for column in [named, *dims] if named else dims:
+        if column is not None and column != PERIOD_DIMENSION and _share_of_codes(frame[column]) >= CODE_SHARE:
+            return column, column
+    coding = next((c for c in frame.columns if key_stem(c) == "Codering"), None)
+    if coding is None or _share_of_codes(frame[coding]) < CODE_SHARE:
+        return None, None
+    if named:
+        return named, coding
+    others = [d for d in dims if d not in (PERIOD_DIMENSION, MARGIN_DIMENSION)]
+    if not others:
+        return coding, coding
+    return max(others, key=lambda d: frame[d].nunique()), coding
+
+
+def _rows_with_codes(
+    frame: pd.DataFrame, code_column: str, topics: list[str], file: str, first_row: int
+) -> tuple[pd.DataFrame, int]:
+    """Pass over rows without a region code that carry no figures; refuse one that carries figures.
+
+    ``cbsodata`` saves such rows for a region CBS lists without a code (Aalsmeer in some
+    Monitor Sociaal Domein tables): without a code a figure cannot be placed.
+    """
+    codes = frame[code_column].astype("string").str.strip()
+    empty = (codes.isna() | (codes == "")).to_numpy()
+    if not empty.any():
+        return frame, 0
+    cells = frame.loc[empty, topics].astype("string").apply(lambda c: c.str.strip())
+    filled = (cells.notna() & (cells != "") & (cells != ".")).any(axis=1).to_numpy()
+    if filled.any():
+        position = int(np.flatnonzero(empty)[int(np.flatnonzero(filled)[0])])
+        raise InputError(
+            file,
+            "rij met cijfers maar zonder regiocode",
+            row=first_row + position,
+            column=code_column,
+            fix="vul de CBS-regiocode in of verwijder de rij; download de tabel anders opnieuw",
+        )
+    kept = frame.loc[~empty]
+    return kept, int(empty.sum())
+
+
 def _is_topic(column: str, values: pd.Series, labels: Labels) -> bool:
     if labels.topics:
-        return column in labels.topics
+        return column in labels.topics and column not in labels.attributes
     if column in REGION_DIMENSIONS or column in (PERIOD_DIMENSION, MARGIN_DIMENSION):
         return False
-    if key_stem(column) in ATTRIBUTE_STEMS or not re.search(r"_\d+$", column):
-        return False
-    return True
+    return not is_attribute(column) and bool(re.search(r"_\d+$", column))
 
 
 def _identify(topics: list[str], labels: Labels, file: str) -> tuple[str, str]:
@@ -228,6 +376,11 @@ def _identify(topics: list[str], labels: Labels, file: str) -> tuple[str, str]:
 
 
 def _groups(frame: pd.DataFrame, group_dims: list[str], labels: Labels) -> pd.Series:
+    """One population group per row: every category dimension's category, totals left out.
+
+    A row at the total of every category dimension is ``totaal``; otherwise its group names each
+    category that is not a total (``Financieringsvorm=Pgb``), so two categories never collapse.
+    """
     if not group_dims:
         return pd.Series(TOTAL_GROUP, index=frame.index, dtype=object)
     parts = []
@@ -235,10 +388,15 @@ def _groups(frame: pd.DataFrame, group_dims: list[str], labels: Labels) -> pd.Se
         codes = frame[dim].astype("string").str.strip()
         titles = labels.dimension_titles.get(dim, {})
         parts.append(_map_unique(codes, partial(_group_label_of, dim, titles)))
-    out = parts[0]
-    for extra in parts[1:]:
-        out = out + ";" + extra
-    return out.astype(object)
+    if len(parts) == 1:
+        return parts[0].astype(object)
+    combined = pd.concat(parts, axis=1).astype(str).agg("\x1f".join, axis=1)
+    return _map_unique(combined, _join_groups)
+
+
+def _join_groups(joined: str) -> str:
+    named = [p for p in joined.split("\x1f") if p != TOTAL_GROUP]
+    return ";".join(named) if named else TOTAL_GROUP
 
 
 def _group_label_of(dim: str, titles: dict[str, str], code: str) -> str:
@@ -257,8 +415,8 @@ def _group_label(dim: str, code: str, title: str | None) -> str:
             m = re.match(r"(\d+) tot (\d+) jaar", title)
             if m:
                 return f"{m.group(1)}-{int(m.group(2)) - 1}"
-    if title and title.lower() in ("totaal", "totaal mannen en vrouwen", "totaal leeftijd"):
-        return TOTAL_GROUP
+    if (title or code).lower().startswith("totaal") or re.fullmatch(r"T00\d+", code):
+        return TOTAL_GROUP  # CBS's totals: 'Totaal', 'Totaal jeugdzorg', code T001038
     return f"{dim}={title or code}"
 
 
@@ -296,7 +454,10 @@ def _fold_margins(long: pd.DataFrame) -> pd.DataFrame:
     return point[list(OBS_COLUMNS)].reset_index(drop=True)
 
 
-def _region_names(frame: pd.DataFrame, codes: pd.Series, labels: Labels) -> pd.Series:
+def _region_names(frame: pd.DataFrame, codes: pd.Series, labels: Labels, title_dim: str | None) -> pd.Series:
+    """Each region's name: from the metadata's code list, or the dimension's titles (``cbsodata``)."""
+    if title_dim is not None:
+        return frame[title_dim].astype("string").str.strip()
     names = codes.map(labels.region_names) if labels.region_names else pd.Series(None, index=codes.index)
     gm_col = next((c for c in frame.columns if key_stem(c) == "Gemeentenaam"), None)
     if gm_col is not None:
@@ -315,6 +476,8 @@ def _measures(topics: list[str], measure_ids: dict[str, str], labels: Labels, pu
         mid = measure_ids[column]
         if column in labels.topics:
             label, unit, description = labels.topics[column]
+        elif monitor_label(mid):
+            label, unit, description = monitor_label(mid) or ("", "", "")
         elif key_stem(column) in catalogue:
             label, unit, description = catalogue[key_stem(column)]
         else:

@@ -130,9 +130,18 @@ class RegionsRepository(Core):
             UNION SELECT DISTINCT to_code, from_year, to_year FROM changed
             """
         ).fetchall()
+        stored = self.con.execute(
+            "SELECT DISTINCT left(from_code, 2), from_year, to_year FROM crosswalks WHERE from_year < to_year"
+        ).fetchall()
+        changed_in: dict[tuple[str, int, int], set[str]] = {(str(p), int(a), int(b)): set() for p, a, b in stored}
+        for code, low, high in rows:
+            key = (str(code)[:2], int(low), int(high))
+            if key in changed_in:
+                changed_in[key].add(str(code))
         out: dict[str, list[tuple[int, int]]] = {}
         for code, low, high in rows:
-            out.setdefault(str(code), []).append((int(low), int(high)))
+            span = _narrowed(str(code), int(low), int(high), changed_in)
+            out.setdefault(str(code), []).append(span)
         for merger in gemeente_mergers():
             for code in (merger.from_code, merger.to_code):
                 out.setdefault(code, []).append((merger.year - 1, merger.year))
@@ -280,3 +289,24 @@ class RegionsRepository(Core):
             "WHERE starts_with(c.from_code, ?) ORDER BY c.from_year, c.to_year, c.from_code, c.to_code",
             [prefix],
         )
+
+
+def _narrowed(code: str, low: int, high: int, changed_in: dict[tuple[str, int, int], set[str]]) -> tuple[int, int]:
+    """Narrow the span of a change with the stored crosswalks of its parts.
+
+    VNG's crosswalk 2020 -> 2022 splits Almere's WK003401; its crosswalk 2020 -> 2021 lists every
+    wijk that changed in 2021 and not this one, so the change lies between 2021 and 2022 and a
+    figure of 2021 still belongs to the area of 2020. A crosswalk of a part that does name the code
+    leaves the span as it is.
+    """
+    moved = True
+    while moved and high - low > 1:
+        moved = False
+        for (prefix, a, b), codes in changed_in.items():
+            if prefix != code[:2] or (a, b) == (low, high) or code in codes:
+                continue
+            if a == low and low < b < high:
+                low, moved = b, True
+            elif b == high and low < a < high:
+                high, moved = a, True
+    return low, high
