@@ -15,14 +15,14 @@ import numpy as np
 import pandas as pd
 
 from wijkradar.appdb import AppDB
-from wijkradar.errors import ModelMissing
+from wijkradar.errors import InputError, ModelMissing
 from wijkradar.jsonable import to_jsonable
 from wijkradar.models.families import EARLIER, split
 from wijkradar.models.inputs import resolve_target
 from wijkradar.models.residents import RESIDENTS, latest, residents
 from wijkradar.query import resolve_gemeente
 from wijkradar.regions import gemeente_codes, gemeente_of, parents_of
-from wijkradar.texts import number_nl, periods_nl
+from wijkradar.texts import NO_MODEL, number_nl, periods_nl
 from wijkradar.themes import Theme, theme
 from wijkradar.warehouse import Warehouse
 
@@ -78,6 +78,12 @@ def _priority_list(
 ) -> dict[str, Any]:
     gm = resolve_gemeente(wh, gemeente)
     chosen = theme(thema)
+    if not chosen.modelled:
+        raise InputError(
+            "--thema",
+            f"thema '{chosen.name}' heeft geen prioriteitenlijst: {NO_MODEL['register']}",
+            fix="kies een thema van RIVM (wijkradar themes laat zien welke)",
+        )
     target = resolve_target(wh, chosen.measure_id, chosen.population_group, level, period)
     stored = wh.model(target.measure_id, target.population_group, target.level, target.period)
     if stored is None:

@@ -298,3 +298,11 @@ def _value_nl(column: str, value: Any) -> Any:
         return value
     words = CAPACITY_LEVEL_NL if column.endswith("_level") else VALUE_NL.get(column, {})
     return words.get(value, value)
+
+
+# Why a theme has no risk model, estimates or priority list, by what its figures are.
+NO_MODEL: Final = {
+    "upload": "een eigen upload heeft geen risicomodel",
+    "register": "een registratie (CBS Monitor Sociaal Domein) telt wie ondersteuning krijgt en heeft geen "
+    "risicomodel of prioriteitenlijst",
+}

@@ -17,6 +17,10 @@ from wijkradar.errors import InputError, NotFoundError
 
 DEFAULT_THEME = "eenzaamheid"  # the theme a page shows when none is asked for
 COLUMNS = ("name", "measure_id", "population_group", "label", "attention_when", "description")
+# Optional columns: the level its map shows, and whether it is a survey that models estimate
+# (``survey``) or a registration of support given, published per wijk (``register``).
+OPTIONAL = ("level", "source", "unit")
+SOURCES = ("survey", "register")
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,13 @@ class Theme:
     description: str = ""
     level: str = "buurt"  # the areas its map shows: a gemeente's upload may be per wijk
     upload: bool = False  # a gemeente's own upload (no model, no priority list)
+    source: str = "survey"  # survey (RIVM, modelled) or register (Monitor Sociaal Domein, counted)
+    unit: str = "%"
+
+    @property
+    def modelled(self) -> bool:
+        """True for a survey theme: risk models estimate it and a priority list ranks on it."""
+        return not self.upload and self.source == "survey"
 
     @property
     def higher_is_worse(self) -> bool:
@@ -60,6 +71,16 @@ def _read(text: str, origin: str) -> dict[str, Theme]:
                 value=when,
                 fix="gebruik hoog of laag",
             )
+        source = (row.get("source") or "survey").strip().lower()
+        if source not in SOURCES:
+            raise InputError(
+                origin,
+                "source moet 'survey' of 'register' zijn",
+                row=number,
+                column="source",
+                value=source,
+                fix="gebruik survey (peiling met model) of register (registratie, zonder model)",
+            )
         theme = Theme(
             name=row["name"].strip().lower(),
             measure_id=row["measure_id"].strip(),
@@ -67,6 +88,9 @@ def _read(text: str, origin: str) -> dict[str, Theme]:
             label=row["label"].strip(),
             attention_when=when,
             description=(row.get("description") or "").strip(),
+            level=(row.get("level") or "buurt").strip().lower(),
+            source=source,
+            unit=(row.get("unit") or "%").strip(),
         )
         themes[theme.name] = theme
     return themes

@@ -29,11 +29,11 @@ from wijkradar.cli.common import (
     err,
     out,
 )
-from wijkradar.errors import NotFoundError
+from wijkradar.errors import InputError, NotFoundError
 from wijkradar.models.card import render_markdown
 from wijkradar.models.train import evaluation, model_card, train_and_evaluate
 from wijkradar.priority import priority_list, table_rows
-from wijkradar.texts import COLUMN_NL, EXPECTATION_NL, number_nl
+from wijkradar.texts import COLUMN_NL, EXPECTATION_NL, NO_MODEL, number_nl
 from wijkradar.themes import load_themes
 from wijkradar.warehouse import Warehouse
 
@@ -164,11 +164,18 @@ def train_cmd(
     themes = load_themes()
     if (measure is None) != (group is None):
         raise typer.BadParameter("geef --measure en --group samen", param_hint="--measure/--group")
-    names = thema or ([] if measure else list(themes))
+    names = thema or ([] if measure else [n for n, t in themes.items() if t.modelled])
     unknown = [name for name in names if name not in themes]
     with _handled():
         if unknown:
             raise NotFoundError("thema", unknown[0], themes)
+        unmodelled = [name for name in names if not themes[name].modelled]
+        if unmodelled:
+            raise InputError(
+                "--thema",
+                f"thema '{unmodelled[0]}': {NO_MODEL['register']}",
+                fix="train een thema van RIVM (wijkradar themes laat zien welke)",
+            )
     targets = [(themes[n].measure_id, themes[n].population_group, themes[n].label) for n in names]
     if measure is not None and group is not None:
         targets.insert(0, (measure, group, f"{measure} {group}"))

@@ -27,6 +27,8 @@ import numpy as np
 import pandas as pd
 
 from wijkradar.regions import gemeente_codes, wijk_codes
+from wijkradar.sources.model import period_kind
+from wijkradar.sources.statline import is_monitor_table
 
 LEVEL_PREFIX: Final = {"buurt": "BU", "wijk": "WK", "gemeente": "GM"}
 SHARES: Final = {  # derived share -> (numerator, denominator)
@@ -146,7 +148,13 @@ def build_features(
         prev_wide,
     )
     # Kerncijfers of year Y+1 count the population on 1 January Y+1: the end of survey year Y.
-    other = obs[~own & _per_category(obs["period"], lambda p: _year(p) <= year + 1)]
+    # The Monitor Sociaal Domein counts support given (an outcome of policy, and staged for part of
+    # the gemeenten only) and sub-year periods are no structure figures: neither feeds a model.
+    inputs = _per_category(obs["measure_id"], lambda m: not is_monitor_table(table_of.get(m)))
+    yearly = _per_category(
+        obs["period"], lambda p: _year(p) <= year + 1 and period_kind(p) in ("year", "range")
+    )
+    other = obs[~own & inputs & yearly]
     kwb_wide, kwb_periods = _latest_wide(other)
 
     labels: dict[str, str] = {}

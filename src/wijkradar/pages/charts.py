@@ -29,11 +29,16 @@ def nl_pct(value: float | None, unit: str = "%") -> str:
     return f"{_nl(value)}{unit if value is not None else ''}"
 
 
-def _hover(row: dict[str, Any]) -> str:
+def suffix(theme: dict[str, Any]) -> str:
+    """Return the unit written after a number: ``%`` for a percentage, nothing where the label names it."""
+    return "%" if theme.get("unit", "%") == "%" and not theme.get("upload") else ""
+
+
+def _hover(row: dict[str, Any], unit: str = "%") -> str:
     name = row.get("label") or row["code"]
     if row.get("value") is None:
         return f"<b>{name}</b><br>geen gegevens ({row.get('status', 'ontbreekt')})"
-    text = f"<b>{name}</b><br>{_nl(row['value'])}%"
+    text = f"<b>{name}</b><br>{_nl(row['value'])}{unit}"
     if row.get("lower") is not None:
         text += f" (90%-interval model {_nl(row['lower'])}–{_nl(row['upper'])})"
     return text + f"<br>bron: {row['source']}"
@@ -59,7 +64,7 @@ def ranked_bars(rows: list[dict[str, Any]], theme: dict[str, Any]) -> dict[str, 
             "orientation": "h",
             "x": [r["value"] for r in shown],
             "y": labels,
-            "hovertext": [_hover(r) for r in shown],
+            "hovertext": [_hover(r, suffix(theme)) for r in shown],
             "hovertemplate": "%{hovertext}<extra></extra>",
             "textposition": "none",
             "marker": {"color": colours},
@@ -70,7 +75,11 @@ def ranked_bars(rows: list[dict[str, Any]], theme: dict[str, Any]) -> dict[str, 
     layout = {
         "margin": {"l": 180, "r": 20, "t": 40, "b": 40},  # the top margin keeps the toolbar off the bars
         "height": max(300, 24 * len(shown) + 110),
-        "xaxis": {"title": {"text": f"{theme['label']} (%)"}, "ticksuffix": "%", "separatethousands": True},
+        "xaxis": {
+            "title": {"text": theme["label"] + (" (%)" if suffix(theme) else "")},
+            "ticksuffix": suffix(theme),
+            "separatethousands": True,
+        },
         "yaxis": {"dtick": 1, "automargin": True},  # every bar its label
         "font": FONT,
         "showlegend": False,
@@ -78,8 +87,8 @@ def ranked_bars(rows: list[dict[str, Any]], theme: dict[str, Any]) -> dict[str, 
     return {"data": data, "layout": layout, "config": CONFIG}
 
 
-def key_trend(figures: list[dict[str, Any]], name: str) -> dict[str, Any] | None:
-    """Draw the theme's survey rounds: the gemeente against NL and the similar gemeenten."""
+def key_trend(figures: list[dict[str, Any]], name: str, unit: str = "%") -> dict[str, Any] | None:
+    """Draw the theme's rounds (or years): the gemeente against NL and the similar gemeenten."""
     if len(figures) < 2:
         return None
     lines = (
@@ -98,17 +107,18 @@ def key_trend(figures: list[dict[str, Any]], name: str) -> dict[str, Any] | None
             "name": label,
             "line": {"color": colour, "dash": dash},
         }
-        for key, label, colour, dash in (
-            *lines,
-            ("vergelijkbaar", "vergelijkbare gemeenten", "#4a7ab5", "dot"),
-        )
+        for key, label, colour, dash in lines
         if any(k[key] is not None for k in figures)
     ]
     layout = {
         "height": 320,
-        "margin": {"l": 80, "r": 20, "t": 30, "b": 40},
+        "margin": {"l": 80, "r": 20, "t": 50, "b": 40},  # the top margin keeps the toolbar off the labels
         "xaxis": {"type": "category"},
-        "yaxis": {"ticksuffix": "%", "separatethousands": True},
+        "yaxis": {
+            "ticksuffix": "%" if unit == "%" else "",
+            "title": {"text": "" if unit == "%" else unit},
+            "separatethousands": True,
+        },
         "separators": ", ",
         "font": FONT,
         "legend": {"orientation": "h", "y": -0.3},

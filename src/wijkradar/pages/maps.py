@@ -19,7 +19,7 @@ from typing import Any
 import shapely
 from shapely.geometry import mapping, shape
 
-from wijkradar.pages.charts import CONFIG, FONT, MISSING_COLOUR, nl_pct
+from wijkradar.pages.charts import CONFIG, FONT, MISSING_COLOUR, nl_pct, suffix
 
 OUTLINE = "#1a1a1a"
 
@@ -31,7 +31,7 @@ def choropleth(
     features = [_clockwise(f) for f in geojson["features"]]
     known = [f for f in features if f["properties"]["value"] is not None]
     unknown = [f for f in features if f["properties"]["value"] is None]
-    unit = "" if theme.get("upload") else "%"
+    unit = suffix(theme)
     names = wijk_names or {}
     data: list[dict[str, Any]] = []
     if known:
@@ -85,7 +85,8 @@ def _legend(theme: dict[str, Any], known: list[dict[str, Any]], unit: str) -> st
     periods = Counter(str(f["properties"].get("period") or "") for f in known)
     period = periods.most_common(1)[0][0] if periods else ""
     words = str(theme["label"])
-    detail = ", ".join(p for p in (f"groep {theme.get('group')}" if theme.get("group") else "", period) if p)
+    group = theme.get("group") if theme.get("group") not in (None, "", "totaal") else ""
+    detail = ", ".join(p for p in (f"groep {group}" if group else "", period) if p)
     return f"{words}<br>{detail}{' (' + unit + ')' if unit else ''}"
 
 
@@ -130,7 +131,8 @@ def hover(row: dict[str, Any], unit: str = "%", wijk: str = "") -> str:
     survey, estimate = row.get("survey"), row.get("estimate")
     if survey is None and estimate is None:
         return f"<b>{name}</b><br>{nl_pct(row['value'], unit)} ({row.get('source', '')})"
-    lines.append(f"peiling {period}: {nl_pct(survey, unit)}" if survey is not None else "geen peiling")
+    measured = "registratie" if str(row.get("source", "")).startswith("registratie") else "peiling"
+    lines.append(f"{measured} {period}: {nl_pct(survey, unit)}" if survey is not None else "geen peiling")
     if estimate is not None:
         interval = (
             f" (90%-interval {nl_pct(row['lower'], '')}–{nl_pct(row['upper'], '')})"
@@ -138,7 +140,7 @@ def hover(row: dict[str, Any], unit: str = "%", wijk: str = "") -> str:
             else ""
         )
         lines.append(f"model: {nl_pct(estimate, unit)}{interval}")
-    lines.append(f"kleur: {'peiling' if survey is not None else 'model'}")
+    lines.append(f"kleur: {measured if survey is not None else 'model'}")
     return "<br>".join(lines)
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from wijkradar import texts
 from wijkradar.appdb import AppDB
 from wijkradar.errors import ModelMissing, NotFoundError
 from wijkradar.goals import plan
@@ -23,6 +24,8 @@ from wijkradar.models.inputs import too_few
 from wijkradar.pages import charts
 from wijkradar.priority import priority_list, wat_werkt
 from wijkradar.query import KNOWN_AS, region_profile, sort_key
+from wijkradar.sources.model import period_kind
+from wijkradar.sources.statline import is_monitor_table
 from wijkradar.texts import boundary_note, periods_nl
 from wijkradar.themes import Theme, load_themes
 from wijkradar.uploads import own_themes, with_uploads
@@ -68,7 +71,9 @@ def areas(wh: Warehouse, gemeente: str, chosen: Theme, level: str = "buurt") -> 
     """Collect the theme's value per buurt (or wijk) of a gemeente: survey where published, else model."""
     regions = wh.regions(level=level, gemeente_code=gemeente)
     codes = regions["code"].tolist()
-    values = values_on(wh, chosen.measure_id, chosen.population_group, codes, wh.indeling())
+    values = series_of(
+        chosen, values_on(wh, chosen.measure_id, chosen.population_group, codes, wh.indeling())
+    )
     periods = sorted(values.loc[values["status"] == "published", "period"].unique().tolist())
     period = periods[-1] if periods else None
     current = values[values["period"] == period].drop_duplicates("region_code").set_index("region_code")
@@ -143,7 +148,7 @@ def areas(wh: Warehouse, gemeente: str, chosen: Theme, level: str = "buurt") -> 
                 prognose_period=prognose_period,
             )
         row["source"] = (
-            f"{_source_words(str(source))} {period}"
+            f"{source_words(str(source))} {period}"
             if row["survey"] is not None
             else (f"model wijkradar ({algorithm})" if row["estimate"] is not None else "geen gegevens")
         )
@@ -154,6 +159,7 @@ def areas(wh: Warehouse, gemeente: str, chosen: Theme, level: str = "buurt") -> 
         rows.append(row)
     return {
         "level": level,
+        "indeling": wh.indeling(),
         "period": period,
         "prognose_period": prognose_period,
         "prognose_kerncijfers": prognose_kerncijfers,
@@ -226,7 +232,9 @@ def key_figures(
 ) -> list[dict[str, Any]]:
     """Compare the theme's figure for the gemeente with NL and similar gemeenten (survey values)."""
     codes = [gemeente, "NL01", *[s["code"] for s in similar]]
-    values = values_on(wh, chosen.measure_id, chosen.population_group, codes, wh.indeling())
+    values = series_of(
+        chosen, values_on(wh, chosen.measure_id, chosen.population_group, codes, wh.indeling())
+    )
     published = values[values["status"] == "published"]
     out = []
     for period in sorted(published["period"].unique()):
@@ -239,7 +247,16 @@ def key_figures(
                 "nederland": number_or_none(now.get("NL01")),
                 "vergelijkbaar": round(float(np.mean(peers)), 1) if peers else None,
                 "n_vergelijkbaar": len(peers),
-                "source": "RIVM 50090NED" if not chosen.upload else "eigen upload",
+                "source": "eigen upload"
+                if chosen.upload
+                else ", ".join(
+                    sorted(
+                        {
+                            source_words(str(s), short=True)
+                            for s in published.loc[published["period"] == period, "source"]
+                        }
+                    )
+                ),
             }
         )
     return out
@@ -261,7 +278,7 @@ def overview(wh: Warehouse, gemeente: str, thema: str, *, top: int = 10) -> dict
     )
     similar = similar_gemeenten(wh, gemeente)
     try:
-        ranking = None if chosen.upload else priority_list(wh, gemeente, chosen.name, top=top)
+        ranking = priority_list(wh, gemeente, chosen.name, top=top) if chosen.modelled else None
     except ModelMissing:
         ranking = None
     return {
@@ -280,8 +297,8 @@ def priority(wh: Warehouse, gemeente: str, thema: str) -> dict[str, Any]:
     """Return the full priority list of the gemeente for a theme (the model must exist)."""
     require_gemeente(wh, gemeente)
     chosen = theme_or_error(thema, wh)
-    if chosen.upload:
-        raise NotFoundError("prioriteitenlijst", f"{thema} (een eigen upload heeft geen risicomodel)")
+    if not chosen.modelled:
+        raise NotFoundError("prioriteitenlijst", f"{thema} ({texts.NO_MODEL[theme_kind(chosen)]})")
     result = priority_list(wh, gemeente, chosen.name)
     result["theme"] = theme_dict(chosen)
     return result
@@ -294,8 +311,10 @@ def doelen(wh: Warehouse, own: AppDB, gemeente: str, thema: str) -> dict[str, An
     chosen = theme_or_error(thema, wh)
     data = plan(wh, own, gemeente)
     werkt: dict[str, Any] | None = None
-    if chosen.upload:
-        werkt_missing: str | None = "Een eigen upload heeft geen risicomodel; kies een thema van RIVM."
+    if not chosen.modelled:
+        werkt_missing: str | None = (
+            texts.NO_MODEL[theme_kind(chosen)].capitalize() + "; kies een thema van RIVM."
+        )
     else:
         try:
             werkt, werkt_missing = wat_werkt(wh, own, gemeente, chosen.name), None
@@ -459,9 +478,43 @@ def theme_dict(chosen: Theme) -> dict[str, Any]:
         "description": chosen.description,
         "level": chosen.level,
         "upload": chosen.upload,
+        "modelled": chosen.modelled,
+        "kind": theme_kind(chosen),
+        "unit": chosen.unit,
     }
 
 
-def _source_words(source: str) -> str:
-    """Name a survey value's source for people: its publisher and table."""
-    return f"peiling RIVM {source}" if source in ("50090NED", "50120NED") else source
+def theme_kind(chosen: Theme) -> str:
+    """Say what a theme's figures are: ``survey`` (modelled), ``register`` or ``upload``."""
+    return "upload" if chosen.upload else chosen.source
+
+
+def series_of(chosen: Theme, values: pd.DataFrame) -> pd.DataFrame:
+    """Keep the periods of a theme's one series: a registration's years, never its half-years beside them.
+
+    The Monitor Sociaal Domein publishes every year and both its halves; a map or a trend of the
+    year shows years only (the half-years stay in the region's profile and the exports).
+    """
+    if chosen.source != "register" or values.empty:
+        return values
+    kinds = {p: period_kind(str(p)) for p in values["period"].unique()}
+    return values[values["period"].map(kinds) == "year"]
+
+
+def source_words(source: str, *, short: bool = False) -> str:
+    """Name a value's source for people: its publisher and table.
+
+    Examples
+    --------
+    >>> source_words("50090NED"), source_words("83620NED", short=True)
+    ('peiling RIVM 50090NED', 'CBS Monitor Sociaal Domein 83620NED')
+    """
+    if source in ("50090NED", "50120NED"):
+        return f"RIVM {source}" if short else f"peiling RIVM {source}"
+    if is_monitor_table(source):
+        return (
+            f"CBS Monitor Sociaal Domein {source}"
+            if short
+            else f"registratie CBS Monitor Sociaal Domein {source}"
+        )
+    return source

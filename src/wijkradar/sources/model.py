@@ -375,7 +375,9 @@ _MONTHS: Final = (
 _PERIOD_CODE_RE: Final = re.compile(r"(\d{4})(JJ|HJ|KW|MM|X0|G0)(\d{2})")
 _HALF_TITLE_RE: Final = re.compile(r"(?:(\d)e halfjaar (\d{4})|(\d{4}) (\d)e halfjaar)")
 _QUARTER_TITLE_RE: Final = re.compile(r"(?:(\d)e kwartaal (\d{4})|(\d{4}) (\d)e kwartaal)")
-_MONTH_TITLE_RE: Final = re.compile(r"(\d{4}) (" + "|".join(_MONTHS) + r")|(" + "|".join(_MONTHS) + r") (\d{4})")
+_MONTH_TITLE_RE: Final = re.compile(
+    r"(\d{4}) (" + "|".join(_MONTHS) + r")|(" + "|".join(_MONTHS) + r") (\d{4})"
+)
 _RANGE_RE: Final = re.compile(r"(\d{4})\s*[-/]\s*(\d{4})")
 
 

@@ -44,7 +44,9 @@ REGION_DIMENSIONS: Final = ("WijkenEnBuurten", "RegioS", "Regio", "Gemeenten", "
 PERIOD_DIMENSION: Final = "Perioden"
 MARGIN_DIMENSION: Final = "Marges"
 # Region attributes CBS publishes as (string) topics beside the figures: never measures.
-ATTRIBUTE_STEMS: Final = frozenset({"Gemeentenaam", "SoortRegio", "Codering", "ID", "Meestvoorkomendepostcode"})
+ATTRIBUTE_STEMS: Final = frozenset(
+    {"Gemeentenaam", "SoortRegio", "Codering", "ID", "Meestvoorkomendepostcode"}
+)
 ATTRIBUTE_PREFIXES: Final = ("Indelingswijziging",)
 # Share of a column's (non-empty) cells that must be CBS region codes for it to hold the regions.
 CODE_SHARE: Final = 0.8
@@ -109,7 +111,7 @@ def v3_keys_by_title() -> dict[str, dict[str, str]]:
 
 @cache
 def _monitor_tables() -> dict[str, tuple[str, str]]:
-    """The Monitor Sociaal Domein tables wijkradar knows: table id -> (family, title)."""
+    """Return the Monitor Sociaal Domein tables wijkradar knows: table id -> (family, title)."""
     text = (
         resources.files("wijkradar.sources.catalogue")
         .joinpath("monitor_sociaal_domein_tables.csv")
@@ -120,7 +122,7 @@ def _monitor_tables() -> dict[str, tuple[str, str]]:
 
 @cache
 def _monitor_measures() -> dict[tuple[str, str, int], tuple[str, str, str, str]]:
-    """(family, key stem, occurrence) -> (measure id, label, unit, description)."""
+    """Return the catalogue's measures: (family, key stem, occurrence) -> (id, label, unit, description)."""
     text = (
         resources.files("wijkradar.sources.catalogue")
         .joinpath("monitor_sociaal_domein.csv")
@@ -132,8 +134,19 @@ def _monitor_measures() -> dict[tuple[str, str, int], tuple[str, str, str, str]]
     }
 
 
+def is_monitor_table(table_id: object) -> bool:
+    """Tell whether a table is one of the Monitor Sociaal Domein's (registrations of support given).
+
+    Examples
+    --------
+    >>> is_monitor_table("83620NED"), is_monitor_table("50090NED")
+    (True, False)
+    """
+    return str(table_id) in _monitor_tables()
+
+
 def table_title(table_id: str) -> str:
-    """A table's title where wijkradar knows it, else its id."""
+    """Return a table's title where wijkradar knows it, else its id."""
     known = _monitor_tables().get(table_id)
     return known[1] if known else TABLE_TITLES.get(table_id, table_id)
 

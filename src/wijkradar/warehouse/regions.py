@@ -133,7 +133,9 @@ class RegionsRepository(Core):
         stored = self.con.execute(
             "SELECT DISTINCT left(from_code, 2), from_year, to_year FROM crosswalks WHERE from_year < to_year"
         ).fetchall()
-        changed_in: dict[tuple[str, int, int], set[str]] = {(str(p), int(a), int(b)): set() for p, a, b in stored}
+        changed_in: dict[tuple[str, int, int], set[str]] = {
+            (str(p), int(a), int(b)): set() for p, a, b in stored
+        }
         for code, low, high in rows:
             key = (str(code)[:2], int(low), int(high))
             if key in changed_in:
@@ -291,7 +293,9 @@ class RegionsRepository(Core):
         )
 
 
-def _narrowed(code: str, low: int, high: int, changed_in: dict[tuple[str, int, int], set[str]]) -> tuple[int, int]:
+def _narrowed(
+    code: str, low: int, high: int, changed_in: dict[tuple[str, int, int], set[str]]
+) -> tuple[int, int]:
     """Narrow the span of a change with the stored crosswalks of its parts.
 
     VNG's crosswalk 2020 -> 2022 splits Almere's WK003401; its crosswalk 2020 -> 2021 lists every

@@ -32,7 +32,7 @@ from wijkradar.pages import charts, maps, views
 from wijkradar.pages.markdown import markdown_html
 from wijkradar.priority import CAPACITY
 from wijkradar.sources.model import OWN_DATA_PUBLISHER
-from wijkradar.texts import DIRECTION_NL, EXPECTATION_NL, GOAL_STATUS_NL, STATUS_NL, number_nl
+from wijkradar.texts import DIRECTION_NL, EXPECTATION_NL, GOAL_STATUS_NL, NO_MODEL, STATUS_NL, number_nl
 from wijkradar.themes import DEFAULT_THEME, load_themes
 from wijkradar.uploads import UPLOAD_PREFIX, with_uploads
 from wijkradar.warehouse import Warehouse
@@ -230,8 +230,9 @@ class Site:
                 if data["has_map"]
                 else charts.ranked_bars(data["areas"]["rows"], data["theme"])
             )
+            trend = charts.key_trend(data["key_figures"], data["gemeente"]["name"], data["theme"]["unit"])
             html = self.templates.get_template("gemeente.html").render(
-                data=data, figure=to_jsonable(figure), thema=thema
+                data=data, figure=to_jsonable(figure), trend=to_jsonable(trend), thema=thema
             )
             return html.encode()
         return json.dumps(self.cached(kind, *args), ensure_ascii=False, allow_nan=False).encode()
@@ -264,6 +265,9 @@ def _templates(*, accounts: bool) -> Environment:
     env.filters["nl"] = number_nl
     env.filters["card_html"] = lambda text: markdown_html(text, top=3)
     env.filters["pct"] = _pct
+    env.filters["fig"] = lambda v, unit="%": (
+        _pct(v) if unit == "%" else ("–" if v is None else number_nl(v, 0))
+    )
     env.filters["status"] = lambda s: STATUS_NL.get(str(s), str(s))
     env.filters["expectation"] = lambda s: EXPECTATION_NL.get(str(s), "")
     env.filters["goal_status"] = lambda s: GOAL_STATUS_NL.get(str(s), str(s))
@@ -271,6 +275,7 @@ def _templates(*, accounts: bool) -> Environment:
     env.globals["version"] = __version__
     env.globals["accounts"] = accounts
     env.globals["themes"] = list(load_themes().values())
+    env.globals["no_model"] = NO_MODEL
     return env
 
 
