@@ -122,16 +122,18 @@ def v3_metadata(frame: pd.DataFrame, table_id: str = "50090NED") -> dict[str, di
             "Title": "Perioden",
         },
     ]
-    for n, column in enumerate(ATTRIBUTES, start=4):
+    for n, column in enumerate(ATTRIBUTES, start=4):  # region attributes: string topics, as CBS serves them
         props.append(
             {
-                "odata.type": "Cbs.OData.GeoDetail",
+                "odata.type": "Cbs.OData.Topic",
                 "ID": n,
                 "Position": n,
                 "ParentID": None,
-                "Type": "GeoDetail",
+                "Type": "Topic",
                 "Key": column,
                 "Title": column.split("_")[0],
+                "Datatype": "String",
+                "Unit": "code",
             }
         )
     for n, column in enumerate(topics(frame), start=10):

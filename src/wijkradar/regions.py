@@ -48,8 +48,11 @@ GROUPING_LEVELS: Final[tuple[Level, ...]] = (
 # Amsterdam's 2022 codes use letters in the wijk and buurt part (BU0363AA01), so the part
 # after the gemeente number is alphanumeric. GGD-regio codes have four digits (GG3003), the
 # other groupings two (LD01, PV20, CR01, JZ01, AM01, VR01).
+GEMEENTE_PATTERN: Final = r"GM\d{4}"
+WIJK_PATTERN: Final = r"WK\d{4}[0-9A-Z]{2}"
+BUURT_PATTERN: Final = r"BU\d{4}[0-9A-Z]{4}"
 CODE_PATTERN: Final = (
-    r"NL\d{2}|GM\d{4}|WK\d{4}[0-9A-Z]{2}|BU\d{4}[0-9A-Z]{4}|(?:LD|PV|CR|JZ|AM|VR)\d{2}|GG\d{4}"
+    rf"NL\d{{2}}|{GEMEENTE_PATTERN}|{WIJK_PATTERN}|{BUURT_PATTERN}|(?:LD|PV|CR|JZ|AM|VR)\d{{2}}|GG\d{{4}}"
 )
 _CODE_RE: Final = re.compile(f"^(?:{CODE_PATTERN})$")
 PREFIX_LEVEL: Final[dict[str, Level]] = {
@@ -74,9 +77,6 @@ _LEVEL_ALIASES: Final[dict[str, Level]] = {
     "wijken": "wijk",
     "buurt": "buurt",
     "buurten": "buurt",
-    **{level: level for level in GROUPING_LEVELS},
-    "provincies": "provincie",
-    "ggd": "ggd-regio",
 }
 
 

@@ -179,13 +179,21 @@ def download_cmd(
         typer.Option("--filter", help="OData-filter, bv. \"startswith(WijkenEnBuurten,'GM0034')\""),
     ] = None,
     api: Annotated[str, typer.Option(help="v3 (opendata.cbs.nl) of v4 (datasets.cbs.nl)")] = "v3",
+    gemeente: Annotated[
+        list[str] | None,
+        typer.Option("--gemeente", help="Alleen deze gemeente(n) met hun wijken en buurten: naam of GM-code"),
+    ] = None,
     out_dir: OutDirOption = Path("downloads"),
     no_ingest: NoIngestOption = False,
     db: DbOption = None,
     fmt: FormatOption = Format.table,
     quiet: QuietOption = False,
 ) -> None:
-    """Download tabellen van de CBS open-data-API (met paginering en herhaalpogingen) en lees ze in."""
+    """Download tabellen van de CBS open-data-API (met paginering en herhaalpogingen) en lees ze in.
+
+    Eerst de beschrijving van de tabel: een tabel zonder regio-indeling wordt geweigerd voordat er
+    gegevens worden opgehaald.
+    """
     if api not in ("v3", "v4"):
         err.print("[bold red]Fout:[/] --api moet v3 of v4 zijn.")
         raise typer.Exit(2)
@@ -193,6 +201,7 @@ def download_cmd(
     base = base_url or (settings.odata_base_url if api == "v3" else DEFAULT_ODATA_V4)
     folders = []
     with _handled(), _progress(quiet) as bar:
+        codes = [_gemeente_code(g, db) for g in gemeente or []]
         for table_id in table_ids:
             task = bar.add_task(f"Download {table_id}", total=None)
 
@@ -206,6 +215,7 @@ def download_cmd(
                 odata_filter=odata_filter,
                 api="v4" if api == "v4" else "v3",
                 on_progress=update,
+                gemeenten=codes,
             )
             folders.append(result.folder)
             err.print(f"{table_id}: {result.rows} rijen in {result.pages} pagina's -> {result.folder}")

@@ -18,7 +18,7 @@ import pandas as pd
 from wijkradar.errors import InputError
 from wijkradar.linkage.definition import KINDS, queries
 from wijkradar.privacy import Key
-from wijkradar.regions import CODE_PATTERN, buurt_prefix
+from wijkradar.regions import BUURT_PATTERN, buurt_prefix
 
 PERSON_COLUMNS = ("person_id", "household_id", "birth_year", "sex", "buurt_code", "period")
 PROVISION_COLUMNS = ("person_id", "kind", "start", "end")
@@ -150,7 +150,7 @@ def intake(persons: Path, provisions: Path, key: Key, out_dir: Path, gemeente: s
                 "period": "TRY_CAST(period AS INTEGER) BETWEEN 1900 AND 2100",
                 "birth_year": "TRY_CAST(birth_year AS INTEGER) BETWEEN 1880 AND TRY_CAST(period AS INTEGER)",
                 "sex": f"sex IN ({', '.join(repr(s) for s in SEXES)})",
-                "buurt_code": f"regexp_full_match(buurt_code, '{CODE_PATTERN.split('|')[-1]}')",
+                "buurt_code": f"regexp_full_match(buurt_code, '{BUURT_PATTERN}')",
             },
             persons,
         )

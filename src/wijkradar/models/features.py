@@ -28,7 +28,7 @@ import pandas as pd
 
 from wijkradar.regions import gemeente_codes, wijk_codes
 from wijkradar.sources.model import period_kind
-from wijkradar.sources.statline import is_monitor_table
+from wijkradar.sources.monitor import is_monitor_table
 
 LEVEL_PREFIX: Final = {"buurt": "BU", "wijk": "WK", "gemeente": "GM"}
 SHARES: Final = {  # derived share -> (numerator, denominator)

@@ -13,7 +13,7 @@ from wijkradar.models import bottomup
 from wijkradar.models.features import FeatureSet, Target
 from wijkradar.models.inputs import Inputs, features_for, make_learner, prev_bins, weights_for
 from wijkradar.models.validation import fold_widths, gemeente_folds, interval_widths, metrics
-from wijkradar.sources.statline import is_monitor_table
+from wijkradar.sources.monitor import is_monitor_table
 
 MIN_FORWARD = 20  # regions with a value in both rounds, at least, for a forward validation
 

@@ -14,6 +14,7 @@ from wijkradar.models.features import FeatureSet, Target, build_features
 from wijkradar.models.learners import GradientBoosting, Learner, RidgeGLM
 from wijkradar.models.residents import RESIDENTS, residents
 from wijkradar.regions import parse_level
+from wijkradar.sources.monitor import is_monitor_table
 from wijkradar.warehouse import Warehouse
 
 
@@ -59,11 +60,16 @@ def load_inputs(wh: Warehouse, target: Target, *, scoring: bool = False) -> Inpu
     target_rows = wh.observations(measure_id=target.measure_id)
     year = target_indeling(target_rows, target)
     measures = wh.measures()
+    # The Monitor Sociaal Domein counts support given, not structure, and is staged for part of
+    # the gemeenten only: no model reads it (nor moves its million rows onto the indeling).
+    not_inputs = [str(t) for t in measures["table_id"].unique() if is_monitor_table(t)]
     if scoring:
         table = measures.loc[measures["measure_id"] == target.measure_id, "table_id"].iloc[0]
-        observations = wh.published_before(str(table), target.measure_id, int(target.period[:4]))
+        observations = wh.published_before(
+            str(table), target.measure_id, int(target.period[:4]), without_tables=not_inputs
+        )
     else:
-        observations = wh.published()
+        observations = wh.published(without_tables=not_inputs)
     moved = indeling.onto(wh, observations, year)
     return Inputs(
         observations=moved.frame,

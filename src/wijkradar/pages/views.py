@@ -22,12 +22,11 @@ from wijkradar.models.families import split
 from wijkradar.models.features import Target
 from wijkradar.models.inputs import too_few
 from wijkradar.pages import charts
+from wijkradar.pages.theming import series_of, source_words, theme_dict, theme_kind, theme_or_error
 from wijkradar.priority import priority_list, wat_werkt
 from wijkradar.query import KNOWN_AS, region_profile, sort_key
-from wijkradar.sources.model import period_kind
-from wijkradar.sources.statline import is_monitor_table
 from wijkradar.texts import boundary_note, periods_nl
-from wijkradar.themes import Theme, load_themes
+from wijkradar.themes import Theme
 from wijkradar.uploads import own_themes, with_uploads
 from wijkradar.warehouse import Warehouse
 
@@ -454,67 +453,3 @@ def sources(wh: Warehouse) -> dict[str, Any]:
         )
     records = [{str(k): to_jsonable(v) for k, v in r.items()} for r in frame.to_dict("records")]
     return {"sources": records, "models": cards}
-
-
-def theme_or_error(thema: str, wh: Warehouse | None = None) -> Theme:
-    """Look up a theme by name (also a gemeente's uploads, in a view that has them).
-
-    Unknown names raise NotFoundError with suggestions.
-    """
-    themes = load_themes() | (own_themes(wh) if wh is not None else {})
-    if thema not in themes:
-        raise NotFoundError("thema", thema, themes)
-    return themes[thema]
-
-
-def theme_dict(chosen: Theme) -> dict[str, Any]:
-    """Return a theme as plain data."""
-    return {
-        "name": chosen.name,
-        "label": chosen.label,
-        "measure": chosen.measure_id,
-        "group": chosen.population_group,
-        "attention_when": chosen.attention_when,
-        "description": chosen.description,
-        "level": chosen.level,
-        "upload": chosen.upload,
-        "modelled": chosen.modelled,
-        "kind": theme_kind(chosen),
-        "unit": chosen.unit,
-    }
-
-
-def theme_kind(chosen: Theme) -> str:
-    """Say what a theme's figures are: ``survey`` (modelled), ``register`` or ``upload``."""
-    return "upload" if chosen.upload else chosen.source
-
-
-def series_of(chosen: Theme, values: pd.DataFrame) -> pd.DataFrame:
-    """Keep the periods of a theme's one series: a registration's years, never its half-years beside them.
-
-    The Monitor Sociaal Domein publishes every year and both its halves; a map or a trend of the
-    year shows years only (the half-years stay in the region's profile and the exports).
-    """
-    if chosen.source != "register" or values.empty:
-        return values
-    kinds = {p: period_kind(str(p)) for p in values["period"].unique()}
-    return values[values["period"].map(kinds) == "year"]
-
-
-def source_words(source: str, *, short: bool = False) -> str:
-    """Name a value's source for people: its publisher and table.
-
-    Examples
-    --------
-    >>> source_words("50090NED"), source_words("83620NED", short=True)
-    ('peiling RIVM 50090NED', 'CBS Monitor Sociaal Domein 83620NED')
-    """
-    if source in ("50090NED", "50120NED"):
-        return f"RIVM {source}" if short else f"peiling RIVM {source}"
-    if is_monitor_table(source):
-        return (
-            f"CBS Monitor Sociaal Domein {source}"
-            if short
-            else f"registratie CBS Monitor Sociaal Domein {source}"
-        )
-    return source

@@ -20,8 +20,12 @@ from typing import Any, Final, Literal
 import httpx
 
 from wijkradar.errors import DownloadError
+from wijkradar.regions import is_valid_code
 
 RETRY_STATUS: Final = frozenset({429, 500, 502, 503, 504})
+# Share of a dimension's codes that must be CBS region codes for it to be the region dimension
+# (a region list may carry a few codes of its own, such as a total).
+REGION_SHARE: Final = 0.8
 Progress = Callable[[str, int, int | None], None]  # (what, rows so far, total rows or None)
 
 
@@ -133,8 +137,14 @@ def download_table(
     api: Literal["v3", "v4"] = "v3",
     client: Client | None = None,
     on_progress: Progress | None = None,
+    gemeenten: list[str] | None = None,
 ) -> DownloadResult:
-    """Download one table into ``out_dir / table_id`` and return where it went."""
+    """Download one table into ``out_dir / table_id`` and return where it went.
+
+    The table's metadata and code lists come first: a table without a region dimension is refused
+    before any of its data is fetched. ``gemeenten`` (codes) keeps only those gemeenten with their
+    wijken and buurten, on the region dimension whatever its name.
+    """
     own = client is None
     http = client or Client()
     final = out_dir / table_id
@@ -142,11 +152,11 @@ def download_table(
         with staged(final) as partial:
             if api == "v3":
                 rows, pages = _download_v3(
-                    http, base_url.rstrip("/"), table_id, partial, odata_filter, on_progress
+                    http, base_url.rstrip("/"), table_id, partial, odata_filter, on_progress, gemeenten or []
                 )
             else:
                 rows, pages = _download_v4(
-                    http, base_url.rstrip("/"), table_id, partial, odata_filter, on_progress
+                    http, base_url.rstrip("/"), table_id, partial, odata_filter, on_progress, gemeenten or []
                 )
     finally:
         if own:
@@ -206,6 +216,59 @@ def _count(http: Client, url: str, params: dict[str, str]) -> int | None:
     return int(text) if text.isdigit() else None
 
 
+def region_dimension(kinds: dict[str, str], code_lists: dict[str, list[str]]) -> str | None:
+    """Name the dimension that holds CBS region codes, from the metadata or else from its codes.
+
+    ``kinds`` gives each dimension's kind (``GeoDimension``, ``GeoDetail``, ``Dimension`` ...);
+    ``code_lists`` its codes. A Geo kind decides; otherwise a dimension whose codes are (mostly)
+    CBS region codes is one, whatever its name (``Wijken``, ``RegioS``, ``Gemeenten``).
+
+    Examples
+    --------
+    >>> region_dimension({"Perioden": "TimeDimension", "Wijken": "Dimension"},
+    ...                  {"Wijken": ["GM0034", "WK003401"], "Perioden": ["2016JJ00"]})
+    'Wijken'
+    """
+    for key, kind in kinds.items():
+        if kind in ("GeoDimension", "GeoDetail"):
+            return key
+    for key, kind in kinds.items():
+        codes = [c.strip().upper() for c in code_lists.get(key, []) if c.strip()]
+        if kind == "Dimension" and codes and sum(map(is_valid_code, codes)) >= REGION_SHARE * len(codes):
+            return key
+    return None
+
+
+def _refuse_without_regions(table_id: str, title: str, dimensions: list[str]) -> DownloadError:
+    listed = ", ".join(dimensions) or "geen"
+    return DownloadError(
+        f"Tabel {table_id} ({title}) heeft geen regio-indeling (dimensies: {listed}): het is een landelijke "
+        "tabel, en wijkradar leest tabellen per gemeente, wijk of buurt. Er zijn geen gegevens "
+        "gedownload. Oplossing: kies de tabel met de cijfers per regio (zie 'Tabellen om te downloaden' "
+        "in de README)."
+    )
+
+
+def gemeente_filter(dimension: str, gemeente: str) -> str:
+    """Build the OData filter that keeps one gemeente with its wijken and buurten.
+
+    Examples
+    --------
+    >>> gemeente_filter("Wijken", "GM0034")
+    "startswith(Wijken,'GM0034') or startswith(Wijken,'WK0034') or startswith(Wijken,'BU0034')"
+    """
+    number = gemeente[2:6]
+    return " or ".join(f"startswith({dimension},'{prefix}{number}')" for prefix in ("GM", "WK", "BU"))
+
+
+def _merged_filter(odata_filter: str | None, dimension: str, gemeenten: list[str]) -> str | None:
+    parts = [f"({gemeente_filter(dimension, g)})" for g in gemeenten]
+    region = " or ".join(parts)
+    if region and odata_filter:
+        return f"({region}) and ({odata_filter})"
+    return region or odata_filter
+
+
 def _download_v3(
     http: Client,
     base: str,
@@ -213,20 +276,31 @@ def _download_v3(
     folder: Path,
     odata_filter: str | None,
     on_progress: Progress | None,
+    gemeenten: list[str],
 ) -> tuple[int, int]:
     table = f"{base}/{table_id}"
     fmt = {"$format": "json"}
-    _save(folder, "TableInfos.json", http.get_json(f"{table}/TableInfos", fmt))
+    infos = http.get_json(f"{table}/TableInfos", fmt)
+    _save(folder, "TableInfos.json", infos)
     properties = http.get_json(f"{table}/DataProperties", fmt)
     _save(folder, "DataProperties.json", properties)
+    kinds: dict[str, str] = {}
+    code_lists: dict[str, list[str]] = {}
     for prop in properties.get("value", []):
-        if prop.get("Type") in ("Dimension", "GeoDimension", "TimeDimension"):
+        if prop.get("Type") in ("Dimension", "GeoDimension", "GeoDetail", "TimeDimension"):
             key = str(prop["Key"])
             pages = _follow(http, f"{table}/{key}", fmt, "odata.nextLink")
             merged = {**pages[0], "value": [v for p in pages for v in p.get("value", [])]}
             merged.pop("odata.nextLink", None)
             _save(folder, f"{key}.json", merged)
+            kinds[key] = str(prop.get("Type"))
+            code_lists[key] = [str(v.get("Key", "")) for v in merged["value"]]
+    region = region_dimension(kinds, code_lists)
+    if region is None:
+        title = str((infos.get("value") or [{}])[0].get("Title") or table_id)
+        raise _refuse_without_regions(table_id, title, list(kinds))
     params = dict(fmt)
+    odata_filter = _merged_filter(odata_filter, region, gemeenten)
     if odata_filter:
         params["$filter"] = odata_filter
     total = _count(http, f"{table}/TypedDataSet/$count", {k: v for k, v in params.items() if k != "$format"})
@@ -249,17 +323,29 @@ def _download_v4(
     folder: Path,
     odata_filter: str | None,
     on_progress: Progress | None,
+    gemeenten: list[str],
 ) -> tuple[int, int]:
     table = f"{base}/{table_id}"
-    _save(folder, "Properties.json", http.get_json(f"{table}/Properties"))
+    properties = http.get_json(f"{table}/Properties")
+    _save(folder, "Properties.json", properties)
     measures = _follow(http, f"{table}/MeasureCodes", None, "@odata.nextLink")
     _save(folder, "MeasureCodes.json", {"value": [v for p in measures for v in p.get("value", [])]})
     dimensions = http.get_json(f"{table}/Dimensions")
     _save(folder, "Dimensions.json", dimensions)
+    kinds: dict[str, str] = {}
+    code_lists: dict[str, list[str]] = {}
     for dim in dimensions.get("value", []):
         ident = str(dim["Identifier"])
         pages = _follow(http, f"{table}/{ident}Codes", None, "@odata.nextLink")
-        _save(folder, f"{ident}Codes.json", {"value": [v for p in pages for v in p.get("value", [])]})
+        codes = [v for p in pages for v in p.get("value", [])]
+        _save(folder, f"{ident}Codes.json", {"value": codes})
+        kinds[ident] = str(dim.get("Kind") or "Dimension")
+        code_lists[ident] = [str(v.get("Identifier", "")) for v in codes]
+    region = region_dimension(kinds, code_lists)
+    if region is None:
+        title = str(properties.get("Title") or table_id) if isinstance(properties, dict) else table_id
+        raise _refuse_without_regions(table_id, title, list(kinds))
+    odata_filter = _merged_filter(odata_filter, region, gemeenten)
     params = {"$filter": odata_filter} if odata_filter else {}
     total = _count(http, f"{table}/Observations/$count", params)
     return _data_pages(

@@ -299,6 +299,7 @@ def from_table(path: Path, table: Table, *, period: str | None = None) -> Datase
     year = _year(frame, path, period)
     measures: dict[str, str] = {}
     labels: dict[str, Variable] = {}
+    api_ids = kwb_measure_ids([str(c) for c in frame.columns]) if layout == "kwb-api" else {}
     for column in frame.columns:
         low = column.lower().strip()
         if (
@@ -314,6 +315,9 @@ def from_table(path: Path, table: Table, *, period: str | None = None) -> Datase
         ):
             continue
         vid, var = _variable(layout, column, cat)
+        if column in api_ids:
+            vid = api_ids[column]
+            var = cat.variables.get(vid) or Variable(vid, split_camel(column), "")
         if vid in measures.values():
             continue  # the same figure twice (a derived table's copy): keep the first
         measures[column] = vid
@@ -353,32 +357,54 @@ def from_table(path: Path, table: Table, *, period: str | None = None) -> Datase
     return Dataset(meta=meta, observations=observations, regions=regions, measures=measure_frame)
 
 
+def kwb_measure_ids(keys: list[str]) -> dict[str, str]:
+    """Map the API keys of a Kerncijfers table to measure ids that are the same in every year's table.
+
+    The ``_N`` suffix of a key shifts from year to year (``AantalInwoners_5`` in 2024): a key stem
+    in the catalogue becomes CBS's short variable name (``a_inw``); any other becomes its stem,
+    with ``_2``, ``_3`` for a stem that recurs in the table (``Nederland`` as country of birth and
+    of origin), so the same topic of two years still meets.
+
+    Examples
+    --------
+    >>> kwb_measure_ids(["AantalInwoners_5", "Nederland_17", "Nederland_20"])
+    {'AantalInwoners_5': 'a_inw', 'Nederland_17': 'Nederland', 'Nederland_20': 'Nederland_2'}
+    """
+    by_stem = catalogue().by_stem
+    seen: dict[str, int] = {}
+    out: dict[str, str] = {}
+    for key in keys:
+        stem = key_stem(key)
+        known = by_stem.get(stem.lower())
+        if known and known not in out.values():
+            out[key] = known
+            continue
+        seen[stem] = seen.get(stem, 0) + 1
+        out[key] = stem if seen[stem] == 1 else f"{stem}_{seen[stem]}"
+    return out
+
+
 def _variable(layout: str, column: str, cat: Catalogue) -> tuple[str, Variable]:
     variables = cat.variables
-    if layout == "kwb-api":
-        vid = cat.by_stem.get(key_stem(column).lower())
-        if vid:
-            return vid, variables[vid]
-        return column, Variable(column, split_camel(column), "")
     if layout == "kwb-xlsx":
-        vid = column.strip().lower()
-        return vid, variables.get(vid, Variable(vid, vid, ""))
+        own = column.strip().lower()
+        return own, variables.get(own, Variable(own, own, ""))
     if layout == "kwb-kaart":
         upper = column.strip().upper()
-        vid = (
+        found = (
             cat.by_kaart.get(upper)
             or (upper.lower() if upper.lower() in variables and upper == column.strip() else None)
             or cat.by_header.get(_norm_header(column))
             or _facility_id(column)
         )
-        if vid:
-            return vid, variables[vid]
+        if found:
+            return found, variables[found]
         label, unit = _label_and_unit(column)
         return _slug(column), Variable(_slug(column), label, unit)
     name = column.strip().lower()
-    vid = cat.by_pdok.get(name) or cat.by_derived.get(name) or (name if name in variables else None)
-    if vid:
-        return vid, variables[vid]
+    known = cat.by_pdok.get(name) or cat.by_derived.get(name) or (name if name in variables else None)
+    if known:
+        return known, variables[known]
     label = name.replace("_", " ")
     return name, Variable(name, label[:1].upper() + label[1:], "")
 

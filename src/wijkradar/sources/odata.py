@@ -18,8 +18,8 @@ from typing import Any, Final
 import pandas as pd
 
 from wijkradar.errors import InputError
-from wijkradar.sources.model import Dataset
-from wijkradar.sources.statline import Labels, from_wide, v3_keys_by_title
+from wijkradar.sources.model import Dataset, normalise_period
+from wijkradar.sources.statline import PERIOD_DIMENSION, Labels, from_wide, is_attribute, v3_keys_by_title
 from wijkradar.sources.tabular import Table
 
 V3_DATA: Final = ("TypedDataSet", "UntypedDataSet")
@@ -90,6 +90,8 @@ def _parse(path: Path) -> Any:
 
 def _load(path: Path) -> dict[str, Any]:
     payload = _parse(path)
+    if isinstance(payload, list):  # cbsodata saves each entity set as a bare list
+        return {"value": payload}
     if not isinstance(payload, dict) or not isinstance(payload.get("value"), list):
         raise InputError(
             str(path),
@@ -105,6 +107,8 @@ def _values(folder: Path, name: str) -> list[dict[str, Any]]:
     if not path.is_file():
         return []
     payload = _parse(path)
+    if isinstance(payload, list):  # cbsodata's saves: no envelope
+        return [p for p in payload if isinstance(p, dict)]
     if isinstance(payload, dict) and isinstance(payload.get("value"), list):
         return list(payload["value"])
     return [payload] if isinstance(payload, dict) else []
@@ -128,6 +132,10 @@ def _title(folder: Path) -> str | None:
     return str(infos[0]["Title"]) if infos and infos[0].get("Title") else None
 
 
+GEO_KINDS: Final = ("GeoDimension", "GeoDetail")
+DIMENSION_KINDS: Final = ("Dimension", "GeoDimension", "GeoDetail", "TimeDimension")
+
+
 def _read_v3(folder: Path, pages: list[Path]) -> Dataset:
     payloads = [_load(p) for p in pages]
     rows = [row for payload in payloads for row in payload["value"]]
@@ -135,27 +143,80 @@ def _read_v3(folder: Path, pages: list[Path]) -> Dataset:
     if not rows:
         raise InputError(file, "de gedownloade tabel bevat geen rijen", fix="controleer het filter")
     labels = Labels(table_id=_table_id(payloads, folder), title=_title(folder))
-    for prop in _values(folder, "DataProperties.json"):
-        kind = prop.get("Type")
-        key = str(prop.get("Key", ""))
-        if kind == "Topic":
-            labels.topics[key] = (
-                str(prop.get("Title") or key),
-                str(prop.get("Unit") or "").strip(),
-                str(prop.get("Description") or "").strip(),
-            )
-        elif kind in ("Dimension", "GeoDimension", "TimeDimension"):
-            entries = _values(folder, f"{key}.json")
-            titles = {str(e["Key"]).strip(): str(e.get("Title", "")).strip() for e in entries}
-            labels.dimension_titles[key] = titles
-            if kind == "GeoDimension":
-                labels.region_names = {k.upper(): v for k, v in titles.items() if v}
     frame = pd.DataFrame.from_records(rows)
     frame.columns = [str(c) for c in frame.columns]
     frame = frame.drop(columns=[c for c in ("ID",) if c in frame.columns])
+    for prop in _values(folder, "DataProperties.json"):
+        kind = prop.get("Type")
+        key = str(prop.get("Key", ""))
+        if is_attribute(key) or (kind == "Topic" and str(prop.get("Datatype") or "") == "String"):
+            labels.attributes.add(key)  # names, kinds and codes of regions: never a measure
+        elif kind == "Topic":
+            labels.topics[key] = (
+                str(prop.get("Title") or key).strip(),
+                str(prop.get("Unit") or "").strip(),
+                str(prop.get("Description") or "").strip(),
+            )
+        elif kind in DIMENSION_KINDS:
+            entries = _values(folder, f"{key}.json")
+            titles = {str(e["Key"]).strip(): str(e.get("Title", "")).strip() for e in entries}
+            labels.dimension_titles[key] = titles
+            if key in frame.columns:
+                frame[key] = _codes_for_titles(frame[key], titles)
+            if kind in GEO_KINDS and (labels.geo_dimension is None or kind == "GeoDimension"):
+                labels.geo_dimension = key
+                labels.region_names = {k.upper(): v for k, v in titles.items() if v}
+                if prop.get("MapYear"):
+                    labels.map_year = int(prop["MapYear"])
+    if PERIOD_DIMENSION not in frame.columns:
+        period = _table_period(folder)
+        if period is None:
+            raise InputError(
+                file,
+                "de tabel heeft geen periode-dimensie en TableInfos noemt geen periode",
+                fix="download de tabel opnieuw met 'wijkradar download' (dat bewaart TableInfos)",
+            )
+        frame[PERIOD_DIMENSION] = period
+        labels.period_note = (
+            f"periode {period} uit de tabelinformatie (TableInfos): de tabel heeft geen Perioden"
+        )
     table = Table(frame=frame, first_row=1)
     fmt = "odata-v3-typed" if pages[0].name.startswith("Typed") else "odata-v3-untyped"
+    if (folder / "DataProperties.json").is_file() and isinstance(
+        _parse(folder / "DataProperties.json"), list
+    ):
+        fmt = "cbsodata"  # the Python client's save: bare lists, dimensions as titles
     return from_wide(table, file=file, location=str(folder.resolve()), fmt=fmt, labels=labels)
+
+
+def _codes_for_titles(column: pd.Series, titles: dict[str, str]) -> pd.Series:
+    """Map a dimension saved as titles (``cbsodata`` does so) back to its codes.
+
+    A column already holding codes is returned as it is; a title that two codes share cannot be
+    mapped back and stays a title (the region reader then takes the code from ``Codering``).
+    """
+    if not titles:
+        return column
+    values = column.astype("string").str.strip()
+    if values.isin(list(titles)).all():
+        return column
+    by_title: dict[str, str] = {}
+    shared: set[str] = set()
+    for code, title in titles.items():
+        if title in by_title:
+            shared.add(title)
+        by_title[title] = code
+    for title in shared:
+        by_title.pop(title)
+    mapped = values.map(by_title)
+    return mapped.where(mapped.notna(), values).astype(object)
+
+
+def _table_period(folder: Path) -> str | None:
+    """Return the period of a table without a time dimension, from its TableInfos (``Period`` "2024")."""
+    infos = _values(folder, "TableInfos.json")
+    text = str(infos[0].get("Period") or "").strip() if infos else ""
+    return normalise_period(text) if text else None
 
 
 def _v3_names(labels: Labels) -> dict[str, str]:
@@ -208,11 +269,16 @@ def _read_v4(folder: Path, pages: list[Path]) -> Dataset:
             str(measure.get("Description") or "").strip(),
         )
     dims = [c for c in obs.columns if c not in ("Id", "Measure", "ValueAttribute", "Value", "StringValue")]
+    kinds = {str(d.get("Identifier")): d for d in _values(folder, "Dimensions.json")}
     for dim in dims:
         entries = _values(folder, f"{dim}Codes.json")
         titles = {str(e["Identifier"]).strip(): str(e.get("Title", "")).strip() for e in entries}
         labels.dimension_titles[dim] = titles
-        if dim in ("WijkenEnBuurten", "RegioS", "Regio", "Gemeenten"):
+        described = kinds.get(dim, {})
+        if described.get("Kind") in GEO_KINDS:
+            labels.geo_dimension = dim
+            labels.map_year = int(described["MapYear"]) if described.get("MapYear") else None
+        if described.get("Kind") in GEO_KINDS or dim in ("WijkenEnBuurten", "RegioS", "Regio", "Gemeenten"):
             labels.region_names = {k.upper(): v for k, v in titles.items() if v}
     attribute = (
         obs["ValueAttribute"] if "ValueAttribute" in obs.columns else pd.Series("None", index=obs.index)

@@ -23,6 +23,7 @@ import pandas as pd
 
 from wijkradar.errors import InputError
 from wijkradar.regions import CODE_PATTERN
+from wijkradar.sources.kwb import KWB_TABLE_IDS, kwb_measure_ids
 from wijkradar.sources.model import (
     MEASURE_COLUMNS,
     OBS_COLUMNS,
@@ -36,6 +37,7 @@ from wijkradar.sources.model import (
     regions_frame,
     split_camel,
 )
+from wijkradar.sources.monitor import monitor_label, monitor_measure_ids, monitor_title
 from wijkradar.sources.tabular import Table, load_table
 
 # The names CBS gives its region dimension; used only to word an error and to route a file to this
@@ -76,6 +78,8 @@ class Labels:
     dimension_titles: dict[str, dict[str, str]] = field(default_factory=dict)  # dim -> code -> title
     region_names: dict[str, str] = field(default_factory=dict)
     geo_dimension: str | None = None  # the GeoDimension or GeoDetail of the metadata
+    map_year: int | None = None  # the indeling of its codes (a GeoDetail's MapYear)
+    period_note: str = ""  # where the period came from, when the table has no time dimension
     attributes: set[str] = field(default_factory=set)  # string topics: region attributes
     table_id: str | None = None
     title: str | None = None
@@ -109,81 +113,20 @@ def v3_keys_by_title() -> dict[str, dict[str, str]]:
     return {"50090NED": {_title_key(r["label"], r["description"]): r["key"] for r in rows}}
 
 
-@cache
-def _monitor_tables() -> dict[str, tuple[str, str]]:
-    """Return the Monitor Sociaal Domein tables wijkradar knows: table id -> (family, title)."""
-    text = (
-        resources.files("wijkradar.sources.catalogue")
-        .joinpath("monitor_sociaal_domein_tables.csv")
-        .read_text(encoding="utf-8")
-    )
-    return {r["table_id"]: (r["family"], r["title"]) for r in csv.DictReader(text.splitlines())}
+def measure_ids_for(table_id: str, topics: list[str]) -> dict[str, str]:
+    """Map a table's topic keys to the measure ids that are the same in every year's table.
 
-
-@cache
-def _monitor_measures() -> dict[tuple[str, str, int], tuple[str, str, str, str]]:
-    """Return the catalogue's measures: (family, key stem, occurrence) -> (id, label, unit, description)."""
-    text = (
-        resources.files("wijkradar.sources.catalogue")
-        .joinpath("monitor_sociaal_domein.csv")
-        .read_text(encoding="utf-8")
-    )
-    return {
-        (r["family"], r["stem"], int(r["occurrence"])): (r["id"], r["label"], r["unit"], r["description"])
-        for r in csv.DictReader(text.splitlines())
-    }
-
-
-def is_monitor_table(table_id: object) -> bool:
-    """Tell whether a table is one of the Monitor Sociaal Domein's (registrations of support given).
-
-    Examples
-    --------
-    >>> is_monitor_table("83620NED"), is_monitor_table("50090NED")
-    (True, False)
+    Kerncijfers land on CBS's short names (``a_inw``), the Monitor Sociaal Domein on its
+    catalogue's ids; other tables keep their keys.
     """
-    return str(table_id) in _monitor_tables()
+    if table_id in KWB_TABLE_IDS.values():
+        return kwb_measure_ids(topics)
+    return monitor_measure_ids(table_id, topics)
 
 
 def table_title(table_id: str) -> str:
     """Return a table's title where wijkradar knows it, else its id."""
-    known = _monitor_tables().get(table_id)
-    return known[1] if known else TABLE_TITLES.get(table_id, table_id)
-
-
-def measure_ids_for(table_id: str, topics: list[str]) -> dict[str, str]:
-    """Map a table's topic keys to measure ids that stay the same from one year's table to the next.
-
-    The Monitor Sociaal Domein publishes one table per year, and the ``_N`` suffix of a key
-    shifts between them; a stem that occurs twice in one table (a count and its rate per 1 000)
-    is told apart by its order, as CBS always puts the count first. Other tables keep their keys.
-
-    Examples
-    --------
-    >>> measure_ids_for("83620NED", ["WmoClienten_5", "WmoClientenPer1000Inwoners_6"])
-    {'WmoClienten_5': 'wmo_clienten', 'WmoClientenPer1000Inwoners_6': 'wmo_clienten_per_1000'}
-    """
-    known = _monitor_tables().get(table_id)
-    if known is None:
-        return {t: t for t in topics}
-    family = known[0]
-    seen: dict[str, int] = {}
-    out: dict[str, str] = {}
-    for topic in topics:
-        stem = key_stem(topic)
-        seen[stem] = seen.get(stem, 0) + 1
-        entry = _monitor_measures().get((family, stem, seen[stem]))
-        suffix = "" if seen[stem] == 1 else f"_{seen[stem]}"
-        out[topic] = entry[0] if entry else f"{family}_{stem}{suffix}"
-    return out
-
-
-def monitor_label(measure_id: str) -> tuple[str, str, str] | None:
-    """Label, unit and description of a Monitor Sociaal Domein measure id, where the catalogue has it."""
-    for mid, label, unit, description in _monitor_measures().values():
-        if mid == measure_id:
-            return label, unit, description
-    return None
+    return monitor_title(table_id) or TABLE_TITLES.get(table_id, table_id)
 
 
 def _title_key(title: str, description: str = "") -> str:
@@ -253,11 +196,19 @@ def from_wide(table: Table, *, file: str, location: str, fmt: str, labels: Label
     topics = [c for c in columns if _is_topic(c, frame[c], labels)]
     dims = [c for c in columns if c not in topics and not is_attribute(c) and c not in labels.attributes]
     region_dim, code_column = _region_columns(frame, dims, labels)
-    if region_dim is None or code_column is None or PERIOD_DIMENSION not in columns:
-        missing = "regiocodes" if region_dim is None or code_column is None else repr(PERIOD_DIMENSION)
+    if region_dim is None or code_column is None:
         raise InputError(
             file,
-            f"kolom met {missing} niet gevonden; gevonden: " + ", ".join(columns[:12]),
+            "geen regio-indeling: geen kolom met CBS-regiocodes (GM0034, WK003401 ...); dimensies: "
+            + (", ".join(dims) or "geen"),
+            fix="wijkradar leest tabellen per gemeente, wijk of buurt: kies de regionale tabel, of "
+            "exporteer uit StatLine met de codes (onbewerkte dataset) zonder kolommen te hernoemen",
+        )
+    if PERIOD_DIMENSION not in columns:
+        raise InputError(
+            file,
+            f"kolom '{PERIOD_DIMENSION}' niet gevonden; gevonden: " + ", ".join(columns[:12]),
+            column=PERIOD_DIMENSION,
             fix="exporteer de tabel uit StatLine met de codes (onbewerkte dataset) en hernoem geen kolommen",
         )
     frame, passed_over = _rows_with_codes(frame, code_column, topics, file, table.first_row)
@@ -286,8 +237,14 @@ def from_wide(table: Table, *, file: str, location: str, fmt: str, labels: Label
     names = _region_names(frame, codes, labels, None if region_dim == code_column else region_dim)
     regions = regions_frame(codes, names)
     measures = _measures(topics, measure_ids, labels, publisher)
-    boundary_year = TABLE_BOUNDARY_YEAR.get(table_id) or int(max(p[:4] for p in periods.unique()))
-    note = f"{passed_over} rijen zonder regiocode en zonder cijfers overgeslagen" if passed_over else ""
+    boundary_year = (
+        TABLE_BOUNDARY_YEAR.get(table_id) or labels.map_year or int(max(p[:4] for p in periods.unique()))
+    )
+    notes = [
+        labels.period_note,
+        f"{passed_over} rijen zonder regiocode en zonder cijfers overgeslagen" if passed_over else "",
+    ]
+    note = "; ".join(n for n in notes if n)
     meta = SourceMeta(
         publisher=publisher,
         table_id=table_id,

@@ -100,23 +100,33 @@ class ObservationsRepository(Core):
         )
         return self._frame(sql, params)
 
-    def published(self, periods: list[str] | None = None) -> pd.DataFrame:
+    def published(
+        self, periods: list[str] | None = None, *, without_tables: list[str] | None = None
+    ) -> pd.DataFrame:
         """Return published observations (optionally of some periods), for building model features.
 
-        Text columns come back as categoricals (see :meth:`_categorical`).
+        ``without_tables`` leaves out the figures of those tables. Text columns come back as
+        categoricals (see :meth:`_categorical`).
         """
         clause = ""
         params: list[Any] = []
         if periods:
             clause = f"AND period IN ({', '.join('?' for _ in periods)})"
             params = list(periods)
+        if without_tables:
+            clause += (
+                " AND measure_id NOT IN (SELECT measure_id FROM measures WHERE list_contains(?, table_id))"
+            )
+            params.append(list(without_tables))
         return self._categorical(
             "SELECT region_code, boundary_year, period, measure_id, population_group, value, lower, upper "  # noqa: S608
             f"FROM observations WHERE status = 'published' {clause}",
             params,
         )
 
-    def published_before(self, table_id: str, measure_id: str, year: int) -> pd.DataFrame:
+    def published_before(
+        self, table_id: str, measure_id: str, year: int, *, without_tables: list[str] | None = None
+    ) -> pd.DataFrame:
         """Return what a model of ``measure_id`` (of survey table ``table_id``) reads to score ``year``.
 
         The table's previous round (every measure), its earlier rounds of the measure itself, and the
@@ -129,7 +139,7 @@ class ObservationsRepository(Core):
                 SELECT o.region_code, o.boundary_year, o.period, o.measure_id, o.population_group,
                        o.value, o.lower, o.upper, m.table_id, TRY_CAST(left(o.period, 4) AS INTEGER) AS y
                 FROM observations o JOIN measures m USING (measure_id)
-                WHERE o.status = 'published'
+                WHERE o.status = 'published' AND NOT list_contains(?, m.table_id)
             ),
             previous AS (SELECT max(period) AS period FROM obs WHERE table_id = ? AND y < ?)
             SELECT region_code, boundary_year, period, measure_id, population_group, value, lower, upper
@@ -137,7 +147,7 @@ class ObservationsRepository(Core):
             WHERE (table_id <> ? AND y <= ?)
                OR (table_id = ? AND y < ? AND (period = (SELECT period FROM previous) OR measure_id = ?))
             """,
-            [table_id, year, table_id, year + 1, table_id, year, measure_id],
+            [list(without_tables or []), table_id, year, table_id, year + 1, table_id, year, measure_id],
         )
 
     def _categorical(self, sql: str, params: list[Any]) -> pd.DataFrame:

@@ -76,7 +76,7 @@ def require_theme(site: Site, access: Access, thema: str, code: str) -> None:
     An upload's theme (``eigen-...``) exists only for its own gemeente's users: the others learn
     nothing of it, not even that it exists, until they may see that gemeente's own data.
     """
-    from wijkradar.pages.views import theme_or_error
+    from wijkradar.pages.theming import theme_or_error
 
     if thema.startswith(UPLOAD_PREFIX):
         access.require("see", code)

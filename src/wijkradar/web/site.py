@@ -28,7 +28,7 @@ from wijkradar.indeling.crosswalks import crosswalk
 from wijkradar.indeling.moving import every_value_on
 from wijkradar.jsonable import to_jsonable
 from wijkradar.models.residents import latest, residents
-from wijkradar.pages import charts, maps, views
+from wijkradar.pages import charts, maps, theming, views
 from wijkradar.pages.markdown import markdown_html
 from wijkradar.priority import CAPACITY
 from wijkradar.sources.model import OWN_DATA_PUBLISHER
@@ -243,7 +243,7 @@ class Site:
 PAGE_DATA: dict[str, Callable[..., Any]] = {
     "gemeenten": views.gemeenten,
     "overview": views.overview,
-    "geojson": lambda wh, code, thema: views.areas_geojson(wh, code, views.theme_or_error(thema, wh)),
+    "geojson": lambda wh, code, thema: views.areas_geojson(wh, code, theming.theme_or_error(thema, wh)),
     "wijknamen": lambda wh, code: views.wijk_names(wh, code),
     "priority": views.priority,
     "profile": views.profile,

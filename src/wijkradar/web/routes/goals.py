@@ -28,7 +28,7 @@ from wijkradar.goals import (
     find_goal,
     update_goal,
 )
-from wijkradar.pages import views
+from wijkradar.pages import theming, views
 from wijkradar.texts import DIRECTION_NL, GOAL_STATUS_NL
 from wijkradar.web.deps import AccessDep, Format, GemeenteCode, SiteDep, Theme, actor
 from wijkradar.web.formats import XLSX, respond
@@ -195,7 +195,7 @@ async def _store(
     if not secrets.compare_digest(str(form.get("_token", "")), str(request.state.form_token)):
         raise Forbidden("Dit formulier is verlopen of komt niet van deze site. Laad de pagina opnieuw.")
     thema = str(form.get("thema_pagina") or "eenzaamheid")
-    views.theme_or_error(thema, site.view(code))
+    theming.theme_or_error(thema, site.view(code))
 
     what = "delete" if kind == "verwijderd" else "save"
 

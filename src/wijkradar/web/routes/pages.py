@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from wijkradar import __version__
-from wijkradar.pages import charts, views
+from wijkradar.pages import charts, theming, views
 from wijkradar.priority import table_rows
 from wijkradar.query import resolve_gemeente
 from wijkradar.themes import DEFAULT_THEME
@@ -55,7 +55,7 @@ def search(
     wh: WarehouseDep, q: str = Query(..., min_length=1, max_length=80), thema: Theme = DEFAULT_THEME
 ) -> Response:
     """Open the gemeente a name or code stands for."""
-    views.theme_or_error(thema)
+    theming.theme_or_error(thema)
     code = resolve_gemeente(wh, q)
     return RedirectResponse(f"/gemeente/{code}?thema={thema}", status_code=303)
 
