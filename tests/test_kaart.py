@@ -93,6 +93,14 @@ def test_download_kaart_cli(kaart, tmp_path: Path) -> None:  # type: ignore[no-u
     assert result.exit_code == 0, result.output
     reports = json.loads(result.stdout)
     assert reports[0]["action"] == "ingested" and reports[0]["geometries"] == 17
+    # the buurten alone name their gemeente: it is known by code and name on an empty warehouse
+    listed = runner.invoke(
+        app, ["regions", "--gemeente", "GM0233", "--level", "buurt", "--db", str(db), "--format", "json"]
+    )
+    assert listed.exit_code == 0, listed.output
+    assert len(json.loads(listed.stdout)) == 17
+    named = runner.invoke(app, ["regions", "--gemeente", "Ermelo", "--level", "gemeente", "--db", str(db)])
+    assert named.exit_code == 0 and "GM0233" in named.output, named.output
     bad = runner.invoke(app, ["download-kaart", "--jaar", "2024", "--niveau", "straat", "--db", str(db)])
     assert bad.exit_code == 2 and "straat" in bad.output
     by_name = runner.invoke(
@@ -177,3 +185,27 @@ def test_ingest_one_layer_of_a_geopackage_from_the_cli(tmp_path: Path) -> None:
     assert json.loads(result.stdout)[0]["geometries"] == 1
     wrong = runner.invoke(app, ["ingest", str(path), "--laag", "wijken", "--db", str(tmp_path / "x.duckdb")])
     assert "laag 'wijken' bestaat niet" in wrong.output and "buurten" in wrong.output
+
+
+def test_the_kaart_gemeente_table_with_water_rows(tmp_path: Path, wh: Warehouse) -> None:
+    """gem_YYYY.dbf gives many gemeenten a land row and a water row (all sentinels) under one code."""
+    path = tmp_path / "gem_2020.dbf"
+    texts = {
+        "GM_CODE": ["GM0034", "GM0034", "GM0308", "GM0363", "GM0363"],
+        "GM_NAAM": ["Almere", "Almere", "Baarn", "Amsterdam", "Amsterdam"],
+        "WATER": ["NEE", "JA", "NEE", "JA", "NEE"],
+    }
+    residents = np.asarray([214_715, -99_999_999, 24_630, -99_999_999, 872_757], dtype=np.int64)
+    pyogrio.raw.write(
+        str(path),
+        None,
+        [*(np.asarray(v, dtype=object) for v in texts.values()), residents],
+        [*texts, "AANT_INW"],
+        driver="ESRI Shapefile",
+        geometry_type=None,
+    )
+    report = ingest_path(wh, path)
+    assert report.action == "ingested", report.message
+    assert report.regions == 3 and "2 waterdelen" in report.message
+    found = {c: wh.figures(c).set_index("measure").loc["a_inw", "value"] for c in ("GM0034", "GM0363")}
+    assert found == {"GM0034": 214_715, "GM0363": 872_757}

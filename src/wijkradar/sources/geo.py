@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from wijkradar.errors import InputError
-from wijkradar.regions import is_valid_code
+from wijkradar.regions import CODE_PATTERN, is_valid_code
 from wijkradar.sources import kwb
 from wijkradar.sources.model import (
     MEASURE_COLUMNS,
@@ -146,7 +146,10 @@ def _read_layer(path: Path, layer: str) -> Dataset:
 
     geometries = pd.DataFrame({"code": codes, "wkb": shapely.to_wkb(geoms)})
     geometries = geometries.drop_duplicates("code").reset_index(drop=True)
-    regions = regions_frame(codes, attrs[name_col] if name_col else None)
+    regions = pd.concat(
+        [regions_frame(codes, attrs[name_col] if name_col else None), *_containing(attrs, code_col)],
+        ignore_index=True,
+    ).drop_duplicates("code")
     year, stated = _year(attrs, fields, path)
     kinds = sorted(regions["level"].unique().tolist())
     figures = None
@@ -177,6 +180,36 @@ def _read_layer(path: Path, layer: str) -> Dataset:
         measures=figures.measures if figures is not None else empty_frame(MEASURE_COLUMNS),
         geometries=geometries,
     )
+
+
+# The containing areas a layer names beside its own (PDOK's buurten carry their wijk and gemeente).
+PARENT_FIELDS: Final = (
+    ("wijkcode", "wijknaam"),
+    ("wk_code", "wk_naam"),
+    ("gemeentecode", "gemeentenaam"),
+    ("gm_code", "gm_naam"),
+)
+
+
+def _containing(attrs: pd.DataFrame, code_col: str) -> list[pd.DataFrame]:
+    """Regions for the wijken and gemeenten a layer's features lie in, with their names.
+
+    A download of the buurten alone then still knows its gemeente by code and name
+    (``wijkradar regions --gemeente GM0308`` on a warehouse with only those buurten).
+    """
+    lower = {c.lower(): c for c in attrs.columns}
+    out = []
+    for code_field, name_field in PARENT_FIELDS:
+        column = lower.get(code_field)
+        if column is None or column == code_col:
+            continue
+        codes = attrs[column].astype("string").str.strip().str.upper()
+        valid = codes.str.fullmatch(CODE_PATTERN).fillna(False).astype(bool)
+        if not valid.any():
+            continue
+        names = attrs[lower[name_field]] if name_field in lower else None
+        out.append(regions_frame(codes[valid].astype(object), None if names is None else names[valid]))
+    return out
 
 
 def _combine(path: Path, parts: list[Dataset]) -> Dataset:

@@ -296,6 +296,8 @@ def from_table(path: Path, table: Table, *, period: str | None = None) -> Datase
         code_col = lower_map["buurt_code"]
         name_col = lower_map.get("regio")
 
+    frame, water_rows = _without_water_rows(frame, code_col)
+    table = Table(frame=frame, first_row=table.first_row, decimal_comma=table.decimal_comma)
     year = _year(frame, path, period)
     measures: dict[str, str] = {}
     labels: dict[str, Variable] = {}
@@ -352,7 +354,13 @@ def from_table(path: Path, table: Table, *, period: str | None = None) -> Datase
         location=str(path.resolve()),
         format=layout,
         boundary_year=boundary,
-        note="samengesteld door derden; controleer de bronnen per kolom" if derived else "",
+        note="samengesteld door derden; controleer de bronnen per kolom"
+        if derived
+        else (
+            f"{water_rows} waterdelen (WATER = JA) overgeslagen; de cijfers staan bij het land"
+            if water_rows
+            else ""
+        ),
     )
     return Dataset(meta=meta, observations=observations, regions=regions, measures=measure_frame)
 
@@ -382,6 +390,23 @@ def kwb_measure_ids(keys: list[str]) -> dict[str, str]:
         seen[stem] = seen.get(stem, 0) + 1
         out[key] = stem if seen[stem] == 1 else f"{stem}_{seen[stem]}"
     return out
+
+
+def _without_water_rows(frame: pd.DataFrame, code_col: str) -> tuple[pd.DataFrame, int]:
+    """Drop the kaart's water rows where the same code also has its land row.
+
+    The wijk- en buurtkaart gives many areas a land part (``WATER`` = ``NEE``) and a water part
+    (``WATER`` = ``JA``) under one code; the water part carries only sentinels, and CBS counts the
+    figures with the land. A code with a water row only (an area that is all water) keeps it.
+    """
+    flag = next((c for c in frame.columns if c.strip().lower() in ("water", "h2o")), None)
+    if flag is None:
+        return frame, 0
+    is_water = (frame[flag].astype("string").str.strip().str.upper() == "JA").fillna(False).to_numpy()
+    codes = frame[code_col].astype("string").str.strip().str.upper()
+    land_codes = set(codes[~is_water].dropna())
+    drop = is_water & codes.isin(land_codes).to_numpy()
+    return frame.loc[~drop], int(drop.sum())
 
 
 def _variable(layout: str, column: str, cat: Catalogue) -> tuple[str, Variable]:

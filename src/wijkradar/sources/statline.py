@@ -271,7 +271,8 @@ def _region_columns(frame: pd.DataFrame, dims: list[str], labels: Labels) -> tup
 
     The dimension holds the codes (the API, StatLine's exports), or their titles with the codes in
     CBS's ``Codering`` attribute (``cbsodata``'s saves): then the dimension is the one named in
-    the metadata, or else the one with the most distinct values (regions outnumber categories).
+    the metadata, or else the one whose titles pair off with the codes most nearly one to one (a
+    category such as 'Totaal' recurs with every code).
     """
     named = labels.geo_dimension if labels.geo_dimension in frame.columns else None
     for column in [named, *dims] if named else dims:
@@ -285,7 +286,16 @@ def _region_columns(frame: pd.DataFrame, dims: list[str], labels: Labels) -> tup
     others = [d for d in dims if d not in (PERIOD_DIMENSION, MARGIN_DIMENSION)]
     if not others:
         return coding, coding
-    return max(others, key=lambda d: frame[d].nunique()), coding
+    codes = frame[coding].astype("string").str.strip()
+
+    def pairing(dim: str) -> float:
+        """Share of codes with one title times share of titles with one code (1: a perfect pairing)."""
+        pairs = pd.DataFrame({"t": frame[dim].astype("string").str.strip(), "c": codes}).drop_duplicates()
+        one_title = float((pairs.groupby("c")["t"].size() == 1).mean())
+        one_code = float((pairs.groupby("t")["c"].size() == 1).mean())
+        return one_title * one_code
+
+    return max(others, key=pairing), coding
 
 
 def _rows_with_codes(
