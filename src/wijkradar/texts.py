@@ -306,3 +306,16 @@ NO_MODEL: Final = {
     "register": "een registratie (CBS Monitor Sociaal Domein) telt wie ondersteuning krijgt en heeft geen "
     "risicomodel of prioriteitenlijst",
 }
+
+
+def figure_nl(value: Any, unit: str = "%") -> str:
+    """Show a theme's figure: a percentage with one decimal and '%', a rate per 1 000 as a whole number.
+
+    Examples
+    --------
+    >>> figure_nl(48.25), figure_nl(78.0, "per 1 000 inwoners"), figure_nl(None)
+    ('48,2%', '78', '–')
+    """
+    if value is None:
+        return "–"
+    return f"{number_nl(value, 1)}%" if unit == "%" else number_nl(value, 0)

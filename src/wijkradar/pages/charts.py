@@ -91,6 +91,15 @@ def key_trend(figures: list[dict[str, Any]], name: str, unit: str = "%") -> dict
     """Draw the theme's rounds (or years): the gemeente against NL and the similar gemeenten."""
     if len(figures) < 2:
         return None
+    shown = _nl if unit == "%" else (lambda v: "–" if v is None else f"{v:.0f}")
+    values = [
+        float(k[key])
+        for k in figures
+        for key in ("gemeente", "nederland", "vergelijkbaar")
+        if k[key] is not None
+    ]
+    low, high = (min(values), max(values)) if values else (0.0, 1.0)
+    pad = max(high - low, 1.0) * 0.15  # room for the value labels above the highest point
     lines = (
         ("gemeente", name, "#8c1d18", "solid"),
         ("nederland", "Nederland", "#1a1a1a", "dash"),
@@ -102,7 +111,7 @@ def key_trend(figures: list[dict[str, Any]], name: str, unit: str = "%") -> dict
             "mode": "lines+markers+text",
             "x": [k["period"] for k in figures],
             "y": [k[key] for k in figures],
-            "text": [_nl(k[key]) for k in figures],
+            "text": [shown(k[key]) for k in figures],
             "textposition": "top center",
             "name": label,
             "line": {"color": colour, "dash": dash},
@@ -117,6 +126,7 @@ def key_trend(figures: list[dict[str, Any]], name: str, unit: str = "%") -> dict
         "yaxis": {
             "ticksuffix": "%" if unit == "%" else "",
             "title": {"text": "" if unit == "%" else unit},
+            "range": [low - pad, high + 2 * pad],
             "separatethousands": True,
         },
         "separators": ", ",

@@ -76,3 +76,64 @@ def source_words(source: str, *, short: bool = False) -> str:
             else f"registratie CBS Monitor Sociaal Domein {source}"
         )
     return source
+
+
+def sources_line(sources: list[str]) -> str:
+    """Name the sources of a series once: the publisher, then its tables in order.
+
+    Examples
+    --------
+    >>> sources_line(["CBS Monitor Sociaal Domein 83620NED", "CBS Monitor Sociaal Domein 85046NED"])
+    'CBS Monitor Sociaal Domein (83620NED, 85046NED)'
+    >>> sources_line(["RIVM 50090NED", "RIVM 50090NED"])
+    'RIVM 50090NED'
+    """
+    distinct = list(dict.fromkeys(s for s in sources if s))
+    if len(distinct) <= 1:
+        return distinct[0] if distinct else ""
+    heads = {s.rsplit(" ", 1)[0] for s in distinct}
+    if len(heads) == 1:
+        return f"{heads.pop()} ({', '.join(s.rsplit(' ', 1)[1] for s in distinct)})"
+    return ", ".join(distinct)
+
+
+def registrations(figures: pd.DataFrame) -> list[dict[str, Any]]:
+    """Return the register themes' figures of a region per year, half-years beside, never mixed.
+
+    One row per theme: its label and unit, and per year the year's figure and its two halves.
+    """
+    out: list[dict[str, Any]] = []
+    if figures.empty:
+        return out
+    for chosen in load_themes().values():
+        if chosen.source != "register":
+            continue
+        rows = figures[
+            (figures["measure"] == chosen.measure_id)
+            & (figures["group"] == chosen.population_group)
+            & (figures["status"] == "published")
+        ]
+        if rows.empty:
+            continue
+        value = dict(zip(rows["period"].astype(str), rows["value"].astype(float), strict=True))
+        years = sorted({p[:4] for p in value if period_kind(p) in ("year", "half")})
+        out.append(
+            {
+                "theme": chosen.name,
+                "label": chosen.label,
+                "unit": chosen.unit,
+                "sources": sources_line(
+                    [source_words(str(s), short=True) for s in rows["source"].drop_duplicates()]
+                ),
+                "years": [
+                    {
+                        "year": y,
+                        "value": value.get(y),
+                        "first_half": value.get(f"{y}-H1"),
+                        "second_half": value.get(f"{y}-H2"),
+                    }
+                    for y in years
+                ],
+            }
+        )
+    return out

@@ -22,7 +22,15 @@ from wijkradar.models.families import split
 from wijkradar.models.features import Target
 from wijkradar.models.inputs import too_few
 from wijkradar.pages import charts
-from wijkradar.pages.theming import series_of, source_words, theme_dict, theme_kind, theme_or_error
+from wijkradar.pages.theming import (
+    registrations,
+    series_of,
+    source_words,
+    sources_line,
+    theme_dict,
+    theme_kind,
+    theme_or_error,
+)
 from wijkradar.priority import priority_list, wat_werkt
 from wijkradar.query import KNOWN_AS, region_profile, sort_key
 from wijkradar.texts import boundary_note, periods_nl
@@ -276,6 +284,7 @@ def overview(wh: Warehouse, gemeente: str, thema: str, *, top: int = 10) -> dict
         {boundary_note(int(y), str(m)) for y, m in zip(shapes["from_year"], shapes["method"], strict=True)}
     )
     similar = similar_gemeenten(wh, gemeente)
+    figures = key_figures(wh, gemeente, chosen, similar)
     try:
         ranking = priority_list(wh, gemeente, chosen.name, top=top) if chosen.modelled else None
     except ModelMissing:
@@ -287,7 +296,8 @@ def overview(wh: Warehouse, gemeente: str, thema: str, *, top: int = 10) -> dict
         "has_map": has_map,
         "similar": similar,
         "similar_note": "" if similar else no_similar_reason(wh, gemeente),
-        "key_figures": key_figures(wh, gemeente, chosen, similar),
+        "key_figures": figures,
+        "sources_line": sources_line([k["source"] for k in figures]),
         "priority": ranking,
     }
 
@@ -375,6 +385,7 @@ def profile(wh: Warehouse, code: str) -> dict[str, Any]:
     data = region_profile(wh, code)
     figures = pd.DataFrame(data["figures"])
     trends = []
+    data["registrations"] = registrations(figures)
     if not figures.empty:
         survey = figures[(figures["source"] == "50090NED") & (figures["status"] == "published")]
         for (measure, group), part in survey.groupby(["measure", "group"], sort=True):

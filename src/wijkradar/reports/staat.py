@@ -28,7 +28,15 @@ from wijkradar.pages import charts, maps, views
 from wijkradar.pages.markdown import markdown_html
 from wijkradar.priority import wat_werkt
 from wijkradar.query import resolve_gemeente
-from wijkradar.texts import DIRECTION_NL, EXPECTATION_NL, GOAL_STATUS_NL, STATUS_NL, number_nl
+from wijkradar.texts import (
+    DIRECTION_NL,
+    EXPECTATION_NL,
+    GOAL_STATUS_NL,
+    NO_MODEL,
+    STATUS_NL,
+    figure_nl,
+    number_nl,
+)
 from wijkradar.themes import load_themes
 from wijkradar.warehouse import Warehouse
 
@@ -62,7 +70,7 @@ def report_data(wh: Warehouse, own: AppDB, gemeente: str, themes: list[str] | No
         if overview["areas"]["period"] is None:
             continue
         try:
-            werkt = wat_werkt(wh, own, gm, name)
+            werkt = wat_werkt(wh, own, gm, name) if overview["theme"]["modelled"] else None
         except ModelMissing:
             werkt = None
         figure = (
@@ -75,7 +83,9 @@ def report_data(wh: Warehouse, own: AppDB, gemeente: str, themes: list[str] | No
                 "overview": overview,
                 "wat_werkt": werkt,
                 "figure": figure,
-                "trend": charts.key_trend(overview["key_figures"], overview["gemeente"]["name"]),
+                "trend": charts.key_trend(
+                    overview["key_figures"], overview["gemeente"]["name"], overview["theme"]["unit"]
+                ),
                 "messages": _messages(overview),
             }
         )
@@ -86,7 +96,22 @@ def report_data(wh: Warehouse, own: AppDB, gemeente: str, themes: list[str] | No
     return {
         "gemeente": views.require_gemeente(wh, gm),
         "date": date.today().isoformat(),
-        "periods": sorted({k["period"] for s in sections for k in s["overview"]["key_figures"]}),
+        "periods": sorted(
+            {
+                k["period"]
+                for s in sections
+                if s["overview"]["theme"]["kind"] == "survey"
+                for k in s["overview"]["key_figures"]
+            }
+        ),
+        "register_periods": sorted(
+            {
+                k["period"]
+                for s in sections
+                if s["overview"]["theme"]["kind"] == "register"
+                for k in s["overview"]["key_figures"]
+            }
+        ),
         "sections": sections,
         "goals": [{**g, "figure": charts.goal_path(g)} for g in goals["goals"]],
         "goal_counts": dict(Counter(str(g["progress"]["status"]) for g in goals["goals"])),
@@ -102,19 +127,24 @@ def _messages(overview: dict[str, Any]) -> list[str]:
     theme, name = overview["theme"], overview["gemeente"]["name"]
     out = []
     figures = [k for k in overview["key_figures"] if k["gemeente"] is not None]
+    percent = theme.get("unit", "%") == "%"
+    unit = "%" if percent else ""
+    decimals = 1 if percent else 0
     if figures:
         last = figures[-1]
-        sentence = f"{theme['label']}: {number_nl(last['gemeente'])}% in {last['period']}"
+        sentence = f"{theme['label']}: {number_nl(last['gemeente'], decimals)}{unit} in {last['period']}"
         if last["nederland"] is not None:
             gap = last["gemeente"] - last["nederland"]
             compare = "gelijk aan" if abs(gap) < 0.5 else ("hoger dan" if gap > 0 else "lager dan")
-            sentence += f", {compare} Nederland ({number_nl(last['nederland'])}%)"
+            sentence += f", {compare} Nederland ({number_nl(last['nederland'], decimals)}{unit})"
+        elif last["vergelijkbaar"] is not None and not percent:
+            sentence += f"; vergelijkbare gemeenten gemiddeld {number_nl(last['vergelijkbaar'], decimals)}"
         if len(figures) > 1:
-            before = figures[-2]
+            before = figures[-2] if percent else figures[0]  # a registration: since its first year
             change = last["gemeente"] - before["gemeente"]
             sentence += (
-                f"; in {before['period']} {number_nl(before['gemeente'])}%"
-                f" ({'+' if change > 0 else ''}{number_nl(change)} punt)"
+                f"; in {before['period']} {number_nl(before['gemeente'], decimals)}{unit}"
+                f" ({'+' if change > 0 else ''}{number_nl(change, decimals)}{' punt' if percent else ''})"
             )
         out.append(sentence + ".")
     ranking = overview.get("priority")
@@ -133,6 +163,8 @@ def render_html(data: dict[str, Any], images: dict[str, str] | None = None) -> s
     env = Environment(loader=PackageLoader("wijkradar.reports", "templates"), autoescape=select_autoescape())
     env.filters["nl"] = number_nl
     env.filters["pct"] = lambda v, d=1: "–" if v is None else f"{number_nl(v, d)}%"
+    env.filters["fig"] = figure_nl
+    env.globals["no_model"] = NO_MODEL
     env.filters["status"] = lambda s: STATUS_NL.get(str(s), str(s))
     env.filters["expectation"] = lambda s: EXPECTATION_NL.get(str(s), "")
     env.filters["goal_status"] = lambda s: GOAL_STATUS_NL.get(str(s), str(s))

@@ -32,7 +32,15 @@ from wijkradar.pages import charts, maps, theming, views
 from wijkradar.pages.markdown import markdown_html
 from wijkradar.priority import CAPACITY
 from wijkradar.sources.model import OWN_DATA_PUBLISHER
-from wijkradar.texts import DIRECTION_NL, EXPECTATION_NL, GOAL_STATUS_NL, NO_MODEL, STATUS_NL, number_nl
+from wijkradar.texts import (
+    DIRECTION_NL,
+    EXPECTATION_NL,
+    GOAL_STATUS_NL,
+    NO_MODEL,
+    STATUS_NL,
+    figure_nl,
+    number_nl,
+)
 from wijkradar.themes import DEFAULT_THEME, load_themes
 from wijkradar.uploads import UPLOAD_PREFIX, with_uploads
 from wijkradar.warehouse import Warehouse
@@ -265,9 +273,7 @@ def _templates(*, accounts: bool) -> Environment:
     env.filters["nl"] = number_nl
     env.filters["card_html"] = lambda text: markdown_html(text, top=3)
     env.filters["pct"] = _pct
-    env.filters["fig"] = lambda v, unit="%": (
-        _pct(v) if unit == "%" else ("–" if v is None else number_nl(v, 0))
-    )
+    env.filters["fig"] = figure_nl
     env.filters["status"] = lambda s: STATUS_NL.get(str(s), str(s))
     env.filters["expectation"] = lambda s: EXPECTATION_NL.get(str(s), "")
     env.filters["goal_status"] = lambda s: GOAL_STATUS_NL.get(str(s), str(s))
