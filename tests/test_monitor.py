@@ -12,7 +12,9 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from conftest import stores
 from wijkradar.cli import app
+from wijkradar.goals import add_goal, progress
 from wijkradar.models.features import Target, build_features
 from wijkradar.web.app import create_app
 
@@ -105,3 +107,28 @@ def test_register_tables_never_become_model_features() -> None:
     features = build_features(obs, target_rows, measures, Target("Eenzaam_28", "65+", "wijk", "2020"))
     assert "kwb:a_inw" in features.X.columns
     assert not [c for c in features.X.columns if "wmo" in c]
+
+
+def test_a_goal_on_a_register_theme_follows_years_only(db: Path) -> None:
+    with stores(db) as (wh, own):
+        goal = add_goal(
+            wh,
+            own,
+            "Almere",
+            {"theme": "wmo-clienten", "area": "WK003401", "target_value": 75, "target_year": 2026},
+        )
+        assert goal["baseline_period"] == "2021" and goal["baseline_value"] == 78  # a year, not 2021-H2
+        early = add_goal(
+            wh,
+            own,
+            "Almere",
+            {
+                "theme": "wmo-clienten",
+                "area": "WK003401",
+                "target_value": 60,
+                "target_year": 2026,
+                "baseline_period": "2016",
+            },
+        )
+        steps = [p["period"] for p in progress(wh, early)["points"]]
+    assert steps == ["2016", "2017", "2018", "2019", "2020", "2021"]

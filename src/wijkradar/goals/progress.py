@@ -10,6 +10,7 @@ from typing import Any, Final
 from wijkradar.appdb import AppDB
 from wijkradar.goals.measure import area_prognose, area_value
 from wijkradar.query import resolve_gemeente
+from wijkradar.sources.model import period_kind
 from wijkradar.texts import GOAL_STATUS_NL, number_nl
 from wijkradar.uploads import with_uploads
 from wijkradar.warehouse import Warehouse
@@ -54,7 +55,9 @@ def status(direction: str, baseline: float, value: float | None, path: float, u:
 def progress(wh: Warehouse, goal: dict[str, Any]) -> dict[str, Any]:
     """Every measurement after the baseline, the required path, and the status of the latest."""
     codes = list(goal["area_codes"])
-    periods = wh.periods(goal["measure_id"], goal["population_group"])
+    # Only periods as long as the baseline's: a half-year is never a step on a path of years.
+    kind = period_kind(str(goal["baseline_period"]))
+    periods = [p for p in wh.periods(goal["measure_id"], goal["population_group"]) if period_kind(p) == kind]
     base_year = int(str(goal["baseline_period"])[:4])
     baseline = area_value(
         wh, goal["measure_id"], goal["population_group"], codes, str(goal["baseline_period"])

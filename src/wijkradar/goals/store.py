@@ -19,6 +19,7 @@ from wijkradar.goals.progress import (
 )
 from wijkradar.query import resolve_gemeente, resolve_region
 from wijkradar.regions import gemeente_of, is_valid_code, parents_of
+from wijkradar.sources.model import period_kind
 from wijkradar.texts import DIRECTION_CODES, number_nl, parse_number_nl
 from wijkradar.themes import load_themes
 from wijkradar.uploads import own_themes, with_uploads
@@ -160,9 +161,11 @@ def add_goal(
         )
     area = spec.get("area") or spec.get("area_codes") or gm
     area_name, codes = _area(wh, gm, area, origin)
-    # The latest round before today: a goal starts from where the gemeente stands now.
-    before_today = [p for p in periods if int(p[:4]) <= date.today().year]
-    baseline_period = str(spec.get("baseline_period") or (before_today or periods)[-1])
+    # The latest round before today: a goal starts from where the gemeente stands now. A measure
+    # published per year and per half-year (the Monitor Sociaal Domein) starts from a year.
+    yearly = [p for p in periods if period_kind(p) in ("year", "range")] or periods
+    before_today = [p for p in yearly if int(p[:4]) <= date.today().year]
+    baseline_period = str(spec.get("baseline_period") or (before_today or yearly)[-1])
     if baseline_period not in periods:
         raise InputError(
             origin,
