@@ -11,7 +11,7 @@ import csv
 import re
 from functools import cache
 from importlib import resources
-from typing import TYPE_CHECKING, Final, Literal, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Final, Literal, NamedTuple, TypeVar, get_args
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -35,15 +35,7 @@ Level = Literal[
 LEVELS: Final[tuple[Level, ...]] = ("land", "gemeente", "wijk", "buurt")
 # CBS's other region kinds: groupings of whole gemeenten, published beside them. They carry no
 # gemeente or wijk of their own; a page may compare a gemeente with the ones it lies in.
-GROUPING_LEVELS: Final[tuple[Level, ...]] = (
-    "landsdeel",
-    "provincie",
-    "corop",
-    "ggd-regio",
-    "jeugdzorgregio",
-    "arbeidsmarktregio",
-    "veiligheidsregio",
-)
+GROUPING_LEVELS: Final[tuple[Level, ...]] = tuple(lvl for lvl in get_args(Level) if lvl not in LEVELS)
 
 # Amsterdam's 2022 codes use letters in the wijk and buurt part (BU0363AA01), so the part
 # after the gemeente number is alphanumeric. GGD-regio codes have four digits (GG3003), the
@@ -238,12 +230,22 @@ def _int(value: object) -> int | None:
 def name_key(name: str) -> str:
     """Return a name as compared across years: case, hyphens and spacing do not make another area.
 
+    Nor does the wijk number CBS writes before a wijk's name in some tables and years and not in
+    others ("Wijk 12 Houten Zuid-West" in the kaart of 2017, "Houten Zuid-West" in 2020).
+
     Examples
     --------
     >>> name_key("Centrum Almere-Haven") == name_key("Centrum  almere haven")
     True
+    >>> name_key("Wijk 12 Houten Zuid-West") == name_key("Houten Zuid-West"), name_key("Wijk 11")
+    (True, 'wijk 11')
     """
-    return " ".join(name.lower().replace("-", " ").replace("'", "").split())
+    plain = " ".join(name.lower().replace("-", " ").replace("'", "").split())
+    numbered = _WIJK_NUMBER.match(plain)
+    return plain[numbered.end() :] if numbered and numbered.end() < len(plain) else plain
+
+
+_WIJK_NUMBER: Final = re.compile(r"wijk ?\d+[ :.]+")
 
 
 def choose_names(

@@ -319,3 +319,25 @@ def figure_nl(value: Any, unit: str = "%") -> str:
     if value is None:
         return "–"
     return f"{number_nl(value, 1)}%" if unit == "%" else number_nl(value, 0)
+
+
+def percent_nl(value: Any, decimals: int = 1) -> str:
+    """Show a percentage the Dutch way, '–' when there is none.
+
+    >>> percent_nl(48.25), percent_nl(None)
+    ('48,2%', '–')
+    """
+    return "–" if value is None else f"{number_nl(value, decimals)}%"
+
+
+def template_filters() -> dict[str, Any]:
+    """Return the Dutch filters every front end's templates use (the site's pages and the report)."""
+    return {
+        "nl": number_nl,
+        "pct": percent_nl,
+        "fig": figure_nl,
+        "status": lambda s: STATUS_NL.get(str(s), str(s)),
+        "expectation": lambda s: EXPECTATION_NL.get(str(s), ""),
+        "goal_status": lambda s: GOAL_STATUS_NL.get(str(s), str(s)),
+        "direction": lambda s: DIRECTION_NL.get(str(s), str(s)),
+    }

@@ -28,15 +28,7 @@ from wijkradar.pages import charts, maps, views
 from wijkradar.pages.markdown import markdown_html
 from wijkradar.priority import wat_werkt
 from wijkradar.query import resolve_gemeente
-from wijkradar.texts import (
-    DIRECTION_NL,
-    EXPECTATION_NL,
-    GOAL_STATUS_NL,
-    NO_MODEL,
-    STATUS_NL,
-    figure_nl,
-    number_nl,
-)
+from wijkradar.texts import NO_MODEL, number_nl, template_filters
 from wijkradar.themes import load_themes
 from wijkradar.warehouse import Warehouse
 
@@ -161,14 +153,8 @@ def _messages(overview: dict[str, Any]) -> list[str]:
 def render_html(data: dict[str, Any], images: dict[str, str] | None = None) -> str:
     """Render the report as one HTML document; charts are ``images`` (data URLs) or Plotly specs to draw."""
     env = Environment(loader=PackageLoader("wijkradar.reports", "templates"), autoescape=select_autoescape())
-    env.filters["nl"] = number_nl
-    env.filters["pct"] = lambda v, d=1: "–" if v is None else f"{number_nl(v, d)}%"
-    env.filters["fig"] = figure_nl
+    env.filters.update(template_filters())
     env.globals["no_model"] = NO_MODEL
-    env.filters["status"] = lambda s: STATUS_NL.get(str(s), str(s))
-    env.filters["expectation"] = lambda s: EXPECTATION_NL.get(str(s), "")
-    env.filters["goal_status"] = lambda s: GOAL_STATUS_NL.get(str(s), str(s))
-    env.filters["direction"] = lambda s: DIRECTION_NL.get(str(s), str(s))
     env.filters["card_html"] = lambda text: markdown_html(text, top=3)
     env.filters["spec"] = lambda figure: Markup(script_json(_printable(figure)))  # noqa: S704 - escaped JSON
     plotly = None if images is not None else charts.PLOTLY_JS.read_text(encoding="utf-8")

@@ -32,15 +32,7 @@ from wijkradar.pages import charts, maps, theming, views
 from wijkradar.pages.markdown import markdown_html
 from wijkradar.priority import CAPACITY
 from wijkradar.sources.model import OWN_DATA_PUBLISHER
-from wijkradar.texts import (
-    DIRECTION_NL,
-    EXPECTATION_NL,
-    GOAL_STATUS_NL,
-    NO_MODEL,
-    STATUS_NL,
-    figure_nl,
-    number_nl,
-)
+from wijkradar.texts import NO_MODEL, template_filters
 from wijkradar.themes import DEFAULT_THEME, load_themes
 from wijkradar.uploads import UPLOAD_PREFIX, with_uploads
 from wijkradar.warehouse import Warehouse
@@ -262,22 +254,12 @@ PAGE_DATA: dict[str, Callable[..., Any]] = {
 }
 
 
-def _pct(value: Any, decimals: int = 1) -> str:
-    return "–" if value is None else f"{number_nl(value, decimals)}%"
-
-
 def _templates(*, accounts: bool) -> Environment:
     env = Environment(  # the package's templates do not change while it serves: no check per page
         loader=PackageLoader("wijkradar.web", "templates"), autoescape=select_autoescape(), auto_reload=False
     )
-    env.filters["nl"] = number_nl
+    env.filters.update(template_filters())
     env.filters["card_html"] = lambda text: markdown_html(text, top=3)
-    env.filters["pct"] = _pct
-    env.filters["fig"] = figure_nl
-    env.filters["status"] = lambda s: STATUS_NL.get(str(s), str(s))
-    env.filters["expectation"] = lambda s: EXPECTATION_NL.get(str(s), "")
-    env.filters["goal_status"] = lambda s: GOAL_STATUS_NL.get(str(s), str(s))
-    env.filters["direction"] = lambda s: DIRECTION_NL.get(str(s), str(s))
     env.globals["version"] = __version__
     env.globals["accounts"] = accounts
     env.globals["themes"] = list(load_themes().values())
