@@ -340,4 +340,39 @@ def template_filters() -> dict[str, Any]:
         "expectation": lambda s: EXPECTATION_NL.get(str(s), ""),
         "goal_status": lambda s: GOAL_STATUS_NL.get(str(s), str(s)),
         "direction": lambda s: DIRECTION_NL.get(str(s), str(s)),
+        "period": period_nl,
     }
+
+
+_MONTHS_NL: Final = (
+    "januari",
+    "februari",
+    "maart",
+    "april",
+    "mei",
+    "juni",
+    "juli",
+    "augustus",
+    "september",
+    "oktober",
+    "november",
+    "december",
+)
+
+
+def period_nl(period: object) -> str:
+    """Say a period key as Dutch readers write it; a year stays as it is.
+
+    Examples
+    --------
+    >>> period_nl("2016-H1"), period_nl("2021-K2"), period_nl("2021-03"), period_nl("2020")
+    ('1e halfjaar 2016', '2e kwartaal 2021', 'maart 2021', '2020')
+    """
+    text = str(period)
+    m = re.fullmatch(r"(\d{4})-([HK])([1-4])", text)
+    if m:
+        return f"{m.group(3)}e {'halfjaar' if m.group(2) == 'H' else 'kwartaal'} {m.group(1)}"
+    m = re.fullmatch(r"(\d{4})-(0[1-9]|1[0-2])", text)
+    if m:
+        return f"{_MONTHS_NL[int(m.group(2)) - 1]} {m.group(1)}"
+    return text

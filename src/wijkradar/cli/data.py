@@ -37,7 +37,7 @@ from wijkradar.query import list_regions, list_sources, region_profile
 from wijkradar.regions import parse_level
 from wijkradar.sources.download import download_table
 from wijkradar.sources.pdok import DEFAULT_PDOK, download_kaart
-from wijkradar.texts import STATUS_NL
+from wijkradar.texts import STATUS_NL, period_nl
 from wijkradar.warehouse import Warehouse
 
 
@@ -149,6 +149,8 @@ def show_cmd(
     ].copy()
     shown["value"] = [_nl(v) for v in shown["value"]]
     shown["status"] = shown["status"].map(STATUS_NL)
+    if fmt is Format.table:  # JSON and CSV keep the period keys (2016-H1) that programs sort on
+        shown["period"] = shown["period"].map(period_nl)
     for year, n in profile["left_out"].items():
         out.print(
             f"{n} cijfers van indeling {year} weggelaten: daar betekent deze code mogelijk een ander gebied."
