@@ -185,7 +185,7 @@ def test_a_killed_writer_loses_no_committed_goal(tmp_path: Path) -> None:
     assert set(committed) <= stored
 
 
-def test_the_cli_writes_while_the_site_reads(small_db: Path, tmp_path: Path) -> None:
+def test_the_cli_writes_while_the_site_reads(small_db: Path, data: Path, tmp_path: Path) -> None:
     db = tmp_path / "w.duckdb"
     db.write_bytes(small_db.read_bytes())
     with TestClient(create_app(db)) as site:
@@ -204,6 +204,16 @@ def test_the_cli_writes_while_the_site_reads(small_db: Path, tmp_path: Path) -> 
         assert site.get("/healthz").json()["observations"] == before  # boundaries are no observations
         state = site.app.state  # type: ignore[attr-defined]
         assert state.site.version[0] == os.stat(db).st_ino  # it follows the new file
+        # ... and serves what is in it: DuckDB would hand the old file out again under the same path
+        more = CliRunner().invoke(
+            app, ["ingest", str(data / "cbs-kwb-wijken-2017" / "wijk_2017.dbf"), "--db", str(db)]
+        )
+        assert more.exit_code == 0, more.output
+        time.sleep(1.1)
+        after = site.get("/healthz").json()["observations"]
+        assert after > before
+        tables = {s["table_id"] for s in site.get("/bronnen.json").json()["sources"]}
+        assert "83765NED" in tables
 
 
 def test_a_killed_writer_leaves_the_warehouse_as_it_was(small_db: Path, tmp_path: Path) -> None:

@@ -224,3 +224,18 @@ def test_killed_process_leaves_warehouse_as_it_was(tmp_path: Path, data: Path) -
     assert result.returncode == 9, result.stderr.decode()
     with Warehouse.open(db) as wh:
         assert wh.table_counts() == before
+
+
+def test_the_same_file_twice_in_one_batch_is_read_once(data: Path, tmp_path: Path, wh: Warehouse) -> None:
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    source = data / "cbs-monitor-sociaal-domein" / "83620NED.csv"
+    (folder / "a_83620NED.csv").write_bytes(source.read_bytes())
+    (folder / "b_83620NED_kopie.csv").write_bytes(source.read_bytes())
+    (folder / "c_83818NED.csv").write_bytes(
+        (data / "cbs-monitor-sociaal-domein" / "83818NED.csv").read_bytes()
+    )
+    first, copy, later = ingest(wh, [folder])
+    assert first.action == "ingested" and later.action == "ingested"  # the files after it are read too
+    assert copy.action == "unchanged" and copy.table_id == "83620NED"
+    assert "a_83620NED.csv" in copy.message and "al ingelezen" in copy.message

@@ -344,10 +344,21 @@ def ingest(
     files = discover(paths)
     digests = {path: checksum(path) for path in files}
     known = {path: wh.source_by_checksum(digest) for path, digest in digests.items()}
-    todo = [path for path in files if known[path] is None]
+    first_of: dict[str, Path] = {}
+    for path in files:  # the same file twice in one batch (a copy under another name) is read once
+        first_of.setdefault(digests[path], path)
+    copies = {path: first_of[digests[path]] for path in files if first_of[digests[path]] != path}
+    todo = [path for path in files if known[path] is None and path not in copies]
     reports: dict[Path, FileReport] = {
         path: _unchanged(path, record) for path, record in known.items() if record is not None
     }
+    for path, original in copies.items():
+        if path not in reports:
+            reports[path] = FileReport(
+                path=str(path),
+                action="unchanged",
+                message=f"zelfde inhoud als {original}: al ingelezen als dat bestand; niets gewijzigd",
+            )
     done = len(reports)
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         window: deque[tuple[Path, Future[Dataset]]] = deque()
@@ -368,6 +379,14 @@ def ingest(
             done += 1
     if on_progress and files:
         on_progress(files[-1], len(files), len(files))
+    for path, original in copies.items():  # a copy shares its original's table, or its failure
+        first = reports[original]
+        if first.action == "failed":
+            reports[path] = replace(first, path=str(path))
+        elif not reports[path].table_id:
+            reports[path] = replace(
+                reports[path], table_id=first.table_id, title=first.title, periods=first.periods
+            )
     return [reports[path] for path in files]
 
 

@@ -37,6 +37,9 @@ SYMBOLS: Final[dict[str, str]] = {
 # The wijk- en buurtkaart and PDOK layers write -99999999, -99999997, -99995, -99997 ... for
 # "geheim, onbekend of niet van toepassing"; CBS does not tell those apart, so they become missing.
 SENTINEL_BELOW: Final = -99990.0
+# No figure of a neighbourhood table comes near this (the largest, national euro amounts, stay
+# below 10^13): a larger number is a mistake, and one as large as 1e308 breaks every sum after it.
+MAX_MAGNITUDE: Final = 1e15
 
 OBS_COLUMNS: Final = (
     "region_code",
@@ -230,13 +233,14 @@ def parse_block(
         codes = np.zeros(len(values), dtype=np.int8)
         sym_mask = is_symbol.to_numpy(zero_copy_only=False)
         codes[sym_mask] = symbol_codes[idx[sym_mask].astype(np.int64)]
-    infinite = np.isinf(values)
-    if infinite.any():
-        col, row = divmod(int(np.flatnonzero(infinite)[0]), n)
+    with np.errstate(invalid="ignore"):
+        absurd = np.isinf(values) | (np.abs(values) > MAX_MAGNITUDE)
+    if absurd.any():
+        col, row = divmod(int(np.flatnonzero(absurd)[0]), n)
         raise _cell_error(
             file,
             (first_row + row, columns[col]),
-            "getal buiten bereik (oneindig)",
+            "getal buiten bereik (oneindig of groter dan een biljard)",
             "controleer de cel; een geheim of ontbrekend getal schrijft u als 'x' of '.'",
         )
     nan = np.isnan(values)

@@ -8,6 +8,8 @@ package (sources, regions, observations, models) add the queries of one concern 
 from __future__ import annotations
 
 import copy
+import os
+import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
@@ -103,7 +105,12 @@ class Core:
             )
         version = None if read_only or target == ":memory:" else NewVersion(path)
         try:
-            con = duckdb.connect(str(version.copy) if version else target, read_only=read_only)
+            if version is not None:
+                con = duckdb.connect(str(version.copy))
+            elif read_only and target != ":memory:":
+                con = _connect_read_only(path)
+            else:
+                con = duckdb.connect(target)
         except (duckdb.IOException, duckdb.ConnectionException) as exc:
             if version is not None:
                 version.discard()
@@ -323,3 +330,22 @@ def now() -> datetime:
 def codes_frame(codes: list[str]) -> pd.DataFrame:
     """Return a one-column frame of region codes, for queries that join on a list of codes by name."""
     return pd.DataFrame({"code": pd.Series(codes, dtype=object)})
+
+
+def _connect_read_only(path: Path) -> duckdb.DuckDBPyConnection:
+    """Open the file now at ``path`` read-only, never an instance of an earlier file there.
+
+    DuckDB hands out the database it already has open for a path, even after a writer has renamed
+    a new version over it: a reader that opened the warehouse before would be served the old one
+    until it restarts. A hard link under a name of its own opens the file as it is now; the link is
+    removed at once (the open file stays readable). Where no link can be made, the path is opened.
+    """
+    link = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.lezen")
+    try:
+        os.link(path, link)
+    except OSError:
+        return duckdb.connect(str(path), read_only=True)
+    try:
+        return duckdb.connect(str(link), read_only=True)
+    finally:
+        link.unlink(missing_ok=True)
