@@ -99,8 +99,8 @@ def test_users_cli_roles_and_never_a_password(tmp_path: Path) -> None:
         assert PASSWORD not in str(own.users()) and own.user("b.smit") is not None
 
 
-def _own_registration(wh: Warehouse, codes: list[str]) -> None:
-    """Store a figure from a gemeente's own registers, as the linkage does."""
+def _own_registration(wh: Warehouse, codes: list[str], title: str = "Stapeling (test)") -> None:
+    """Store a figure from a gemeente's own registers, as the linkage does (no codes: an empty run)."""
     observations = pd.DataFrame(
         [(code, "2023", "stapeling_2plus", "huishoudens", 42.0, None, None, "published") for code in codes],
         columns=list(OBS_COLUMNS),
@@ -109,7 +109,7 @@ def _own_registration(wh: Warehouse, codes: list[str]) -> None:
         meta=SourceMeta(
             publisher="eigen registratie",
             table_id="stapeling",
-            title="Stapeling (test)",
+            title=title,
             location="test",
             format="linkage-duckdb",
             boundary_year=2023,
@@ -119,7 +119,7 @@ def _own_registration(wh: Warehouse, codes: list[str]) -> None:
         regions=regions_frame(pd.Series(codes)),
         measures=pd.DataFrame([("stapeling_2plus", OWN_LABEL, "aantal", "")], columns=list(MEASURE_COLUMNS)),
     )
-    store(wh, "test", "digest-own-registration", dataset)
+    store(wh, "test", f"digest-own-registration-{title}", dataset)
 
 
 def _own_upload(wh: Warehouse, own: AppDB) -> None:
@@ -158,6 +158,7 @@ def site_db(web_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copy(web_db, db)
     with Warehouse.open(db) as wh:
         _own_registration(wh, [ALMERE_BUURT, "GM0034"])
+        _own_registration(wh, [], title=EMPTY_RUN)
     themes = db.parent / "themes.csv"
     themes.write_text(
         "name,measure_id,population_group,label,attention_when,description\n"
@@ -332,8 +333,13 @@ def test_a_public_address_without_accounts_refuses_to_start(
     assert result.exit_code != 0 and "--alleen-open-data" in result.output
 
 
+EMPTY_RUN = "geheim_bijstand_persons.parquet (lege koppeling)"
+
+
 def test_own_themes_and_sources_only_for_their_gemeente(site: TestClient) -> None:
     _login(site, "elders-beheerder")
+    for fmt in (".json", ".csv", ""):  # an own source without figures has no gemeente to be shown to
+        assert EMPTY_RUN not in site.get(f"/bronnen{fmt}").text
     assert site.get("/gemeente/GM0034.json?thema=stapeling").status_code == 403
     assert site.get("/gemeente/GM0363/prioriteit.csv?thema=stapeling").status_code == 403
     assert "Stapeling (test)" not in site.get("/bronnen.json").text

@@ -97,7 +97,11 @@ def visible_sources(site: Site, access: Access, data: dict[str, Any]) -> dict[st
     sources, measures = site.own_data()
 
     def shown(owners: set[str] | None) -> bool:
-        return owners is None or all(access.sees(g) for g in owners)
+        if owners is None:  # open data
+            return True
+        if not owners:  # own data without a figure (an empty linkage run) has no gemeente to show it to
+            return not access.accounts
+        return all(access.sees(g) for g in owners)
 
     return {
         **data,
