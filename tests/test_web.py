@@ -325,3 +325,52 @@ def test_the_map_as_geopackage_for_qgis(client: TestClient, tmp_path: Path) -> N
         got = fields[columns.index("waarde")][i]
         assert (expected is None and got != got) or got == pytest.approx(expected)  # NaN for no value
     assert all(len(g) > 100 for g in geometry)
+
+
+def test_labels_from_users_are_plain_text_in_charts() -> None:
+    """Plotly draws <a href> in a title as a live link: a label someone typed must not become one."""
+    from wijkradar.pages import charts, maps
+
+    label = '<a href="https://evil.example/phish">Klik hier</a>'
+    theme = {"label": label, "attention_when": "hoog", "upload": True, "unit": "aantal", "group": ""}
+    rows = [
+        {
+            "code": "WK003401",
+            "label": label,
+            "value": 3.0,
+            "survey": 3.0,
+            "estimate": None,
+            "lower": None,
+            "upper": None,
+            "status": "published",
+            "source": "eigen upload",
+            "period": "2023",
+        }
+    ]
+    feature = {
+        "type": "Feature",
+        "id": "WK003401",
+        "properties": rows[0],
+        "geometry": {"type": "Polygon", "coordinates": [[[5, 52], [5.1, 52], [5.1, 52.1], [5, 52]]]},
+    }
+    specs = [
+        charts.ranked_bars(rows, theme),
+        maps.choropleth({"type": "FeatureCollection", "features": [feature]}, theme),
+        charts.trends(
+            [
+                {
+                    "measure": "m",
+                    "label": label,
+                    "group": "totaal",
+                    "points": [{"period": "2022", "value": 1.0}, {"period": "2023", "value": 2.0}],
+                }
+            ]
+        ),
+    ]
+    for spec in specs:
+        assert spec is not None
+        drawn = [
+            {k: v for k, v in trace.items() if k != "geojson"} for trace in spec["data"]
+        ]  # data, not text
+        text = repr([drawn, spec["layout"]])
+        assert "<a href" not in text and "&lt;a href" in text

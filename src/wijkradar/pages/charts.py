@@ -29,13 +29,22 @@ def nl_pct(value: float | None, unit: str = "%") -> str:
     return f"{_nl(value)}{unit if value is not None else ''}"
 
 
+def plain(text: object) -> str:
+    """Make text from users plain text for Plotly, which draws tags such as ``<a href>`` in titles.
+
+    >>> plain('<a href="https://x.example">Klik</a>')
+    '&lt;a href="https://x.example"&gt;Klik&lt;/a&gt;'
+    """
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def suffix(theme: dict[str, Any]) -> str:
     """Return the unit written after a number: ``%`` for a percentage, nothing where the label names it."""
     return "%" if theme.get("unit", "%") == "%" and not theme.get("upload") else ""
 
 
 def _hover(row: dict[str, Any], unit: str = "%") -> str:
-    name = row.get("label") or row["code"]
+    name = plain(row.get("label") or row["code"])
     if row.get("value") is None:
         return f"<b>{name}</b><br>geen gegevens ({row.get('status', 'ontbreekt')})"
     text = f"<b>{name}</b><br>{_nl(row['value'])}{unit}"
@@ -48,7 +57,7 @@ def ranked_bars(rows: list[dict[str, Any]], theme: dict[str, Any]) -> dict[str, 
     """Draw the fallback without boundaries: areas ranked by value, with model intervals as error bars."""
     shown = [r for r in rows if r["value"] is not None][:40]
     shown.reverse()  # largest at the top of a horizontal bar chart
-    labels = [r.get("label") or r["code"] for r in shown]
+    labels = [plain(r.get("label") or r["code"]) for r in shown]
     colours = ["#b2182b" if r["survey"] is not None else "#ef8a62" for r in shown]
     error = {
         "type": "data",
@@ -69,14 +78,14 @@ def ranked_bars(rows: list[dict[str, Any]], theme: dict[str, Any]) -> dict[str, 
             "textposition": "none",
             "marker": {"color": colours},
             "error_x": error,
-            "name": theme["label"],
+            "name": plain(theme["label"]),
         }
     ]
     layout = {
         "margin": {"l": 180, "r": 20, "t": 40, "b": 40},  # the top margin keeps the toolbar off the bars
         "height": max(300, 24 * len(shown) + 110),
         "xaxis": {
-            "title": {"text": theme["label"] + (" (%)" if suffix(theme) else "")},
+            "title": {"text": plain(theme["label"]) + (" (%)" if suffix(theme) else "")},
             "ticksuffix": suffix(theme),
             "separatethousands": True,
         },
@@ -155,7 +164,7 @@ def trends(items: list[dict[str, Any]], limit: int = 8) -> dict[str, Any] | None
             "mode": "lines+markers",
             "x": [p["period"] for p in t["points"]],
             "y": [p["value"] for p in t["points"]],
-            "name": f"{t['label']} {t['group']}",
+            "name": plain(f"{t['label']} {t['group']}"),
             "hovertemplate": "%{y:.1f}%<extra>%{fullData.name}</extra>",
         }
         for t in chosen
@@ -229,7 +238,7 @@ def goal_path(goal: dict[str, Any]) -> dict[str, Any]:
             "tickformat": "d",
             "range": [base_year - 0.5, int(goal["target_year"]) + 0.5],
         },
-        "yaxis": {"title": {"text": goal["measure_id"]}},
+        "yaxis": {"title": {"text": plain(goal["measure_id"])}},
         "font": FONT,
         "legend": {"orientation": "h", "y": -0.3},
     }

@@ -19,7 +19,7 @@ from typing import Any
 import shapely
 from shapely.geometry import mapping, shape
 
-from wijkradar.pages.charts import CONFIG, FONT, MISSING_COLOUR, nl_pct, suffix
+from wijkradar.pages.charts import CONFIG, FONT, MISSING_COLOUR, nl_pct, plain, suffix
 
 OUTLINE = "#1a1a1a"
 
@@ -53,7 +53,7 @@ def choropleth(
                 "thickness": 12,
             },
         }
-        data.append(_areas(known, theme["label"], "#ffffff", 0.6, colours, unit, names))
+        data.append(_areas(known, plain(theme["label"]), "#ffffff", 0.6, colours, unit, names))
     if unknown:
         grey = {"z": [0] * len(unknown), "colorscale": [[0, MISSING_COLOUR], [1, MISSING_COLOUR]]}
         data.append(
@@ -84,7 +84,7 @@ def _legend(theme: dict[str, Any], known: list[dict[str, Any]], unit: str) -> st
     """Title the colour scale with the measure, and below it the group and the period of the values."""
     periods = Counter(str(f["properties"].get("period") or "") for f in known)
     period = periods.most_common(1)[0][0] if periods else ""
-    words = str(theme["label"])
+    words = plain(theme["label"])
     group = theme.get("group") if theme.get("group") not in (None, "", "totaal") else ""
     detail = ", ".join(p for p in (f"groep {group}" if group else "", period) if p)
     return f"{words}<br>{detail}{' (' + unit + ')' if unit else ''}"
@@ -121,7 +121,7 @@ def hover(row: dict[str, Any], unit: str = "%", wijk: str = "") -> str:
     ...        "lower": 43.1, "upper": 50.9, "period": "2020", "source": "peiling RIVM 50090NED 2020"})
     '<b>Centrum (BU1)</b><br>peiling 2020: 48,2%<br>model: 47,0% (90%-interval 43,1–50,9)<br>kleur: peiling'
     """
-    name = row.get("label") or row["code"]
+    name = plain(row.get("label") or row["code"])
     if wijk and str(row["code"]).startswith("BU"):
         name += f"<br>wijk {short_wijk_name(wijk)}"
     if row.get("value") is None:
