@@ -12,6 +12,7 @@ import html
 import io
 import re
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -257,3 +258,18 @@ def test_an_excel_sheet_per_buurt_with_the_year_on_the_form(client: TestClient, 
     with stores(upload_db) as (_, own):
         logged = [(e["user_name"], e["action"], e["object"]) for e in own.audit("GM0034")]
     assert ("analist", "upload", "eigen-huishoudens-in-de-schuldhulp") in logged
+
+
+def test_a_damaged_workbook_names_no_server_path(client: TestClient) -> None:
+    """A zip that is no workbook: the reader's message names the server's temporary file."""
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("xl/workbook.xml", "<niet-af")
+    token = _login(client, "analist")
+    response = _upload(client, token, buffer.getvalue(), name="schuld.xlsx")
+    assert response.status_code == 422, response.text[:300]
+    text = html.unescape(response.text)
+    assert "schuld.xlsx" in text and "Oplossing:" in text
+    assert tempfile.gettempdir() not in text and "wijkradar-upload-" not in text and "upload.xlsx" not in text

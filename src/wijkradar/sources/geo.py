@@ -103,7 +103,7 @@ def read_attributes(path: Path, *, layer: str | None = None) -> pd.DataFrame:
 def _unreadable(file: str, exc: Exception) -> InputError:
     return InputError(
         file,
-        f"het grensbestand kan niet gelezen worden ({exc})",
+        f"het grensbestand kan niet gelezen worden ({type(exc).__name__})",
         fix="controleer dat het een GeoJSON-, GeoPackage- of shapebestand is; download het opnieuw",
     )
 

@@ -61,7 +61,8 @@ def _load_excel(path: Path, sheet: str | int) -> Table:
     except Exception as exc:  # calamine reports damage with a variety of exception types
         raise InputError(
             str(path),
-            f"het Excel-bestand kan niet gelezen worden ({exc})",
+            # the reader's own words name the server's temporary path: only their kind is said
+            f"het Excel-bestand kan niet gelezen worden ({type(exc).__name__})",
             fix="open het in Excel, sla het opnieuw op als .xlsx, of download het opnieuw",
         ) from exc
     frame.columns = [str(c).strip() for c in frame.columns]
