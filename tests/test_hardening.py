@@ -87,6 +87,15 @@ def test_only_vervang_alles_empties_a_plan(db: Path, tmp_path: Path) -> None:
     assert _import(db, path, "--vervang-alles")[0] == 0 and _plan_size(db) == (0, 0)
 
 
+@pytest.mark.parametrize("levels", [2_000, 100_000])
+def test_deeply_nested_yaml_is_refused_with_a_dutch_error(db: Path, tmp_path: Path, levels: int) -> None:
+    nested = tmp_path / "diep.yaml"
+    nested.write_text("goals: " + "[" * levels + "\n", encoding="utf-8")
+    code, output = _import(db, nested)
+    assert code == 2 and "te diep genest" in output and "Traceback" not in output
+    assert _plan_size(db) == (1, 1)
+
+
 def test_a_yaml_alias_bomb_is_refused_at_once(db: Path, tmp_path: Path) -> None:
     refs = ", ".join(["*{}"] * 8)
     lines = ['a: &a ["' + "x" * 40 + '"]']

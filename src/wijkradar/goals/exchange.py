@@ -175,16 +175,38 @@ def _read_plan(path: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     return goals, interventions
 
 
+# A plan is a mapping of lists of mappings of lists (a goal's areas): four levels; deeper nesting
+# is no plan, and thousands of levels made the loader recurse until Python gave up.
+MAX_YAML_DEPTH = 8
+
+
+def _check_yaml_events(yaml: Any, text: str, name: str) -> None:
+    """Refuse aliases and deep nesting while streaming the events, before anything is built."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        # Aliases (&a / *a) let a few hundred bytes expand to gigabytes: a plan never needs them.
+        if isinstance(event, yaml.AliasEvent):
+            raise InputError(
+                name, "verwijzingen (*naam) zijn niet toegestaan", fix="schrijf elke waarde voluit"
+            )
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_YAML_DEPTH:
+                raise InputError(
+                    name,
+                    f"te diep genest (meer dan {MAX_YAML_DEPTH} niveaus)",
+                    fix="een plan heeft gemeente:, goals: en interventions: met per doel zijn velden",
+                )
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
 def _yaml_plan(path: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     import yaml
 
     text = path.read_text(encoding="utf-8", errors="replace")
     try:
-        # Aliases (&a / *a) let a few hundred bytes expand to gigabytes: a plan never needs them.
-        if any(isinstance(event, yaml.AliasEvent) for event in yaml.parse(text, Loader=yaml.SafeLoader)):
-            raise InputError(
-                path.name, "verwijzingen (*naam) zijn niet toegestaan", fix="schrijf elke waarde voluit"
-            )
+        _check_yaml_events(yaml, text, path.name)
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
