@@ -228,6 +228,8 @@ def store(wh: Warehouse, label: str, digest: str, dataset: Dataset) -> FileRepor
         )
         if len(dataset.regions):
             wh.upsert_regions(dataset.regions, meta.boundary_year)
+        if dataset.context_regions is not None and len(dataset.context_regions):
+            wh.upsert_regions(dataset.context_regions, meta.boundary_year)
         if len(dataset.measures):
             wh.upsert_measures(dataset.measures, meta.publisher, meta.table_id)
         if len(dataset.observations):

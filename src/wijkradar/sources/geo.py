@@ -146,10 +146,11 @@ def _read_layer(path: Path, layer: str) -> Dataset:
 
     geometries = pd.DataFrame({"code": codes, "wkb": shapely.to_wkb(geoms)})
     geometries = geometries.drop_duplicates("code").reset_index(drop=True)
-    regions = pd.concat(
-        [regions_frame(codes, attrs[name_col] if name_col else None), *_containing(attrs, code_col)],
-        ignore_index=True,
-    ).drop_duplicates("code")
+    regions = regions_frame(codes, attrs[name_col] if name_col else None)
+    containing = _containing(attrs, code_col)
+    context = pd.concat(containing, ignore_index=True).drop_duplicates("code") if containing else None
+    if context is not None:
+        context = context[~context["code"].isin(set(regions["code"]))].reset_index(drop=True)
     year, stated = _year(attrs, fields, path)
     kinds = sorted(regions["level"].unique().tolist())
     figures = None
@@ -179,6 +180,7 @@ def _read_layer(path: Path, layer: str) -> Dataset:
         regions=regions,
         measures=figures.measures if figures is not None else empty_frame(MEASURE_COLUMNS),
         geometries=geometries,
+        context_regions=context,
     )
 
 
@@ -223,6 +225,9 @@ def _combine(path: Path, parts: list[Dataset]) -> Dataset:
         )
     first = parts[0].meta
     kinds = sorted({k for part in parts for k in part.regions["level"].unique().tolist()})
+    regions = pd.concat([p.regions for p in parts], ignore_index=True)
+    named = [p.context_regions for p in parts if p.context_regions is not None]
+    context = pd.concat(named, ignore_index=True).drop_duplicates("code") if named else regions.iloc[0:0]
     geometries = [part.geometries for part in parts if part.geometries is not None]
     return Dataset(
         meta=replace(
@@ -236,9 +241,10 @@ def _combine(path: Path, parts: list[Dataset]) -> Dataset:
             title=f"{first.title.split(' (')[0]} — lagen {', '.join(kinds)} ({path.name})",
         ),
         observations=pd.concat([p.observations for p in parts], ignore_index=True),
-        regions=pd.concat([p.regions for p in parts], ignore_index=True),
+        regions=regions,
         measures=pd.concat([p.measures for p in parts], ignore_index=True).drop_duplicates("measure_id"),
         geometries=pd.concat(geometries, ignore_index=True) if geometries else None,
+        context_regions=context[~context["code"].isin(set(regions["code"]))] if len(context) else None,
     )
 
 

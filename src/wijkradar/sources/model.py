@@ -85,6 +85,9 @@ class Dataset:
     warnings: list[str] = field(default_factory=list)
     crosswalk: pd.DataFrame | None = None
     kind: str = "data"  # data, geo, names or crosswalk: part of what makes two files the same table
+    # regions the file names without covering them (a buurt layer's wijken and gemeente): stored
+    # with their names, never part of the slice a newer version of the file replaces
+    context_regions: pd.DataFrame | None = None
 
     @cached_property
     def periods(self) -> list[str]:
