@@ -273,3 +273,18 @@ def test_a_damaged_workbook_names_no_server_path(client: TestClient) -> None:
     text = html.unescape(response.text)
     assert "schuld.xlsx" in text and "Oplossing:" in text
     assert tempfile.gettempdir() not in text and "wijkradar-upload-" not in text and "upload.xlsx" not in text
+
+
+def test_ids_beyond_the_store_and_nul_characters_are_refused_alike(client: TestClient) -> None:
+    """PostgreSQL answered 500 where SQLite answered 401 and 404 (CI runs this file on both)."""
+    token = _login(client, "analist")
+    for path in ("uploads/2147483648", "doelen/2147483648", "interventies/2147483648", "uploads/0"):
+        response = client.post(f"/gemeente/GM0034/{path}/verwijderen", data={"_token": token})
+        assert response.status_code == 422, (path, response.status_code)
+    login = _token(client.get("/login"))
+    refused = client.post(
+        "/login",
+        data={"name": "x\x00y", "password": "wrong-password", "_token": login},
+        follow_redirects=False,
+    )
+    assert refused.status_code == 401

@@ -108,3 +108,8 @@ def visible_sources(site: Site, access: Access, data: dict[str, Any]) -> dict[st
         "sources": [s for s in data["sources"] if shown(sources.get(int(s["source_id"])))],
         "models": [m for m in data["models"] if shown(measures.get(str(m.get("measure"))))],
     }
+
+
+# A row id as the operational store keeps it (a 32-bit integer in PostgreSQL): a larger one in a
+# URL is refused with 422 on both stores instead of overflowing in PostgreSQL's driver.
+RowId = Annotated[int, Path(ge=1, le=2_147_483_647)]

@@ -35,6 +35,8 @@ async def login(request: Request, site: SiteDep) -> Response:
     """Check name and password; on success start a session and go on."""
     form = await request.form()
     name = str(form.get("name", "")).strip()[:64]
+    if any(ord(c) < 32 for c in name):  # no account has one; PostgreSQL refuses a NUL in a query
+        name = ""
     password = str(form.get("password", ""))[: MAX_PASSWORD + 1]
     target = local(str(form.get("volgende", "/")))
     nonce = request.cookies.get(LOGIN_COOKIE, "")

@@ -30,7 +30,7 @@ from wijkradar.goals import (
 )
 from wijkradar.pages import theming, views
 from wijkradar.texts import DIRECTION_NL, GOAL_STATUS_NL
-from wijkradar.web.deps import AccessDep, Format, GemeenteCode, SiteDep, Theme, actor
+from wijkradar.web.deps import AccessDep, Format, GemeenteCode, RowId, SiteDep, Theme, actor
 from wijkradar.web.formats import XLSX, respond
 from wijkradar.web.forms import form_error, goal_form, goal_spec, intervention_spec
 from wijkradar.web.site import Site
@@ -123,7 +123,7 @@ async def goal_add(request: Request, site: SiteDep, access: AccessDep, code: Gem
     "/gemeente/{code:code}/doelen/{goal_id}", summary="Doel wijzigen (formulier)", response_class=HTMLResponse
 )
 async def goal_update(
-    request: Request, site: SiteDep, access: AccessDep, code: GemeenteCode, goal_id: int
+    request: Request, site: SiteDep, access: AccessDep, code: GemeenteCode, goal_id: RowId
 ) -> Response:
     """Change a goal from the form."""
 
@@ -149,7 +149,7 @@ async def intervention_add(
 
 @router.post("/gemeente/{code:code}/doelen/{goal_id}/verwijderen", summary="Doel verwijderen")
 async def goal_delete(
-    request: Request, site: SiteDep, access: AccessDep, code: GemeenteCode, goal_id: int
+    request: Request, site: SiteDep, access: AccessDep, code: GemeenteCode, goal_id: RowId
 ) -> Response:
     """Remove a goal (its interventions stay)."""
     return await _store(
@@ -166,7 +166,7 @@ async def goal_delete(
     "/gemeente/{code:code}/interventies/{intervention_id}/verwijderen", summary="Interventie verwijderen"
 )
 async def intervention_delete(
-    request: Request, site: SiteDep, access: AccessDep, code: GemeenteCode, intervention_id: int
+    request: Request, site: SiteDep, access: AccessDep, code: GemeenteCode, intervention_id: RowId
 ) -> Response:
     """Remove an intervention."""
 

@@ -23,7 +23,7 @@ from wijkradar.access import Access, Forbidden
 from wijkradar.errors import InputError, NotFoundError
 from wijkradar.pages import views
 from wijkradar.uploads import MAX_BYTES, UPLOAD_PREFIX, Upload, read_upload
-from wijkradar.web.deps import AccessDep, Format, GemeenteCode, SiteDep, actor
+from wijkradar.web.deps import AccessDep, Format, GemeenteCode, RowId, SiteDep, actor
 from wijkradar.web.formats import respond
 from wijkradar.web.site import Site
 
@@ -83,7 +83,7 @@ async def upload_add(request: Request, site: SiteDep, access: AccessDep, code: G
 
 @router.post("/gemeente/{code:code}/uploads/{upload_id}/verwijderen", summary="Eigen cijfers verwijderen")
 async def upload_delete(
-    request: Request, site: SiteDep, access: AccessDep, code: GemeenteCode, upload_id: int
+    request: Request, site: SiteDep, access: AccessDep, code: GemeenteCode, upload_id: RowId
 ) -> Response:
     """Remove one upload (goals set on it then show no measurements)."""
     _may_change(site, access, code)
