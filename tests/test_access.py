@@ -460,3 +460,20 @@ def test_a_beheerder_manages_the_users_of_their_gemeente_only(site: TestClient) 
     _logout(site)
     _login(site, "almere")  # an analist is no beheerder
     assert site.get("/gemeente/GM0034/beheer").status_code == 403
+
+
+def test_the_first_user_closes_a_running_site(web_db: Path, tmp_path: Path) -> None:
+    """A site that started without accounts asks for a login from the moment a user exists."""
+    import time
+
+    db = tmp_path / "open.duckdb"
+    shutil.copy(web_db, db)
+    with TestClient(create_app(db, editable=True)) as client:
+        assert client.get("/gemeente/GM0034/doelen.json").status_code == 200  # one person's site
+        assert _users(db, "add", "anna", "--gemeente", "GM0034", "--rol", "analist")[0] == 0
+        time.sleep(1.1)  # the site looks at its users once a second
+        assert client.get("/gemeente/GM0034/doelen.json").status_code == 401
+        page = client.get("/gemeente/GM0034", follow_redirects=False)
+        assert page.status_code == 303 and page.headers["location"].startswith("/login")
+        login = client.get("/login")
+        assert "Inloggen" in login.text and "Uitloggen" not in login.text  # nobody to log out yet

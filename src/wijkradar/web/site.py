@@ -65,12 +65,13 @@ class Site:
         self.own = own
         self.editable = editable and not open_data_only
         self.open_data_only = open_data_only
-        self.accounts = not open_data_only and own.user_count() > 0
+        self._accounts = not open_data_only and own.user_count() > 0
+        self._accounts_checked = time.monotonic()
         self.hosts = tuple(h.lower() for h in hosts)
         self.secret = own.secret()
         # Without accounts every form carries one token of this store (with the Origin check).
         self.site_token = hmac.new(self.secret.encode(), b"site-forms", hashlib.sha256).hexdigest()
-        self.templates = _templates(accounts=self.accounts)
+        self.templates = _templates(accounts=self._accounts)
         self._lock = threading.Lock()
         self._local = threading.local()
         self._handles: list[Warehouse] = []
@@ -113,6 +114,25 @@ class Site:
                 residents(wh, group, [], model_year)
             for measure, group in CAPACITY.values():
                 latest(wh, measure, group, [], model_year)
+
+    @property
+    def accounts(self) -> bool:
+        """Tell whether everyone logs in: on once the store has users (looked at once a second).
+
+        The first ``wijkradar users add`` closes a running site at once; it never opens again
+        while it runs (removing the last user does not expose a site that was closed).
+        """
+        if self._accounts or self.open_data_only or time.monotonic() - self._accounts_checked < 1.0:
+            return self._accounts
+        self._accounts_checked = time.monotonic()
+        if self.own.user_count() > 0:
+            with self._lock:
+                self._accounts = True
+                self.templates.globals["accounts"] = True
+                self.rendered.cache_clear()  # pages drawn for a site without accounts
+                self._pages.clear()
+                self._fragments.clear()
+        return self._accounts
 
     def warehouse(self) -> Warehouse:
         """Return this thread's handle on the newest version of the warehouse."""

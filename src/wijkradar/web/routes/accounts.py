@@ -24,7 +24,12 @@ def login_form(request: Request, site: SiteDep, volgende: str = "/") -> Response
     """Show the login form, with a token bound to a cookie of its own."""
     nonce = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(24)
     response = site.page(
-        "login.html", request, volgende=local(volgende), message=None, token=login_token(site, nonce)
+        "login.html",
+        request,
+        volgende=local(volgende),
+        message=None,
+        token=login_token(site, nonce),
+        logged_out=request.state.user is None,
     )
     _cookie(response, request, LOGIN_COOKIE, nonce, 3600)
     return response
@@ -99,7 +104,13 @@ async def logout(request: Request, site: SiteDep) -> Response:
 def _again(site: Site, request: Request, status: int, target: str, nonce: str, message: str) -> Response:
     """Show the login form again with a message (and a fresh token for the same login cookie)."""
     return site.page(
-        "login.html", request, status, volgende=target, token=login_token(site, nonce), message=message
+        "login.html",
+        request,
+        status,
+        volgende=target,
+        token=login_token(site, nonce),
+        message=message,
+        logged_out=request.state.user is None,
     )
 
 
