@@ -151,7 +151,7 @@ def test_validation_names_row_and_column_but_never_the_id(tmp_path: Path) -> Non
         duckdb_engine.intake(persons, provisions, KEY, tmp_path / "out", "GM0034")
     message = str(info.value)
     assert "personen.csv" in message and "rij 3" in message and "kolom 'sex'" in message
-    assert "999888777" not in message and "'Q'" in message
+    assert "999888777" not in message and "'Q'" not in message  # no value at all: it might be an id
     persons.write_text(
         "person_id,household_id,birth_year,sex,buurt_code,period\n111222333,HH1,1950,V,BU00340101,2023\n",
         encoding="utf-8",
@@ -159,6 +159,11 @@ def test_validation_names_row_and_column_but_never_the_id(tmp_path: Path) -> Non
     provisions.write_text("person_id,kind,start,end\n111222333,schuldhulp,2022-01-01,\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"voorzieningen\.csv, rij 2.*kind"):
         duckdb_engine.intake(persons, provisions, KEY, tmp_path / "out", "GM0034")
+    # a person id typed into the start column is still a person id
+    provisions.write_text("person_id,kind,start,end\n111222333,wmo,PSECRET42,\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"rij 2.*start") as info:
+        duckdb_engine.intake(persons, provisions, KEY, tmp_path / "out", "GM0034")
+    assert "PSECRET42" not in str(info.value)
     assert not (tmp_path / "out" / "persons.parquet").exists()
 
 

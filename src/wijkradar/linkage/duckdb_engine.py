@@ -22,7 +22,6 @@ from wijkradar.regions import BUURT_PATTERN, buurt_prefix
 
 PERSON_COLUMNS = ("person_id", "household_id", "birth_year", "sex", "buurt_code", "period")
 PROVISION_COLUMNS = ("person_id", "kind", "start", "end")
-ID_COLUMNS = frozenset({"person_id", "household_id"})
 SEXES = ("M", "V", "X", "O")
 
 
@@ -95,14 +94,14 @@ def _first_bad(con: duckdb.DuckDBPyConnection, table: str, checks: dict[str, str
             f"WHERE NOT ({condition}) ORDER BY row_nr LIMIT 1"
         ).fetchall()
         if row:
-            number, value = row[0]
+            number = row[0][0]
             name = column.strip('"')
+            # No value is echoed, whatever its column: a person id typed into 'start' is still one.
             raise InputError(
                 str(path),
                 f"ongeldige waarde in kolom {name}",
                 row=int(number) + 1,  # +1 for the header line
                 column=name,
-                value=None if name in ID_COLUMNS else value,
                 fix=_FIXES[name],
             )
 
