@@ -477,3 +477,29 @@ def test_the_first_user_closes_a_running_site(web_db: Path, tmp_path: Path) -> N
         assert page.status_code == 303 and page.headers["location"].startswith("/login")
         login = client.get("/login")
         assert "Inloggen" in login.text and "Uitloggen" not in login.text  # nobody to log out yet
+
+
+def test_parallel_guesses_wait_their_turn(site: TestClient, site_db: Path) -> None:
+    """Forty guesses at one account's password at once: five tries, then 429 (both stores)."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    assert _users(site_db, "add", "parallel", "--gemeente", "GM0034")[0] == 0
+    assert _users(site_db, "add", "collega", "--gemeente", "GM0034")[0] == 0
+    _logout(site)
+    token = _token(site.get("/login"))  # one form, posted forty times at once on the site's own loop
+    start = threading.Barrier(40)
+
+    def guess(i: int) -> int:
+        start.wait()
+        form = {"name": "parallel", "password": f"fout-{i:02d}-fout", "volgende": "/", "_token": token}
+        response = site.post("/login", data=form, follow_redirects=False)
+        return int(response.status_code)
+
+    with ThreadPoolExecutor(max_workers=40) as pool:
+        answers = list(pool.map(guess, range(40)))
+    assert answers.count(401) == 5 and answers.count(429) == 35, answers
+    assert _login(site, "parallel").status_code == 429  # the right password waits too
+    # a colleague behind the same address is not locked out by those failures
+    assert _login(site, "collega").status_code == 303
+    _logout(site)

@@ -39,6 +39,7 @@ class Settings:
     themes_file: Path | None = None
     app_db: str | None = None
     hosts: tuple[str, ...] = ()
+    proxies: tuple[str, ...] = ()  # addresses of the reverse proxies whose X-Forwarded-For is believed
     site_mode: str = "edit"
     key_file: Path | None = None
     key: str | None = None
@@ -58,6 +59,7 @@ class Settings:
             app_db=env.get("WIJKRADAR_APP_DB") or None,
             site_mode=env.get("WIJKRADAR_SITE_MODE", "edit"),
             hosts=tuple(h.strip() for h in env.get("WIJKRADAR_HOSTS", "").split(",") if h.strip()),
+            proxies=tuple(p.strip() for p in env.get("WIJKRADAR_PROXIES", "").split(",") if p.strip()),
             key_file=_path(env.get("WIJKRADAR_KEY_FILE")),
             key=env.get("WIJKRADAR_KEY") or None,
             chromium=Path(env.get("WIJKRADAR_CHROMIUM") or DEFAULT_CHROMIUM),

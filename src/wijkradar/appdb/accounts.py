@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, text, update
 
 from wijkradar.appdb.core import Core, now
 from wijkradar.appdb.schema import login_attempts, memberships, sessions, settings, users
@@ -155,10 +156,39 @@ class Accounts(Core):
         )
 
     # -- login attempts ---------------------------------------------------------------------
-    def record_attempt(self, name: str, address: str, success: bool) -> None:
-        """Remember a login attempt (for throttling and the log)."""
+    def claim_attempt(
+        self,
+        name: str,
+        address: str,
+        since: datetime,
+        decide: Callable[[list[datetime], list[datetime]], int],
+    ) -> tuple[int | None, int]:
+        """Count a login attempt as failed before its password is checked, if it may go ahead.
+
+        Under one lock (SQLite's writer lock; a table lock in PostgreSQL) the failures since
+        ``since`` of the name and of the address are read and ``decide`` says how long to wait;
+        0 records this attempt as failed at once and returns its id. Parallel guesses therefore
+        each see the ones before them: a burst of forty gets the free tries and then waits.
+        :meth:`attempt_succeeded` turns the attempt into a success when the password is right.
+        """
+        with self.transaction():
+            connection = self._current.get()
+            if connection is not None and connection.dialect.name == "postgresql":
+                connection.execute(text("LOCK TABLE login_attempts IN SHARE ROW EXCLUSIVE MODE"))
+            wait = decide(self.failures_since(since, name=name), self.failures_since(since, address=address))
+            if wait > 0:
+                return None, wait
+            attempt = self._scalar(
+                insert(login_attempts)
+                .values(name=name[:64], address=address[:64], at=now(), success=False)
+                .returning(login_attempts.c.attempt_id)
+            )
+            return int(attempt), 0
+
+    def attempt_succeeded(self, attempt_id: int) -> None:
+        """Mark a claimed attempt as a successful login (it no longer counts as a failure)."""
         self._count(
-            insert(login_attempts).values(name=name[:64], address=address[:64], at=now(), success=success)
+            update(login_attempts).where(login_attempts.c.attempt_id == attempt_id).values(success=True)
         )
 
     def failures_since(

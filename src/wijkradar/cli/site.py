@@ -89,6 +89,11 @@ def serve_cmd(
         port=port,
         workers=workers,
         log_level="warning",
+        # A client's X-Forwarded-For is believed only from the proxies named in WIJKRADAR_PROXIES:
+        # uvicorn believes 127.0.0.1 by default, so anyone on the machine could pick the address
+        # that login throttling counts.
+        proxy_headers=bool(settings.proxies),
+        forwarded_allow_ips=",".join(settings.proxies) or None,
     )
     if workers == 1:
         uvicorn.Server(config).run()

@@ -18,7 +18,7 @@ import hashlib
 import hmac
 import logging
 import math
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Final
 from urllib.parse import quote, urlsplit
 
@@ -39,6 +39,7 @@ SESSION_COOKIE: Final = "wijkradar_sessie"
 LOGIN_COOKIE: Final = "wijkradar_login"
 PUBLIC: Final = ("/login", "/static/", "/healthz")
 FREE_TRIES: Final = 5
+FREE_TRIES_PER_ADDRESS: Final = 50
 WINDOW: Final = timedelta(minutes=15)
 MAX_WAIT_SECONDS: Final = 900
 CSP: Final = (
@@ -132,16 +133,22 @@ def login_token(site: Site, nonce: str) -> str:
     return hmac.new(site.secret.encode(), f"login:{nonce}".encode(), hashlib.sha256).hexdigest()
 
 
-def throttled(site: Site, name: str, address: str) -> int:
-    """Return how many seconds a login for this name or address must still wait (0: go ahead)."""
-    since = now() - WINDOW
+def claim_login(site: Site, name: str, address: str) -> tuple[int | None, int]:
+    """Count a login attempt before its password is checked; return its id, or how long to wait.
+
+    Per name the free tries are few; per address many more (an office shares one address, and one
+    person's typos must not lock out the others), so one address spraying guesses over many names
+    still waits.
+    """
+    return site.own.claim_attempt(name, address, now() - WINDOW, _wait)
+
+
+def _wait(by_name: list[datetime], by_address: list[datetime]) -> int:
+    """Seconds to wait after these failures (0: go ahead), doubling from 30 s up to 15 minutes."""
     wait = 0
-    for failures in (
-        site.own.failures_since(since, name=name),
-        site.own.failures_since(since, address=address),
-    ):
-        if len(failures) >= FREE_TRIES:
-            backoff = min(30 * 2 ** (len(failures) - FREE_TRIES), MAX_WAIT_SECONDS)
+    for failures, free in ((by_name, FREE_TRIES), (by_address, FREE_TRIES_PER_ADDRESS)):
+        if len(failures) >= free:
+            backoff = min(30 * 2 ** (len(failures) - free), MAX_WAIT_SECONDS)
             left = (failures[-1] + timedelta(seconds=backoff) - now()).total_seconds()
             wait = max(wait, math.ceil(left))
     return max(wait, 0)

@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from wijkradar.access import MAX_PASSWORD, hash_password, verify_password
 from wijkradar.web.deps import SiteDep
-from wijkradar.web.security import LOGIN_COOKIE, SESSION_COOKIE, client_address, log, login_token, throttled
+from wijkradar.web.security import LOGIN_COOKIE, SESSION_COOKIE, claim_login, client_address, log, login_token
 from wijkradar.web.site import Site
 
 SESSION_SECONDS = 8 * 3600
@@ -55,8 +55,8 @@ async def login(request: Request, site: SiteDep) -> Response:
             "Dit formulier is verlopen of komt niet van deze site. Laad de pagina opnieuw.",
         )
     address = client_address(request)
-    wait = await run_in_threadpool(throttled, site, name, address)
-    if wait:
+    attempt, wait = await run_in_threadpool(claim_login, site, name, address)
+    if attempt is None:
         log.warning("inloggen afgeremd voor %r vanaf %s (%d s)", name, address, wait)
         return _again(
             site,
@@ -69,7 +69,8 @@ async def login(request: Request, site: SiteDep) -> Response:
     row = await run_in_threadpool(site.own.user, name) if name else None
     # Check a password even for unknown names, so the time taken does not tell which names exist.
     checked = await run_in_threadpool(verify_password, password, row["password"] if row else _dummy_hash())
-    await run_in_threadpool(site.own.record_attempt, name, address, bool(row and checked))
+    if row is not None and checked:
+        await run_in_threadpool(site.own.attempt_succeeded, attempt)
     if row is None or not checked:
         log.warning("mislukte inlog voor %r vanaf %s", name, address)
         return _again(site, request, 401, target, nonce, "Onbekende naam of verkeerd wachtwoord.")
