@@ -344,7 +344,7 @@ def template_filters() -> dict[str, Any]:
     }
 
 
-_MONTHS_NL: Final = (
+MONTHS_NL: Final = (  # also how CBS names months in its period titles
     "januari",
     "februari",
     "maart",
@@ -374,5 +374,5 @@ def period_nl(period: object) -> str:
         return f"{m.group(3)}e {'halfjaar' if m.group(2) == 'H' else 'kwartaal'} {m.group(1)}"
     m = re.fullmatch(r"(\d{4})-(0[1-9]|1[0-2])", text)
     if m:
-        return f"{_MONTHS_NL[int(m.group(2)) - 1]} {m.group(1)}"
+        return f"{MONTHS_NL[int(m.group(2)) - 1]} {m.group(1)}"
     return text

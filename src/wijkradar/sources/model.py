@@ -14,6 +14,7 @@ import pyarrow.compute as pc
 
 from wijkradar.errors import InputError
 from wijkradar.regions import CODE_PATTERN, PREFIX_LEVEL, gemeente_codes, wijk_codes
+from wijkradar.texts import MONTHS_NL
 
 # The publisher of a gemeente's own data (register linkage, uploads): visible to that gemeente only.
 OWN_DATA_PUBLISHER: Final = "eigen registratie"
@@ -365,25 +366,11 @@ def year_from_path(parts: list[str]) -> int | None:
     return None
 
 
-_MONTHS: Final = (
-    "januari",
-    "februari",
-    "maart",
-    "april",
-    "mei",
-    "juni",
-    "juli",
-    "augustus",
-    "september",
-    "oktober",
-    "november",
-    "december",
-)
 _PERIOD_CODE_RE: Final = re.compile(r"(\d{4})(JJ|HJ|KW|MM|X0|G0)(\d{2})")
 _HALF_TITLE_RE: Final = re.compile(r"(?:(\d)e halfjaar (\d{4})|(\d{4}) (\d)e halfjaar)")
 _QUARTER_TITLE_RE: Final = re.compile(r"(?:(\d)e kwartaal (\d{4})|(\d{4}) (\d)e kwartaal)")
 _MONTH_TITLE_RE: Final = re.compile(
-    r"(\d{4}) (" + "|".join(_MONTHS) + r")|(" + "|".join(_MONTHS) + r") (\d{4})"
+    r"(\d{4}) (" + "|".join(MONTHS_NL) + r")|(" + "|".join(MONTHS_NL) + r") (\d{4})"
 )
 _RANGE_RE: Final = re.compile(r"(\d{4})\s*[-/]\s*(\d{4})")
 
@@ -426,7 +413,7 @@ def normalise_period(raw: object) -> str:
     m = _MONTH_TITLE_RE.fullmatch(low)
     if m:
         year, month = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
-        return f"{year}-{_MONTHS.index(month) + 1:02d}"
+        return f"{year}-{MONTHS_NL.index(month) + 1:02d}"
     m = _RANGE_RE.fullmatch(low)
     if m:
         return f"{m.group(1)}-{m.group(2)}"
