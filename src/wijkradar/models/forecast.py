@@ -13,7 +13,6 @@ from wijkradar.models import bottomup
 from wijkradar.models.features import FeatureSet, Target
 from wijkradar.models.inputs import Inputs, features_for, make_learner, prev_bins, weights_for
 from wijkradar.models.validation import fold_widths, gemeente_folds, interval_widths, metrics
-from wijkradar.sources.monitor import is_monitor_table
 
 MIN_FORWARD = 20  # regions with a value in both rounds, at least, for a forward validation
 
@@ -114,8 +113,7 @@ def prognosis_periods(inputs: Inputs, target: Target) -> list[str]:
         if not (text.isdigit() and len(text) == 4 and year < int(text) < until):
             continue
         measures = obs.loc[obs["period"] == period, "measure_id"].unique()
-        if any(
-            table_of.get(str(m)) != own_table and not is_monitor_table(table_of.get(str(m))) for m in measures
-        ):
+        # the Monitor Sociaal Domein is not among the inputs (load_inputs leaves it out)
+        if any(table_of.get(str(m)) != own_table for m in measures):
             found.append(text)
     return sorted(found)

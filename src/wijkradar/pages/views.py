@@ -11,7 +11,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from wijkradar import texts
 from wijkradar.appdb import AppDB
 from wijkradar.errors import ModelMissing, NotFoundError
 from wijkradar.goals import plan
@@ -33,7 +32,7 @@ from wijkradar.pages.theming import (
 )
 from wijkradar.priority import priority_list, wat_werkt
 from wijkradar.query import KNOWN_AS, region_profile, sort_key
-from wijkradar.texts import boundary_note, periods_nl
+from wijkradar.texts import NO_MODEL, boundary_note, periods_nl
 from wijkradar.themes import Theme
 from wijkradar.uploads import own_themes, with_uploads
 from wijkradar.warehouse import Warehouse
@@ -307,7 +306,7 @@ def priority(wh: Warehouse, gemeente: str, thema: str) -> dict[str, Any]:
     require_gemeente(wh, gemeente)
     chosen = theme_or_error(thema, wh)
     if not chosen.modelled:
-        raise NotFoundError("prioriteitenlijst", f"{thema} ({texts.NO_MODEL[theme_kind(chosen)]})")
+        raise NotFoundError("prioriteitenlijst", f"{thema} ({NO_MODEL[theme_kind(chosen)]})")
     result = priority_list(wh, gemeente, chosen.name)
     result["theme"] = theme_dict(chosen)
     return result
@@ -321,9 +320,7 @@ def doelen(wh: Warehouse, own: AppDB, gemeente: str, thema: str) -> dict[str, An
     data = plan(wh, own, gemeente)
     werkt: dict[str, Any] | None = None
     if not chosen.modelled:
-        werkt_missing: str | None = (
-            texts.NO_MODEL[theme_kind(chosen)].capitalize() + "; kies een thema van RIVM."
-        )
+        werkt_missing: str | None = NO_MODEL[theme_kind(chosen)].capitalize() + "; kies een thema van RIVM."
     else:
         try:
             werkt, werkt_missing = wat_werkt(wh, own, gemeente, chosen.name), None
