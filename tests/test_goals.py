@@ -214,6 +214,49 @@ def test_import_with_an_invalid_goal_changes_nothing(db: Path, tmp_path: Path) -
         assert len(pd.DataFrame(own.goals("GM0034"))) == 1
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "needle"),
+    [
+        ("target_value", "1e308", "buiten bereik"),
+        ("target_value", "1e309", "geen getal"),
+        ("budget", "1e308", "buiten bereik"),
+        ("budget", "-5", "kleiner dan 0"),
+    ],
+)
+def test_absurd_numbers_are_refused_at_every_entrance(
+    db: Path, tmp_path: Path, field: str, value: str, needle: str
+) -> None:
+    """Issue 25, finding 3: a target or budget of 1e308 or -5 was stored and broke the goal pages."""
+    goal = {"theme": "eenzaamheid", "target_value": "44", "target_year": 2026}
+    with stores(db) as (wh, own):
+        if field == "target_value":
+            with pytest.raises(InputError, match=needle):
+                add_goal(wh, own, "Almere", {**goal, field: value})
+        else:
+            with pytest.raises(InputError, match=needle):
+                add_intervention(wh, own, "Almere", {"title": "x", "start": "2024-01-01", field: value})
+        plan_file = tmp_path / "plan.yaml"
+        plan_file.write_text(
+            "goals:\n- thema: eenzaamheid\n  target_value: 44\n  target_year: 2026\n"
+            "interventions:\n- title: x\n  start: 2024-01-01\n"
+            + (f"  budget: '{value}'\n" if field == "budget" else "")
+            if field == "budget"
+            else f"goals:\n- thema: eenzaamheid\n  target_value: '{value}'\n  target_year: 2026\n",
+            encoding="utf-8",
+        )
+        with pytest.raises(InputError, match=needle):
+            import_goals(wh, own, "Almere", plan_file)
+        assert pd.DataFrame(own.goals()).empty and pd.DataFrame(own.interventions()).empty
+    cli = ["--gemeente", "Almere", "--db", str(db)]
+    if field == "target_value":
+        command = ["goals", "add", *cli, "--thema", "eenzaamheid", "--target", value, "--target-year", "2026"]
+    else:
+        command = ["interventions", "add", *cli, "--title", "x", "--start", "2024-01-01", "--budget", value]
+    refused = runner.invoke(app, command)
+    assert refused.exit_code == 2 and needle in refused.stderr, refused.output
+    assert "Traceback" not in refused.output
+
+
 def test_wat_werkt_lists_better_than_expected_areas_with_interventions(db: Path) -> None:
     from wijkradar.models.train import train_model
     from wijkradar.priority import wat_werkt

@@ -130,6 +130,7 @@ def test_named_set_of_buurten_is_weighted_and_says_so(client: TestClient) -> Non
         ({"target_year": "2010"}, "target_year", "ligt niet na de nulmeting"),
         ({"target_value": "veel"}, "target_value", "Streefwaarde is geen getal"),
         ({"target_value": ""}, "target_value", "Streefwaarde ontbreekt"),
+        ({"target_value": "1e308"}, "target_value", "Streefwaarde is buiten bereik"),
         (
             {"thema": "", "measure_id": "Eenzaam_99", "population_group": "65+"},
             "measure_id",

@@ -19,7 +19,7 @@ from wijkradar.goals.progress import (
 )
 from wijkradar.query import resolve_gemeente, resolve_region
 from wijkradar.regions import gemeente_of, is_valid_code, parents_of
-from wijkradar.sources.model import period_kind
+from wijkradar.sources.model import MAX_MAGNITUDE, period_kind
 from wijkradar.texts import DIRECTION_CODES, number_nl, parse_number_nl
 from wijkradar.themes import load_themes
 from wijkradar.uploads import own_themes, with_uploads
@@ -175,10 +175,10 @@ def add_goal(
             fix=f"kies uit {', '.join(periods)}",
         )
     baseline = area_value(wh, str(measure), str(group), codes, baseline_period)
-    if baseline["value"] is None:
+    if baseline["value"] is None or not math.isfinite(baseline["value"]):
         raise InputError(
             origin,
-            f"geen waarde voor de nulmeting in {area_name}",
+            f"geen bruikbare waarde voor de nulmeting in {area_name}",
             column="area",
             value=area_name,
             fix="kies een gebied of periode met cijfers",
@@ -310,7 +310,7 @@ def add_intervention(
         "end_date": end,
         "budget": None
         if spec.get("budget") in (None, "")
-        else number(spec["budget"], "budget", origin, example="125.000"),
+        else number(spec["budget"], "budget", origin, example="125.000", minimum=0),
         "partners": text_field(spec, "partners", origin),
         "description": text_field(spec, "description", origin),
         "goal_ids": goal_ids,
@@ -326,8 +326,11 @@ def _label(measures: pd.DataFrame, measure: str) -> str:
     return str(label) if isinstance(label, str) and label else measure
 
 
-def number(value: Any, column: str, origin: str, *, example: str) -> float:
+def number(value: Any, column: str, origin: str, *, example: str, minimum: float | None = None) -> float:
     """Read a number as people type it: 44.5, 44,5, 125.000 or € 125.000,50.
+
+    Infinity, NaN and numbers beyond a biljard are refused like the ingest refuses them (one such
+    number breaks every sum and path after it), and so is a number below ``minimum``.
 
     >>> number("125.000", "budget", "formulier", example="1")
     125000.0
@@ -346,15 +349,16 @@ def number(value: Any, column: str, origin: str, *, example: str) -> float:
                 fix=f"vul een getal in, bijvoorbeeld {example}",
             )
         parsed = parse_number_nl(text)
+    words = FIELD_WORDS.get(column, column)
     if not math.isfinite(parsed):
-        raise InputError(
-            origin,
-            f"{FIELD_WORDS.get(column, column)} is geen getal",
-            column=column,
-            value=value,
-            fix=f"schrijf bijvoorbeeld {example}",
-        )
-    return parsed
+        problem = f"{words} is geen getal"
+    elif abs(parsed) > MAX_MAGNITUDE:
+        problem = f"{words} is buiten bereik (groter dan een biljard)"
+    elif minimum is not None and parsed < minimum:
+        problem = f"{words} is kleiner dan {number_nl(minimum, None)}"
+    else:
+        return parsed
+    raise InputError(origin, problem, column=column, value=value, fix=f"schrijf bijvoorbeeld {example}")
 
 
 def find_goal(wh: Warehouse, own: AppDB, gemeente: str, goal_id: int) -> dict[str, Any]:
