@@ -214,3 +214,18 @@ def test_exports_of_an_intact_plan_still_round_trip(db: Path, tmp_path: Path) ->
     with stores(db) as (wh, own):
         export_goals(wh, own, "Almere", path)
     assert _import(db, path)[0] == 0 and _plan_size(db) == (1, 1)
+
+
+def test_a_plan_workbook_is_bounded_before_it_is_parsed(db: Path, tmp_path: Path) -> None:
+    """Issue 25, finding 4, for `goals import`: openpyxl would hold every cell of a zip bomb."""
+    from wijkradar.goals import import_goals
+    from workbooks import cells, workbook
+
+    bomb = tmp_path / "plan.xlsx"
+    bomb.write_bytes(workbook(iter([cells("title"), *[cells("Buurtkamer")] * 200_000])))
+    with stores(db) as (wh, own):
+        before = own.goals("GM0034")
+        with pytest.raises(InputError, match="zip-bom") as refused:
+            import_goals(wh, own, "Almere", bomb)
+        assert str(tmp_path) not in str(refused.value)
+        assert own.goals("GM0034") == before

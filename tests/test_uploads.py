@@ -25,6 +25,7 @@ from wijkradar.access import hash_password
 from wijkradar.uploads import MAX_BYTES
 from wijkradar.warehouse import Warehouse
 from wijkradar.web.app import create_app
+from workbooks import cells, workbook
 
 PASSWORD = "correct paard batterij"  # noqa: S105  # a test password
 THEME = "eigen-wmo-clienten"
@@ -273,6 +274,34 @@ def test_a_damaged_workbook_names_no_server_path(client: TestClient) -> None:
     text = html.unescape(response.text)
     assert "schuld.xlsx" in text and "Oplossing:" in text
     assert tempfile.gettempdir() not in text and "wijkradar-upload-" not in text and "upload.xlsx" not in text
+
+
+@pytest.mark.parametrize("kind", ["bom", "rijen"])
+def test_workbooks_are_bounded_before_they_are_parsed(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    """Issue 25, finding 4: a 1.5 MB zip bomb of five million rows cost 13 s and 1.2 GB to refuse.
+
+    The parser is replaced by one that fails the test: the refusal must come before it runs.
+    """
+    import fastexcel
+
+    def parsed(*_: object, **__: object) -> None:
+        raise AssertionError("the workbook was parsed")
+
+    monkeypatch.setattr(fastexcel, "read_excel", parsed)
+    header = cells("code", "jaar", "Huishoudens in de schuldhulp")
+    if kind == "bom":  # a million identical rows: about 60 MB of XML in a 0.1 MB file
+        body = workbook(iter([header, *[cells("BU00340211", "2025", "7")] * 1_000_000]))
+        needle = "zip-bom"
+    else:  # rows that differ, packed no tighter than a real sheet, one row over the limit
+        body = workbook(cells(f"BU{i:08d}", "2025", str(i)) for i in range(20_002))
+        needle = "meer dan 20000 rijen"
+    token = _login(client, "analist")
+    response = _upload(client, token, body, name="schuld.xlsx")
+    assert response.status_code == 422, response.text[:300]
+    assert needle in html.unescape(response.text) and "schuld.xlsx" in html.unescape(response.text)
+    assert tempfile.gettempdir() not in html.unescape(response.text)
 
 
 def test_ids_beyond_the_store_and_nul_characters_are_refused_alike(client: TestClient) -> None:

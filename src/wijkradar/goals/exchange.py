@@ -17,6 +17,7 @@ from wijkradar.goals.store import (
     add_intervention,
 )
 from wijkradar.query import resolve_gemeente
+from wijkradar.sources.tabular import check_workbook
 from wijkradar.spreadsheet import write_xlsx
 from wijkradar.warehouse import Warehouse
 
@@ -114,6 +115,7 @@ def import_goals(
 
 
 MAX_PLAN_BYTES: Final = 5_000_000
+MAX_PLAN_ROWS: Final = 10_000  # goals and interventions of one sheet; a plan has tens
 PLAN_KEYS: Final = frozenset({"gemeente", "goals", "interventions"})
 GOAL_KEYS: Final = frozenset(
     {*GOAL_FIELDS, "goal_id", "gemeente_code", "baseline_value", "created_at", "theme", "thema", "area"}
@@ -237,6 +239,7 @@ def _yaml_plan(path: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
 
 
 def _xlsx_plan(path: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    check_workbook(path, max_rows=MAX_PLAN_ROWS, origin=path.name)
     try:
         sheets = pd.read_excel(path, sheet_name=None, engine="openpyxl")
     except Exception as exc:  # openpyxl raises many kinds for a damaged file

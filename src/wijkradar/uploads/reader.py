@@ -125,7 +125,7 @@ def read_upload(
             fix="lever alleen de kolommen per wijk of buurt aan die u wilt gebruiken",
         )
     try:
-        table = load_table(path)
+        table = load_table(path, max_rows=MAX_ROWS)
     except InputError as exc:
         raise _renamed(exc, file_name) from None
     frame = table.frame
