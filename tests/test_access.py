@@ -7,6 +7,7 @@ it offers, for users of every role in another gemeente, must never show Almere's
 from __future__ import annotations
 
 import importlib
+import io
 import pkgutil
 import re
 import shutil
@@ -26,6 +27,7 @@ from conftest import stores
 from wijkradar.access import hash_password, verify_password
 from wijkradar.appdb import AppDB
 from wijkradar.cli import app
+from wijkradar.cli.common import cli_actor
 from wijkradar.goals import add_goal, add_intervention
 from wijkradar.ingest import store
 from wijkradar.sources.model import MEASURE_COLUMNS, OBS_COLUMNS, Dataset, SourceMeta, regions_frame
@@ -50,6 +52,7 @@ MARKERS = (
     UPLOAD_FILE,
 )
 runner = CliRunner()
+CLI_ACTOR = cli_actor()
 
 
 def test_passwords_are_hashed_and_checked() -> None:
@@ -503,3 +506,74 @@ def test_parallel_guesses_wait_their_turn(site: TestClient, site_db: Path) -> No
     # a colleague behind the same address is not locked out by those failures
     assert _login(site, "collega").status_code == 303
     _logout(site)
+
+
+def test_the_audit_log_holds_every_change_refusal_and_read(site: TestClient, site_db: Path) -> None:
+    """Issue 25, finding 9: a deleted goal had no id or title, refusals, CLI changes and readers of the
+    audit log were missing, and a national beheerder could give itself a role and read a gemeente's goals.
+    """
+    _login(site, "elders-lezer")
+    assert site.get("/gemeente/GM0034/doelen.json").status_code == 403
+    _logout(site)
+    _login(site, "almere")
+    token = _token(site.get("/gemeente/GM0034/doelen"))
+    form = {"_token": token, "thema": "eenzaamheid", "title": "Even een doel", "target_value": "44"}
+    assert site.post("/gemeente/GM0034/doelen", data={**form, "target_year": "2026"}).status_code == 200
+    goal_id = next(
+        g["goal_id"]
+        for g in site.get("/gemeente/GM0034/doelen.json").json()["goals"]
+        if g["title"] == "Even een doel"
+    )
+    assert (
+        site.post(f"/gemeente/GM0034/doelen/{goal_id}/verwijderen", data={"_token": token}).status_code == 200
+    )
+    _logout(site)
+    _login(site, "landelijk")
+    token = _token(site.get("/gemeente/GM0034/beheer"))
+    itself = site.post(
+        "/gemeente/GM0034/beheer/gebruikers", data={"_token": token, "name": "landelijk", "role": "lezer"}
+    )
+    assert itself.status_code == 403 and "zichzelf geen rol" in itself.text
+    assert site.get("/gemeente/GM0034/doelen.json").status_code == 403  # still no own data
+    assert site.get("/gemeente/GM0034/audit.csv").status_code == 200
+    _logout(site)
+    cli = ["--gemeente", "GM0034", "--db", str(site_db)]
+    assert _users(site_db, "add", "cli.lid", "--gemeente", "GM0034", "--rol", "lezer")[0] == 0
+    assert _users(site_db, "remove", "cli.lid")[0] == 0
+    added = runner.invoke(
+        app,
+        [
+            "goals",
+            "add",
+            *cli,
+            "--thema",
+            "eenzaamheid",
+            "--target",
+            "44",
+            "--target-year",
+            "2026",
+            "--title",
+            "Doel uit de CLI",
+            "--format",
+            "json",
+        ],
+    )
+    assert added.exit_code == 0, added.output
+    cli_goal = int(pd.read_json(io.StringIO(added.stdout))["goal_id"].iloc[0])
+    assert runner.invoke(app, ["goals", "delete", str(cli_goal), *cli]).exit_code == 0
+    with stores(site_db) as (_, own):
+        logged = [(e["user_name"], e["action"], e["object"]) for e in own.audit("GM0034")]
+    expected = [
+        ("elders-lezer", "refused", "GET /gemeente/GM0034/doelen.json"),
+        ("almere", "create", f"doel {goal_id}: Even een doel"),
+        ("almere", "delete", f"doel {goal_id}: Even een doel"),
+        ("landelijk", "view", "auditlog (beheer)"),
+        ("landelijk", "refused", "POST /gemeente/GM0034/beheer/gebruikers"),
+        ("landelijk", "refused", "GET /gemeente/GM0034/doelen.json"),
+        ("landelijk", "export", "auditlog (csv)"),
+        (CLI_ACTOR, "role", "cli.lid: lezer"),
+        (CLI_ACTOR, "role", "cli.lid: geen"),
+        (CLI_ACTOR, "create", f"doel {cli_goal}: Doel uit de CLI"),
+        (CLI_ACTOR, "delete", f"doel {cli_goal}: Doel uit de CLI"),
+    ]
+    assert [e for e in logged if e in expected] == expected  # each one, in this order

@@ -38,7 +38,15 @@ RANK: Final = {role: rank for rank, role in enumerate(ROLES, start=1)}
 
 
 class Forbidden(Exception):
-    """A user asked for what their role does not allow (message in Dutch)."""
+    """A user asked for what their role does not allow (message in Dutch).
+
+    ``gemeente`` names the gemeente whose own data were asked for: the refusal goes into its audit
+    log, so that its beheerders see who tried.
+    """
+
+    def __init__(self, message: str, gemeente: str | None = None) -> None:
+        super().__init__(message)
+        self.gemeente = gemeente
 
 
 @dataclass(frozen=True)
@@ -108,7 +116,8 @@ class Access:
         words = {"see": "inzien", "edit": "wijzigen", "manage": "beheren"}[action]
         raise Forbidden(
             f"De eigen gegevens van {gemeente} kunt u niet {words}. Uw rollen: {mine}. "
-            "Vraag een beheerder van die gemeente om een rol."
+            "Vraag een beheerder van die gemeente om een rol.",
+            gemeente=gemeente,
         )
 
     def own_visible(self, publisher: Any, code: str) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import math
 import re
 import sys
@@ -75,6 +76,14 @@ def _stores(db: Path | None) -> Iterator[tuple[Warehouse, AppDB]]:
 def _app_db(db: Path | None) -> AppDB:
     """Open the operational store on its own (accounts, audit log)."""
     return AppDB.open(Settings.from_env().app_db or default_url(_db(db)))
+
+
+def cli_actor() -> str:
+    """Name whoever ran a command on this server in the audit log: ``cli:`` and their login."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no login name in a bare container
+        return "cli"
 
 
 @contextmanager

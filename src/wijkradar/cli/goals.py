@@ -20,6 +20,7 @@ from wijkradar.cli.common import (
     _nl,
     _stores,
     app,
+    cli_actor,
     out,
 )
 from wijkradar.goals import (
@@ -28,6 +29,7 @@ from wijkradar.goals import (
     add_intervention,
     delete_goal,
     delete_intervention,
+    described,
     export_goals,
     find_goal,
     import_goals,
@@ -87,6 +89,7 @@ def goals_add_cmd(
     )
     with _handled(), _stores(db) as (wh, own):
         record = add_goal(wh, own, gemeente, spec)
+        own.log(cli_actor(), record["gemeente_code"], "create", described(record))
     _emit(pd.DataFrame([record]), fmt, title="Doel toegevoegd")
 
 
@@ -94,7 +97,9 @@ def goals_add_cmd(
 def goals_list_cmd(gemeente: GemeenteOption, db: DbOption = None, fmt: FormatOption = Format.table) -> None:
     """Toon de doelen van een gemeente."""
     with _handled(), _stores(db) as (wh, own):
-        frame = pd.DataFrame(own.goals(resolve_gemeente(wh, gemeente)))
+        code = resolve_gemeente(wh, gemeente)
+        frame = pd.DataFrame(own.goals(code))
+        own.log(cli_actor(), code, "view", "doelen (cli)")
     _emit(frame.drop(columns=["created_at"], errors="ignore"), fmt, title="Doelen")
 
 
@@ -108,6 +113,7 @@ def goals_show_cmd(
     """Toon één doel: omschrijving, voortgang per periode en gekoppelde interventies."""
     with _handled(), _stores(db) as (wh, own):
         goal = find_goal(wh, own, gemeente, goal_id)
+        own.log(cli_actor(), goal["gemeente_code"], "view", described(goal))
     if fmt is Format.json:
         sys.stdout.write(json.dumps(goal, ensure_ascii=False, indent=2, default=str) + "\n")
         return
@@ -163,6 +169,7 @@ def goals_update_cmd(
     )
     with _handled(), _stores(db) as (wh, own):
         record = update_goal(wh, own, gemeente, goal_id, spec, merge=True)
+        own.log(cli_actor(), record["gemeente_code"], "update", described(record))
     _emit(pd.DataFrame([record]), fmt, title="Doel gewijzigd")
 
 
@@ -174,7 +181,8 @@ def goals_delete_cmd(
 ) -> None:
     """Verwijder een doel; gekoppelde interventies blijven, zonder de koppeling."""
     with _handled(), _stores(db) as (wh, own):
-        delete_goal(wh, own, gemeente, goal_id)
+        removed = delete_goal(wh, own, gemeente, goal_id)
+        own.log(cli_actor(), removed["gemeente_code"], "delete", described(removed))
     out.print(f"Doel {goal_id} verwijderd")
 
 
@@ -184,7 +192,9 @@ def goals_progress_cmd(
 ) -> None:
     """Toon de voortgang van elk doel, met de regel voor de status."""
     with _handled(), _stores(db) as (wh, own):
-        reports = [goal_progress(wh, g) for g in own.goals(resolve_gemeente(wh, gemeente))]
+        code = resolve_gemeente(wh, gemeente)
+        reports = [goal_progress(wh, g) for g in own.goals(code)]
+        own.log(cli_actor(), code, "view", "voortgang (cli)")
     if fmt is Format.json:
         sys.stdout.write(json.dumps(reports, ensure_ascii=False, indent=2, default=str) + "\n")
         return
@@ -219,6 +229,7 @@ def goals_export_cmd(
     """Schrijf doelen en interventies naar YAML of Excel."""
     with _handled(), _stores(db) as (wh, own):
         count = export_goals(wh, own, gemeente, out_file)
+        own.log(cli_actor(), resolve_gemeente(wh, gemeente), "export", f"doelen en interventies ({count})")
     out.print(f"{count} doelen en interventies -> {out_file}")
 
 
@@ -234,6 +245,13 @@ def goals_import_cmd(
     """Vervang de doelen en interventies van een gemeente door die uit een bestand (alles of niets)."""
     with _handled(), _stores(db) as (wh, own):
         counts = import_goals(wh, own, gemeente, in_file, replace_all=replace_all)
+        own.log(
+            cli_actor(),
+            resolve_gemeente(wh, gemeente),
+            "import",
+            f"{counts['goals']} doelen, {counts['interventions']} interventies",
+            "vervangt het hele plan",
+        )
     out.print(f"Ingelezen: {counts['goals']} doelen, {counts['interventions']} interventies")
 
 
@@ -266,6 +284,7 @@ def interventions_add_cmd(
     }
     with _handled(), _stores(db) as (wh, own):
         record = add_intervention(wh, own, gemeente, spec)
+        own.log(cli_actor(), record["gemeente_code"], "create", described(record))
     _emit(pd.DataFrame([record]), fmt, title="Interventie toegevoegd")
 
 
@@ -275,7 +294,9 @@ def interventions_list_cmd(
 ) -> None:
     """Toon de interventies van een gemeente."""
     with _handled(), _stores(db) as (wh, own):
-        frame = pd.DataFrame(own.interventions(resolve_gemeente(wh, gemeente)))
+        code = resolve_gemeente(wh, gemeente)
+        frame = pd.DataFrame(own.interventions(code))
+        own.log(cli_actor(), code, "view", "interventies (cli)")
     _emit(frame.drop(columns=["created_at"], errors="ignore"), fmt, title="Interventies")
 
 
@@ -287,5 +308,6 @@ def interventions_delete_cmd(
 ) -> None:
     """Verwijder een interventie."""
     with _handled(), _stores(db) as (wh, own):
-        delete_intervention(wh, own, gemeente, intervention_id)
+        removed = delete_intervention(wh, own, gemeente, intervention_id)
+        own.log(cli_actor(), removed["gemeente_code"], "delete", described(removed))
     out.print(f"Interventie {intervention_id} verwijderd")

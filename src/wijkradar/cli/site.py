@@ -24,6 +24,7 @@ from wijkradar.cli.common import (
     _handled,
     _stores,
     app,
+    cli_actor,
     err,
     out,
 )
@@ -168,6 +169,8 @@ def users_add_cmd(
             store.save_user(name, password, national_admin=national or None)
             if gemeente is not None:
                 store.set_role(name, gemeente, role)
+            for code in (store.user(name) or {}).get("roles", {}):
+                store.log(cli_actor(), code, "role", f"{name}: {role if code == gemeente else 'wachtwoord'}")
     where = f"{role} in {gemeente}" if gemeente else "landelijk beheerder"
     out.print(f"Gebruiker {name}: {where}")
 
@@ -185,6 +188,7 @@ def users_role_cmd(
         if store.user(name) is None:
             raise NotFoundError("gebruiker", name, [u["name"] for u in store.users()])
         store.set_role(name, gemeente, None if role == "geen" else check_role(role))
+        store.log(cli_actor(), gemeente, "role", f"{name}: {role}")
     out.print(f"Gebruiker {name}: {role} in {gemeente}")
 
 
@@ -192,8 +196,11 @@ def users_role_cmd(
 def users_remove_cmd(name: NameArgument, db: DbOption = None) -> None:
     """Verwijder een gebruiker; sessies van die gebruiker stoppen meteen."""
     with _handled(), _app_db(db) as store:
+        had = (store.user(name) or {}).get("roles", {})
         if not store.remove_user(name):
             raise NotFoundError("gebruiker", name, [u["name"] for u in store.users()])
+        for code in had:
+            store.log(cli_actor(), code, "role", f"{name}: geen", "gebruiker verwijderd")
     out.print(f"Gebruiker {name} verwijderd")
 
 
@@ -227,7 +234,9 @@ def audit_cmd(
 ) -> None:
     """Toon het auditlogboek van een gemeente: wie zag of wijzigde wanneer welke eigen gegevens."""
     with _handled(), _stores(db) as (wh, own):
-        rows = own.audit(resolve_gemeente(wh, gemeente))
+        code = resolve_gemeente(wh, gemeente)
+        rows = own.audit(code)
+        own.log(cli_actor(), code, "view", "auditlog (cli)")
     columns = {
         "at": "moment",
         "user_name": "gebruiker",

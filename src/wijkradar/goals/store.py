@@ -406,17 +406,31 @@ def update_goal(
     return {**record, "goal_id": goal_id}
 
 
-def delete_goal(wh: Warehouse, own: AppDB, gemeente: str, goal_id: int) -> None:
-    """Remove a goal; interventions stay but lose their link to it."""
+def delete_goal(wh: Warehouse, own: AppDB, gemeente: str, goal_id: int) -> dict[str, Any]:
+    """Remove a goal; interventions stay but lose their link to it. Return what was removed."""
     gm = resolve_gemeente(wh, gemeente)
-    _stored(own.goals(gm), "goal_id", goal_id)
+    removed = _stored(own.goals(gm), "goal_id", goal_id)
     own.remove_goal(goal_id)
+    return removed
 
 
-def delete_intervention(wh: Warehouse, own: AppDB, gemeente: str, intervention_id: int) -> None:
-    """Remove one intervention of the gemeente."""
-    _stored(own.interventions(resolve_gemeente(wh, gemeente)), "intervention_id", intervention_id)
+def delete_intervention(wh: Warehouse, own: AppDB, gemeente: str, intervention_id: int) -> dict[str, Any]:
+    """Remove one intervention of the gemeente. Return what was removed."""
+    gm = resolve_gemeente(wh, gemeente)
+    removed = _stored(own.interventions(gm), "intervention_id", intervention_id)
     own.remove_intervention(intervention_id)
+    return removed
+
+
+def described(record: dict[str, Any]) -> str:
+    """Name a goal or intervention in the audit log by its number and title: "doel 12: Minder eenzaam".
+
+    >>> described({"goal_id": 12, "title": "Minder eenzaam"})
+    'doel 12: Minder eenzaam'
+    """
+    if "goal_id" in record:
+        return f"doel {record['goal_id']}: {record.get('title') or ''}"
+    return f"interventie {record.get('intervention_id')}: {record.get('title') or ''}"
 
 
 def valid_code(code: str) -> bool:

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from wijkradar.access import Forbidden
 from wijkradar.errors import ModelMissing, NotFoundError, WijkradarError
@@ -51,6 +52,16 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Forbidden)
     async def refused(request: Request, exc: Forbidden) -> Response:
+        site: Site = request.app.state.site
+        if exc.gemeente and site.accounts:  # the gemeente's beheerders see who tried
+            user = getattr(request.state, "user", None)
+            await run_in_threadpool(
+                site.own.log,
+                user.name if user else "(niet ingelogd)",
+                exc.gemeente,
+                "refused",
+                f"{request.method} {request.url.path}",
+            )
         return answer(request, 403, "Niet toegestaan", str(exc))
 
     @app.exception_handler(404)

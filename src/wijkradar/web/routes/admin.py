@@ -3,6 +3,10 @@
 A beheerder gives and takes roles in their own gemeente only. They may make a new account (with a
 first password), but never change the password of an existing account: that account may have roles
 in other gemeenten, and a password reset would hand it over.
+
+A national beheerder manages the accounts of every gemeente but sees no gemeente's own data: it
+cannot give its own account a role. The roles it gives others, and every time anyone reads the audit
+log, are written in that gemeente's audit log, which its own beheerders read.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ def admin_page(
 ) -> Response:
     """Show the gemeente's users with their roles, forms to change them, and the latest audit entries."""
     access.require("manage", code)
+    site.own.log(actor(access), code, "view", "auditlog (beheer)")
     return site.page("beheer.html", request, **_context(site, access, code, notice=opgeslagen == "1"))
 
 
@@ -50,6 +55,7 @@ def admin_page(
 def audit(request: Request, site: SiteDep, access: AccessDep, code: GemeenteCode, fmt: Format) -> Response:
     """Give the whole audit log of the gemeente (who saw or changed its own data, when)."""
     access.require("manage", code)
+    site.own.log(actor(access), code, "view" if fmt == "html" else "export", f"auditlog ({fmt})")
 
     def rows() -> list[dict[str, Any]]:
         return [{**r, "at": str(r["at"])[:19]} for r in site.own.audit(code)]
@@ -75,6 +81,12 @@ async def give_role(request: Request, site: SiteDep, access: AccessDep, code: Ge
     def change() -> str:
         check_name(name)
         check_role(role)
+        if access.user is not None and name == access.user.name and access.user.role(code) is None:
+            raise Forbidden(  # in this gemeente's audit log, like every refusal
+                "Een landelijk beheerder kan zichzelf geen rol in een gemeente geven: vraag een "
+                "beheerder van deze gemeente om een rol.",
+                gemeente=code,
+            )
         existing = site.own.user(name)
         if existing is None:
             site.own.save_user(name, hash_password(check_password(password)))

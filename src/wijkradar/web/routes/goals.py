@@ -24,6 +24,7 @@ from wijkradar.goals import (
     add_intervention,
     delete_goal,
     delete_intervention,
+    described,
     export_goals,
     find_goal,
     update_goal,
@@ -127,7 +128,7 @@ async def goal_update(
 ) -> Response:
     """Change a goal from the form."""
 
-    def change(form: Any) -> object:
+    def change(form: Any) -> dict[str, Any]:
         return update_goal(
             site.warehouse(), site.own, code, goal_id, goal_spec(form), merge=False, origin="formulier"
         )
@@ -141,7 +142,7 @@ async def intervention_add(
 ) -> Response:
     """Store a new intervention from the form."""
 
-    def add(form: Any) -> object:
+    def add(form: Any) -> dict[str, Any]:
         return add_intervention(site.warehouse(), site.own, code, intervention_spec(form), origin="formulier")
 
     return await _store(request, site, access, code, "interventie", add)
@@ -170,8 +171,8 @@ async def intervention_delete(
 ) -> Response:
     """Remove an intervention."""
 
-    def remove(form: Any) -> None:
-        delete_intervention(site.warehouse(), site.own, code, intervention_id)
+    def remove(form: Any) -> dict[str, Any]:
+        return delete_intervention(site.warehouse(), site.own, code, intervention_id)
 
     return await _store(request, site, access, code, "verwijderd", remove)
 
@@ -182,7 +183,7 @@ async def _store(
     access: Access,
     code: str,
     kind: str,
-    action: Callable[[Any], object],
+    action: Callable[[Any], dict[str, Any]],
     editing: int | None = None,
 ) -> Response:
     """Check who posts what, run one change, log it, and show the result or the error."""
@@ -197,11 +198,11 @@ async def _store(
     thema = str(form.get("thema_pagina") or "eenzaamheid")
     theming.theme_or_error(thema, site.view(code))
 
-    what = "delete" if kind == "verwijderd" else "save"
+    what = "delete" if kind == "verwijderd" else "update" if editing is not None else "create"
 
     def change_and_log() -> None:  # off the event loop: the audit entry waits for the writer lock
-        action(form)
-        site.own.log(actor(access), code, what, request.url.path.rsplit("/", 1)[-1])
+        record = action(form)
+        site.own.log(actor(access), code, what, described(record) if isinstance(record, dict) else kind)
 
     try:
         await quick(request, change_and_log)
