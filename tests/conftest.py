@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +20,23 @@ from wijkradar.ingest import ingest
 from wijkradar.warehouse import Warehouse
 
 REPO = Path(__file__).resolve().parents[1]
+FUZZ_CASES: Counter[str] = Counter()
+
+
+def fuzzed(test: str) -> None:
+    """Count one generated case of a fuzz test; the counts are printed at the end of the run."""
+    FUZZ_CASES[test] += 1
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print how many cases each fuzz test ran, and on which operational store."""
+    if not FUZZ_CASES:
+        return
+    store = "PostgreSQL" if os.environ.get("WIJKRADAR_TEST_POSTGRES") else "SQLite"
+    terminalreporter.write_sep("-", f"fuzzing ({store})")
+    for test, count in sorted(FUZZ_CASES.items()):
+        terminalreporter.write_line(f"{test}: {count} gevallen")
+    terminalreporter.write_line(f"samen: {sum(FUZZ_CASES.values())} gevallen")
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -15,6 +15,7 @@ from wijkradar.regions import CODE_PATTERN, gemeente_of
 from wijkradar.sources.model import OWN_DATA_PUBLISHER
 from wijkradar.uploads import UPLOAD_PREFIX
 from wijkradar.warehouse import Warehouse
+from wijkradar.web.formats import FORMATS
 from wijkradar.web.site import Site
 
 GM_CODE = r"^GM\d{4}$"
@@ -43,9 +44,26 @@ def get_access(request: Request, site: Annotated[Site, Depends(get_site)]) -> Ac
 SiteDep = Annotated[Site, Depends(get_site)]
 WarehouseDep = Annotated[Warehouse, Depends(get_warehouse)]
 AccessDep = Annotated[Access, Depends(get_access)]
-GemeenteCode = Annotated[str, Path(pattern=GM_CODE, description="CBS-code van een gemeente, bv. GM0034")]
-RegionCode = Annotated[str, Path(pattern=REGION_CODE, description="CBS-code, bv. GM0034 of BU00340101")]
-Format = Annotated[str, Path(description="Leeg voor de pagina, of .json, .csv, .xlsx, .geojson, .yaml")]
+GemeenteCode = Annotated[
+    str, Path(pattern=GM_CODE, description="CBS-code van een gemeente, bv. GM0034", examples=["GM0034"])
+]
+RegionCode = Annotated[
+    str,
+    Path(
+        pattern=REGION_CODE,
+        description="CBS-code, bv. GM0034 of BU00340101",
+        examples=["GM0034", "WK003402", "BU00340211"],
+    ),
+]
+# The document lists the suffixes as they stand in the path ("" for the page); the route receives
+# them converted ("html", "json", ...) by the path's converter (wijkradar.web.formats).
+Format = Annotated[
+    str,
+    Path(
+        description="Leeg voor de pagina, of .json, .csv, .xlsx, .geojson, .gpkg, .yaml",
+        json_schema_extra={"enum": ["", *(f".{f}" for f in FORMATS)]},
+    ),
+]
 Theme = Annotated[str, Query(pattern=r"^[a-z0-9-]{1,40}$", description="Thema, bv. eenzaamheid")]
 
 

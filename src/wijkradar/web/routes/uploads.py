@@ -40,6 +40,7 @@ def uploads_page(
     request: Request, site: SiteDep, access: AccessDep, code: GemeenteCode, fmt: Format, opgeslagen: int = 0
 ) -> Response:
     """List the gemeente's uploads, with the form to add one (analisten)."""
+    views.require_gemeente(site.warehouse(), code)  # an unknown gemeente is a 404 in every format
     access.require("see", code)
 
     def rows() -> list[dict[str, Any]]:
