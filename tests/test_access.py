@@ -577,3 +577,16 @@ def test_the_audit_log_holds_every_change_refusal_and_read(site: TestClient, sit
         (CLI_ACTOR, "delete", f"doel {cli_goal}: Doel uit de CLI"),
     ]
     assert [e for e in logged if e in expected] == expected  # each one, in this order
+
+
+def test_a_name_with_a_nul_character_is_unknown_on_both_stores(site: TestClient) -> None:
+    """Found by the fuzzer on PostgreSQL: taking the role of 'x\\x00y' answered 500 (SQLite: 404)."""
+    _login(site, "elders-beheerder")
+    token = _token(site.get("/gemeente/GM0363/beheer"))
+    response = site.post("/gemeente/GM0363/beheer/gebruikers/x%00y/verwijderen", data={"_token": token})
+    assert response.status_code == 404
+    given = site.post(
+        "/gemeente/GM0363/beheer/gebruikers",
+        data={"_token": token, "name": "x\x00y", "role": "lezer", "password": PASSWORD},
+    )
+    assert given.status_code == 422

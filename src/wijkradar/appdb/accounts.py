@@ -24,6 +24,8 @@ class Accounts(Core):
     # -- users ------------------------------------------------------------------------------
     def user(self, name: str) -> dict[str, Any] | None:
         """Return one user with ``roles`` (gemeente code -> role), or None."""
+        if "\x00" in name:  # no account has one (names are checked), and PostgreSQL refuses to compare it
+            return None
         row = self._one(select(users).where(users.c.name == name))
         if row is None:
             return None
@@ -83,6 +85,8 @@ class Accounts(Core):
 
     def remove_user(self, name: str) -> bool:
         """Remove a user with their roles and sessions; tell whether there was one."""
+        if "\x00" in name:
+            return False
         with self.transaction():
             user_id = self._scalar(select(users.c.user_id).where(users.c.name == name))
             if user_id is None:
