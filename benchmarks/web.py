@@ -9,10 +9,17 @@ one analist per client, starts ``wijkradar serve --workers 2`` on a free loopbac
    meanwhile ``wijkradar show Almere`` runs against the same warehouse;
 3. kill -9 of one worker while a client saves goals: every goal the server confirmed must be there.
 
+With ``--met-schrijver`` the warehouse is built without the Monitor Sociaal Domein, and during the
+mixed run the CLI writes beside the site: it ingests those tables one by one and trains a model
+between them. After each write the script asks ``/healthz`` until ten answers in a row show the new
+version (both workers), and prints that delay (goal: within 2 s), the errors (goal: 0) and whether
+every goal the site confirmed during the run was stored.
+
 Prints latencies per route (p50/p95/p99), errors, and each figure as a ratio against ``/healthz``
 measured in the same run.
 
     python benchmarks/web.py [--db wijkradar.duckdb] [--seconds 60] [--clients 20] [--workers 2]
+                             [--met-schrijver]
 """
 
 from __future__ import annotations
@@ -52,11 +59,15 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _build(folder: Path) -> Path:
-    data = Path(os.environ.get("WIJKRADAR_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+DATA = Path(os.environ.get("WIJKRADAR_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+WRITTEN = "cbs-monitor-sociaal-domein"  # left out of the build with --met-schrijver, ingested meanwhile
+
+
+def _build(folder: Path, *, leave_out: str | None = None) -> Path:
     db = folder / "web.duckdb"
+    parts = [p for p in sorted(DATA.iterdir()) if p.is_dir() and p.name != leave_out]
     with Warehouse.open(db) as wh:
-        ingest(wh, [data])
+        ingest(wh, parts)
         train_model(wh, "Eenzaam_28", "65+", "buurt")
     return db
 
@@ -99,6 +110,7 @@ def _form_token(client: httpx.Client, code: str) -> str:
 
 
 def _save_goal(client: httpx.Client, code: str, token: str, title: str) -> bool:
+    """Save a goal through the form; True when the site confirmed it (its redirect)."""
     form = {
         "_token": token,
         "thema": "eenzaamheid",
@@ -115,9 +127,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--met-schrijver", dest="writer", action="store_true", help="the CLI writes meanwhile"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        db = args.db or _build(Path(tmp))
+        db = args.db or _build(Path(tmp), leave_out=WRITTEN if args.writer else None)
         # A fresh operational store per run, so runs compare (goals of earlier runs would pile up).
         os.environ["WIJKRADAR_APP_DB"] = f"sqlite:///{Path(tmp) / 'bench.app.sqlite'}"
         gemeenten = _gemeenten(db, 40)
@@ -143,12 +158,22 @@ def main() -> None:
         try:
             _wait(base)
             first, cached, health = _first_pages(base, accounts[0][0], gemeenten)
-            latencies, errors, total, cli = _mixed(base, accounts, args.seconds, db)
+            writes: list[tuple[str, int, float]] = []
+            writer = threading.Thread(target=_write_beside, args=(base, db, args.seconds, writes))
+            if args.writer:
+                writer.start()
+            latencies, errors, total, cli, saved = _mixed(base, accounts, args.seconds, db)
+            if args.writer:
+                writer.join()
+            unsaved = _lost(db, saved)
             confirmed, lost = _kill_during_writes(base, accounts[0], server.pid, db)
         finally:
             server.terminate()
             server.wait(timeout=20)
     _report(args, first, cached, health, latencies, errors, total, cli, confirmed, lost)
+    print(f"goals confirmed during the mixed run: {len(saved)}, of them not stored: {unsaved}")
+    if args.writer:
+        _report_writes(writes)
 
 
 def _report(
@@ -184,6 +209,72 @@ def _report(
     print(f"kill -9 of a worker during writes: {confirmed} goals confirmed, {lost} of them lost")
 
 
+def _report_writes(writes: list[tuple[str, int, float]]) -> None:
+    print(f"the CLI wrote {len(writes)} new versions during the run (ingest and train):")
+    for what, code, delay in writes:
+        shown = f"served by both workers {delay:.2f} s after the command ended" if code == 0 else "failed"
+        print(f"  {what:32} exit {code}  {shown}")
+    delays = [d for _, code, d in writes if code == 0]
+    if delays:
+        median = sorted(delays)[len(delays) // 2]
+        print(f"new version served within: max {max(delays):.2f} s (goal: 2 s), median {median:.2f} s")
+
+
+def _fingerprint(client: httpx.Client) -> dict[str, int] | None:
+    try:
+        answer = client.get("/healthz")
+    except httpx.HTTPError:
+        return None
+    if answer.status_code != 200:
+        return None
+    data: dict[str, int] = answer.json()["data"]
+    return data
+
+
+def _write_beside(base: str, db: Path, seconds: float, writes: list[tuple[str, int, float]]) -> None:
+    """Ingest the left-out tables one by one and train a model between them, while the site serves.
+
+    After each command the site is asked until ten answers in a row carry a fingerprint other than
+    the one before the command: with two workers answering in turn, both then serve the new version.
+    """
+    tables = sorted((DATA / WRITTEN).glob("*.csv"))
+    commands = []
+    for n, table in enumerate(tables):
+        commands.append((f"ingest {table.name}", ["ingest", str(table), "--quiet"]))
+        if n % 3 == 1:
+            commands.append(
+                ("train eenzaamheid, gemeente", ["train", "--thema", "eenzaamheid", "--level", "gemeente"])
+            )
+    stop = time.monotonic() + seconds - 5
+    with httpx.Client(base_url=base, timeout=30) as client:
+        for what, arguments in commands:
+            if time.monotonic() > stop:
+                break
+            before = _fingerprint(client)
+            done = subprocess.run(  # noqa: S603  # our own CLI, fixed arguments
+                [sys.executable, "-m", "wijkradar.cli", *arguments, "--db", str(db)],
+                capture_output=True,
+                check=False,
+            )
+            ended = time.perf_counter()
+            if done.returncode != 0:
+                writes.append((what, done.returncode, float("nan")))
+                continue
+            streak = 0
+            while streak < 10 and time.perf_counter() - ended < 30:
+                now = _fingerprint(client)
+                streak = streak + 1 if now is not None and now != before else 0
+                time.sleep(0.01)
+            writes.append((what, 0, time.perf_counter() - ended))
+
+
+def _lost(db: Path, saved: list[tuple[str, str]]) -> int:
+    """Count the goals the site confirmed that the operational store does not hold."""
+    with AppDB.open(os.environ.get("WIJKRADAR_APP_DB") or default_url(db)) as own:
+        stored = {(g["gemeente_code"], g["title"]) for g in own.goals()}
+    return len([s for s in saved if s not in stored])
+
+
 def _wait(base: str) -> None:
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
@@ -213,8 +304,9 @@ def _first_pages(base: str, name: str, gemeenten: list[str]) -> tuple[list[float
 
 def _mixed(
     base: str, accounts: list[tuple[str, str]], seconds: float, db: Path
-) -> tuple[dict[str, list[float]], int, int, tuple[int, float]]:
+) -> tuple[dict[str, list[float]], int, int, tuple[int, float], list[tuple[str, str]]]:
     latencies: dict[str, list[float]] = defaultdict(list)
+    saved: list[tuple[str, str]] = []
     counts = {"errors": 0, "total": 0}
     lock = threading.Lock()
     stop = time.monotonic() + seconds
@@ -230,6 +322,9 @@ def _mixed(
                 try:
                     if i % 10 == 0:
                         route, ok = "goal save", _save_goal(client, code, token, f"{name} {i}")
+                        if ok:
+                            with lock:
+                                saved.append((code, f"{name} {i}"))
                     else:
                         route, template = ROUTES[i % len(ROUTES)]
                         ok = (
@@ -263,7 +358,7 @@ def _mixed(
         thread.start()
     for thread in threads:
         thread.join()
-    return latencies, counts["errors"], counts["total"], cli[0]
+    return latencies, counts["errors"], counts["total"], cli[0], saved
 
 
 def _workers(master: int) -> list[int]:

@@ -32,8 +32,18 @@ router = APIRouter()
 
 @router.get("/healthz", include_in_schema=False)
 def healthz(wh: WarehouseDep) -> dict[str, Any]:
-    """Tell a load balancer the site is up, and how much data it has."""
-    return {"status": "ok", "version": __version__, "observations": wh.observation_count()}
+    """Tell a load balancer the site is up, how much data it has, and which version of them it serves.
+
+    ``data`` changes with every ingest and every trained model: a script that writes with the CLI
+    can tell from it when the site serves the new version.
+    """
+    _, sources, last_source, _, last_model, _ = wh.data_version()
+    return {
+        "status": "ok",
+        "version": __version__,
+        "observations": wh.observation_count(),
+        "data": {"sources": sources, "last_source": last_source, "last_model": last_model},
+    }
 
 
 @router.get("/static/vendor/plotly.min.js", include_in_schema=False)
