@@ -158,14 +158,15 @@ class Site:
                 return
             fresh = Warehouse.open(self.db_path, read_only=True)
             # Requests still running on the old version finish on it; it is closed one version later.
-            for old in self._old_roots:
-                old.close()
-            self._old_roots = [self.root]
+            retired, self._old_roots = self._old_roots, [self.root]
             self.root, self.version = fresh, current
             self._compute.cache_clear()
             self.rendered.cache_clear()
             self._pages.clear()
             self._fragments.clear()
+        # Outside the lock: closing waits for whatever still runs on it, and the switch above must not.
+        for old in retired:
+            old.close()
 
     def close(self) -> None:
         """Close every handle, so the file is free for other programs once the server stops."""
