@@ -15,11 +15,11 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from wijkradar.cli import app
-from wijkradar.errors import InputError
+from wijkradar.errors import InputError, KeyMissing, SparkMissing
 from wijkradar.linkage import duckdb_engine
 from wijkradar.linkage.api import cell_table, link, run_linkage
 from wijkradar.linkage.synth import Marginals, generate, marginals_from_observations
-from wijkradar.privacy import Key, KeyMissing, Table, audit, load_key, protect
+from wijkradar.privacy import Key, Table, audit, load_key, protect
 from wijkradar.warehouse import Warehouse
 
 KEY = Key(b"test-sleutel-0123456789abcdef")
@@ -288,7 +288,7 @@ def no_spark_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def test_spark_missing_says_how_to_install(no_spark_env: None, tmp_path: Path) -> None:
     from wijkradar.linkage import spark_engine
 
-    with pytest.raises(spark_engine.SparkMissing, match=r"pip install 'wijkradar\[spark\]'"):
+    with pytest.raises(SparkMissing, match=r"pip install 'wijkradar\[spark\]'"):
         spark_engine.run(tmp_path, 2023)
 
 

@@ -48,3 +48,19 @@ def test_rooms_stay_small() -> None:
     factory = ast.parse(inspect.getsource(create_app)).body[0]
     assert isinstance(factory, ast.FunctionDef)
     assert factory.end_lineno is not None and factory.end_lineno - factory.lineno < 100
+
+
+def test_every_error_class_lives_in_errors() -> None:
+    """One place for the kinds of failure, each with its exit code (issue 26): none defined elsewhere."""
+    import ast
+
+    elsewhere = []
+    for path in sorted((REPO / "src" / "wijkradar").rglob("*.py")):
+        if path.name == "errors.py" and path.parent.name == "wijkradar":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef):
+                bases = [ast.unparse(b) for b in node.bases]
+                if any(b.endswith(("Error", "Exception", "Missing")) for b in bases):
+                    elsewhere.append(f"{path.relative_to(REPO)}: {node.name}")
+    assert elsewhere == []

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from wijkradar.appdb import ROLES
-from wijkradar.errors import InputError
+from wijkradar.errors import Forbidden, InputError
 from wijkradar.regions import gemeente_of
 from wijkradar.sources.model import OWN_DATA_PUBLISHER
 
@@ -35,18 +35,6 @@ SCRYPT: Final = {"n": 2**14, "r": 8, "p": 1}
 NAME_PATTERN: Final = re.compile(r"^[A-Za-z0-9._@-]{2,64}$")
 GEMEENTE_PATTERN: Final = re.compile(r"^GM\d{4}$")
 RANK: Final = {role: rank for rank, role in enumerate(ROLES, start=1)}
-
-
-class Forbidden(Exception):
-    """A user asked for what their role does not allow (message in Dutch).
-
-    ``gemeente`` names the gemeente whose own data were asked for: the refusal goes into its audit
-    log, so that its beheerders see who tried.
-    """
-
-    def __init__(self, message: str, gemeente: str | None = None) -> None:
-        super().__init__(message)
-        self.gemeente = gemeente
 
 
 @dataclass(frozen=True)

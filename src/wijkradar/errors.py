@@ -89,6 +89,38 @@ class ModelMissing(WijkradarError):
         super().__init__(f"Er is nog geen risicomodel voor {what}. Oplossing: draai '{self.train_command}'.")
 
 
+class KeyMissing(WijkradarError):
+    """No usable pseudonymisation key for the register linkage."""
+
+    exit_code = 7
+
+
+class SparkMissing(WijkradarError):
+    """The Spark engine of the register linkage (PySpark, Java) is not installed."""
+
+    exit_code = 8
+
+
+class PdfMissing(WijkradarError):
+    """The PDF renderer (Playwright + Chromium) is not available."""
+
+    exit_code = 9
+
+
+class Forbidden(WijkradarError):
+    """A user asked for what their role does not allow (the web answers 403).
+
+    ``gemeente`` names the gemeente whose own data were asked for: the refusal goes into its audit
+    log, so that its beheerders see who tried.
+    """
+
+    exit_code = 10
+
+    def __init__(self, message: str, gemeente: str | None = None) -> None:
+        super().__init__(message)
+        self.gemeente = gemeente
+
+
 def suggest(wanted: str, candidates: Iterable[str], n: int = 3) -> list[str]:
     """Return up to ``n`` close matches for ``wanted``, case-insensitively.
 

@@ -30,16 +30,10 @@ import numpy as np
 import pandas as pd
 
 from wijkradar.config import Settings
-from wijkradar.errors import WijkradarError
+from wijkradar.errors import KeyMissing
 
 MIN_KEY_BYTES = 16
 DEFAULT_THRESHOLD = 5
-
-
-class KeyMissing(WijkradarError):
-    """No usable pseudonymisation key."""
-
-    exit_code = 7
 
 
 @dataclass(frozen=True)

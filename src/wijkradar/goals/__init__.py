@@ -22,7 +22,6 @@ from wijkradar.goals.measure import area_value, model_margin
 from wijkradar.goals.progress import STATUS_RULE, plan, progress, status
 from wijkradar.goals.store import (
     GOAL_FIELDS,
-    GoalError,
     add_goal,
     add_intervention,
     delete_goal,
@@ -37,7 +36,6 @@ from wijkradar.goals.store import (
 __all__ = [
     "GOAL_FIELDS",
     "STATUS_RULE",
-    "GoalError",
     "add_goal",
     "add_intervention",
     "area_value",

@@ -10,7 +10,7 @@ from typing import Any, Final
 import pandas as pd
 
 from wijkradar.appdb import AppDB
-from wijkradar.errors import InputError, NotFoundError, WijkradarError
+from wijkradar.errors import InputError, NotFoundError
 from wijkradar.goals.measure import (
     area_value,
 )
@@ -90,12 +90,6 @@ def text_field(spec: dict[str, Any], key: str, origin: str, default: str = "") -
             fix="typ de tekst opnieuw, zonder onzichtbare tekens",
         )
     return text
-
-
-class GoalError(WijkradarError):
-    """A goal or intervention that cannot be stored as given."""
-
-    exit_code = 2
 
 
 def _area(wh: Warehouse, gemeente: str, area: list[str] | str, file: str) -> tuple[str, list[str]]:

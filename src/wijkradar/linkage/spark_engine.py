@@ -10,14 +10,8 @@ from typing import Any
 
 import pandas as pd
 
-from wijkradar.errors import WijkradarError
+from wijkradar.errors import SparkMissing
 from wijkradar.linkage.definition import for_engine, queries
-
-
-class SparkMissing(WijkradarError):
-    """PySpark is not installed."""
-
-    exit_code = 8
 
 
 def run(

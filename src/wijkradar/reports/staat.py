@@ -21,7 +21,7 @@ from markupsafe import Markup
 
 from wijkradar.appdb import AppDB
 from wijkradar.config import Settings
-from wijkradar.errors import ModelMissing, WijkradarError
+from wijkradar.errors import ModelMissing, PdfMissing, WijkradarError
 from wijkradar.goals import plan
 from wijkradar.jsonable import script_json
 from wijkradar.pages import charts, maps, views
@@ -42,12 +42,6 @@ BROWSER_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-
-
-class PdfMissing(WijkradarError):
-    """The PDF renderer (Playwright + Chromium) is not available."""
-
-    exit_code = 9
 
 
 def report_data(wh: Warehouse, own: AppDB, gemeente: str, themes: list[str] | None = None) -> dict[str, Any]:

@@ -10,8 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from wijkradar.access import Forbidden
-from wijkradar.errors import ModelMissing, NotFoundError, WijkradarError
+from wijkradar.errors import Forbidden, ModelMissing, NotFoundError, WijkradarError
 from wijkradar.web.site import Site
 
 

@@ -20,13 +20,12 @@ from starlette.concurrency import run_in_threadpool
 
 from wijkradar.access import (
     Access,
-    Forbidden,
     check_name,
     check_password,
     check_role,
     hash_password,
 )
-from wijkradar.errors import InputError, NotFoundError
+from wijkradar.errors import Forbidden, InputError, NotFoundError
 from wijkradar.pages import views
 from wijkradar.web.deps import AccessDep, Format, GemeenteCode, SiteDep, actor
 from wijkradar.web.formats import respond

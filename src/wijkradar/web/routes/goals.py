@@ -17,8 +17,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
-from wijkradar.access import Access, Forbidden
-from wijkradar.errors import InputError, NotFoundError
+from wijkradar.access import Access
+from wijkradar.errors import Forbidden, InputError, NotFoundError
 from wijkradar.goals import (
     add_goal,
     add_intervention,

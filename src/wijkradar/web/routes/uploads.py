@@ -19,8 +19,8 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from wijkradar.access import Access, Forbidden
-from wijkradar.errors import InputError, NotFoundError
+from wijkradar.access import Access
+from wijkradar.errors import Forbidden, InputError, NotFoundError
 from wijkradar.pages import views
 from wijkradar.uploads import MAX_BYTES, UPLOAD_PREFIX, Upload, read_upload
 from wijkradar.web.deps import AccessDep, Format, GemeenteCode, RowId, SiteDep, actor
