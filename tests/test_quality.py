@@ -64,3 +64,29 @@ def test_every_error_class_lives_in_errors() -> None:
                 if any(b.endswith(("Error", "Exception", "Missing")) for b in bases):
                     elsewhere.append(f"{path.relative_to(REPO)}: {node.name}")
     assert elsewhere == []
+
+
+def test_region_codes_are_taken_apart_only_in_regions() -> None:
+    """Prefix tests and slices of region codes live in ``regions.py`` only (issue 26): a slice
+    elsewhere is a rule about codes that the next code kind (GG3003, BU0363AA01) silently breaks."""
+    import re
+
+    prefixes = "GM|WK|BU|NL|PV|CR|GG|JZ|AM|VR|LD"
+    taken_apart = re.compile(
+        rf"startswith\(\(?[\"']({prefixes})"  # code.startswith("BU")
+        rf"|[\"']({prefixes})[\"']\s*\+"  # "GM" + digits
+        rf"|f[\"']({prefixes})\{{"  # f"WK{...}"
+        r"|code\W{0,3}\[\s*:?\s*2\s*:?\s*[68]?\s*\]"  # code[:2], code[2:6], str(code)[2:8]
+        r"|\[2:[68]\]"
+        r"|GM\\d"  # a pattern of gemeente codes of its own
+        r"|left\(\w*code,\s*2\)"  # the same in SQL
+        r"|str\.slice\(2"
+    )
+    found = []
+    for path in sorted((REPO / "src" / "wijkradar").rglob("*.py")):
+        if path == REPO / "src" / "wijkradar" / "regions.py":
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if taken_apart.search(line):
+                found.append(f"{path.relative_to(REPO)}:{number}: {line.strip()}")
+    assert found == []

@@ -26,14 +26,14 @@ from typing import Any, Final
 
 from wijkradar.appdb import ROLES
 from wijkradar.errors import Forbidden, InputError
-from wijkradar.regions import gemeente_of
+from wijkradar.regions import GEMEENTE_PATTERN, gemeente_of
 from wijkradar.sources.model import OWN_DATA_PUBLISHER
 
 MIN_PASSWORD: Final = 12
 MAX_PASSWORD: Final = 200
 SCRYPT: Final = {"n": 2**14, "r": 8, "p": 1}
 NAME_PATTERN: Final = re.compile(r"^[A-Za-z0-9._@-]{2,64}$")
-GEMEENTE_PATTERN: Final = re.compile(r"^GM\d{4}$")
+GEMEENTE_CODE: Final = re.compile(f"^{GEMEENTE_PATTERN}$")
 RANK: Final = {role: rank for rank, role in enumerate(ROLES, start=1)}
 
 
@@ -127,7 +127,7 @@ def check_name(name: str) -> str:
 
 def check_gemeente(code: str) -> str:
     """Return a valid gemeente code, or raise InputError."""
-    if not GEMEENTE_PATTERN.match(code):
+    if not GEMEENTE_CODE.match(code):
         raise InputError("gebruiker", "geen gemeentecode", column="gemeente", fix="bijvoorbeeld GM0034")
     return code
 

@@ -14,7 +14,14 @@ import pandas as pd
 from wijkradar.errors import NotFoundError
 from wijkradar.indeling import figures_on
 from wijkradar.jsonable import to_jsonable
-from wijkradar.regions import gemeente_mergers, is_valid_code, normalise_code, parents_of, parse_level
+from wijkradar.regions import (
+    gemeente_mergers,
+    is_level,
+    is_valid_code,
+    normalise_code,
+    parents_of,
+    parse_level,
+)
 from wijkradar.texts import method_nl
 from wijkradar.warehouse import Warehouse
 
@@ -118,7 +125,7 @@ def _search_order(column: pd.Series) -> pd.Series:
 def resolve_gemeente(wh: Warehouse, text: str) -> str:
     """Resolve a gemeente name or code to its GM code."""
     code = resolve_region(wh, text, level=None if is_valid_code(normalise_code(text)) else "gemeente")
-    if not code.startswith("GM"):
+    if not is_level(code, "gemeente"):
         raise NotFoundError("gemeente", text, wh.regions(level="gemeente")["name"].dropna().tolist())
     return code
 

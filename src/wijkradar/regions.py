@@ -60,6 +60,7 @@ PREFIX_LEVEL: Final[dict[str, Level]] = {
     "WK": "wijk",
     "BU": "buurt",
 }
+LEVEL_PREFIX: Final[dict[Level, str]] = {level: prefix for prefix, level in PREFIX_LEVEL.items()}
 _LEVEL_ALIASES: Final[dict[str, Level]] = {
     "land": "land",
     "nederland": "land",
@@ -103,6 +104,39 @@ def level_of(code: str) -> Level:
     'wijk'
     """
     return PREFIX_LEVEL[code[:2]]
+
+
+def is_level(code: object, level: Level) -> bool:
+    """Tell whether a code is of ``level``, by its prefix (every other code check lives here too).
+
+    Examples
+    --------
+    >>> is_level("BU01530404", "buurt"), is_level("GM0153", "buurt"), is_level("x", "land")
+    (True, False, False)
+    """
+    return PREFIX_LEVEL.get(str(code)[:2]) == level
+
+
+def level_mask(codes: pd.Series, level: Level) -> pd.Series:
+    """Tell for every code of a Series whether it is of ``level`` (vectorised :func:`is_level`).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> level_mask(pd.Series(["BU01530404", "GM0153"]), "buurt").tolist()
+    [True, False]
+    """
+    return codes.astype("string").str.startswith(LEVEL_PREFIX[level]).fillna(False).astype(bool)
+
+
+def own_prefixes(gemeente_code: str) -> tuple[str, str, str]:
+    """Return the prefixes of a gemeente's own code, its wijken's and its buurten's.
+
+    >>> own_prefixes("GM0034")
+    ('GM0034', 'WK0034', 'BU0034')
+    """
+    number = gemeente_code[2:6]
+    return (f"GM{number}", f"WK{number}", f"BU{number}")
 
 
 def parse_level(text: str) -> Level:

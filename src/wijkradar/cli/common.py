@@ -25,7 +25,7 @@ from wijkradar.config import Settings
 from wijkradar.errors import WijkradarError
 from wijkradar.ingest import FileReport
 from wijkradar.query import resolve_gemeente
-from wijkradar.regions import is_valid_code
+from wijkradar.regions import is_level, is_valid_code
 from wijkradar.spreadsheet import csv_bytes
 from wijkradar.texts import COLUMN_NL, number_nl, table_nl
 from wijkradar.warehouse import Warehouse
@@ -215,7 +215,7 @@ def _report_frame(reports: list[FileReport]) -> pd.DataFrame:
 def _gemeente_code(text: str, db: Path | None) -> str:
     """Return a GM code as given, or look it up by name in the warehouse."""
     code = text.strip().upper()
-    if is_valid_code(code) and code.startswith("GM"):
+    if is_valid_code(code) and is_level(code, "gemeente"):
         return code
     if not _db(db).exists():
         raise WijkradarError(

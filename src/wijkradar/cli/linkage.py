@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -28,7 +27,7 @@ from wijkradar.linkage.api import summary as linkage_summary
 from wijkradar.linkage.synth import generate, marginals_from_observations
 from wijkradar.privacy import load_key
 from wijkradar.query import resolve_gemeente
-from wijkradar.regions import gemeente_codes
+from wijkradar.regions import gemeente_codes, is_level, is_valid_code
 from wijkradar.warehouse import Warehouse
 
 linkage_app = typer.Typer(help="Koppeling van persoonsregisters (stapeling van ondersteuning per buurt).")
@@ -60,8 +59,7 @@ def linkage_run_cmd(
     with _handled():
         key = load_key(key_file)
         with Warehouse.open(_db(db)) as wh:
-            known = gemeente.upper() == "NL01" or re.fullmatch(r"GM\d{4}", gemeente.upper())
-            code = gemeente.upper() if known else resolve_gemeente(wh, gemeente)
+            code = _gemeente_or_land(wh, gemeente)
             report = run_linkage(
                 wh,
                 persons,
@@ -105,8 +103,7 @@ def synth_cmd(
     with _handled(), Warehouse.open(_db(db), read_only=True) as wh:
         marginals = marginals_from_observations(wh.published())
         if gemeente:
-            known = gemeente.upper() == "NL01" or re.fullmatch(r"GM\d{4}", gemeente.upper())
-            code = gemeente.upper() if known else resolve_gemeente(wh, gemeente)
+            code = _gemeente_or_land(wh, gemeente)
             marginals = type(marginals)(marginals.frame[gemeente_codes(marginals.frame.index) == code])
             if marginals.frame.empty:
                 raise NotFoundError("gemeente met Kerncijfers per buurt", gemeente, [])
@@ -117,3 +114,14 @@ def synth_cmd(
         f"{counts['persons']:,} personen in {counts['households']:,} huishoudens, "
         f"{counts['provisions']:,} voorzieningen -> {persons_path}, {provisions_path}"
     )
+
+
+def _gemeente_or_land(wh: Warehouse, text: str) -> str:
+    """Take a gemeente code or NL01 as given, or look a gemeente's name up in the warehouse.
+
+    A code is taken as given: a synthetic population may hold gemeenten the warehouse lacks.
+    """
+    code = text.strip().upper()
+    if is_valid_code(code) and (is_level(code, "gemeente") or is_level(code, "land")):
+        return code
+    return resolve_gemeente(wh, text)

@@ -18,7 +18,7 @@ from wijkradar.goals.progress import (
     plan,
 )
 from wijkradar.query import resolve_gemeente, resolve_region
-from wijkradar.regions import gemeente_of, is_valid_code, parents_of
+from wijkradar.regions import gemeente_of, is_level, is_valid_code, parents_of
 from wijkradar.sources.model import MAX_MAGNITUDE, period_kind
 from wijkradar.texts import DIRECTION_CODES, number_nl, parse_number_nl
 from wijkradar.themes import load_themes
@@ -97,7 +97,7 @@ def _area(wh: Warehouse, gemeente: str, area: list[str] | str, file: str) -> tup
     codes = []
     for item in items:
         code = resolve_region(wh, item)
-        if code.startswith("NL") or gemeente_of(code) != gemeente_of(gemeente):
+        if is_level(code, "land") or gemeente_of(code) != gemeente_of(gemeente):
             raise InputError(
                 file,
                 f"gebied {item} ({code}) ligt buiten gemeente {gemeente}",

@@ -18,6 +18,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from wijkradar.regions import level_mask
+
 # Approximate national shares (CBS Monitor Sociaal Domein, order of magnitude): persons with a Wmo
 # provision by age, young people with youth care, households on bijstand.
 WMO_RATE = {"0-17": 0.005, "18-64": 0.03, "65+": 0.20}
@@ -39,7 +41,7 @@ class Marginals:
 def marginals_from_observations(obs: pd.DataFrame) -> Marginals:
     """Build buurt marginals from Kerncijfers observations (a_inw, a_hh, a_00_14, a_25_44, a_65_oo)."""
     needed = ["a_inw", "a_hh", "a_00_14", "a_25_44", "a_65_oo"]
-    buurt = obs[obs["region_code"].astype(str).str.startswith("BU") & obs["measure_id"].isin(needed)]
+    buurt = obs[level_mask(obs["region_code"], "buurt") & obs["measure_id"].isin(needed)]
     wide = buurt.pivot_table(index="region_code", columns="measure_id", values="value", aggfunc="last")
     wide = wide.reindex(columns=needed).dropna()
     wide = wide[(wide["a_inw"] > 0) & (wide["a_hh"] > 0)]

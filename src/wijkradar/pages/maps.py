@@ -20,6 +20,7 @@ import shapely
 from shapely.geometry import mapping, shape
 
 from wijkradar.pages.charts import CONFIG, FONT, MISSING_COLOUR, nl_pct, plain, suffix
+from wijkradar.regions import is_level, wijk_of
 
 OUTLINE = "#1a1a1a"
 
@@ -105,7 +106,7 @@ def _areas(
         "featureidkey": "id",
         "locations": [f["id"] for f in features],
         "text": [
-            hover(f["properties"], unit, wijk_names.get(f"WK{str(f['id'])[2:8]}", "")) for f in features
+            hover(f["properties"], unit, wijk_names.get(wijk_of(str(f["id"])) or "", "")) for f in features
         ],
         "hovertemplate": "%{text}<extra></extra>",
         "marker": {"line": {"color": line, "width": width}},
@@ -122,7 +123,7 @@ def hover(row: dict[str, Any], unit: str = "%", wijk: str = "") -> str:
     '<b>Centrum (BU1)</b><br>peiling 2020: 48,2%<br>model: 47,0% (90%-interval 43,1–50,9)<br>kleur: peiling'
     """
     name = plain(row.get("label") or row["code"])
-    if wijk and str(row["code"]).startswith("BU"):
+    if wijk and is_level(row["code"], "buurt"):
         name += f"<br>wijk {short_wijk_name(wijk)}"
     if row.get("value") is None:
         return f"<b>{name}</b><br>geen gegevens ({row.get('status', 'ontbreekt')})"
@@ -150,15 +151,15 @@ def _bearings(features: list[dict[str, Any]], wijk_names: dict[str, str]) -> lis
     if not shapes:
         return []
     traces = []
-    if all(code.startswith("BU") for code in shapes):
+    if all(is_level(code, "buurt") for code in shapes):
         parts: dict[str, list[Any]] = {}
         for code, geometry in shapes.items():
-            parts.setdefault(_wijk(code), []).append(geometry)
+            parts.setdefault(wijk_of(code) or code, []).append(geometry)
         # The shapes are on a 1e-5 degree grid already (see views.areas_geojson): a plain union.
         wijken = {code: shapely.union_all(found) for code, found in parts.items()}
         traces.append(_lines(list(wijken.values()), 1.6, "wijkgrenzen"))
     else:
-        wijken = {code: geometry for code, geometry in shapes.items() if code.startswith("WK")}
+        wijken = {code: geometry for code, geometry in shapes.items() if is_level(code, "wijk")}
     gemeente = shapely.union_all(list(wijken.values()) or list(shapes.values()))
     traces.append(_lines([gemeente], 3.0, "gemeentegrens"))
     named = _placed(wijken, wijk_names, gemeente)
@@ -230,10 +231,6 @@ def _lines(geometries: list[Any], width: float, name: str) -> dict[str, Any]:
 def _rings(geometry: Any) -> list[Any]:
     polygons = getattr(geometry, "geoms", [geometry])
     return [ring for p in polygons if p.geom_type == "Polygon" for ring in (p.exterior, *p.interiors)]
-
-
-def _wijk(code: str) -> str:
-    return f"WK{str(code)[2:8]}"
 
 
 def _clockwise(feature: dict[str, Any]) -> dict[str, Any]:

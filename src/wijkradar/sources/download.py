@@ -20,7 +20,7 @@ from typing import Any, Final, Literal
 import httpx
 
 from wijkradar.errors import DownloadError
-from wijkradar.regions import is_valid_code
+from wijkradar.regions import is_valid_code, own_prefixes
 
 RETRY_STATUS: Final = frozenset({429, 500, 502, 503, 504})
 # Share of a dimension's codes that must be CBS region codes for it to be the region dimension
@@ -257,8 +257,7 @@ def gemeente_filter(dimension: str, gemeente: str) -> str:
     >>> gemeente_filter("Wijken", "GM0034")
     "startswith(Wijken,'GM0034') or startswith(Wijken,'WK0034') or startswith(Wijken,'BU0034')"
     """
-    number = gemeente[2:6]
-    return " or ".join(f"startswith({dimension},'{prefix}{number}')" for prefix in ("GM", "WK", "BU"))
+    return " or ".join(f"startswith({dimension},'{prefix}')" for prefix in own_prefixes(gemeente))
 
 
 def _merged_filter(odata_filter: str | None, dimension: str, gemeenten: list[str]) -> str | None:

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from wijkradar.errors import InputError
-from wijkradar.regions import CODE_PATTERN
+from wijkradar.regions import CODE_PATTERN, level_mask
 from wijkradar.sources.kwb import KWB_TABLE_IDS, kwb_measure_ids
 from wijkradar.sources.model import (
     MEASURE_COLUMNS,
@@ -443,7 +443,7 @@ def _region_names(frame: pd.DataFrame, codes: pd.Series, labels: Labels, title_d
     if gm_col is not None:
         # In 50090NED, Gemeentenaam holds the gemeente's name on every row; it names a region
         # only on the gemeente's own row.
-        is_gm = codes.str.startswith("GM").to_numpy()
+        is_gm = level_mask(codes, "gemeente").to_numpy()
         gm_names = frame[gm_col].astype("string").str.strip()
         names = names.where(~(is_gm & names.isna().to_numpy()), gm_names)
     return names

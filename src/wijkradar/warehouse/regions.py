@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pandas as pd
 
-from wijkradar.regions import choose_names, gemeente_mergers, region_label
+from wijkradar.regions import (
+    Level,
+    choose_names,
+    gemeente_mergers,
+    is_level,
+    is_valid_code,
+    level_of,
+    region_label,
+)
 from wijkradar.warehouse.core import Core, codes_frame, where
 
 _DERIVED = "WHERE stamp = ? AND from_year = ? AND to_year = ? AND level = ?"
@@ -131,13 +139,14 @@ class RegionsRepository(Core):
             """
         ).fetchall()
         stored = self.con.execute(
-            "SELECT DISTINCT left(from_code, 2), from_year, to_year FROM crosswalks WHERE from_year < to_year"
+            "SELECT DISTINCT from_code, from_year, to_year FROM crosswalks WHERE from_year < to_year"
         ).fetchall()
-        changed_in: dict[tuple[str, int, int], set[str]] = {
-            (str(p), int(a), int(b)): set() for p, a, b in stored
+        # Per level and pair of years with a crosswalk of that level: the codes it changes.
+        changed_in: dict[tuple[Level, int, int], set[str]] = {
+            (level_of(str(c)), int(a), int(b)): set() for c, a, b in stored if is_valid_code(str(c))
         }
         for code, low, high in rows:
-            key = (str(code)[:2], int(low), int(high))
+            key = (level_of(str(code)), int(low), int(high)) if is_valid_code(str(code)) else None
             if key in changed_in:
                 changed_in[key].add(str(code))
         out: dict[str, list[tuple[int, int]]] = {}
@@ -294,7 +303,7 @@ class RegionsRepository(Core):
 
 
 def _narrowed(
-    code: str, low: int, high: int, changed_in: dict[tuple[str, int, int], set[str]]
+    code: str, low: int, high: int, changed_in: dict[tuple[Level, int, int], set[str]]
 ) -> tuple[int, int]:
     """Narrow the span of a change with the stored crosswalks of its parts.
 
@@ -306,8 +315,8 @@ def _narrowed(
     moved = True
     while moved and high - low > 1:
         moved = False
-        for (prefix, a, b), codes in changed_in.items():
-            if prefix != code[:2] or (a, b) == (low, high) or code in codes:
+        for (level, a, b), codes in changed_in.items():
+            if not is_level(code, level) or (a, b) == (low, high) or code in codes:
                 continue
             if a == low and low < b < high:
                 low, moved = b, True

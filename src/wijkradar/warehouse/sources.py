@@ -6,7 +6,7 @@ from typing import Any
 
 import pandas as pd
 
-from wijkradar.regions import gemeente_of
+from wijkradar.regions import gemeente_of, own_prefixes
 from wijkradar.warehouse.core import Core, codes_frame, now
 
 
@@ -87,9 +87,9 @@ class SourcesRepository(Core):
 
     def source_ids_of(self, gemeente: str) -> set[int]:
         """Return the sources with a figure or a boundary of the gemeente, its wijken or its buurten."""
-        digits = gemeente[2:]
+        _, wijken, buurten = own_prefixes(gemeente)
         where = "region_code = ? OR region_code LIKE ? OR region_code LIKE ?"
-        args = [gemeente, f"WK{digits}%", f"BU{digits}%"]
+        args = [gemeente, f"{wijken}%", f"{buurten}%"]
         rows = self.con.execute(
             f"SELECT DISTINCT source_id FROM observations WHERE {where} UNION "  # noqa: S608 - fixed text
             f"SELECT DISTINCT source_id FROM geometries WHERE {where}",

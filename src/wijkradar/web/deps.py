@@ -11,14 +11,14 @@ from typing import Annotated, Any
 from fastapi import Depends, Path, Query, Request
 
 from wijkradar.access import Access, User
-from wijkradar.regions import CODE_PATTERN, gemeente_of
+from wijkradar.regions import CODE_PATTERN, GEMEENTE_PATTERN, gemeente_of
 from wijkradar.sources.model import OWN_DATA_PUBLISHER
 from wijkradar.uploads import UPLOAD_PREFIX
 from wijkradar.warehouse import Warehouse
 from wijkradar.web.formats import FORMATS
 from wijkradar.web.site import Site
 
-GM_CODE = r"^GM\d{4}$"
+GM_CODE = f"^{GEMEENTE_PATTERN}$"
 REGION_CODE = f"^(?:{CODE_PATTERN})$"
 
 

@@ -8,6 +8,7 @@ from starlette.datastructures import ImmutableMultiDict
 
 from wijkradar.errors import InputError, NotFoundError
 from wijkradar.goals import GOAL_FIELDS
+from wijkradar.regions import is_level
 from wijkradar.texts import number_nl
 from wijkradar.themes import load_themes
 
@@ -80,7 +81,7 @@ def goal_form(goal: dict[str, Any]) -> ImmutableMultiDict[str, str]:
         ("owner", goal["owner"]),
         ("description", goal["description"]),
     ]
-    fields += [("area", c) for c in goal["area_codes"] if not c.startswith("GM")]
+    fields += [("area", c) for c in goal["area_codes"] if not is_level(c, "gemeente")]
     return ImmutableMultiDict(fields)
 
 
