@@ -90,3 +90,19 @@ def test_region_codes_are_taken_apart_only_in_regions() -> None:
             if taken_apart.search(line):
                 found.append(f"{path.relative_to(REPO)}:{number}: {line.strip()}")
     assert found == []
+
+
+def test_settings_are_read_at_the_edges() -> None:
+    """Only the CLI and the site read the environment; they hand settings down (issue 26).
+
+    ``themes.py`` still reads ``WIJKRADAR_THEMES`` itself: the theme catalogue is asked for in
+    pages, goals and the report, and handing it down is the next step of issue 26.
+    """
+    below = []
+    for path in sorted((REPO / "src" / "wijkradar").rglob("*.py")):
+        relative = path.relative_to(REPO / "src" / "wijkradar")
+        if relative.parts[0] in ("cli", "web") or relative.name == "config.py":
+            continue
+        if "Settings.from_env()" in path.read_text(encoding="utf-8"):
+            below.append(str(relative))
+    assert below == ["themes.py"]

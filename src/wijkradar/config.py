@@ -15,12 +15,16 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
 DEFAULT_DB = Path("wijkradar.duckdb")
 DEFAULT_DATA = Path("../shared/data")
 DEFAULT_ODATA_V3 = "https://opendata.cbs.nl/ODataApi/odata"
 DEFAULT_ODATA_V4 = "https://datasets.cbs.nl/odata/v1/CBS"
 DEFAULT_CHROMIUM = Path("/usr/bin/chromium")
+
+# A rate of fewer residents is noise (the rule CDC PLACES uses); WIJKRADAR_MIN_INWONERS changes it.
+MIN_RESIDENTS: Final = 50
 
 
 @dataclass(frozen=True)
@@ -44,7 +48,7 @@ class Settings:
     key_file: Path | None = None
     key: str | None = None
     chromium: Path = DEFAULT_CHROMIUM
-    min_residents: int = 50  # no model estimate for a region with fewer residents of the group
+    min_residents: int = MIN_RESIDENTS  # no model estimate for a region with fewer residents of the group
     page_threads: int = 2  # pages a web worker renders at once; more only take turns for one GIL
 
     @classmethod
@@ -63,7 +67,7 @@ class Settings:
             key_file=_path(env.get("WIJKRADAR_KEY_FILE")),
             key=env.get("WIJKRADAR_KEY") or None,
             chromium=Path(env.get("WIJKRADAR_CHROMIUM") or DEFAULT_CHROMIUM),
-            min_residents=_count(env.get("WIJKRADAR_MIN_INWONERS"), 50),
+            min_residents=_count(env.get("WIJKRADAR_MIN_INWONERS"), MIN_RESIDENTS),
             page_threads=max(1, _count(env.get("WIJKRADAR_THREADS"), 2)),
         )
 

@@ -66,7 +66,7 @@ def _stores(db: Path | None) -> Iterator[tuple[Warehouse, AppDB]]:
     from wijkradar.goals import own_store
 
     with Warehouse.open(_db(db), read_only=True) as wh:
-        own = own_store(wh)
+        own = own_store(wh, Settings.from_env().app_db)
         try:
             yield wh, own
         finally:

@@ -29,6 +29,7 @@ from wijkradar.cli.common import (
     err,
     out,
 )
+from wijkradar.config import Settings
 from wijkradar.errors import InputError, NotFoundError
 from wijkradar.models.card import render_markdown
 from wijkradar.models.train import evaluation, model_card, train_and_evaluate
@@ -180,12 +181,15 @@ def train_cmd(
     if measure is not None and group is not None:
         targets.insert(0, (measure, group, f"{measure} {group}"))
     levels = level or ["buurt", "wijk", "gemeente"]
+    minimum = Settings.from_env().min_residents
     results = []
     with _handled(), Warehouse.open(_db(db)) as wh:
         for measure_id, population_group, label in targets:
             for lvl in levels:
                 err.print(f"Trainen: {escape(label)}, {lvl} …", highlight=False)
-                results.append(train_and_evaluate(wh, measure_id, population_group, lvl, period))
+                results.append(
+                    train_and_evaluate(wh, measure_id, population_group, lvl, period, min_residents=minimum)
+                )
     if fmt is not Format.table:
         _emit(pd.DataFrame(results), fmt, title="Getraind")
         return

@@ -262,7 +262,7 @@ def report_cmd(
     from wijkradar.reports.staat import write_report  # needs the browser stack
 
     with _handled(), _stores(db) as (wh, own):
-        path = write_report(wh, own, gemeente, out_file, thema)
+        path = write_report(wh, own, gemeente, out_file, thema, chromium=Settings.from_env().chromium)
     out.print(f"Rapport geschreven: {path}")
 
 

@@ -9,7 +9,6 @@ from typing import Any, Final
 import pandas as pd
 
 from wijkradar.appdb import AppDB, default_url
-from wijkradar.config import Settings
 from wijkradar.errors import InputError
 from wijkradar.goals.store import (
     GOAL_FIELDS,
@@ -23,11 +22,13 @@ from wijkradar.warehouse import Warehouse
 
 
 def own_store(wh: Warehouse, url: str | None = None) -> AppDB:
-    """Open the operational store: ``url``, else ``WIJKRADAR_APP_DB``, else the file beside the warehouse.
+    """Open the operational store at ``url``, else the file beside the warehouse.
+
+    The CLI and the site hand down ``url`` from their settings (``WIJKRADAR_APP_DB``).
 
     On first use it takes over the goals and interventions an older warehouse kept itself.
     """
-    own = AppDB.open(url or Settings.from_env().app_db or default_url(wh.path))
+    own = AppDB.open(url or default_url(wh.path))
     own.adopt(*wh.legacy_plan())
     return own
 

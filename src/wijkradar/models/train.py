@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from wijkradar.config import Settings
+from wijkradar.config import MIN_RESIDENTS
 from wijkradar.errors import ModelMissing, NotFoundError
 from wijkradar.models import bottomup
 from wijkradar.models.explain import Explained, drivers, importance, made_of
@@ -48,19 +48,19 @@ def train_model(
     *,
     seed: int = 0,
     store: bool = True,
-    min_residents: int | None = None,
+    min_residents: int = MIN_RESIDENTS,
 ) -> dict[str, Any]:
     """Validate both model families, pick the better, fit it on everything, store it with estimates.
 
     Regions where the group has fewer than ``min_residents`` residents (default 50, the rule CDC
-    PLACES uses; ``WIJKRADAR_MIN_INWONERS``) get no estimate: a rate of a handful of people is
-    noise, and on a map it would outshout every real signal. Returns the model card (a dict).
+    PLACES uses; the CLI hands down ``WIJKRADAR_MIN_INWONERS``) get no estimate: a rate of a handful
+    of people is noise, and on a map it would outshout every real signal. Returns the model card (a dict).
     """
     started = time.perf_counter()
     target = resolve_target(wh, measure_id, group, level, period)
     inputs = load_inputs(wh, target)
     fs = features_for(inputs, target)
-    limit = Settings.from_env().min_residents if min_residents is None else min_residents
+    limit = min_residents
     below = None
     if bottomup.applies(target.level):  # the wijk and the gemeente model of a round share it
         below = wh.memo(
@@ -125,7 +125,8 @@ def _score_period(
     later = int(period[:4]) > int(str(card["period"])[:4])
     forecast = forecast_widths(card, period) if later else None
     widths = forecast or {int(k): float(v) for k, v in card["interval_halfwidth_by_bin"].items()}
-    limit = int(card.get("min_residents", Settings.from_env().min_residents))
+    stored = card.get("min_residents")
+    limit = MIN_RESIDENTS if stored is None else int(stored)  # cards before the setting: its default
     return without_small_areas(fs, score(model, fs, widths, explain=explain, inputs=inputs), limit)[0]
 
 
@@ -323,10 +324,16 @@ def model_card(
 
 
 def train_and_evaluate(
-    wh: Warehouse, measure_id: str, group: str, level: str, period: str | None = None
+    wh: Warehouse,
+    measure_id: str,
+    group: str,
+    level: str,
+    period: str | None = None,
+    *,
+    min_residents: int = MIN_RESIDENTS,
 ) -> dict[str, Any]:
     """Train, validate and store a model (the one command that writes models) and return its figures."""
-    return _evaluation(train_model(wh, measure_id, group, level, period))
+    return _evaluation(train_model(wh, measure_id, group, level, period, min_residents=min_residents))
 
 
 def _stored(wh: Warehouse, target: Target) -> dict[str, Any]:

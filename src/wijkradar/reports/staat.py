@@ -20,7 +20,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from wijkradar.appdb import AppDB
-from wijkradar.config import Settings
+from wijkradar.config import DEFAULT_CHROMIUM
 from wijkradar.errors import ModelMissing, PdfMissing, WijkradarError
 from wijkradar.goals import plan
 from wijkradar.jsonable import script_json
@@ -162,16 +162,22 @@ def _printable(figure: dict[str, Any]) -> dict[str, Any]:
 
 
 def write_report(
-    wh: Warehouse, own: AppDB, gemeente: str, out: Path, themes: list[str] | None = None
+    wh: Warehouse,
+    own: AppDB,
+    gemeente: str,
+    out: Path,
+    themes: list[str] | None = None,
+    *,
+    chromium: Path = DEFAULT_CHROMIUM,
 ) -> Path:
-    """Write the report as ``.html`` (self-contained) or ``.pdf``."""
+    """Write the report as ``.html`` (self-contained) or ``.pdf``, drawn in the Chromium at ``chromium``."""
     suffix = out.suffix.lower()
     if suffix not in (".html", ".pdf"):
         raise WijkradarError(f"{out}: kies een bestand dat eindigt op .html of .pdf.")
     data = report_data(wh, own, gemeente, themes)
     drawn = render_html(data)
     count = drawn.count('class="plot"')
-    html, pdf = _in_browser(drawn, want_pdf=suffix == ".pdf", count=count, data=data)
+    html, pdf = _in_browser(drawn, want_pdf=suffix == ".pdf", count=count, data=data, chromium=chromium)
     out.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".pdf":
         out.write_bytes(pdf)
@@ -180,7 +186,9 @@ def write_report(
     return out
 
 
-def _in_browser(drawn: str, *, want_pdf: bool, count: int, data: dict[str, Any]) -> tuple[str, bytes]:
+def _in_browser(
+    drawn: str, *, want_pdf: bool, count: int, data: dict[str, Any], chromium: Path
+) -> tuple[str, bytes]:
     """Draw the charts in headless Chromium, turn them into images, and print the PDF."""
     try:
         from playwright.sync_api import sync_playwright
@@ -189,7 +197,6 @@ def _in_browser(drawn: str, *, want_pdf: bool, count: int, data: dict[str, Any])
             "Voor grafieken en PDF is Playwright nodig. Oplossing: pip install 'wijkradar[pdf]' en "
             "installeer Chromium (Debian: apt-get install chromium)."
         ) from exc
-    chromium = Settings.from_env().chromium
     if not chromium.exists():
         raise PdfMissing(
             f"Chromium niet gevonden op {chromium}. "
