@@ -512,6 +512,8 @@ def test_the_audit_log_holds_every_change_refusal_and_read(site: TestClient, sit
     """Issue 25, finding 9: a deleted goal had no id or title, refusals, CLI changes and readers of the
     audit log were missing, and a national beheerder could give itself a role and read a gemeente's goals.
     """
+    with stores(site_db) as (_, own):
+        earlier = len(own.audit("GM0034"))  # the other tests of this module log too
     _login(site, "elders-lezer")
     assert site.get("/gemeente/GM0034/doelen.json").status_code == 403
     _logout(site)
@@ -562,7 +564,7 @@ def test_the_audit_log_holds_every_change_refusal_and_read(site: TestClient, sit
     cli_goal = int(pd.read_json(io.StringIO(added.stdout))["goal_id"].iloc[0])
     assert runner.invoke(app, ["goals", "delete", str(cli_goal), *cli]).exit_code == 0
     with stores(site_db) as (_, own):
-        logged = [(e["user_name"], e["action"], e["object"]) for e in own.audit("GM0034")]
+        logged = [(e["user_name"], e["action"], e["object"]) for e in own.audit("GM0034")[earlier:]]
     expected = [
         ("elders-lezer", "refused", "GET /gemeente/GM0034/doelen.json"),
         ("almere", "create", f"doel {goal_id}: Even een doel"),
