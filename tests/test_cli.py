@@ -149,3 +149,26 @@ def test_the_cli_speaks_dutch_down_to_typers_own_words(db: Path) -> None:
     table = runner.invoke(app, ["sources", "--db", str(db)], env={"COLUMNS": "300"})
     assert table.exit_code == 0
     assert "uitgever" in table.stdout and "ingelezen op" in table.stdout and "publisher" not in table.stdout
+
+
+@pytest.mark.parametrize(
+    ("command", "choices"),
+    [
+        (["priority", "--gemeente", "Almere", "--thema", "eenzaamheid"], "buurt, wijk, gemeente"),
+        (["evaluate", "--measure", "Eenzaam_28", "--group", "65+"], "buurt, wijk, gemeente"),
+        (["model-card", "--measure", "Eenzaam_28", "--group", "65+"], "buurt, wijk, gemeente"),
+        (["train", "--thema", "eenzaamheid"], "buurt, wijk, gemeente"),
+        (["regions", "--gemeente", "Almere"], "land, gemeente, wijk, buurt"),
+    ],
+)
+def test_an_unknown_level_is_refused_with_the_choices(db: Path, command: list[str], choices: str) -> None:
+    """Issue 27: `--level straat` ended in a Python traceback (exit 1) in priority, regions and evaluate."""
+    result = runner.invoke(app, [*command, "--level", "straat", "--db", str(db)])
+    assert result.exit_code == 2, result.output
+    assert "onbekend niveau 'straat'" in result.output and choices in " ".join(result.output.split())
+    assert "Traceback" not in result.output and "ValueError" not in result.output
+
+
+def test_a_level_is_read_as_people_type_it(db: Path) -> None:
+    typed = runner.invoke(app, ["regions", "--gemeente", "Almere", "--niveau", "Wijken", "--db", str(db)])
+    assert typed.exit_code == 0 and "WK003402" in typed.output

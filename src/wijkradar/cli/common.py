@@ -6,11 +6,11 @@ import getpass
 import math
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 import pandas as pd
 import typer
@@ -25,7 +25,7 @@ from wijkradar.config import Settings
 from wijkradar.errors import WijkradarError
 from wijkradar.ingest import FileReport
 from wijkradar.query import resolve_gemeente
-from wijkradar.regions import is_level, is_valid_code
+from wijkradar.regions import is_level, is_valid_code, parse_level
 from wijkradar.spreadsheet import csv_bytes
 from wijkradar.texts import COLUMN_NL, number_nl, table_nl
 from wijkradar.warehouse import Warehouse
@@ -231,5 +231,31 @@ NoIngestOption = Annotated[bool, typer.Option("--no-ingest", help="Alleen downlo
 GemeenteOption = Annotated[str, typer.Option("--gemeente", help="Naam of code van de gemeente")]
 MeasureOption = Annotated[str, typer.Option("--measure", help="Maat, bv. Eenzaam_28")]
 GroupOption = Annotated[str, typer.Option("--group", help="Groep, bv. 65+ of 18+")]
-LevelOption = Annotated[str, typer.Option("--level", help="buurt, wijk of gemeente")]
+MODEL_LEVELS: Final = ("buurt", "wijk", "gemeente")
+
+
+def level_choice(allowed: tuple[str, ...]) -> Callable[[Any], Any]:
+    """Check a ``--level`` as it is typed ("buurten", "Wijk"): exit 2 with the choices when unknown."""
+
+    def check(value: Any) -> Any:
+        if value is None:
+            return None
+        found = []
+        for typed in value if isinstance(value, list) else [value]:
+            try:
+                level: str | None = parse_level(typed)
+            except ValueError:
+                level = None
+            if level not in allowed:
+                raise typer.BadParameter(f"onbekend niveau {typed!r}; kies uit {', '.join(allowed)}")
+            found.append(level)
+        return found if isinstance(value, list) else found[0]
+
+    return check
+
+
+LevelOption = Annotated[
+    str,
+    typer.Option("--level", "--niveau", help="buurt, wijk of gemeente", callback=level_choice(MODEL_LEVELS)),
+]
 PeriodOption = Annotated[str | None, typer.Option("--period", help="Periode; standaard de laatste peiling")]

@@ -28,13 +28,14 @@ from wijkradar.cli.common import (
     _progress,
     app,
     err,
+    level_choice,
     out,
 )
 from wijkradar.config import DEFAULT_ODATA_V4, Settings
 from wijkradar.indeling import derive_crosswalks, store_overlap_crosswalk
 from wijkradar.ingest import FileReport, ingest
 from wijkradar.query import list_regions, list_sources, region_profile
-from wijkradar.regions import parse_level
+from wijkradar.regions import LEVELS, parse_level
 from wijkradar.sources.download import download_table
 from wijkradar.sources.pdok import DEFAULT_PDOK, download_kaart
 from wijkradar.texts import STATUS_NL, period_nl
@@ -98,7 +99,10 @@ def sources_cmd(db: DbOption = None, fmt: FormatOption = Format.table) -> None:
 @app.command("regions")
 def regions_cmd(
     gemeente: Annotated[str | None, typer.Option(help="Naam of code van de gemeente")] = None,
-    level: Annotated[str | None, typer.Option(help="gemeente, wijk of buurt")] = None,
+    level: Annotated[
+        str | None,
+        typer.Option("--level", "--niveau", help="gemeente, wijk of buurt", callback=level_choice(LEVELS)),
+    ] = None,
     jaar: Annotated[
         int | None,
         typer.Option(help="Gemeentelijke indeling (grensjaar); standaard die van de meeste cijfers"),

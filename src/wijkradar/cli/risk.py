@@ -14,6 +14,7 @@ import typer
 from rich.markup import escape
 
 from wijkradar.cli.common import (
+    MODEL_LEVELS,
     DbOption,
     Format,
     FormatOption,
@@ -27,6 +28,7 @@ from wijkradar.cli.common import (
     _nl,
     app,
     err,
+    level_choice,
     out,
 )
 from wijkradar.config import Settings
@@ -155,7 +157,13 @@ def train_cmd(
     ] = None,
     group: Annotated[str | None, typer.Option("--group", help="Groep bij --measure, bv. 65+")] = None,
     level: Annotated[
-        list[str] | None, typer.Option("--level", help="Niveau(s); standaard buurt, wijk en gemeente")
+        list[str] | None,
+        typer.Option(
+            "--level",
+            "--niveau",
+            help="Niveau(s); standaard buurt, wijk en gemeente",
+            callback=level_choice(MODEL_LEVELS),
+        ),
     ] = None,
     period: PeriodOption = None,
     db: DbOption = None,
