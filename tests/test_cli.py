@@ -172,3 +172,41 @@ def test_an_unknown_level_is_refused_with_the_choices(db: Path, command: list[st
 def test_a_level_is_read_as_people_type_it(db: Path) -> None:
     typed = runner.invoke(app, ["regions", "--gemeente", "Almere", "--niveau", "Wijken", "--db", str(db)])
     assert typed.exit_code == 0 and "WK003402" in typed.output
+
+
+def test_words_instead_of_codes_in_cli_tables(db: Path) -> None:
+    """Issue 27: `themes` had "naam" over the theme's code and "naam (code)" over its name; goal
+    tables said "richting: down"; `users add --gemeente Almere` was refused where names work."""
+    themes = runner.invoke(app, ["themes", "--format", "csv"])
+    header, first = themes.stdout.lstrip("\ufeff").splitlines()[:2]
+    assert header.startswith("thema;maat;groep;naam;") and first.startswith(
+        "eenzaamheid;Eenzaam_28;65+;Eenzaamheid"
+    )
+    assert ";peiling;" in first
+    added = runner.invoke(
+        app,
+        [
+            "goals",
+            "add",
+            "--gemeente",
+            "Almere",
+            "--thema",
+            "eenzaamheid",
+            "--target",
+            "40",
+            "--target-year",
+            "2030",
+            "--db",
+            str(db),
+        ],
+    )
+    assert added.exit_code == 0, added.output
+    assert "omlaag" in added.stdout and "down" not in added.stdout
+    user = runner.invoke(
+        app,
+        ["users", "add", "anna", "--gemeente", "Almere", "--db", str(db)],
+        input="correct paard batterij\n" * 2,
+    )
+    assert user.exit_code == 0 and "lezer in GM0034" in user.stdout, user.output
+    listed = runner.invoke(app, ["users", "list", "--gemeente", "Almere", "--db", str(db), "--format", "csv"])
+    assert "anna;GM0034 lezer" in listed.stdout

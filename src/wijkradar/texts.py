@@ -272,6 +272,8 @@ VALUE_NL: Final[dict[str, dict[str, str]]] = {
     "status": STATUS_NL,
     "expectation": EXPECTATION_NL,
     "method": METHOD_NL,
+    "direction": DIRECTION_NL,
+    "source": {"survey": "peiling", "register": "registratie", "upload": "eigen upload"},
 }
 
 
@@ -284,16 +286,18 @@ def table_nl(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     >>> table_nl([{"code": "BU1", "status": "published", "rank": 1, "mantelzorgers_pct_level": "area"}])
     [{'code': 'BU1', 'status': 'gepubliceerd', 'rang': 1, 'mantelzorgers (%) geldt voor': 'eigen gebied'}]
     """
-    return [{_column_nl(k): _value_nl(k, v) for k, v in row.items()} for row in rows]
+    return [{column_nl(k): value_nl(k, v) for k, v in row.items()} for row in rows]
 
 
-def _column_nl(column: str) -> str:
+def column_nl(column: str) -> str:
+    """Return the Dutch heading of a column (its own name when it has none)."""
     if column.endswith("_level") and column != "level":
-        return f"{_column_nl(column.removesuffix('_level'))} geldt voor"
+        return f"{column_nl(column.removesuffix('_level'))} geldt voor"
     return COLUMN_NL.get(column, column)
 
 
-def _value_nl(column: str, value: Any) -> Any:
+def value_nl(column: str, value: Any) -> Any:
+    """Return the Dutch word for a coded value of a column ("down" -> "omlaag"), else the value."""
     if not isinstance(value, str):
         return value
     words = CAPACITY_LEVEL_NL if column.endswith("_level") else VALUE_NL.get(column, {})

@@ -27,7 +27,7 @@ from wijkradar.ingest import FileReport
 from wijkradar.query import resolve_gemeente
 from wijkradar.regions import is_level, is_valid_code, parse_level
 from wijkradar.spreadsheet import csv_bytes
-from wijkradar.texts import COLUMN_NL, number_nl, table_nl
+from wijkradar.texts import column_nl, number_nl, table_nl, value_nl
 from wijkradar.warehouse import Warehouse
 
 app = typer.Typer(
@@ -108,10 +108,11 @@ def _emit(frame: pd.DataFrame, fmt: Format, title: str | None = None) -> None:
         sys.stdout.write(csv_bytes(table_nl(cells)).decode("utf-8"))
     else:
         table = Table(title=title, show_lines=False)
-        for column in frame.columns:
-            table.add_column(COLUMN_NL.get(str(column), str(column)), overflow="fold")
+        columns = [str(c) for c in frame.columns]
+        for column in columns:
+            table.add_column(column_nl(column), overflow="fold")
         for row in frame.itertuples(index=False):
-            table.add_row(*[_shown(v) for v in row])
+            table.add_row(*[_shown(value_nl(c, v)) for c, v in zip(columns, row, strict=True)])
         out.print(table)
 
 

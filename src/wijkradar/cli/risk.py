@@ -143,7 +143,10 @@ def themes_cmd(fmt: FormatOption = Format.table) -> None:
     """Toon de thema's (uit te breiden met een CSV via WIJKRADAR_THEMES)."""
     with _handled():
         themes = load_themes()
-    _emit(pd.DataFrame([t.__dict__ for t in themes.values()]), fmt, title="Thema's")
+    frame = pd.DataFrame([t.__dict__ for t in themes.values()]).drop(columns=["upload"])
+    if fmt is not Format.json:  # "name" is what one types (--thema), "label" what one reads
+        frame = frame.rename(columns={"name": "thema", "label": "naam"})
+    _emit(frame, fmt, title="Thema's")
 
 
 @app.command("train")

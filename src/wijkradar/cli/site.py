@@ -21,6 +21,7 @@ from wijkradar.cli.common import (
     _app_db,
     _db,
     _emit,
+    _gemeente_code,
     _handled,
     _stores,
     app,
@@ -73,7 +74,7 @@ def serve_cmd(
     if open_data:
         err.print("Alleen open data: doelen, interventies en registraties van gemeenten zijn niet te zien.")
     elif users:
-        err.print(f"Inloggen verplicht: {users} gebruikers.")
+        err.print(f"Inloggen verplicht: {users} {'gebruiker' if users == 1 else 'gebruikers'}.")
     else:
         err.print("Geen gebruikers: deze site is alleen voor deze computer en toont alles.")
     mode = "open" if open_data else ("read" if read_only else "edit")
@@ -142,7 +143,9 @@ def _password(from_stdin: bool) -> str:
 @users_app.command("add")
 def users_add_cmd(
     name: NameArgument,
-    gemeente: Annotated[str | None, typer.Option("--gemeente", help="Gemeentecode, bv. GM0034")] = None,
+    gemeente: Annotated[
+        str | None, typer.Option("--gemeente", help="Naam of code van de gemeente, bv. Almere")
+    ] = None,
     role: RoleOption = "lezer",
     national: Annotated[
         bool, typer.Option("--landelijk-beheerder", help="Beheert de gebruikers van alle gemeenten")
@@ -163,7 +166,8 @@ def users_add_cmd(
                 fix="geef --gemeente GM.... of --landelijk-beheerder",
             )
         if gemeente is not None:
-            check_gemeente(gemeente), check_role(role)
+            gemeente = check_gemeente(_gemeente_code(gemeente, db))
+            check_role(role)
         password = hash_password(check_password(_password(stdin)))
         with _app_db(db) as store:
             store.save_user(name, password, national_admin=national or None)
@@ -178,13 +182,13 @@ def users_add_cmd(
 @users_app.command("role")
 def users_role_cmd(
     name: NameArgument,
-    gemeente: Annotated[str, typer.Option("--gemeente", help="Gemeentecode, bv. GM0034")],
+    gemeente: Annotated[str, typer.Option("--gemeente", help="Naam of code van de gemeente, bv. Almere")],
     role: Annotated[str, typer.Option("--rol", help="lezer, analist, beheerder, of geen (rol intrekken)")],
     db: DbOption = None,
 ) -> None:
     """Geef een gebruiker een rol in een gemeente, of trek die in (--rol geen)."""
     with _handled(), _app_db(db) as store:
-        check_gemeente(gemeente)
+        gemeente = check_gemeente(_gemeente_code(gemeente, db))
         if store.user(name) is None:
             raise NotFoundError("gebruiker", name, [u["name"] for u in store.users()])
         store.set_role(name, gemeente, None if role == "geen" else check_role(role))
@@ -214,7 +218,7 @@ def users_list_cmd(
 ) -> None:
     """Toon de gebruikers en hun rollen (nooit de wachtwoorden)."""
     with _handled(), _app_db(db) as store:
-        found = store.users(gemeente)
+        found = store.users(_gemeente_code(gemeente, db) if gemeente else None)
     rows = [
         {
             "naam": u["name"],
