@@ -542,6 +542,8 @@ def test_the_audit_log_holds_every_change_refusal_and_read(site: TestClient, sit
     cli = ["--gemeente", "GM0034", "--db", str(site_db)]
     assert _users(site_db, "add", "cli.lid", "--gemeente", "GM0034", "--rol", "lezer")[0] == 0
     assert _users(site_db, "remove", "cli.lid")[0] == 0
+    assert _users(site_db, "add", "landelijk.twee", "--landelijk-beheerder")[0] == 0
+    assert _users(site_db, "remove", "landelijk.twee")[0] == 0
     added = runner.invoke(
         app,
         [
@@ -575,6 +577,8 @@ def test_the_audit_log_holds_every_change_refusal_and_read(site: TestClient, sit
         ("landelijk", "export", "auditlog (csv)"),
         (CLI_ACTOR, "role", "cli.lid: lezer"),
         (CLI_ACTOR, "role", "cli.lid: geen"),
+        (CLI_ACTOR, "role", "landelijk.twee: landelijk beheerder"),  # it manages Almere's users too
+        (CLI_ACTOR, "role", "landelijk.twee: geen"),
         (CLI_ACTOR, "create", f"doel {cli_goal}: Doel uit de CLI"),
         (CLI_ACTOR, "delete", f"doel {cli_goal}: Doel uit de CLI"),
     ]

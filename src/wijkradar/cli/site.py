@@ -12,7 +12,7 @@ import pandas as pd
 import typer
 
 from wijkradar.access import check_gemeente, check_name, check_password, check_role, hash_password
-from wijkradar.appdb import default_url
+from wijkradar.appdb import AppDB, default_url
 from wijkradar.cli.common import (
     DbOption,
     Format,
@@ -175,8 +175,16 @@ def users_add_cmd(
                 store.set_role(name, gemeente, role)
             for code in (store.user(name) or {}).get("roles", {}):
                 store.log(cli_actor(), code, "role", f"{name}: {role if code == gemeente else 'wachtwoord'}")
+            if national:  # manages the users of every gemeente: each one's beheerders see it
+                for code in _gemeenten_with_users(store):
+                    store.log(cli_actor(), code, "role", f"{name}: landelijk beheerder")
     where = f"{role} in {gemeente}" if gemeente else "landelijk beheerder"
     out.print(f"Gebruiker {name}: {where}")
+
+
+def _gemeenten_with_users(store: AppDB) -> set[str]:
+    """Return the gemeenten where anyone has a role: their audit logs tell of a landelijk beheerder."""
+    return {code for user in store.users() for code in user["roles"]}
 
 
 @users_app.command("role")
@@ -200,10 +208,11 @@ def users_role_cmd(
 def users_remove_cmd(name: NameArgument, db: DbOption = None) -> None:
     """Verwijder een gebruiker; sessies van die gebruiker stoppen meteen."""
     with _handled(), _app_db(db) as store:
-        had = (store.user(name) or {}).get("roles", {})
+        found = store.user(name) or {}
         if not store.remove_user(name):
             raise NotFoundError("gebruiker", name, [u["name"] for u in store.users()])
-        for code in had:
+        told = _gemeenten_with_users(store) if found.get("national_admin") else set()
+        for code in sorted(set(found.get("roles", {})) | told):
             store.log(cli_actor(), code, "role", f"{name}: geen", "gebruiker verwijderd")
     out.print(f"Gebruiker {name} verwijderd")
 
