@@ -9,7 +9,8 @@ registratie``). Each user has a role per gemeente (stored in :mod:`wijkradar.app
 - ``beheerder`` also manages that gemeente's users and reads its audit log.
 
 A national beheerder manages the users of every gemeente, and sees no gemeente's own data unless
-given a role there. A site without accounts serves one person on their own machine and shows
+that gemeente's beheerders give it a role (it cannot give itself one; see the audit log in
+:mod:`wijkradar.web.routes.admin`). A site without accounts serves one person on their own machine and shows
 everything (see ``wijkradar serve``).
 
 Passwords are stored as scrypt hashes, never as text.
