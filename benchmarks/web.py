@@ -81,7 +81,7 @@ def _gemeenten(db: Path, count: int) -> list[str]:
 def _users(db: Path, gemeenten: list[str], clients: int) -> list[tuple[str, str]]:
     """One analist per client, each for one gemeente; return (name, gemeente)."""
     made = []
-    with AppDB.open(os.environ.get("WIJKRADAR_APP_DB") or default_url(db)) as own:
+    with _own(db) as own:
         hashed = hash_password(PASSWORD)
         for n in range(clients):
             name, gemeente = f"bench{n}", gemeenten[n % len(gemeenten)]
@@ -276,9 +276,14 @@ def _write_beside(base: str, db: Path, seconds: float, writes: list[tuple[str, i
             writes.append((what, 0 if streak >= 10 else 1, streak_start - ended))
 
 
+def _own(db: Path) -> AppDB:
+    """The operational store of this run (its own SQLite file, set in main)."""
+    return AppDB.open(os.environ.get("WIJKRADAR_APP_DB") or default_url(db))
+
+
 def _lost(db: Path, saved: list[tuple[str, str]]) -> int:
     """Count the goals the site confirmed that the operational store does not hold."""
-    with AppDB.open(os.environ.get("WIJKRADAR_APP_DB") or default_url(db)) as own:
+    with _own(db) as own:
         stored = {(g["gemeente_code"], g["title"]) for g in own.goals()}
     return len([s for s in saved if s not in stored])
 
@@ -401,9 +406,7 @@ def _kill_during_writes(base: str, account: tuple[str, str], master: int, db: Pa
                     confirmed.append(title)
             except httpx.HTTPError:
                 pass  # the request hit the killed worker: not confirmed
-    with AppDB.open(os.environ.get("WIJKRADAR_APP_DB") or default_url(db)) as own:
-        stored = {g["title"] for g in own.goals(code)}
-    return len(confirmed), len([t for t in confirmed if t not in stored])
+    return len(confirmed), _lost(db, [(code, title) for title in confirmed])
 
 
 if __name__ == "__main__":

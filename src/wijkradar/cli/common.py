@@ -25,7 +25,7 @@ from wijkradar.config import Settings
 from wijkradar.errors import WijkradarError
 from wijkradar.ingest import FileReport
 from wijkradar.query import resolve_gemeente
-from wijkradar.regions import is_level, is_valid_code, parse_level
+from wijkradar.regions import Level, is_level, is_valid_code, normalise_code, parse_level
 from wijkradar.spreadsheet import csv_bytes
 from wijkradar.texts import column_nl, number_nl, table_nl, value_nl
 from wijkradar.warehouse import Warehouse
@@ -213,10 +213,16 @@ def _report_frame(reports: list[FileReport]) -> pd.DataFrame:
     )
 
 
+def _code_as_given(text: str, *levels: Level) -> str | None:
+    """Return ``text`` as a region code when it is a code of one of ``levels`` (else None: a name)."""
+    code = normalise_code(text)
+    return code if is_valid_code(code) and any(is_level(code, level) for level in levels) else None
+
+
 def _gemeente_code(text: str, db: Path | None) -> str:
     """Return a GM code as given, or look it up by name in the warehouse."""
-    code = text.strip().upper()
-    if is_valid_code(code) and is_level(code, "gemeente"):
+    code = _code_as_given(text, "gemeente")
+    if code is not None:
         return code
     if not _db(db).exists():
         raise WijkradarError(

@@ -14,6 +14,7 @@ from wijkradar.cli.common import (
     DbOption,
     Format,
     FormatOption,
+    _code_as_given,
     _db,
     _emit,
     _handled,
@@ -27,7 +28,7 @@ from wijkradar.linkage.api import summary as linkage_summary
 from wijkradar.linkage.synth import generate, marginals_from_observations
 from wijkradar.privacy import load_key
 from wijkradar.query import resolve_gemeente
-from wijkradar.regions import gemeente_codes, is_level, is_valid_code
+from wijkradar.regions import gemeente_codes
 from wijkradar.warehouse import Warehouse
 
 linkage_app = typer.Typer(help="Koppeling van persoonsregisters (stapeling van ondersteuning per buurt).")
@@ -121,7 +122,4 @@ def _gemeente_or_land(wh: Warehouse, text: str) -> str:
 
     A code is taken as given: a synthetic population may hold gemeenten the warehouse lacks.
     """
-    code = text.strip().upper()
-    if is_valid_code(code) and (is_level(code, "gemeente") or is_level(code, "land")):
-        return code
-    return resolve_gemeente(wh, text)
+    return _code_as_given(text, "gemeente", "land") or resolve_gemeente(wh, text)

@@ -129,9 +129,7 @@ class Site:
             with self._lock:
                 self._accounts = True
                 self.templates.globals["accounts"] = True
-                self.rendered.cache_clear()  # pages drawn for a site without accounts
-                self._pages.clear()
-                self._fragments.clear()
+                self._forget_rendered()  # pages drawn for a site without accounts
         return self._accounts
 
     def warehouse(self) -> Warehouse:
@@ -161,12 +159,16 @@ class Site:
             retired, self._old_roots = self._old_roots, [self.root]
             self.root, self.version = fresh, current
             self._compute.cache_clear()
-            self.rendered.cache_clear()
-            self._pages.clear()
-            self._fragments.clear()
+            self._forget_rendered()
         # Outside the lock: closing waits for whatever still runs on it, and the switch above must not.
         for old in retired:
             old.close()
+
+    def _forget_rendered(self) -> None:
+        """Drop every rendered page, response body and fragment (hold the lock)."""
+        self.rendered.cache_clear()
+        self._pages.clear()
+        self._fragments.clear()
 
     def close(self) -> None:
         """Close every handle, so the file is free for other programs once the server stops."""

@@ -201,8 +201,7 @@ async def _store(
     what = "delete" if kind == "verwijderd" else "update" if editing is not None else "create"
 
     def change_and_log() -> None:  # off the event loop: the audit entry waits for the writer lock
-        record = action(form)
-        site.own.log(actor(access), code, what, described(record) if isinstance(record, dict) else kind)
+        site.own.log(actor(access), code, what, described(action(form)))
 
     try:
         await quick(request, change_and_log)
