@@ -40,7 +40,7 @@ def main() -> None:
 
 
 def run(wh: Warehouse, repeat: int) -> None:
-    table = wh.published(["2020"])
+    table = wh.observations.published(["2020"])
     table = table[
         (table["population_group"] == "65+") & table["region_code"].astype(str).str.startswith("BU")
     ]
@@ -66,7 +66,7 @@ def run(wh: Warehouse, repeat: int) -> None:
         indeling.move(table, walk, counts, sizes=sizes)
         warm.append(time.perf_counter() - start)
         start = time.perf_counter()
-        codes = pd.DataFrame({"region_code": wh.codes_in_year(2024)})
+        codes = pd.DataFrame({"region_code": wh.regions.codes_in_year(2024)})
         table.astype({"region_code": str}).merge(codes, on="region_code")
         naive.append(time.perf_counter() - start)
     c, w, n = (statistics.median(x) for x in (cold, warm, naive))

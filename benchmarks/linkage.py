@@ -98,7 +98,7 @@ def main() -> None:
         db = Path(tmp) / "m.duckdb"
         with Warehouse.open(db) as wh:
             ingest(wh, [data / "cbs-kwb-buurten-2017"])
-            marginals = marginals_from_observations(wh.published())
+            marginals = marginals_from_observations(wh.observations.published())
         results: dict[tuple[str, int], dict[str, float]] = {}
         # Smallest first, so that each engine's peak memory is measured as it grows.
         for engine in args.engines:

@@ -66,7 +66,7 @@ def main() -> None:
         rescore(wh, int(buurt["model_id"]), args.period, explain=True)
         explain_seconds = time.perf_counter() - start
         start = time.perf_counter()
-        stored = wh.estimates(int(buurt["model_id"]))
+        stored = wh.models.estimates(int(buurt["model_id"]))
         read_seconds = time.perf_counter() - start
         bands = _by_size(wh, stored, buurt["group"], args.period)
     _table(rows, args.period)

@@ -74,7 +74,7 @@ def _build(folder: Path, *, leave_out: str | None = None) -> Path:
 
 def _gemeenten(db: Path, count: int) -> list[str]:
     with Warehouse.open(db, read_only=True) as wh:
-        with_buurten = wh.regions(level="buurt")["gemeente_code"].dropna().unique().tolist()
+        with_buurten = wh.regions.table(level="buurt")["gemeente_code"].dropna().unique().tolist()
     return sorted(with_buurten)[:count]
 
 

@@ -192,10 +192,10 @@ def web_db(tmp_path_factory: pytest.TempPathFactory, small_db: Path) -> Path:
     db = folder / "web.duckdb"
     shutil.copy(small_db, db)
     with Warehouse.open(db) as wh:
-        almere = wh.regions(level="buurt", gemeente_code="GM0034")["code"].tolist()
+        almere = wh.regions.table(level="buurt", gemeente_code="GM0034")["code"].tolist()
         report = ingest(wh, [grid_geojson(almere, folder / "almere_buurten_2020.geojson")])
         assert report[0].action == "ingested", report[0].message
-        if wh.model("Eenzaam_28", "65+", "buurt") is None:
+        if wh.models.get("Eenzaam_28", "65+", "buurt") is None:
             train_model(wh, "Eenzaam_28", "65+", "buurt")
     return db
 

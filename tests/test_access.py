@@ -127,14 +127,14 @@ def _own_registration(wh: Warehouse, codes: list[str], title: str = "Stapeling (
 
 def _own_upload(wh: Warehouse, own: AppDB) -> None:
     """Store an upload of Almere's own figures per wijk, as the upload form does."""
-    wijken = wh.regions(level="wijk", gemeente_code="GM0034")["code"].tolist()
+    wijken = wh.regions.table(level="wijk", gemeente_code="GM0034")["code"].tolist()
     record = {
         "gemeente_code": "GM0034",
         "measure_key": "schuldhulp-almere",
         "label": UPLOAD_LABEL,
         "unit": "aantal",
         "level": "wijk",
-        "boundary_year": wh.indeling(),
+        "boundary_year": wh.regions.indeling(),
         "attention_when": "hoog",
         "file_name": UPLOAD_FILE,
         "sha256": "0" * 64,

@@ -36,9 +36,9 @@ def test_v3_download_pages_retries_and_ingests(almere, tmp_path: Path, wh: Wareh
     assert not list((tmp_path / "downloads").glob(".*partial"))
     reports = ingest(wh, [result.folder])
     assert reports[0].action == "ingested" and reports[0].table_id == "50090NED"
-    figures = wh.figures("GM0034")
+    figures = wh.observations.figures("GM0034")
     assert figures.query("measure == 'Eenzaam_28'")["value"].tolist() == [48.2]
-    assert wh.regions().set_index("code").loc["GM0034", "name"] == "Almere"
+    assert wh.regions.table().set_index("code").loc["GM0034", "name"] == "Almere"
 
 
 def test_v3_filter_is_passed_on(almere, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -58,7 +58,7 @@ def test_v4_download_and_ingest(almere, tmp_path: Path, wh: Warehouse) -> None: 
     assert result.pages > 1
     reports = ingest(wh, [result.folder])
     assert reports[0].action == "ingested", reports[0].message
-    figures = wh.figures("GM0034")
+    figures = wh.observations.figures("GM0034")
     assert figures.query("label == 'Eenzaam'")["value"].tolist() == [48.2]
 
 

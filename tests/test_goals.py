@@ -63,7 +63,9 @@ def test_custom_area_is_population_weighted(db: Path) -> None:
     with stores(db) as (wh, _own):
         result = area_value(wh, "Eenzaam_28", "65+", THREE, "2020")
         values = (
-            wh.values("Eenzaam_28", "65+", THREE).query("period == '2020'").set_index("region_code")["value"]
+            wh.observations.values("Eenzaam_28", "65+", THREE)
+            .query("period == '2020'")
+            .set_index("region_code")["value"]
         )
         weights, _ = residents(wh, "65+", THREE, 2020)
     expected = float(np.average(values.reindex(THREE), weights=weights.reindex(THREE)))
@@ -262,7 +264,7 @@ def test_wat_werkt_lists_better_than_expected_areas_with_interventions(db: Path)
     from wijkradar.priority import wat_werkt
 
     with Warehouse.open(db) as writable:
-        if writable.model("Eenzaam_28", "65+", "buurt") is None:
+        if writable.models.get("Eenzaam_28", "65+", "buurt") is None:
             train_model(writable, "Eenzaam_28", "65+", "buurt")
     with stores(db) as (wh, own):
         ranking = wat_werkt(wh, own, "Almere", "eenzaamheid")
@@ -272,9 +274,9 @@ def test_wat_werkt_lists_better_than_expected_areas_with_interventions(db: Path)
         # Expected independently of the priority list: from the stored estimates themselves, a
         # surveyed buurt whose survey lies at least one interval half-width below the out-of-fold
         # expectation (lower loneliness is better).
-        model = wh.model("Eenzaam_28", "65+", "buurt")
+        model = wh.models.get("Eenzaam_28", "65+", "buurt")
         assert model is not None
-        est = wh.estimates(int(model["model_id"]))
+        est = wh.models.estimates(int(model["model_id"]))
         est = est[est["region_code"].str.startswith("BU0034") & est["survey"].notna()]
         halfwidth = (est["upper"] - est["lower"]) / 2
         expected_better = set(est.loc[(est["survey"] - est["expected"]) / halfwidth <= -1, "region_code"])
@@ -367,10 +369,10 @@ def test_margin_of_a_gemeente_is_bounded_by_its_buurten(web_db: Path) -> None:
     # weighting itself is checked by hand in the test below).
     with Warehouse.open(web_db, read_only=True) as wh:
         half, note = model_margin(wh, "Eenzaam_28", "65+", ["GM0034"], "2020")
-        stored = wh.model("Eenzaam_28", "65+", "buurt")
-        assert stored is not None and wh.model("Eenzaam_28", "65+", "gemeente") is None
-        buurten = wh.regions(level="buurt", gemeente_code="GM0034")["code"].tolist()
-        estimates = wh.estimates(int(stored["model_id"]), buurten)
+        stored = wh.models.get("Eenzaam_28", "65+", "buurt")
+        assert stored is not None and wh.models.get("Eenzaam_28", "65+", "gemeente") is None
+        buurten = wh.regions.table(level="buurt", gemeente_code="GM0034")["code"].tolist()
+        estimates = wh.models.estimates(int(stored["model_id"]), buurten)
     halves = ((estimates["upper"] - estimates["lower"]) / 2).to_numpy()
     assert half is not None and min(halves) <= half <= max(halves)
     assert f"bovengrens uit {len(estimates)} buurten" in note
@@ -378,11 +380,11 @@ def test_margin_of_a_gemeente_is_bounded_by_its_buurten(web_db: Path) -> None:
 
 def test_margin_of_a_mixed_set_counts_every_buurt_once(web_db: Path) -> None:
     with stores(web_db) as (wh, _own):
-        inside = wh.regions(level="buurt", gemeente_code="GM0034").query("wijk_code == 'WK003401'")
+        inside = wh.regions.table(level="buurt", gemeente_code="GM0034").query("wijk_code == 'WK003401'")
         _, note = model_margin(wh, "Eenzaam_28", "65+", ["WK003401", "BU00340211"], "2020")
-        stored = wh.model("Eenzaam_28", "65+", "buurt")
+        stored = wh.models.get("Eenzaam_28", "65+", "buurt")
         assert stored is not None
-        units = wh.estimates(int(stored["model_id"]), [*inside["code"], "BU00340211"])["region_code"]
+        units = wh.models.estimates(int(stored["model_id"]), [*inside["code"], "BU00340211"])["region_code"]
     assert len(inside) > 1 and "BU00340211" not in set(inside["code"]) and "BU00340211" in set(units)
     assert f"bovengrens uit {len(units)} buurten" in note
 
@@ -447,7 +449,7 @@ def test_margin_is_the_resident_weighted_half_width_worked_by_hand(tmp_path: Pat
             "card": {},
             "artifact": "{}",
         }
-        wh.save_model(record, estimates)
+        wh.models.save(record, estimates)
         half, note = model_margin(wh, "Eenzaam_28", "65+", ["GM0001"], "2020")
     assert half == pytest.approx(3.5)
     assert "bovengrens uit 2 buurten" in note
@@ -516,7 +518,7 @@ def test_import_keeps_the_numbers_of_goals_and_interventions(db: Path, tmp_path:
         first, second = (add_goal(wh, own, "Almere", {**spec, "title": t}) for t in ("Eerste", "Tweede"))
         delete_goal(wh, own, "Almere", first["goal_id"])
         made = add_intervention(wh, own, "Almere", {"title": "Huiskamer", "start": "2024-01-01"})
-        codes = wh.values("Eenzaam_28", "65+")["region_code"]
+        codes = wh.observations.values("Eenzaam_28", "65+")["region_code"]
         elders = sorted(c for c in set(codes) if c.startswith("GM") and c != "GM0034")[0]
         other = add_goal(wh, own, elders, {**spec, "target_value": 10, "title": "Elders"})
         path = tmp_path / "plan.yaml"

@@ -184,7 +184,7 @@ def test_duplicate_rows_are_stored_once_and_reported(data: Path, tmp_path: Path)
     with Warehouse.open(tmp_path / "w.duckdb") as wh:
         report = ingest_path(wh, _kwb(data, tmp_path, repeat=10))
         assert "110 dubbele waarden" in report.message  # ten rows of eleven measures
-        assert report.observations == len(wh.observations()) and len(wh.observations()) < 29 * 12
+        assert report.observations == len(wh.observations.table()) and len(wh.observations.table()) < 29 * 12
     with Warehouse.open(tmp_path / "other.duckdb") as wh:
         path = _kwb(data, tmp_path, repeat=3)
         text = path.read_text(encoding="utf-8").splitlines()

@@ -49,7 +49,7 @@ _CARD = {  # the smallest model card render_markdown takes
 
 
 def test_almere_buurten_have_names_with_their_year(full_wh: Warehouse) -> None:
-    buurten = full_wh.regions(level="buurt", gemeente_code="GM0034")
+    buurten = full_wh.regions.table(level="buurt", gemeente_code="GM0034")
     assert len(buurten) == 67 and (buurten["boundary_year"] == 2020).all()
     named = buurten.dropna(subset=["name"])
     assert len(named) >= 66 and set(named["name_year"]) == {2017}
@@ -103,11 +103,11 @@ def vng(data: Path) -> pd.DataFrame:
 
 
 def test_vng_crosswalk_is_stored_with_weights_summing_to_one(full_wh: Warehouse, vng: pd.DataFrame) -> None:
-    rows = full_wh.crosswalk_rows("wijk")
+    rows = full_wh.crosswalks.rows("wijk")
     assert len(rows) == len(vng) and set(rows["method"]) == {"addresses"}
     sums = rows.groupby(["from_code", "from_year", "to_year"])["weight"].sum()
     assert np.allclose(sums, 1.0)
-    source = full_wh.sources().query("table_id == 'crosswalk:wijk_crosswalk_long'").iloc[0]
+    source = full_wh.sources.table().query("table_id == 'crosswalk:wijk_crosswalk_long'").iloc[0]
     assert source["publisher"] == "VNG Realisatie" and source["licence"] == "CC BY-NC-SA 4.0"
 
 
@@ -119,7 +119,7 @@ def test_vng_crosswalk_moves_a_count_and_a_rate_onto_2020_wijken(
     # Delfzijl's wijken were redrawn between 2017 and 2020 (in VNG's table).
     changed = vng[(vng.year_from == 2017) & (vng.year_to == 2020) & vng.wijk_from.str.startswith("WK0010")]
     sources = sorted(set(changed.wijk_from))
-    values = full_wh.values("a_inw", "totaal", sources)
+    values = full_wh.observations.values("a_inw", "totaal", sources)
     values = values[values["boundary_year"] == 2017].assign(measure_id="a_inw", population_group="totaal")
     assert len(values) == len(sources)
     moved = indeling.move(values, walk, {"a_inw"})
@@ -226,7 +226,7 @@ def test_geometric_crosswalk_from_two_ingested_vintages(wh: Warehouse, tmp_path:
     assert walk[("BU00010001", "BU00010001")] == pytest.approx(0.5, abs=0.01)
     assert walk[("BU00010002", "BU00010009")] == pytest.approx(1.0)
     # the code kept but redrawn is not "unchanged": its 2019 name or figures never count as 2020's
-    assert "BU00010001" in wh.name_breaks()
+    assert "BU00010001" in wh.regions.name_breaks()
 
 
 @pytest.mark.parametrize(
@@ -261,17 +261,17 @@ def test_slices_of_one_table_for_two_gemeenten_are_both_kept(wh: Warehouse, tmp_
     first, second = ingest(wh, [almere, rotterdam])
     assert first.action == second.action == "ingested"
     assert "vult een eerder bestand" in second.message
-    assert wh.figures("GM0034").query("measure == 'a_inw'")["value"].tolist() == [218096.0]
-    assert wh.figures("GM0599").query("measure == 'a_inw'")["value"].tolist() == [651157.0]
+    assert wh.observations.figures("GM0034").query("measure == 'a_inw'")["value"].tolist() == [218096.0]
+    assert wh.observations.figures("GM0599").query("measure == 'a_inw'")["value"].tolist() == [651157.0]
     # a corrected Almere file replaces Almere's figures only, and says so
     corrected = tmp_path / "almere2" / "kwb-2021.csv"
     corrected.parent.mkdir()
     corrected.write_text(header + "GM0034,218100\nBU00340101,1001\n")
     third = ingest_path(wh, corrected)
     assert third.action == "replaced" and "vervangt" in third.message
-    assert wh.figures("GM0034").query("measure == 'a_inw'")["value"].tolist() == [218100.0]
-    assert wh.figures("GM0599").query("measure == 'a_inw'")["value"].tolist() == [651157.0]
-    assert len(wh.sources()) == 2
+    assert wh.observations.figures("GM0034").query("measure == 'a_inw'")["value"].tolist() == [218100.0]
+    assert wh.observations.figures("GM0599").query("measure == 'a_inw'")["value"].tolist() == [651157.0]
+    assert len(wh.sources.table()) == 2
 
 
 def test_gemeente_mergers_are_crosswalks_and_searchable(wh: Warehouse, tmp_path: Path) -> None:
@@ -283,7 +283,7 @@ def test_gemeente_mergers_are_crosswalks_and_searchable(wh: Warehouse, tmp_path:
     merged = walk[walk["to_code"] == "GM1979"]
     assert set(merged["from_code"]) == {"GM0003", "GM0010", "GM0024"} and set(merged["method"]) == {"merger"}
     # The successor is another area than any of its parts; Amsterdam after Weesp is another area too.
-    breaks = wh.name_breaks()
+    breaks = wh.regions.name_breaks()
     assert (2020, 2021) in breaks["GM1979"] and (2021, 2022) in breaks["GM0363"]
 
 
@@ -366,7 +366,7 @@ def test_derived_crosswalks_are_kept_for_new_processes_until_the_sources_change(
         ingest_path(wh, second)  # the sources change: what was kept is stale and derived again
         walk = indeling.crosswalk(wh, 2017, 2020, "wijk")
         assert walk[["to_code", "weight", "method"]].values.tolist() == [["WK001001", 1.0, "area"]]
-        assert wh.derived_crosswalk(wh.sources_stamp() + f"|rules {RULES}", 2017, 2020, "wijk") is not None
+        assert wh.crosswalks.derived(wh.sources_stamp() + f"|rules {RULES}", 2017, 2020, "wijk") is not None
         # One state of the sources is kept at a time: the stale rows are gone.
         stamps = wh.con.execute("SELECT DISTINCT stamp FROM derived_crosswalks").fetchall()
         assert len(stamps) == 1

@@ -16,11 +16,12 @@ from wijkradar.errors import UnknownFormatError
 from wijkradar.ingest import discover, ingest, ingest_path
 from wijkradar.query import list_regions, region_profile
 from wijkradar.warehouse import Warehouse
+from wijkradar.warehouse.observations import Observations
 
 
 def test_everything_in_shared_data_loads(full_wh: Warehouse, data: Path) -> None:
     # every file found is one source (the folder grows: nothing here counts its files)
-    sources = full_wh.sources()
+    sources = full_wh.sources.table()
     files = discover([data])
     assert len(sources) == len(files) and files
     assert {Path(loc).name for loc in sources["location"]} == {f.name for f in files}
@@ -84,8 +85,8 @@ def test_newer_version_replaces_older(wh: Warehouse, data: Path, tmp_path: Path)
     frame.to_csv(corrected, index=False)
     second = ingest_path(wh, corrected)
     assert second.action == "replaced" and "vervangt" in second.message
-    assert len(wh.sources()) == 1
-    figures = wh.figures("BU00030000")
+    assert len(wh.sources.table()) == 1
+    figures = wh.observations.figures("BU00030000")
     assert figures.query("measure == 'a_inw'")["value"].tolist() == [2400.0]
     assert wh.table_counts()["observations"] == first.observations
 
@@ -180,7 +181,7 @@ def test_folder_with_a_bad_file_reports_it_and_loads_the_rest(
     assert set(reports) == {"kwb2020_gemeenten.csv", "kwb2019_kapot.csv"}
     assert reports["kwb2020_gemeenten.csv"].action == "ingested"
     assert reports["kwb2019_kapot.csv"].action == "failed"
-    assert len(wh.sources()) == 1
+    assert len(wh.sources.table()) == 1
 
 
 def test_crash_midway_leaves_warehouse_as_it_was(
@@ -191,7 +192,7 @@ def test_crash_midway_leaves_warehouse_as_it_was(
     def boom(*args: object, **kwargs: object) -> None:
         raise OSError("schijf vol")
 
-    monkeypatch.setattr(Warehouse, "insert_observations", boom)
+    monkeypatch.setattr(Observations, "insert", boom)
     with pytest.raises(OSError, match="schijf vol"):
         ingest_path(seeded, data / "cbs-kwb-buurten-2017" / "kwb2017_buurten.csv")
     assert seeded.table_counts() == before
@@ -209,14 +210,15 @@ def test_killed_process_leaves_warehouse_as_it_was(tmp_path: Path, data: Path) -
         from pathlib import Path
         from wijkradar.ingest import ingest_path
         from wijkradar.warehouse import Warehouse
+        from wijkradar.warehouse.observations import Observations
         def die(*a, **k):
             os._exit(9)
         wh = Warehouse.open(Path({str(db)!r}))
-        original = Warehouse.insert_observations
+        original = Observations.insert
         def insert_then_die(self, *a, **k):
             original(self, *a, **k)
             die()
-        Warehouse.insert_observations = insert_then_die
+        Observations.insert = insert_then_die
         ingest_path(wh, Path({str(data / "cbs-kwb-buurten-2017" / "kwb2017_buurten.csv")!r}))
         """
     )

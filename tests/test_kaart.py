@@ -46,15 +46,15 @@ def test_download_kaart_pages_retries_filters_and_ingests(kaart, tmp_path: Path,
     assert not list(tmp_path.glob(".*partial"))
     reports = ingest(wh, result.files)
     assert [r.action for r in reports] == ["ingested", "ingested"], [r.message for r in reports]
-    buurten = wh.regions(level="buurt", gemeente_code="GM0308", year=2024)
+    buurten = wh.regions.table(level="buurt", gemeente_code="GM0308", year=2024)
     assert len(buurten) == len(baarn) and buurten["name"].notna().all()  # Ermelo filtered out
     assert buurten.set_index("code").loc["BU03080000", "label"] == "Centrum (BU03080000)"
-    wijken = wh.regions(level="wijk", gemeente_code="GM0308", year=2024)
+    wijken = wh.regions.table(level="wijk", gemeente_code="GM0308", year=2024)
     assert len(wijken) > 0 and wijken["name"].notna().all()
-    figures = wh.figures("BU03080000")
+    figures = wh.observations.figures("BU03080000")
     inhabitants = figures.query("measure == 'a_inw' and period == '2024'")
     assert inhabitants["value"].tolist() == [1825.0] and inhabitants["boundary_year"].tolist() == [2024]
-    assert wh.geometries_of_year(2024, "BU")["region_code"].str.startswith("BU0308").all()
+    assert wh.boundaries.of_year(2024, "BU")["region_code"].str.startswith("BU0308").all()
 
 
 def test_download_kaart_falls_back_to_the_historical_collection(kaart, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -150,15 +150,15 @@ def test_a_geopackage_with_two_layers_ingests_both(tmp_path: Path, wh: Warehouse
     assert set(only.regions["code"]) == {"BU00010001", "BU00010002"}
     report = ingest_path(wh, path)
     assert report.action == "ingested" and report.geometries == 3
-    assert wh.regions(year=2020).set_index("code").loc["GM0001", "label"] == "Testgemeente (GM0001)"
+    assert wh.regions.table(year=2020).set_index("code").loc["GM0001", "label"] == "Testgemeente (GM0001)"
 
 
 def test_the_kaart_dbf_reads_like_other_kerncijfers(data: Path, wh: Warehouse) -> None:
     report = ingest_path(wh, data / "cbs-kwb-wijken-2017" / "wijk_2017.dbf")
     assert report.action == "ingested" and report.table_id == "83765NED" and report.periods == ["2017"]
-    wijken = wh.regions(level="wijk", year=2017)
+    wijken = wh.regions.table(level="wijk", year=2017)
     assert len(wijken) == 3159 and wijken.set_index("code").loc["WK003401", "name"] == "Wijk 01 Almere Haven"
-    figures = wh.figures("WK003401")
+    figures = wh.observations.figures("WK003401")
     assert {"a_inw", "p_65_eo_jr", "p_eenp_hh", "bev_dich"} <= set(figures["measure"])
     assert (figures["boundary_year"] == 2017).all()
 
@@ -207,5 +207,7 @@ def test_the_kaart_gemeente_table_with_water_rows(tmp_path: Path, wh: Warehouse)
     report = ingest_path(wh, path)
     assert report.action == "ingested", report.message
     assert report.regions == 3 and "2 waterdelen" in report.message
-    found = {c: wh.figures(c).set_index("measure").loc["a_inw", "value"] for c in ("GM0034", "GM0363")}
+    found = {
+        c: wh.observations.figures(c).set_index("measure").loc["a_inw", "value"] for c in ("GM0034", "GM0363")
+    }
     assert found == {"GM0034": 214_715, "GM0363": 872_757}

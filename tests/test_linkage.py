@@ -29,7 +29,7 @@ runner = CliRunner()
 @pytest.fixture(scope="module")
 def almere(tmp_path_factory: pytest.TempPathFactory, full_db: Path) -> tuple[Path, Path]:
     with Warehouse.open(full_db, read_only=True) as wh:
-        marginals = marginals_from_observations(wh.published())
+        marginals = marginals_from_observations(wh.observations.published())
     frame = marginals.frame[marginals.frame.index.str.startswith("BU0034")]
     persons, provisions, _ = generate(
         Marginals(frame), tmp_path_factory.mktemp("almere"), period=2023, seed=7
@@ -185,7 +185,7 @@ def test_refuses_without_key(
 def test_results_appear_as_ordinary_measures(almere: tuple[Path, Path], wh: Warehouse) -> None:
     report = run_linkage(wh, *almere, 2023, KEY, gemeente="GM0034")
     assert report.stored is not None and report.stored.action == "ingested"
-    figures = wh.figures("GM0034", "2023").set_index("measure")
+    figures = wh.observations.figures("GM0034", "2023").set_index("measure")
     total = figures.loc["huishoudens_totaal"]
     assert total["status"] == "published" and total["value"] > 50_000 and total["source"] == "stapeling"
     assert {"stapeling_2plus", "stapeling_2plus_per_1000", "stapeling_wmo_jeugd"} <= set(figures.index)
@@ -193,7 +193,7 @@ def test_results_appear_as_ordinary_measures(almere: tuple[Path, Path], wh: Ware
     # not the headline (regression test for an earlier version that cascaded up the hierarchy).
     assert figures.loc["stapeling_2plus", "status"] == "published"
     assert figures.loc["stapeling_2plus_per_1000", "status"] == "published"
-    observations = wh.observations(period="2023")
+    observations = wh.observations.table(period="2023")
     rates = observations[observations["measure_id"].str.endswith("_per_1000")]
     counts = observations.set_index(["region_code", "measure_id"])["value"]
     published = rates[rates["status"] == "published"].head(200)
@@ -331,7 +331,7 @@ def test_persons_outside_the_gemeente_are_counted_and_left_out(wh: Warehouse, tm
     persons, provisions = _small_register(tmp_path / "in", elsewhere=60)
     report = run_linkage(wh, persons, provisions, 2023, KEY, gemeente="GM0034")
     assert report.outside == 60 and report.persons == 80
-    codes = set(wh.observations(period="2023")["region_code"])
+    codes = set(wh.observations.table(period="2023")["region_code"])
     assert codes and all(c.startswith(("BU0034", "WK0034", "GM0034")) for c in codes)
 
 
@@ -352,7 +352,7 @@ def test_the_disclosure_threshold_has_a_floor(tmp_path: Path, extra: tuple[str, 
     )
     assert allowed.exit_code == 0, allowed.output
     with Warehouse.open(tmp_path / "w.duckdb", read_only=True) as wh:
-        note = wh.sources()["note"].iloc[0]
+        note = wh.sources.table()["note"].iloc[0]
     assert "drempel 3 in plaats van 5, reden: proef met GGD" in note and "aantallen 1-2 onderdrukt" in note
 
 

@@ -193,7 +193,7 @@ def test_a_measure_missing_from_the_earlier_round_trains_and_says_why_there_is_n
     db = tmp_path / "w.duckdb"
     shutil.copy(small_db, db)
     with Warehouse.open(db) as wh:
-        assert wh.periods("BeperktVanwegeGezondheid_17", "65+") == ["2020"]
+        assert wh.observations.periods("BeperktVanwegeGezondheid_17", "65+") == ["2020"]
         train_model(wh, "BeperktVanwegeGezondheid_17", "65+", "wijk")
         found = evaluation(wh, "BeperktVanwegeGezondheid_17", "65+", "wijk")
     assert found["baseline_r2"] is None
@@ -233,8 +233,8 @@ def test_forward_validation_and_forecast_intervals(full_db: Path, tmp_path: Path
 def _check_prognoses(db: Path, card: dict[str, Any], four_year_widths: set[float]) -> None:
     """Training also made prognoses for the later years with Kerncijfers, kept apart from estimates."""
     with Warehouse.open(db, read_only=True) as wh:
-        stored = wh.prognoses(int(card["model_id"]))
-        estimates = wh.estimates(int(card["model_id"]))
+        stored = wh.models.prognoses(int(card["model_id"]))
+        estimates = wh.models.estimates(int(card["model_id"]))
         assert card["prognose_periods"] == sorted(set(stored["period"]))
         assert "2024" in card["prognose_periods"] and all(int(p) > 2020 for p in card["prognose_periods"])
         assert set(estimates["period"]) == {"2020"}  # the survey year's estimates stay as they were

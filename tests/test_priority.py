@@ -47,7 +47,7 @@ def test_reads_never_train(small_db: Path, tmp_path: Path) -> None:
     assert "wijkradar train --thema mantelzorg --level buurt" in priority.output
     assert db.read_bytes() == before  # opened read-only: the file is untouched
     with Warehouse.open(db, read_only=True) as wh:
-        assert wh.models().empty
+        assert wh.models.table().empty
 
 
 def test_two_reads_at_once(trained: Path) -> None:

@@ -112,7 +112,7 @@ def _kwb_endpoints(recorded: Path, base: str) -> dict[str, Any]:
 
 
 def _figure(wh: Warehouse, code: str, measure: str) -> dict[str, Any]:
-    found = wh.figures(code)
+    found = wh.observations.figures(code)
     rows = found[found["measure"] == measure]
     assert len(rows) == 1, (code, measure, rows)
     return dict(rows.iloc[0])
@@ -175,16 +175,16 @@ def test_kwb_2024_lands_on_short_ids_for_2024(recorded: Path, tmp_path: Path, wh
     assert residents["value"] == RESIDENTS["GM0308"] and residents["period"] == "2024"
     assert _figure(wh, "BU03080000", "a_65_oo")["value"] == OLDER["BU03080000"]
     assert _figure(wh, "BU03080001", "a_inw")["status"] == "missing"
-    years = wh.sources().set_index("table_id")["boundary_year"]
+    years = wh.sources.table().set_index("table_id")["boundary_year"]
     assert int(str(years[KWB_2024])) == 2024  # the GeoDetail's MapYear
-    measures = set(wh.measures()["measure_id"])
+    measures = set(wh.observations.measures()["measure_id"])
     # string topics are region attributes, never measures; a recurring stem keeps both topics
     assert (
         not {"Gemeentenaam_1", "SoortRegio_2", "Codering_3", "IndelingswijzigingGemeenteWijkBuurt_4"}
         & measures
     )
     assert {"Nederland", "Nederland_2", "a_inw", "a_65_oo"} <= measures
-    names = wh.regions(year=2024).set_index("code")["name"]
+    names = wh.regions.table(year=2024).set_index("code")["name"]
     assert names["GM0308"] == "Baarn" and names["BU03080001"] == "Centrum"
 
 
@@ -210,7 +210,7 @@ def test_cbsodata_folder_ingests_onto_the_same_measures(
     assert (
         _figure(wh, "BU03080001", "a_inw")["status"] == "missing"
     )  # its title is shared: code from Codering
-    assert wh.sources().set_index("table_id").loc[KWB_2024, "format"] == "cbsodata"
+    assert wh.sources.table().set_index("table_id").loc[KWB_2024, "format"] == "cbsodata"
 
 
 def test_recorded_national_folder_says_why_it_cannot_be_read(

@@ -79,7 +79,7 @@ def test_ingest_round_trips_values_and_statuses(frame: pd.DataFrame, suffix: str
         _write(frame, path)
         report = ingest_path(wh, path)
         assert report.action == "ingested" and report.periods == ["2019"]
-        stored = wh.observations()[["region_code", "measure_id", "value", "status"]]
+        stored = wh.observations.table()[["region_code", "measure_id", "value", "status"]]
         expected = _expected(frame)
         key = ["region_code", "measure_id"]
         got = stored.sort_values(key).reset_index(drop=True)

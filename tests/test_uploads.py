@@ -52,7 +52,7 @@ def client(upload_db: Path) -> Iterator[TestClient]:
 @pytest.fixture(scope="module")
 def wijken(upload_db: Path) -> list[str]:
     with Warehouse.open(upload_db, read_only=True) as wh:
-        return sorted(wh.regions(level="wijk", gemeente_code="GM0034")["code"])
+        return sorted(wh.regions.table(level="wijk", gemeente_code="GM0034")["code"])
 
 
 def _token(page: Response) -> str:
@@ -233,7 +233,7 @@ def test_an_excel_sheet_per_buurt_with_the_year_on_the_form(client: TestClient, 
     from openpyxl import Workbook
 
     with Warehouse.open(upload_db, read_only=True) as wh:
-        buurten = sorted(wh.regions(level="buurt", gemeente_code="GM0034")["code"])[:12]
+        buurten = sorted(wh.regions.table(level="buurt", gemeente_code="GM0034")["code"])[:12]
     book = Workbook()
     sheet = book.active
     assert sheet is not None

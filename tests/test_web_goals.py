@@ -298,14 +298,14 @@ def _with_prognoses(db: Path, shift: float) -> None:
     training side is tested on the national data (test_models). This checks how they are shown.
     """
     with Warehouse.open(db) as wh:
-        stored = wh.model("Eenzaam_28", "65+", "buurt")
+        stored = wh.models.get("Eenzaam_28", "65+", "buurt")
         assert stored is not None
-        estimates = wh.estimates(int(stored["model_id"]))
+        estimates = wh.models.estimates(int(stored["model_id"]))
         later = estimates[["region_code", "estimate", "lower", "upper"]].copy()
         later[["estimate", "lower", "upper"]] += shift
         later["period"] = "2024"
         later["kerncijfers"] = "2017,2020"  # nothing newer for these buurten: the pages must say so
-        wh.save_model({**stored, "card": {**stored["card"], "prognose_periods": ["2024"]}}, estimates, later)
+        wh.models.save({**stored, "card": {**stored["card"], "prognose_periods": ["2024"]}}, estimates, later)
 
 
 def test_a_prognose_is_shown_beside_the_measurements_and_never_counts_as_one(db: Path) -> None:

@@ -178,7 +178,7 @@ def read_file(path: Path, *, period: str | None = None, layer: str | None = None
 def ingest_path(wh: Warehouse, path: Path, *, period: str | None = None) -> FileReport:
     """Ingest one file or download folder in one transaction and say what happened."""
     digest = checksum(path)
-    known = wh.source_by_checksum(digest)
+    known = wh.sources.by_checksum(digest)
     if known is not None:
         return _unchanged(path, known)
     return store(wh, str(path), digest, read_file(path, period=period))
@@ -206,8 +206,8 @@ def store(wh: Warehouse, label: str, digest: str, dataset: Dataset) -> FileRepor
     found = in_obs.cat.categories if isinstance(in_obs.dtype, pd.CategoricalDtype) else in_obs.unique()
     codes = sorted({*dataset.regions["code"].tolist(), *map(str, found)})
     with wh.transaction():
-        previous = wh.replace_slices(dataset.dataset_key, codes)
-        source_id = wh.insert_source(
+        previous = wh.sources.replace_slices(dataset.dataset_key, codes)
+        source_id = wh.sources.insert(
             {
                 "dataset_key": dataset.dataset_key,
                 "publisher": meta.publisher,
@@ -227,17 +227,17 @@ def store(wh: Warehouse, label: str, digest: str, dataset: Dataset) -> FileRepor
             }
         )
         if len(dataset.regions):
-            wh.upsert_regions(dataset.regions, meta.boundary_year)
+            wh.regions.upsert(dataset.regions, meta.boundary_year)
         if dataset.context_regions is not None and len(dataset.context_regions):
-            wh.upsert_regions(dataset.context_regions, meta.boundary_year)
+            wh.regions.upsert(dataset.context_regions, meta.boundary_year)
         if len(dataset.measures):
-            wh.upsert_measures(dataset.measures, meta.publisher, meta.table_id)
+            wh.observations.upsert_measures(dataset.measures, meta.publisher, meta.table_id)
         if len(dataset.observations):
-            wh.insert_observations(dataset.observations, source_id, meta.boundary_year)
+            wh.observations.insert(dataset.observations, source_id, meta.boundary_year)
         if dataset.geometries is not None:
-            wh.insert_geometries(dataset.geometries, source_id, meta.boundary_year)
+            wh.boundaries.insert(dataset.geometries, source_id, meta.boundary_year)
         if dataset.crosswalk is not None:
-            wh.insert_crosswalk(dataset.crosswalk, source_id)
+            wh.crosswalks.insert(dataset.crosswalk, source_id)
     messages = [_replacement_message(old) for old in previous]
     replaced = any(old["replaced"] for old in previous) or any(not old["kept"] for old in previous)
     return FileReport(
@@ -345,7 +345,7 @@ def ingest(
     """
     files = discover(paths)
     digests = {path: checksum(path) for path in files}
-    known = {path: wh.source_by_checksum(digest) for path, digest in digests.items()}
+    known = {path: wh.sources.by_checksum(digest) for path, digest in digests.items()}
     first_of: dict[str, Path] = {}
     for path in files:  # the same file twice in one batch (a copy under another name) is read once
         first_of.setdefault(digests[path], path)

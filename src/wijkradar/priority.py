@@ -85,19 +85,19 @@ def _priority_list(
             fix="kies een thema van RIVM (wijkradar themes laat zien welke)",
         )
     target = resolve_target(wh, chosen.measure_id, chosen.population_group, level, period)
-    stored = wh.model(target.measure_id, target.population_group, target.level, target.period)
+    stored = wh.models.get(target.measure_id, target.population_group, target.level, target.period)
     if stored is None:
         raise ModelMissing(
             f"{chosen.label} ({target.level}, {target.period})",
             f"--thema {chosen.name} --level {target.level}",
         )
-    codes = wh.regions(level=target.level, gemeente_code=gm)
+    codes = wh.regions.table(level=target.level, gemeente_code=gm)
     # Regions with too few residents of the group have no estimate (see models.train): not ranked.
-    estimates = wh.estimates(int(stored["model_id"]), codes["code"].tolist())
+    estimates = wh.models.estimates(int(stored["model_id"]), codes["code"].tolist())
     rows = _rows(wh, estimates, codes.set_index("code"), chosen, target.period)
     residents_periods = rows.attrs.get("residents_periods", [])
     prognose_period, prognose_kerncijfers = _with_prognose(
-        rows, wh.prognoses(int(stored["model_id"]), codes["code"].tolist())
+        rows, wh.models.prognoses(int(stored["model_id"]), codes["code"].tolist())
     )
     rows = _rank(rows, seed=seed)
     if top:
@@ -105,7 +105,7 @@ def _priority_list(
     metrics = stored["metrics"]
     return {
         "gemeente": gm,
-        "gemeente_name": wh.regions(level="gemeente").set_index("code")["name"].get(gm),
+        "gemeente_name": wh.regions.table(level="gemeente").set_index("code")["name"].get(gm),
         "theme": chosen.name,
         "label": chosen.label,
         "measure": chosen.measure_id,

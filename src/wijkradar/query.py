@@ -73,10 +73,10 @@ def resolve_region(wh: Warehouse, text: str, *, level: str | None = None) -> str
     """
     candidate = normalise_code(text)
     if is_valid_code(candidate):
-        if wh.code_years(candidate):
+        if wh.regions.code_years(candidate):
             return candidate
-        raise NotFoundError("regiocode", text, wh.regions()["code"].tolist())
-    current = wh.regions()
+        raise NotFoundError("regiocode", text, wh.regions.table()["code"].tolist())
+    current = wh.regions.table()
     names = _searchable_names(wh, current)
     wanted = search_key(text)
     hits = names[names["name"].map(search_key) == wanted]
@@ -97,7 +97,7 @@ def _successor(wh: Warehouse, wanted: str) -> str | None:
     """Return the gemeente a former gemeente merged into (followed on to one the warehouse knows)."""
     later = {m.from_code: m.to_code for m in gemeente_mergers()}
     code = next((m.to_code for m in gemeente_mergers() if search_key(m.from_name) == wanted), None)
-    while code is not None and not wh.code_years(code):
+    while code is not None and not wh.regions.code_years(code):
         code = later.get(code)
     return code
 
@@ -108,7 +108,7 @@ def _searchable_names(wh: Warehouse, current: pd.DataFrame) -> pd.DataFrame:
     A code re-used for another area is not found by its old name.
     """
     now = current.dropna(subset=["name"])[["code", "name", "level"]].assign(current=True)
-    other = wh.region_names()
+    other = wh.regions.names()
     meaning = dict(zip(current["code"], current["name"], strict=True))
     same = [
         meaning.get(c, n) == n or c not in meaning for c, n in zip(other["code"], other["name"], strict=True)
@@ -126,7 +126,7 @@ def resolve_gemeente(wh: Warehouse, text: str) -> str:
     """Resolve a gemeente name or code to its GM code."""
     code = resolve_region(wh, text, level=None if is_valid_code(normalise_code(text)) else "gemeente")
     if not is_level(code, "gemeente"):
-        raise NotFoundError("gemeente", text, wh.regions(level="gemeente")["name"].dropna().tolist())
+        raise NotFoundError("gemeente", text, wh.regions.table(level="gemeente")["name"].dropna().tolist())
     return code
 
 
@@ -136,13 +136,13 @@ def list_regions(
     """Regions of one indeling (default: the one most figures are on), with their names there."""
     gm = resolve_gemeente(wh, gemeente) if gemeente else None
     lvl = parse_level(level) if level else None
-    frame = wh.regions(level=lvl, gemeente_code=gm, year=year)
+    frame = wh.regions.table(level=lvl, gemeente_code=gm, year=year)
     return frame.drop(columns=["wijk_code"]) if lvl in ("gemeente", "land") else frame
 
 
 def list_sources(wh: Warehouse) -> pd.DataFrame:
     """List the ingested sources with their provenance."""
-    return wh.sources()
+    return wh.sources.table()
 
 
 def region_profile(wh: Warehouse, text: str, *, period: str | None = None) -> dict[str, Any]:
@@ -154,10 +154,10 @@ def region_profile(wh: Warehouse, text: str, *, period: str | None = None) -> di
          "figures": [{"measure", "label", "group", "period", "value", "unit", "status", "source", ...}]}
     """
     code = resolve_region(wh, text)
-    years = wh.code_years(code)
-    indeling = wh.indeling()
+    years = wh.regions.code_years(code)
+    indeling = wh.regions.indeling()
     year = indeling if indeling in years else max(years)
-    regions = wh.regions(year=year)
+    regions = wh.regions.table(year=year)
     row = regions[regions["code"] == code].iloc[0]
     names = dict(zip(regions["code"], regions["name"], strict=True))
     labels = dict(zip(regions["code"], regions["label"], strict=True))

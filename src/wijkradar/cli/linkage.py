@@ -102,7 +102,7 @@ def synth_cmd(
         err.print("[bold red]Fout:[/] kies --gemeente NAAM of --all.")
         raise typer.Exit(2)
     with _handled(), Warehouse.open(_db(db), read_only=True) as wh:
-        marginals = marginals_from_observations(wh.published())
+        marginals = marginals_from_observations(wh.observations.published())
         if gemeente:
             code = _gemeente_or_land(wh, gemeente)
             marginals = type(marginals)(marginals.frame[gemeente_codes(marginals.frame.index) == code])

@@ -29,7 +29,7 @@ def own_store(wh: Warehouse, url: str | None = None) -> AppDB:
     On first use it takes over the goals and interventions an older warehouse kept itself.
     """
     own = AppDB.open(url or default_url(wh.path))
-    own.adopt(*wh.legacy_plan())
+    own.adopt(*wh.legacy.plan())
     return own
 
 

@@ -38,7 +38,7 @@ def _units(wh: Warehouse, codes: list[str], level: str) -> list[str]:
 
 
 def _units_inside(wh: Warehouse, codes: list[str], level: str) -> list[str]:
-    regions = wh.regions(level=level)
+    regions = wh.regions.table(level=level)
     by_level = {lvl: [c for c in codes if level_of(c) == lvl] for lvl in ("gemeente", "wijk")}
     inside = (
         regions["code"].isin(codes)
@@ -65,10 +65,10 @@ def model_margin(
     )
     finer = MARGIN_LEVELS[MARGIN_LEVELS.index(level) :] if level in MARGIN_LEVELS else (level,)
     for candidate in finer:
-        stored = wh.model(measure, group, candidate, period) or wh.model(measure, group, candidate)
+        stored = wh.models.get(measure, group, candidate, period) or wh.models.get(measure, group, candidate)
         if stored is None:
             continue
-        estimates = wh.estimates(int(stored["model_id"]), _units(wh, codes, candidate))
+        estimates = wh.models.estimates(int(stored["model_id"]), _units(wh, codes, candidate))
         if estimates.empty:
             continue
         half = ((estimates["upper"] - estimates["lower"]) / 2).set_axis(estimates["region_code"].tolist())
@@ -93,7 +93,7 @@ def area_value(wh: Warehouse, measure: str, group: str, codes: list[str], period
 
 
 def _area_value(wh: Warehouse, measure: str, group: str, codes: list[str], period: str) -> dict[str, Any]:
-    values = values_on(wh, measure, group, codes, wh.indeling())
+    values = values_on(wh, measure, group, codes, wh.regions.indeling())
     now = values[(values["period"] == period) & (values["status"] == "published")].set_index("region_code")
     present = [c for c in codes if c in now.index]
     if not present:
@@ -128,11 +128,11 @@ def area_prognose(wh: Warehouse, measure: str, group: str, codes: list[str]) -> 
     level = max(levels, key=lambda lvl: MARGIN_LEVELS.index(lvl) if lvl in MARGIN_LEVELS else -1)
     finer = MARGIN_LEVELS[MARGIN_LEVELS.index(level) :] if level in MARGIN_LEVELS else (level,)
     for candidate in finer:
-        stored = wh.model(measure, group, candidate)
+        stored = wh.models.get(measure, group, candidate)
         if stored is None or not stored["card"].get("prognose_periods"):
             continue
         units = _units(wh, codes, candidate)
-        later = wh.prognoses(int(stored["model_id"]), units)
+        later = wh.models.prognoses(int(stored["model_id"]), units)
         if later.empty:
             continue
         period = str(later["period"].max())

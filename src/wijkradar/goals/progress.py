@@ -57,7 +57,11 @@ def progress(wh: Warehouse, goal: dict[str, Any]) -> dict[str, Any]:
     codes = list(goal["area_codes"])
     # Only periods as long as the baseline's: a half-year is never a step on a path of years.
     kind = period_kind(str(goal["baseline_period"]))
-    periods = [p for p in wh.periods(goal["measure_id"], goal["population_group"]) if period_kind(p) == kind]
+    periods = [
+        p
+        for p in wh.observations.periods(goal["measure_id"], goal["population_group"])
+        if period_kind(p) == kind
+    ]
     base_year = int(str(goal["baseline_period"])[:4])
     baseline = area_value(
         wh, goal["measure_id"], goal["population_group"], codes, str(goal["baseline_period"])

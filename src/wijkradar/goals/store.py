@@ -116,7 +116,7 @@ def _area(wh: Warehouse, gemeente: str, area: list[str] | str, file: str) -> tup
                 value=code,
                 fix="kies een wijk of de buurten ervan, niet allebei",
             )
-    labels = wh.regions().set_index("code")["label"]
+    labels = wh.regions.table().set_index("code")["label"]
     label = labels.get(codes[0]) or codes[0] if len(codes) == 1 else f"{len(codes)} gebieden"
     return str(label), codes
 
@@ -141,10 +141,10 @@ def add_goal(
         theme = themes[spec["theme"]]
         spec = {"measure_id": theme.measure_id, "population_group": theme.population_group, **spec}
     measure, group = spec.get("measure_id"), spec.get("population_group")
-    measures = wh.measures()
+    measures = wh.observations.measures()
     if measure not in set(measures["measure_id"]):
         raise NotFoundError("maat", str(measure), measures["measure_id"].tolist())
-    periods = wh.periods(str(measure), str(group))
+    periods = wh.observations.periods(str(measure), str(group))
     if not periods:
         raise InputError(
             origin,

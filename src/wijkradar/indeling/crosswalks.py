@@ -52,7 +52,7 @@ def derive_crosswalks(wh: Warehouse) -> int:
 
     Ingest calls this once its files are stored: figures are moved between exactly these years.
     """
-    years = sorted(y for y in wh.observation_years() if y > 0)
+    years = sorted(y for y in wh.regions.observation_years() if y > 0)
     pairs = [(a, b) for a in years for b in years if a != b]
     for a, b in pairs:
         crosswalk(wh, a, b)
@@ -61,11 +61,11 @@ def derive_crosswalks(wh: Warehouse) -> int:
 
 def _kept_or_built(wh: Warehouse, from_year: int, to_year: int, level: str | None) -> pd.DataFrame:
     stamp = f"{wh.sources_stamp()}|rules {RULES}"
-    kept = wh.derived_crosswalk(stamp, from_year, to_year, level)
+    kept = wh.crosswalks.derived(stamp, from_year, to_year, level)
     if kept is not None:
         return kept
     built = _build_crosswalk(wh, from_year, to_year, level)
-    wh.keep_derived_crosswalk(stamp, from_year, to_year, level, built)
+    wh.crosswalks.keep_derived(stamp, from_year, to_year, level, built)
     return built
 
 
@@ -79,7 +79,7 @@ def _build_crosswalk(wh: Warehouse, from_year: int, to_year: int, level: str | N
     if from_year == to_year:
         codes = _codes(wh, from_year, level)
         return pd.DataFrame({"from_code": codes, "to_code": codes, "weight": 1.0, "method": NATIVE})
-    rows = wh.crosswalk_rows(level)
+    rows = wh.crosswalks.rows(level)
     rows = rows[(rows["from_year"] == from_year) & (rows["to_year"] == to_year)]
     # Two stored crosswalks for the same years (VNG's and one built from boundaries): per source
     # area the newest one counts, so its weights still sum to 1.
@@ -106,7 +106,7 @@ def _build_crosswalk(wh: Warehouse, from_year: int, to_year: int, level: str | N
 
 def _codes(wh: Warehouse, year: int, level: str | None) -> list[str]:
     prefix = LEVEL_PREFIX.get(level or "", "")
-    return [c for c in wh.codes_in_year(year) if c.startswith(prefix)]
+    return [c for c in wh.regions.codes_in_year(year) if c.startswith(prefix)]
 
 
 def _changed(wh: Warehouse, from_year: int, to_year: int) -> set[str]:
@@ -117,11 +117,16 @@ def _changed(wh: Warehouse, from_year: int, to_year: int) -> set[str]:
     name it is shown with: "De Werven" on 2020 is not "Centrum Haven Zuid" of 2024).
     """
     low, high = sorted((from_year, to_year))
-    out = {code for code, spans in wh.name_breaks().items() if any(a < high and b > low for a, b in spans)}
-    names = wh.names_in_years(low, high)
+    out = {
+        code
+        for code, spans in wh.regions.name_breaks().items()
+        if any(a < high and b > low for a, b in spans)
+    }
+    names = wh.regions.names_in_years(low, high)
     names = names[names["boundary_year"] > 0]
     ends = [
-        wh.regions(year=year)[["code", "name"]].dropna().assign(boundary_year=year) for year in (low, high)
+        wh.regions.table(year=year)[["code", "name"]].dropna().assign(boundary_year=year)
+        for year in (low, high)
     ]
     every = pd.concat([names, *ends], ignore_index=True)
     renamed = every.assign(key=every["name"].map(name_key)).groupby("code")["key"].nunique()
@@ -134,8 +139,8 @@ def _geometry_evidence(
 ) -> tuple[set[str], set[str]]:
     """Codes whose boundaries of both years are stored and agree, and those where they differ."""
     prefix = LEVEL_PREFIX.get(level or "", "")
-    a = wh.geometries_of_year(from_year, prefix).set_index("region_code")["wkb"]
-    b = wh.geometries_of_year(to_year, prefix).set_index("region_code")["wkb"]
+    a = wh.boundaries.of_year(from_year, prefix).set_index("region_code")["wkb"]
+    b = wh.boundaries.of_year(to_year, prefix).set_index("region_code")["wkb"]
     common = sorted(set(codes) & set(a.index) & set(b.index))
     if not common:
         return set(), set()
@@ -206,8 +211,8 @@ def store_overlap_crosswalk(wh: Warehouse, from_year: int, to_year: int, level: 
     is no longer taken as unchanged.
     """
     prefix = LEVEL_PREFIX[level]
-    old = wh.geometries_of_year(from_year, prefix)
-    new = wh.geometries_of_year(to_year, prefix)
+    old = wh.boundaries.of_year(from_year, prefix)
+    new = wh.boundaries.of_year(to_year, prefix)
     if old.empty or new.empty:
         missing = from_year if old.empty else to_year
         raise WijkradarError(
@@ -236,7 +241,7 @@ def store_overlap_crosswalk(wh: Warehouse, from_year: int, to_year: int, level: 
         note="gewichten = aandeel van de oppervlakte van het brongebied; snippers onder 0,5% weggelaten",
     )
     dataset = without_figures(meta, regions_frame(pd.Series(dtype=object)), kind="crosswalk", crosswalk=walk)
-    known = wh.source_by_checksum(digest.hexdigest())
+    known = wh.sources.by_checksum(digest.hexdigest())
     if known is not None:
         return FileReport(path=meta.location, action="unchanged", table_id=meta.table_id, title=meta.title)
     return store(wh, meta.location, digest.hexdigest(), dataset)

@@ -121,7 +121,7 @@ def values_on(
 ) -> pd.DataFrame:
     """Every observation of one measure and group for regions of indeling ``year``.
 
-    Like :meth:`Warehouse.values`, plus ``method`` and ``from_year``: values published on another
+    Like ``wh.observations.values``, plus ``method`` and ``from_year``: values published on another
     indeling are moved onto ``year`` (or left out) as :func:`onto` does, so a trend never joins
     two different areas that happen to share a code. The measure is moved for every region once
     per data version and remembered; each call picks its regions from that.
@@ -142,17 +142,17 @@ def every_value_on(wh: Warehouse, measure_id: str, population_group: str, year: 
 
 
 def _values_on(wh: Warehouse, measure_id: str, population_group: str, year: int) -> pd.DataFrame:
-    own = wh.values(measure_id, population_group)
+    own = wh.observations.values(measure_id, population_group)
     native = own[own["boundary_year"] == year].assign(method=NATIVE, from_year=year)
     parts = [native]
     counts = count_measures(wh)
-    for other in wh.boundary_years_of(measure_id, population_group):
+    for other in wh.observations.boundary_years_of(measure_id, population_group):
         if other in (year, 0):
             continue
         walk = crosswalk(wh, other, year)
         if walk.empty:
             continue
-        source = wh.values(measure_id, population_group, sorted(set(walk["from_code"])))
+        source = wh.observations.values(measure_id, population_group, sorted(set(walk["from_code"])))
         source = source[(source["boundary_year"] == other) & (source["status"] == "published")]
         moved = move(
             source.assign(measure_id=measure_id, population_group=population_group),
@@ -178,7 +178,7 @@ def figures_on(wh: Warehouse, code: str, year: int, period: str | None = None) -
     Figures of a year in which the code cannot be placed on ``year``'s area are left out and
     counted per year in ``left_out``.
     """
-    figures = wh.figures(code, period)
+    figures = wh.observations.figures(code, period)
     years = figures["boundary_year"].astype(int)
     parts = [figures[years == year].assign(method=NATIVE, from_year=year)]
     result = Moved(frame=parts[0], year=year)
@@ -191,7 +191,9 @@ def figures_on(wh: Warehouse, code: str, year: int, period: str | None = None) -
         if walk.empty:
             result.left_out[int(other)] = int((chunk["status"] == "published").sum())
             continue
-        sources = [wh.figures(c, period).assign(region_code=c) for c in sorted(set(walk["from_code"]))]
+        sources = [
+            wh.observations.figures(c, period).assign(region_code=c) for c in sorted(set(walk["from_code"]))
+        ]
         source = pd.concat(sources, ignore_index=True)
         source = source[(source["boundary_year"] == other) & (source["status"] == "published")]
         source = source.rename(columns={"measure": "measure_id", "group": "population_group"})
@@ -222,10 +224,12 @@ def geometries_on(wh: Warehouse, codes: list[str], year: int) -> pd.DataFrame:
     name now. Returns ``region_code, wkb, from_year, method``; codes without usable boundaries are
     absent (a map marks them).
     """
-    versions = wh.geometry_versions(codes)
+    versions = wh.boundaries.versions(codes)
     out = []
     names = (
-        wh.regions(year=year).set_index("code")["name"] if (versions["boundary_year"] == 0).any() else None
+        wh.regions.table(year=year).set_index("code")["name"]
+        if (versions["boundary_year"] == 0).any()
+        else None
     )
     identity: dict[int, set[str]] = {}
     for code, rows in versions.groupby("region_code", sort=True):
@@ -258,7 +262,7 @@ def residents_of(wh: Warehouse, codes: list[str], year: int) -> pd.Series:
     """Residents (``a_inw``, the latest period) of areas of one indeling: the weights of rates."""
     if not codes:
         return pd.Series(dtype=float)
-    found = wh.values("a_inw", "totaal", codes)
+    found = wh.observations.values("a_inw", "totaal", codes)
     found = found[(found["boundary_year"] == year) & (found["status"] == "published")]
     return (
         found.sort_values("period")
@@ -269,7 +273,7 @@ def residents_of(wh: Warehouse, codes: list[str], year: int) -> pd.Series:
 
 def count_measures(wh: Warehouse) -> set[str]:
     """Return the measures that are counts (moved by summing), by their unit."""
-    measures = wh.measures()
+    measures = wh.observations.measures()
     return set(measures.loc[measures["unit"].str.strip().str.lower().isin(COUNT_UNITS), "measure_id"])
 
 

@@ -112,7 +112,7 @@ def run_linkage(
     digest = hashlib.sha256(
         f"{checksum(persons)}|{checksum(provisions)}|{period}|{threshold}|{gemeente}".encode()
     ).hexdigest()
-    known = wh.source_by_checksum(digest)
+    known = wh.sources.by_checksum(digest)
     if known is not None:
         return LinkageReport(
             period=period,

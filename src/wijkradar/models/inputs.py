@@ -30,12 +30,12 @@ class Inputs:
 
 def resolve_target(wh: Warehouse, measure_id: str, group: str, level: str, period: str | None) -> Target:
     """Check a measure/group/level/period against the warehouse; default to the latest period."""
-    measures = wh.measures()
+    measures = wh.observations.measures()
     if measure_id not in set(measures["measure_id"]):
         raise NotFoundError("maat", measure_id, measures["measure_id"].tolist())
-    periods = wh.periods(measure_id, group)
+    periods = wh.observations.periods(measure_id, group)
     if not periods:
-        groups = sorted(set(wh.observations(measure_id=measure_id)["population_group"]))
+        groups = sorted(set(wh.observations.table(measure_id=measure_id)["population_group"]))
         if group in groups:
             raise WijkradarError(
                 f"{measure_id} heeft voor groep {group} geen gepubliceerde waarden (alle cellen leeg of "
@@ -54,22 +54,22 @@ def load_inputs(wh: Warehouse, target: Target, *, scoring: bool = False) -> Inpu
 
     Figures of other boundary years are moved onto it (or left out) by :mod:`wijkradar.indeling`,
     so a code that meant another area in another year never feeds the model. ``scoring`` reads
-    only what scoring the target's period needs (see :meth:`Warehouse.published_before`); training
+    only what scoring the target's period needs (see ``wh.observations.published_before``); training
     reads everything, as its validation also builds the features of the rounds before.
     """
-    target_rows = wh.observations(measure_id=target.measure_id)
+    target_rows = wh.observations.table(measure_id=target.measure_id)
     year = target_indeling(target_rows, target)
-    measures = wh.measures()
+    measures = wh.observations.measures()
     # The Monitor Sociaal Domein counts support given, not structure, and is staged for part of
     # the gemeenten only: no model reads it (nor moves its million rows onto the indeling).
     not_inputs = [str(t) for t in measures["table_id"].unique() if is_monitor_table(t)]
     if scoring:
         table = measures.loc[measures["measure_id"] == target.measure_id, "table_id"].iloc[0]
-        observations = wh.published_before(
+        observations = wh.observations.published_before(
             str(table), target.measure_id, int(target.period[:4]), without_tables=not_inputs
         )
     else:
-        observations = wh.published(without_tables=not_inputs)
+        observations = wh.observations.published(without_tables=not_inputs)
     moved = indeling.onto(wh, observations, year)
     return Inputs(
         observations=moved.frame,

@@ -33,7 +33,7 @@ def latest(wh: Warehouse, measure: str, group: str, codes: list[str], year: int)
 
 
 def _every_latest(wh: Warehouse, measure: str, group: str, year: int) -> pd.DataFrame:
-    obs = every_value_on(wh, measure, group, wh.indeling())
+    obs = every_value_on(wh, measure, group, wh.regions.indeling())
     obs = obs[obs["status"] == "published"]
     obs = obs[obs["period"].str[:4].astype(int) <= year + 1].sort_values("period", kind="stable")
     return obs.drop_duplicates("region_code", keep="last").set_index("region_code")[["value", "period"]]

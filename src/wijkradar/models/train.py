@@ -95,7 +95,7 @@ def train_model(
     card["n_estimated"] = len(estimates)
     card["n_without_survey"] = int((~labelled).sum())
     if store:
-        card["model_id"] = wh.save_model(
+        card["model_id"] = wh.models.save(
             {
                 "measure_id": target.measure_id,
                 "population_group": target.population_group,
@@ -337,7 +337,7 @@ def train_and_evaluate(
 
 
 def _stored(wh: Warehouse, target: Target) -> dict[str, Any]:
-    stored = wh.model(target.measure_id, target.population_group, target.level, target.period)
+    stored = wh.models.get(target.measure_id, target.population_group, target.level, target.period)
     if stored is None:
         raise ModelMissing(
             f"{target.measure_id} {target.population_group} ({target.level}, {target.period})",
@@ -353,9 +353,9 @@ def rescore(wh: Warehouse, model_id: int, period: str, *, explain: bool = False)
     Estimates and intervals for every region; with ``explain`` also the contributions, which
     cost far more than the estimates themselves (SHAP values over every tree).
     """
-    stored = wh.model_by_id(model_id)
+    stored = wh.models.by_id(model_id)
     if stored is None:
-        raise NotFoundError("model", str(model_id), [str(i) for i in wh.models()["model_id"]])
+        raise NotFoundError("model", str(model_id), [str(i) for i in wh.models.table()["model_id"]])
     target = Target(stored["measure_id"], stored["population_group"], stored["level"], period)
     return _score_period(
         load_inputs(wh, target, scoring=True),

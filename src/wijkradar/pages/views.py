@@ -49,14 +49,14 @@ N_SIMILAR = 5
 
 def wijk_names(wh: Warehouse, gemeente: str) -> dict[str, str]:
     """Return the names of a gemeente's wijken on the current indeling, by code (for map labels)."""
-    found = wh.regions(level="wijk", gemeente_code=gemeente)
+    found = wh.regions.table(level="wijk", gemeente_code=gemeente)
     names = zip(found["code"], found["name"], strict=True)
     return {str(c): str(n) for c, n in names if isinstance(n, str) and n}
 
 
 def gemeenten(wh: Warehouse) -> list[dict[str, str]]:
     """List every gemeente with a name, alphabetically ('s-Gravenhage under G), for the chooser."""
-    frame = wh.regions(level="gemeente").dropna(subset=["name"])
+    frame = wh.regions.table(level="gemeente").dropna(subset=["name"])
     found = [
         {"code": c, "name": n, "known_as": KNOWN_AS.get(c, "")}
         for c, n in zip(frame["code"], frame["name"], strict=True)
@@ -66,7 +66,7 @@ def gemeenten(wh: Warehouse) -> list[dict[str, str]]:
 
 def require_gemeente(wh: Warehouse, code: str) -> dict[str, Any]:
     """Return the gemeente's code and name, or raise NotFoundError."""
-    frame = wh.regions(level="gemeente")
+    frame = wh.regions.table(level="gemeente")
     row = frame[frame["code"] == code]
     if row.empty:
         raise NotFoundError("gemeente", code, frame["name"].dropna().tolist())
@@ -75,20 +75,22 @@ def require_gemeente(wh: Warehouse, code: str) -> dict[str, Any]:
 
 def areas(wh: Warehouse, gemeente: str, chosen: Theme, level: str = "buurt") -> dict[str, Any]:
     """Collect the theme's value per buurt (or wijk) of a gemeente: survey where published, else model."""
-    regions = wh.regions(level=level, gemeente_code=gemeente)
+    regions = wh.regions.table(level=level, gemeente_code=gemeente)
     codes = regions["code"].tolist()
     values = series_of(
-        chosen, values_on(wh, chosen.measure_id, chosen.population_group, codes, wh.indeling())
+        chosen, values_on(wh, chosen.measure_id, chosen.population_group, codes, wh.regions.indeling())
     )
     periods = sorted(values.loc[values["status"] == "published", "period"].unique().tolist())
     period = periods[-1] if periods else None
     current = values[values["period"] == period].drop_duplicates("region_code").set_index("region_code")
-    stored = wh.model(chosen.measure_id, chosen.population_group, level, period) if period else None
+    stored = wh.models.get(chosen.measure_id, chosen.population_group, level, period) if period else None
     estimates = (
-        wh.estimates(int(stored["model_id"]), codes).set_index("region_code") if stored is not None else None
+        wh.models.estimates(int(stored["model_id"]), codes).set_index("region_code")
+        if stored is not None
+        else None
     )
     algorithm = stored["algorithm"] if stored is not None else ""
-    later = wh.prognoses(int(stored["model_id"]), codes) if stored is not None else None
+    later = wh.models.prognoses(int(stored["model_id"]), codes) if stored is not None else None
     prognose_period = str(later["period"].max()) if later is not None and len(later) else None
     prognosed = (
         {
@@ -165,7 +167,7 @@ def areas(wh: Warehouse, gemeente: str, chosen: Theme, level: str = "buurt") -> 
         rows.append(row)
     return {
         "level": level,
-        "indeling": wh.indeling(),
+        "indeling": wh.regions.indeling(),
         "period": period,
         "prognose_period": prognose_period,
         "prognose_kerncijfers": prognose_kerncijfers,
@@ -185,7 +187,9 @@ def areas_geojson(wh: Warehouse, gemeente: str, chosen: Theme, level: str | None
     import shapely
 
     data = areas(wh, gemeente, chosen, level or chosen.level)
-    geoms = geometries_on(wh, [r["code"] for r in data["rows"]], wh.indeling()).set_index("region_code")
+    geoms = geometries_on(wh, [r["code"] for r in data["rows"]], wh.regions.indeling()).set_index(
+        "region_code"
+    )
     features = []
     for row in data["rows"]:
         if row["code"] not in geoms.index:
@@ -207,7 +211,7 @@ def similar_gemeenten(wh: Warehouse, gemeente: str) -> list[dict[str, Any]]:
     if gemeente not in z.index or len(z) <= 1:
         return []
     distance = np.sqrt(((z - z.loc[gemeente]) ** 2).sum(axis=1)).drop(gemeente).nsmallest(N_SIMILAR)
-    names = wh.regions(level="gemeente").set_index("code")["name"]
+    names = wh.regions.table(level="gemeente").set_index("code")["name"]
     return [{"code": c, "name": names.get(c, c), "distance": round(float(d), 2)} for c, d in distance.items()]
 
 
@@ -216,7 +220,7 @@ def no_similar_reason(wh: Warehouse, gemeente: str) -> str:
     z: pd.DataFrame = wh.memo(("similar_z",), lambda: _standardised(wh), shared=True)
     if len(z) <= 1:
         return "de Kerncijfers per gemeente zijn niet ingelezen."
-    own = wh.level_values(list(SIMILAR_ON), gemeente)
+    own = wh.observations.level_values(list(SIMILAR_ON), gemeente)
     have = set(own.loc[own["region_code"] == gemeente, "measure_id"])
     missing = [words for measure, words in SIMILAR_ON.items() if measure not in have]
     if not missing:
@@ -226,7 +230,7 @@ def no_similar_reason(wh: Warehouse, gemeente: str) -> str:
 
 def _standardised(wh: Warehouse) -> pd.DataFrame:
     """Return the structure variables of every gemeente (latest period), standardised."""
-    obs = wh.level_values(list(SIMILAR_ON), "GM").sort_values("period")
+    obs = wh.observations.level_values(list(SIMILAR_ON), "GM").sort_values("period")
     wide = obs.pivot_table(index="region_code", columns="measure_id", values="value", aggfunc="last")
     wide = wide.reindex(columns=list(SIMILAR_ON)).dropna()
     wide["a_inw"] = np.log(wide["a_inw"].clip(lower=1))
@@ -239,7 +243,7 @@ def key_figures(
     """Compare the theme's figure for the gemeente with NL and similar gemeenten (survey values)."""
     codes = [gemeente, "NL01", *[s["code"] for s in similar]]
     values = series_of(
-        chosen, values_on(wh, chosen.measure_id, chosen.population_group, codes, wh.indeling())
+        chosen, values_on(wh, chosen.measure_id, chosen.population_group, codes, wh.regions.indeling())
     )
     published = values[values["status"] == "published"]
     out = []
@@ -273,7 +277,7 @@ def overview(wh: Warehouse, gemeente: str, thema: str, *, top: int = 10) -> dict
     gm = require_gemeente(wh, gemeente)
     chosen = theme_or_error(thema, wh)
     data = areas(wh, gemeente, chosen, chosen.level)
-    shapes = geometries_on(wh, [r["code"] for r in data["rows"]], wh.indeling())
+    shapes = geometries_on(wh, [r["code"] for r in data["rows"]], wh.regions.indeling())
     has_map = not shapes.empty
     mapped = set(shapes["region_code"])
     data["not_on_map"] = [
@@ -350,7 +354,7 @@ def area_choices(wh: Warehouse, gemeente: str) -> list[dict[str, Any]]:
 
 
 def _area_choices(wh: Warehouse, gemeente: str) -> list[dict[str, Any]]:
-    regions = wh.regions(gemeente_code=gemeente)
+    regions = wh.regions.table(gemeente_code=gemeente)
     buurten = regions[regions["level"] == "buurt"]
     out = []
     for wijk in regions[regions["level"] == "wijk"].itertuples():
@@ -370,7 +374,7 @@ def _area_choices(wh: Warehouse, gemeente: str) -> list[dict[str, Any]]:
 
 def measure_choices(wh: Warehouse) -> list[dict[str, str]]:
     """List the measures and groups a goal can be set on (the form's suggestions)."""
-    frame = wh.measure_groups()
+    frame = wh.observations.measure_groups()
     return [
         {"measure": m, "group": g, "label": lbl}
         for m, g, lbl in zip(frame["measure_id"], frame["population_group"], frame["label"], strict=True)
@@ -399,10 +403,10 @@ def profile(wh: Warehouse, code: str) -> dict[str, Any]:
                     }
                 )
     estimates = []
-    models = wh.models()
+    models = wh.models.table()
     level = data["level"]
     for row in models[models["level"] == level].itertuples(index=False):
-        found = wh.estimates(int(row.model_id), [data["code"]])
+        found = wh.models.estimates(int(row.model_id), [data["code"]])
         if found.empty:
             continue
         est = found.iloc[0]
@@ -427,9 +431,9 @@ def profile(wh: Warehouse, code: str) -> dict[str, Any]:
                         "upper": float(up),
                         "kerncijfers": periods_nl([read]),
                     }
-                    for _, p, e, lo, up, read in wh.prognoses(int(row.model_id), [data["code"]]).itertuples(
-                        index=False, name=None
-                    )
+                    for _, p, e, lo, up, read in wh.models.prognoses(
+                        int(row.model_id), [data["code"]]
+                    ).itertuples(index=False, name=None)
                 ],
             }
         )
@@ -440,11 +444,11 @@ def profile(wh: Warehouse, code: str) -> dict[str, Any]:
 
 def sources(wh: Warehouse) -> dict[str, Any]:
     """List the sources with licences, and the model cards."""
-    frame = wh.sources()
+    frame = wh.sources.table()
     frame["ingested_at"] = frame["ingested_at"].astype(str)
     cards = []
-    for model_id in wh.models()["model_id"].tolist():
-        stored = wh.model_by_id(int(model_id))
+    for model_id in wh.models.table()["model_id"].tolist():
+        stored = wh.models.by_id(int(model_id))
         if stored is None:
             continue
         card = stored["card"]

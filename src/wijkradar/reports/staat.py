@@ -77,7 +77,7 @@ def report_data(wh: Warehouse, own: AppDB, gemeente: str, themes: list[str] | No
         )
     goals = plan(wh, own, gm)
     sources = views.sources(wh)
-    own_sources = wh.source_ids_of(gm)
+    own_sources = wh.sources.ids_of(gm)
     measures = {s["overview"]["theme"]["measure"] for s in sections}
     return {
         "gemeente": views.require_gemeente(wh, gm),

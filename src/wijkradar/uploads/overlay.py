@@ -1,7 +1,7 @@
 """Lay a gemeente's uploads over the warehouse: one view in which its own measures are measures too.
 
-:func:`with_uploads` returns a :class:`~wijkradar.warehouse.Warehouse` whose measure queries
-(values, periods, indelingen, the measure lists) also answer for the gemeente's uploads, so maps,
+:func:`with_uploads` returns a :class:`~wijkradar.warehouse.Warehouse` whose observations part
+(values, periods, indelingen, the measure lists) also answers for the gemeente's uploads, so maps,
 goals and their progress take an uploaded measure like any other. Only code that has checked the
 user may see the gemeente builds such a view; the warehouse file itself never holds uploads.
 """
@@ -17,37 +17,23 @@ from wijkradar.appdb import AppDB
 from wijkradar.sources.model import OWN_DATA_PUBLISHER, PUBLISHED, TOTAL_GROUP
 from wijkradar.themes import Theme
 from wijkradar.warehouse import Warehouse
+from wijkradar.warehouse.observations import Observations
 
 UPLOAD_PREFIX: Final = "eigen-"  # theme name and measure id of an upload: eigen-<key>
 
 
-class UploadsView(Warehouse):
-    """The warehouse with one gemeente's uploads as extra measures (same connection, same memo)."""
+class UploadObservations(Observations):
+    """The warehouse's observations with one gemeente's uploads as extra measures."""
 
     def __init__(
-        self,
-        base: Warehouse,
-        gemeente: str,
-        uploads: list[dict[str, Any]],
-        values: list[dict[str, Any]],
-        revision: str,
+        self, wh: Warehouse, gemeente: str, uploads: list[dict[str, Any]], values: list[dict[str, Any]]
     ) -> None:
-        super().__init__(base.con, base.path, memo=base._memo)
-        self.read_only = base.read_only
+        super().__init__(wh)
         self.gemeente = gemeente
-        self.revision = revision
         self.uploads = {UPLOAD_PREFIX + u["measure_key"]: u for u in uploads}
         frame = pd.DataFrame(values, columns=["measure_key", "region_code", "period", "value"])
         frame["measure_id"] = UPLOAD_PREFIX + frame["measure_key"].astype(str)
         self._values = frame
-
-    def memo(
-        self, key: tuple[Any, ...], make: Any, *, shared: bool = False, sources_only: bool = False
-    ) -> Any:
-        """Remember per warehouse version and upload revision (see :meth:`Warehouse.memo`)."""
-        return super().memo(
-            (*key, "uploads", self.gemeente, self.revision), make, shared=shared, sources_only=sources_only
-        )
 
     def themes(self) -> dict[str, Theme]:
         """Return the uploads as themes (name ``eigen-<key>``), on the level they were uploaded on."""
@@ -133,16 +119,21 @@ class UploadsView(Warehouse):
 def with_uploads(wh: Warehouse, own: AppDB, gemeente: str) -> Warehouse:
     """Return the warehouse with ``gemeente``'s uploads laid over it (itself when it has none).
 
-    Call only for a user who may see the gemeente's own data.
+    The view shares the connection and what it remembers; its keys carry the gemeente and the
+    revision of its uploads. Call only for a user who may see the gemeente's own data.
     """
-    if isinstance(wh, UploadsView) and wh.gemeente == gemeente:
+    if isinstance(wh.observations, UploadObservations) and wh.observations.gemeente == gemeente:
         return wh
     found = own.uploads(gemeente)
     if not found:
         return wh
-    return UploadsView(wh, gemeente, found, own.upload_values(gemeente), own.plan_version(gemeente))
+    view = Warehouse(wh.con, wh.path, memo=wh.memory)
+    view.read_only = wh.read_only
+    view.memo_scope = ("uploads", gemeente, own.plan_version(gemeente))
+    view.observations = UploadObservations(view, gemeente, found, own.upload_values(gemeente))
+    return view
 
 
 def own_themes(wh: Warehouse) -> dict[str, Theme]:
     """Return the upload themes of a view made by :func:`with_uploads` (none for the bare warehouse)."""
-    return wh.themes() if isinstance(wh, UploadsView) else {}
+    return wh.observations.themes() if isinstance(wh.observations, UploadObservations) else {}

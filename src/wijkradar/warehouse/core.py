@@ -1,8 +1,9 @@
 """The warehouse's core: opening the DuckDB file, migrations, transactions and query helpers.
 
 Every write happens inside :meth:`Core.transaction`, so a failure half-way (bad data, a full disk,
-a killed process) leaves the file as it was before the write began. The repositories in this
-package (sources, regions, observations, models) add the queries of one concern each on top.
+a killed process) leaves the file as it was before the write began. Each concern's
+queries (sources, regions, boundaries, crosswalks, observations, models) are a :class:`Part` of
+the warehouse, reached as an attribute of it: ``wh.regions.table()``.
 """
 
 from __future__ import annotations
@@ -86,9 +87,10 @@ class Core:
         self.con = con
         self.path = path
         self._version = version
-        self._memo = Memo() if memo is None else memo  # shared with cursors
+        self.memory = Memo() if memo is None else memo  # shared with cursors and views
         self.read_only = False  # set by open(); a read-only file cannot change under its reader
         self.in_transaction = False
+        self.memo_scope: tuple[Any, ...] = ()  # added to every key (a view with a gemeente's uploads)
 
     @classmethod
     def open(cls, path: Path, *, read_only: bool = False) -> Self:
@@ -212,7 +214,7 @@ class Core:
 
     def cursor(self) -> Self:
         """Open a second handle on the same database, for use from another thread (web requests)."""
-        handle = type(self)(self.con.cursor(), self.path, memo=self._memo)  # a cursor never publishes
+        handle = type(self)(self.con.cursor(), self.path, memo=self.memory)  # a cursor never publishes
         handle.read_only = self.read_only
         return handle
 
@@ -245,21 +247,21 @@ class Core:
         figures on an indeling): training a model then does not make it be computed again.
         """
         version = self._version_now()
-        value: T = self._memo.get((*key, version[:4] if sources_only else version), make)
+        value: T = self.memory.get((*key, *self.memo_scope, version[:4] if sources_only else version), make)
         return value if shared else _copy(value)
 
     def _version_now(self) -> tuple[str, int, int, str, int, str]:
         # A read-only file cannot change while it is open: its fingerprint is taken once.
-        version = self._memo.version if self.read_only else None
+        version = self.memory.version if self.read_only else None
         if version is None:
             version = self.data_version()
             if self.read_only:
-                self._memo.version = version
+                self.memory.version = version
         return version
 
     def forget(self) -> None:
         """Drop everything :meth:`memo` remembers (benchmarks measure cold starts with it)."""
-        self._memo.clear()
+        self.memory.clear()
 
     def observation_count(self) -> int:
         """Count the observations in the warehouse."""
@@ -286,6 +288,33 @@ class Core:
         if frame.empty:
             return None
         return {str(k): v for k, v in frame.iloc[0].to_dict().items()}
+
+
+class Part:
+    """The queries of one concern, on the connection of the warehouse it belongs to."""
+
+    def __init__(self, wh: Core) -> None:
+        self.wh = wh
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        """The warehouse's connection (or a cursor's)."""
+        return self.wh.con
+
+    def _remember(
+        self, key: tuple[Any, ...], make: Callable[[], T], *, shared: bool = False, sources_only: bool = False
+    ) -> T:
+        """Remember what this part read until the data change (see :meth:`Core.memo`)."""
+        return self.wh.memo(key, make, shared=shared, sources_only=sources_only)
+
+    def _frame(self, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
+        return self.wh._frame(sql, params)
+
+    def _column(self, sql: str, params: list[Any]) -> list[Any]:
+        return self.wh._column(sql, params)
+
+    def _one(self, sql: str, params: list[Any]) -> dict[str, Any] | None:
+        return self.wh._one(sql, params)
 
 
 def _copy(value: T) -> T:

@@ -7,17 +7,17 @@ from typing import Any
 
 import pandas as pd
 
-from wijkradar.warehouse.core import Core, now
+from wijkradar.warehouse.core import Part, now
 
 PROGNOSES_SINCE = 6  # the schema version that added the prognoses table
 PROGNOSIS_INPUTS_SINCE = 8  # ... and the one that added the periods each prognose read
 PROGNOSIS_COLUMNS = ["region_code", "period", "estimate", "lower", "upper", "kerncijfers"]
 
 
-class ModelsRepository(Core):
+class Models(Part):
     """Risk models and the estimates they made, one stored model per target."""
 
-    def save_model(
+    def save(
         self, record: dict[str, Any], estimates: pd.DataFrame, prognoses: pd.DataFrame | None = None
     ) -> int:
         """Store a trained model, its estimates and prognoses, replacing an earlier one for the same target.
@@ -29,7 +29,7 @@ class ModelsRepository(Core):
         the model's survey round.
         """
         key = [record["measure_id"], record["population_group"], record["level"], record["period"]]
-        with self.transaction():
+        with self.wh.transaction():
             old = self.con.execute(
                 "SELECT model_id FROM models WHERE measure_id = ? AND population_group = ? "
                 "AND level = ? AND period = ?",
@@ -68,13 +68,13 @@ class ModelsRepository(Core):
                 )
         return model_id
 
-    def model(
+    def get(
         self, measure_id: str, population_group: str, level: str, period: str | None = None
     ) -> dict[str, Any] | None:
         """Return the stored model for a target (the newest period unless one is named)."""
         clause = "AND period = ?" if period else ""
         params = [measure_id, population_group, level] + ([period] if period else [])
-        return self.memo(
+        return self._remember(
             ("model", measure_id, population_group, level, period),
             lambda: _decoded(
                 self._one(
@@ -85,11 +85,11 @@ class ModelsRepository(Core):
             ),
         )
 
-    def model_by_id(self, model_id: int) -> dict[str, Any] | None:
+    def by_id(self, model_id: int) -> dict[str, Any] | None:
         """Return one stored model by id."""
         return _decoded(self._one("SELECT * FROM models WHERE model_id = ?", [model_id]))
 
-    def models(self) -> pd.DataFrame:
+    def table(self) -> pd.DataFrame:
         """Every stored model without its artifact (``metrics`` as dicts)."""
         frame = self._frame(
             "SELECT model_id, measure_id, population_group, level, period, algorithm, created_at, metrics "
@@ -104,7 +104,7 @@ class ModelsRepository(Core):
         A model's estimates are read and decoded once per data version; pages take their regions
         from that (the lists inside ``contributions`` are shared: read them, do not change them).
         """
-        every = self.memo(("estimates", model_id), lambda: self._estimates(model_id), shared=True)
+        every = self._remember(("estimates", model_id), lambda: self._estimates(model_id), shared=True)
         if region_codes is None:
             return every.copy()
         return every[every["region_code"].isin(set(region_codes))].reset_index(drop=True)
@@ -115,13 +115,13 @@ class ModelsRepository(Core):
         Columns: region_code, period, estimate, lower, upper and kerncijfers (the periods of the
         other tables the prognose read, comma-separated; empty for a model stored before that was kept).
         """
-        every = self.memo(("prognoses", model_id), lambda: self._prognoses(model_id), shared=True)
+        every = self._remember(("prognoses", model_id), lambda: self._prognoses(model_id), shared=True)
         if region_codes is None:
             return every.copy()
         return every[every["region_code"].isin(set(region_codes))].reset_index(drop=True)
 
     def _prognoses(self, model_id: int) -> pd.DataFrame:
-        version = self.schema_version()
+        version = self.wh.schema_version()
         if version < PROGNOSES_SINCE:  # a file read-only from before prognoses were kept
             return pd.DataFrame(columns=PROGNOSIS_COLUMNS)
         read = "kerncijfers" if version >= PROGNOSIS_INPUTS_SINCE else "'' AS kerncijfers"

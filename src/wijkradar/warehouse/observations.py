@@ -9,10 +9,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from wijkradar.warehouse.core import Core, where
+from wijkradar.warehouse.core import Part, where
 
 
-class ObservationsRepository(Core):
+class Observations(Part):
     """Measures and observations."""
 
     def upsert_measures(self, measures: pd.DataFrame, publisher: str, table_id: str) -> None:
@@ -30,7 +30,7 @@ class ObservationsRepository(Core):
             """
         )
 
-    def insert_observations(self, observations: pd.DataFrame, source_id: int, boundary_year: int) -> None:
+    def insert(self, observations: pd.DataFrame, source_id: int, boundary_year: int) -> None:
         """Append observations for one source (call inside a transaction)."""
         # Arrow with dictionary-encoded text columns is about twice as fast for DuckDB to take in as
         # pandas categoricals.
@@ -48,7 +48,7 @@ class ObservationsRepository(Core):
     def measures(self) -> pd.DataFrame:
         """All measures with label, unit and publisher (remembered until the data change)."""
         every = lambda: self._frame("SELECT * FROM measures ORDER BY measure_id")  # noqa: E731
-        return self.memo(("measures",), every, sources_only=True)
+        return self._remember(("measures",), every, sources_only=True)
 
     def measure_groups(self) -> pd.DataFrame:
         """Every measure and population group with published values, with the measure's label."""
@@ -64,7 +64,9 @@ class ObservationsRepository(Core):
             frame = self._measure_values(measure_id, population_group)
             return sorted(str(p) for p in frame.loc[frame["status"] == "published", "period"].unique())
 
-        found: list[str] = self.memo(("periods", measure_id, population_group), published, sources_only=True)
+        found: list[str] = self._remember(
+            ("periods", measure_id, population_group), published, sources_only=True
+        )
         return found
 
     def boundary_years_of(self, measure_id: str, population_group: str) -> list[int]:
@@ -90,7 +92,7 @@ class ObservationsRepository(Core):
             params,
         )
 
-    def observations(self, *, measure_id: str | None = None, period: str | None = None) -> pd.DataFrame:
+    def table(self, *, measure_id: str | None = None, period: str | None = None) -> pd.DataFrame:
         """Observations in long form, optionally of one measure and one period."""
         clause, params = where(measure_id=measure_id, period=period)
         sql = (
@@ -179,7 +181,7 @@ class ObservationsRepository(Core):
 
     def _measure_values(self, measure_id: str, population_group: str) -> pd.DataFrame:
         """Every observation of a measure and group, shared: callers filter it, never change it."""
-        return self.memo(
+        return self._remember(
             ("measure_values", measure_id, population_group),
             lambda: self._frame(
                 "SELECT o.region_code, o.period, o.value, o.lower, o.upper, o.status, "

@@ -1,7 +1,7 @@
 """Goals and interventions as versions before 0.3 kept them in the warehouse, read once to move them.
 
 They now live in the operational store (:mod:`wijkradar.appdb`); the tables stay in the file so
-an older warehouse keeps its schema, and :meth:`LegacyOwnData.legacy_plan` hands their rows over.
+an older warehouse keeps its schema, and :meth:`LegacyOwnData.plan` hands their rows over.
 """
 
 from __future__ import annotations
@@ -10,13 +10,13 @@ import json
 from typing import Any
 
 from wijkradar.jsonable import to_jsonable
-from wijkradar.warehouse.core import Core
+from wijkradar.warehouse.core import Part
 
 
-class LegacyOwnData(Core):
+class LegacyOwnData(Part):
     """The goals and interventions an older warehouse holds."""
 
-    def legacy_plan(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    def plan(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """Return every stored goal and intervention (lists decoded, dates as ISO text)."""
         out: list[list[dict[str, Any]]] = []
         for table, key in (("goals", "goal_id"), ("interventions", "intervention_id")):

@@ -13,15 +13,13 @@ from wijkradar.regions import (
     level_of,
     region_label,
 )
-from wijkradar.warehouse.core import Core, codes_frame, where
-
-_DERIVED = "WHERE stamp = ? AND from_year = ? AND to_year = ? AND level = ?"
+from wijkradar.warehouse.core import Part, codes_frame, where
 
 
-class RegionsRepository(Core):
+class Regions(Part):
     """Regions and their names per indeling, geometries, and crosswalks between indelingen."""
 
-    def upsert_regions(self, regions: pd.DataFrame, boundary_year: int) -> None:
+    def upsert(self, regions: pd.DataFrame, boundary_year: int) -> None:
         """Add regions; a name already known is kept when the new file has none."""
         frame = regions.assign(boundary_year=boundary_year)  # noqa: F841  # used by name in SQL
         # An update of the names that change and an insert of the new codes: much faster in DuckDB
@@ -45,7 +43,7 @@ class RegionsRepository(Core):
 
     def indeling(self) -> int:
         """Return the boundary year most figures are on: the default indeling for lists and analyses."""
-        return self.memo(("indeling",), self._indeling, sources_only=True)
+        return self._remember(("indeling",), self._indeling, sources_only=True)
 
     def _indeling(self) -> int:
         row = self.con.execute(
@@ -57,7 +55,7 @@ class RegionsRepository(Core):
         row = self.con.execute("SELECT max(boundary_year) FROM regions").fetchall()
         return int(row[0][0]) if row and row[0][0] is not None else 0
 
-    def regions(
+    def table(
         self, level: str | None = None, gemeente_code: str | None = None, year: int | None = None
     ) -> pd.DataFrame:
         """Return the regions of one indeling (default :meth:`indeling`), each with its name there.
@@ -68,7 +66,7 @@ class RegionsRepository(Core):
         known. ``boundary_years`` lists every indeling the code occurs in. Remembered until the
         data change: pages and goals ask for it many times.
         """
-        return self.memo(
+        return self._remember(
             ("regions", level, gemeente_code, year),
             lambda: self._regions(level, gemeente_code, year),
             sources_only=True,
@@ -122,7 +120,7 @@ class RegionsRepository(Core):
         (a split, a merger, a moved border) marks both codes between its two years. Remembered and
         shared until the data change: callers only read it.
         """
-        found: dict[str, list[tuple[int, int]]] = self.memo(
+        found: dict[str, list[tuple[int, int]]] = self._remember(
             ("name_breaks",), self._name_breaks, shared=True, sources_only=True
         )
         return found
@@ -175,7 +173,7 @@ class RegionsRepository(Core):
 
     def code_years(self, code: str) -> list[int]:
         """Return the boundary years in which a code occurs (empty when it is unknown)."""
-        every: dict[str, list[int]] = self.memo(
+        every: dict[str, list[int]] = self._remember(
             ("code_years",), self._code_years, shared=True, sources_only=True
         )
         return list(every.get(code, []))
@@ -187,38 +185,10 @@ class RegionsRepository(Core):
             out.setdefault(str(code), []).append(int(year))
         return out
 
-    def region_names(self) -> pd.DataFrame:
+    def names(self) -> pd.DataFrame:
         """Code, name and level of every region that has a name (for name lookups)."""
         return self._frame(
             "SELECT DISTINCT code, name, level FROM regions WHERE name IS NOT NULL ORDER BY code"
-        )
-
-    def insert_geometries(self, geometries: pd.DataFrame, source_id: int, boundary_year: int) -> None:
-        """Append WGS84 geometries (WKB) for one source."""
-        frame = geometries  # noqa: F841
-        self.con.execute(
-            "INSERT INTO geometries SELECT code, ?, ?, 'EPSG:4326', wkb FROM frame",
-            [boundary_year, source_id],
-        )
-
-    def geometries(self, codes: list[str]) -> pd.DataFrame:
-        """Return WGS84 geometries (WKB) of the given regions, the newest boundary year per code."""
-        if not codes:
-            return pd.DataFrame(columns=["region_code", "boundary_year", "wkb"])
-        placeholders = ", ".join("?" for _ in codes)
-        return self._frame(
-            "SELECT region_code, arg_max(boundary_year, boundary_year) AS boundary_year, "  # noqa: S608
-            "arg_max(wkb, boundary_year) AS wkb FROM geometries "
-            f"WHERE region_code IN ({placeholders}) GROUP BY region_code",
-            list(codes),
-        )
-
-    def geometries_of_year(self, year: int, prefix: str = "") -> pd.DataFrame:
-        """WGS84 geometries (WKB) of one indeling, optionally of one level (code prefix)."""
-        return self._frame(
-            "SELECT region_code, arg_max(wkb, source_id) AS wkb FROM geometries "
-            "WHERE boundary_year = ? AND starts_with(region_code, ?) GROUP BY region_code ORDER BY 1",
-            [year, prefix],
         )
 
     def boundary_years(self) -> list[int]:
@@ -235,71 +205,6 @@ class RegionsRepository(Core):
     def observation_years(self) -> list[int]:
         """Return every indeling a figure is on (0: a file without a year)."""
         return sorted(int(y) for y in self._column("SELECT DISTINCT boundary_year FROM observations", []))
-
-    def geometry_versions(self, codes: list[str]) -> pd.DataFrame:
-        """Return every stored boundary of some regions: code, boundary year, name in that year, WKB."""
-        frame = codes_frame(codes)  # noqa: F841  # used in SQL
-        return self.con.execute(
-            "SELECT g.region_code, g.boundary_year, any_value(r.name) AS name, "
-            "arg_max(g.wkb, g.source_id) AS wkb FROM geometries g LEFT JOIN regions r "
-            "ON r.code = g.region_code AND r.boundary_year = g.boundary_year "
-            "WHERE g.region_code IN (SELECT code FROM frame) GROUP BY g.region_code, g.boundary_year "
-            "ORDER BY 1, 2"
-        ).fetchdf()
-
-    def insert_crosswalk(self, rows: pd.DataFrame, source_id: int) -> None:
-        """Append crosswalk rows (from_code, from_year, to_code, to_year, weight, method)."""
-        frame = rows  # noqa: F841
-        self.con.execute(
-            "INSERT INTO crosswalks SELECT ?, from_code, from_year, to_code, to_year, weight, method "
-            "FROM frame",
-            [source_id],
-        )
-
-    def derived_crosswalk(
-        self, stamp: str, from_year: int, to_year: int, level: str | None
-    ) -> pd.DataFrame | None:
-        """Return a crosswalk derived earlier for this state of the sources, or None if there is none."""
-        key = [stamp, from_year, to_year, level or ""]
-        if not self._column(f"SELECT count(*) FROM derived_crosswalk_sets {_DERIVED}", key)[0]:  # noqa: S608
-            return None
-        columns = "from_code, to_code, weight, method"
-        sql = f"SELECT {columns} FROM derived_crosswalks {_DERIVED} ORDER BY rowid"  # noqa: S608
-        return self._frame(sql, key)
-
-    def keep_derived_crosswalk(
-        self, stamp: str, from_year: int, to_year: int, level: str | None, walk: pd.DataFrame
-    ) -> bool:
-        """Keep a derived crosswalk for later processes; those of an older state of the sources go.
-
-        Only a writer outside a transaction keeps one (a reader cannot; inside an ingest the sources
-        are still changing). Returns whether it was kept.
-        """
-        if self.read_only or self.in_transaction:
-            return False
-        frame = walk[["from_code", "to_code", "weight", "method"]]  # noqa: F841  # used in SQL
-        key = [stamp, from_year, to_year, level or ""]
-        with self.transaction():
-            for table in ("derived_crosswalks", "derived_crosswalk_sets"):
-                self.con.execute(f"DELETE FROM {table} WHERE stamp <> ?", [stamp])  # noqa: S608
-                self.con.execute(f"DELETE FROM {table} {_DERIVED}", key)  # noqa: S608
-            self.con.execute("INSERT INTO derived_crosswalk_sets VALUES (?, ?, ?, ?)", key)
-            self.con.execute(
-                "INSERT INTO derived_crosswalks "
-                "SELECT ?, ?, ?, ?, from_code, to_code, weight, method FROM frame",
-                key,
-            )
-        return True
-
-    def crosswalk_rows(self, level: str | None = None) -> pd.DataFrame:
-        """Every stored crosswalk row with its source's publisher and table, optionally of one level."""
-        prefix = {"gemeente": "GM", "wijk": "WK", "buurt": "BU"}.get(level or "", "")
-        return self._frame(
-            "SELECT c.from_code, c.from_year, c.to_code, c.to_year, c.weight, c.method, c.source_id, "
-            "s.publisher, s.table_id FROM crosswalks c JOIN sources s USING (source_id) "
-            "WHERE starts_with(c.from_code, ?) ORDER BY c.from_year, c.to_year, c.from_code, c.to_code",
-            [prefix],
-        )
 
 
 def _narrowed(

@@ -7,24 +7,24 @@ from typing import Any
 import pandas as pd
 
 from wijkradar.regions import gemeente_of, own_prefixes
-from wijkradar.warehouse.core import Core, codes_frame, now
+from wijkradar.warehouse.core import Part, codes_frame, now
 
 
-class SourcesRepository(Core):
+class Sources(Part):
     """Provenance: one row per ingested file, and what it brought."""
 
-    def source_by_checksum(self, checksum: str) -> dict[str, Any] | None:
+    def by_checksum(self, checksum: str) -> dict[str, Any] | None:
         """Return the source already ingested from a file with this checksum, if any."""
         return self._one("SELECT * FROM sources WHERE checksum = ?", [checksum])
 
-    def source_by_key(self, dataset_key: str) -> dict[str, Any] | None:
+    def by_key(self, dataset_key: str) -> dict[str, Any] | None:
         """Return the source already ingested for the same table slice (see Dataset.dataset_key)."""
         return self._one(
             "SELECT * FROM sources WHERE dataset_key = ? ORDER BY ingested_at DESC LIMIT 1",
             [dataset_key],
         )
 
-    def insert_source(self, record: dict[str, Any]) -> int:
+    def insert(self, record: dict[str, Any]) -> int:
         """Insert a source record and return its id (call inside a transaction)."""
         columns = list(record)
         placeholders = ", ".join("?" for _ in columns)
@@ -36,7 +36,7 @@ class SourcesRepository(Core):
         assert row is not None  # noqa: S101  # RETURNING always yields the new row
         return int(row[0])
 
-    def delete_source(self, source_id: int) -> None:
+    def delete(self, source_id: int) -> None:
         """Remove a source and everything it brought (call inside a transaction)."""
         for table in ("observations", "geometries", "crosswalks", "sources"):
             self.con.execute(f"DELETE FROM {table} WHERE source_id = ?", [source_id])  # noqa: S608
@@ -66,7 +66,7 @@ class SourcesRepository(Core):
             self.con.execute("DELETE FROM crosswalks WHERE source_id = ?", [sid])
             kept = self._region_codes_of(sid)
             if not kept:
-                self.delete_source(sid)
+                self.delete(sid)
             else:
                 self.con.execute(
                     "UPDATE sources SET n_regions = ?, n_observations = "
@@ -85,7 +85,7 @@ class SourcesRepository(Core):
         ).fetchall()
         return {str(r[0]) for r in rows}
 
-    def source_ids_of(self, gemeente: str) -> set[int]:
+    def ids_of(self, gemeente: str) -> set[int]:
         """Return the sources with a figure or a boundary of the gemeente, its wijken or its buurten."""
         _, wijken, buurten = own_prefixes(gemeente)
         where = "region_code = ? OR region_code LIKE ? OR region_code LIKE ?"
@@ -97,7 +97,7 @@ class SourcesRepository(Core):
         ).fetchall()
         return {int(r[0]) for r in rows}
 
-    def sources(self) -> pd.DataFrame:
+    def table(self) -> pd.DataFrame:
         """All ingested sources, newest first."""
         return self._frame(
             "SELECT source_id, publisher, table_id, title, period, population_groups, levels, "

@@ -94,20 +94,20 @@ class Site:
         data). A page's own data are still computed when it is first asked for.
         """
         wh = self.warehouse()
-        year = wh.indeling()
-        for other in wh.boundary_years():
+        year = wh.regions.indeling()
+        for other in wh.regions.boundary_years():
             if other not in (0, year):
                 crosswalk(wh, other, year)
         for level in ("gemeente", "wijk", "buurt"):
-            wh.regions(level=level)
-        gemeenten = wh.regions(level="gemeente")["code"].tolist()
+            wh.regions.table(level=level)
+        gemeenten = wh.regions.table(level="gemeente")["code"].tolist()
         if gemeenten:
             views.similar_gemeenten(wh, gemeenten[0])  # the structure figures of every gemeente
         first = load_themes()[DEFAULT_THEME]
         every_value_on(wh, first.measure_id, first.population_group, year)
-        models = wh.models()
+        models = wh.models.table()
         for model_id, period in zip(models["model_id"], models["period"], strict=True):
-            wh.estimates(int(model_id), [])  # decoded once, shared by every page
+            wh.models.estimates(int(model_id), [])  # decoded once, shared by every page
             # The residents and capacity a priority list weighs its areas with, for the model's year.
             model_year = int(str(period)[:4])
             for group in {t.population_group for t in load_themes().values()}:
@@ -234,7 +234,7 @@ class Site:
 
     def _compute_uncached(self, kind: str, *args: str) -> Any:
         if kind == "owners":
-            return self.warehouse().owners(OWN_DATA_PUBLISHER)
+            return self.warehouse().sources.owners(OWN_DATA_PUBLISHER)
         if kind in ("doelen", "plan"):  # the last argument, the plan's revision, only keys the cache
             return to_jsonable(PAGE_DATA[kind](self.warehouse(), self.own, *args[:-1]))
         if kind in ("overview", "geojson", "priority") and len(args) == 3:  # an upload's theme

@@ -105,7 +105,7 @@ def _store(site: Site, access: Access, code: str, name: str, content: bytes, val
     attention = values["aandacht"]
     if attention not in ("hoog", "laag"):
         raise InputError("formulier", "kies hoog of laag", column="aandacht", fix="kies hoog of laag")
-    year = wh.indeling()
+    year = wh.regions.indeling()
     with tempfile.TemporaryDirectory(prefix="wijkradar-upload-") as folder:
         path = Path(folder) / ("upload" + Path(name).suffix.lower())
         path.write_bytes(content)
@@ -113,7 +113,7 @@ def _store(site: Site, access: Access, code: str, name: str, content: bytes, val
             path,
             file_name=name,
             gemeente=code,
-            regions=wh.regions(gemeente_code=code, year=year),
+            regions=wh.regions.table(gemeente_code=code, year=year),
             boundary_year=year,
             period=values["jaar"] or None,
         )
@@ -228,7 +228,8 @@ def _page(
 ) -> Response:
     wh = site.view(code)
     periods = {
-        t: wh.periods(t, "totaal") for t in (UPLOAD_PREFIX + u["measure_key"] for u in site.own.uploads(code))
+        t: wh.observations.periods(t, "totaal")
+        for t in (UPLOAD_PREFIX + u["measure_key"] for u in site.own.uploads(code))
     }
     return site.page(
         "uploads.html",
