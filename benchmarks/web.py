@@ -85,8 +85,8 @@ def _users(db: Path, gemeenten: list[str], clients: int) -> list[tuple[str, str]
         hashed = hash_password(PASSWORD)
         for n in range(clients):
             name, gemeente = f"bench{n}", gemeenten[n % len(gemeenten)]
-            own.save_user(name, hashed)
-            own.set_role(name, gemeente, "analist")
+            own.accounts.save_user(name, hashed)
+            own.accounts.set_role(name, gemeente, "analist")
             made.append((name, gemeente))
     return made
 

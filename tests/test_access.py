@@ -99,7 +99,7 @@ def test_users_cli_roles_and_never_a_password(tmp_path: Path) -> None:
     assert _users(db, "remove", "a.jansen")[0] == 0 and _users(db, "remove", "a.jansen")[0] == 3
     assert PASSWORD not in listed.output
     with AppDB.open(wijkradar.appdb.default_url(db)) as own:
-        assert PASSWORD not in str(own.users()) and own.user("b.smit") is not None
+        assert PASSWORD not in str(own.accounts.users()) and own.accounts.user("b.smit") is not None
 
 
 def _own_registration(wh: Warehouse, codes: list[str], title: str = "Stapeling (test)") -> None:
@@ -172,23 +172,22 @@ def site_db(web_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
         goal = add_goal(
             wh,
             own,
-            "Almere",
+            "GM0034",
             {"theme": "eenzaamheid", "title": GOAL_TITLE, "target_value": 44, "target_year": 2026},
         )
         spec = {"title": INTERVENTION_TITLE, "start": "2021-01-01", "goal_ids": [goal["goal_id"]]}
-        add_intervention(wh, own, "Almere", spec)
+        add_intervention(wh, own, "GM0034", spec)
         _own_upload(wh, own)
         for name, (gemeente, role) in ROLES.items():
-            own.save_user(name, hash_password(PASSWORD), national_admin=gemeente is None)
+            own.accounts.save_user(name, hash_password(PASSWORD), national_admin=gemeente is None)
             if gemeente and role:
-                own.set_role(name, gemeente, role)
+                own.accounts.set_role(name, gemeente, role)
     return db
 
 
 @pytest.fixture
-def site(site_db: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
-    monkeypatch.setenv("WIJKRADAR_THEMES", str(site_db.parent / "themes.csv"))
-    with TestClient(create_app(site_db, editable=True)) as client:
+def site(site_db: Path) -> Iterator[TestClient]:
+    with TestClient(create_app(site_db, editable=True, themes_file=site_db.parent / "themes.csv")) as client:
         yield client
 
 
@@ -293,7 +292,7 @@ def test_failed_logins_are_throttled_and_logged(site: TestClient, site_db: Path)
         from datetime import datetime, timedelta
 
         since = datetime.now() - timedelta(hours=1)  # compared with naive UTC below
-        assert len(own.failures_since(since - timedelta(hours=24), name="doelwit")) >= 5
+        assert len(own.accounts.failures_since(since - timedelta(hours=24), name="doelwit")) >= 5
 
 
 def test_every_response_carries_security_headers(site: TestClient) -> None:

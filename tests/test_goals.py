@@ -79,7 +79,7 @@ def test_goals_and_interventions_survive_restarts_and_progress(db: Path) -> None
         whole = add_goal(
             wh,
             own,
-            "Almere",
+            "GM0034",
             {"theme": "eenzaamheid", "target_value": 44, "target_year": 2026, "baseline_period": "2016"},
         )
         three = add_goal(
@@ -97,7 +97,7 @@ def test_goals_and_interventions_survive_restarts_and_progress(db: Path) -> None
         add_intervention(
             wh,
             own,
-            "Almere",
+            "GM0034",
             {
                 "title": "Buurtkamers",
                 "start": "2021-01-01",
@@ -126,7 +126,7 @@ def test_invalid_goals_are_refused_and_nothing_is_stored(db: Path) -> None:
             add_goal(
                 wh,
                 own,
-                "Almere",
+                "GM0034",
                 {
                     "measure_id": "Onbekend_99",
                     "population_group": "65+",
@@ -135,12 +135,12 @@ def test_invalid_goals_are_refused_and_nothing_is_stored(db: Path) -> None:
                 },
             )
         with pytest.raises(InputError, match="streefjaar 2016 ligt niet na"):
-            add_goal(wh, own, "Almere", {"theme": "eenzaamheid", "target_value": 44, "target_year": 2016})
+            add_goal(wh, own, "GM0034", {"theme": "eenzaamheid", "target_value": 44, "target_year": 2016})
         with pytest.raises(InputError, match="buiten gemeente GM0034"):
             add_goal(
                 wh,
                 own,
-                "Almere",
+                "GM0034",
                 {"theme": "eenzaamheid", "area": "BU05990110", "target_value": 44, "target_year": 2026},
             )
         for overlapping in (["WK003402", "BU00340211"], ["BU00340211", "BU00340211"], ["GM0034", "WK003402"]):
@@ -148,13 +148,13 @@ def test_invalid_goals_are_refused_and_nothing_is_stored(db: Path) -> None:
                 add_goal(
                     wh,
                     own,
-                    "Almere",
+                    "GM0034",
                     {"theme": "eenzaamheid", "area": overlapping, "target_value": 44, "target_year": 2026},
                 )
         with pytest.raises(InputError, match="einddatum ligt voor de startdatum"):
-            add_intervention(wh, own, "Almere", {"title": "x", "start": "2024-01-01", "end": "2023-01-01"})
+            add_intervention(wh, own, "GM0034", {"title": "x", "start": "2024-01-01", "end": "2023-01-01"})
         with pytest.raises(InputError, match="onbekende doelen"):
-            add_intervention(wh, own, "Almere", {"title": "x", "start": "2024-01-01", "goal_ids": [99]})
+            add_intervention(wh, own, "GM0034", {"title": "x", "start": "2024-01-01", "goal_ids": [99]})
         assert pd.DataFrame(own.goals()).empty and pd.DataFrame(own.interventions()).empty
 
 
@@ -164,7 +164,7 @@ def test_export_import_round_trip(db: Path, tmp_path: Path, suffix: str) -> None
         goal = add_goal(
             wh,
             own,
-            "Almere",
+            "GM0034",
             {
                 "theme": "eenzaamheid",
                 "area": THREE,
@@ -177,7 +177,7 @@ def test_export_import_round_trip(db: Path, tmp_path: Path, suffix: str) -> None
         add_intervention(
             wh,
             own,
-            "Almere",
+            "GM0034",
             {
                 "title": "Buurtkamers",
                 "start": "2021-01-01",
@@ -192,8 +192,8 @@ def test_export_import_round_trip(db: Path, tmp_path: Path, suffix: str) -> None
             columns=["intervention_id", "created_at", "goal_ids"]
         )
         path = tmp_path / f"plan{suffix}"
-        assert export_goals(wh, own, "Almere", path) == 2
-        assert import_goals(wh, own, "Almere", path) == {"goals": 1, "interventions": 1}
+        assert export_goals(wh, own, "GM0034", path) == 2
+        assert import_goals(wh, own, "GM0034", path) == {"goals": 1, "interventions": 1}
         after_goals = pd.DataFrame(own.goals("GM0034")).drop(columns=["goal_id", "created_at"])
         after_int = pd.DataFrame(own.interventions("GM0034"))
         assert before_goals.to_dict("records") == after_goals.to_dict("records")
@@ -206,13 +206,13 @@ def test_export_import_round_trip(db: Path, tmp_path: Path, suffix: str) -> None
 
 def test_import_with_an_invalid_goal_changes_nothing(db: Path, tmp_path: Path) -> None:
     with stores(db) as (wh, own):
-        add_goal(wh, own, "Almere", {"theme": "eenzaamheid", "target_value": 44, "target_year": 2026})
+        add_goal(wh, own, "GM0034", {"theme": "eenzaamheid", "target_value": 44, "target_year": 2026})
         bad = tmp_path / "plan.yaml"
         bad.write_text(
             "goals:\n- thema: eenzaamheid\n  target_value: 40\n  target_year: 2010\n", encoding="utf-8"
         )
         with pytest.raises(InputError, match=r"plan\.yaml, doel 1"):
-            import_goals(wh, own, "Almere", bad)
+            import_goals(wh, own, "GM0034", bad)
         assert len(pd.DataFrame(own.goals("GM0034"))) == 1
 
 
@@ -233,10 +233,10 @@ def test_absurd_numbers_are_refused_at_every_entrance(
     with stores(db) as (wh, own):
         if field == "target_value":
             with pytest.raises(InputError, match=needle):
-                add_goal(wh, own, "Almere", {**goal, field: value})
+                add_goal(wh, own, "GM0034", {**goal, field: value})
         else:
             with pytest.raises(InputError, match=needle):
-                add_intervention(wh, own, "Almere", {"title": "x", "start": "2024-01-01", field: value})
+                add_intervention(wh, own, "GM0034", {"title": "x", "start": "2024-01-01", field: value})
         plan_file = tmp_path / "plan.yaml"
         plan_file.write_text(
             "goals:\n- thema: eenzaamheid\n  target_value: 44\n  target_year: 2026\n"
@@ -247,7 +247,7 @@ def test_absurd_numbers_are_refused_at_every_entrance(
             encoding="utf-8",
         )
         with pytest.raises(InputError, match=needle):
-            import_goals(wh, own, "Almere", plan_file)
+            import_goals(wh, own, "GM0034", plan_file)
         assert pd.DataFrame(own.goals()).empty and pd.DataFrame(own.interventions()).empty
     cli = ["--gemeente", "Almere", "--db", str(db)]
     if field == "target_value":
@@ -267,7 +267,7 @@ def test_wat_werkt_lists_better_than_expected_areas_with_interventions(db: Path)
         if writable.models.get("Eenzaam_28", "65+", "buurt") is None:
             train_model(writable, "Eenzaam_28", "65+", "buurt")
     with stores(db) as (wh, own):
-        ranking = wat_werkt(wh, own, "Almere", "eenzaamheid")
+        ranking = wat_werkt(wh, own, "GM0034", "eenzaamheid")
         assert "geen bewijs" in ranking["caveat"]
         better = [r["code"] for r in ranking["rows"]]
         assert all(r["vs_expected"] <= -1 for r in ranking["rows"])
@@ -283,9 +283,9 @@ def test_wat_werkt_lists_better_than_expected_areas_with_interventions(db: Path)
         assert set(better) == expected_better
         if better:
             add_intervention(
-                wh, own, "Almere", {"title": "Ontmoetingsplek", "start": "2019-03-01", "area": better[0]}
+                wh, own, "GM0034", {"title": "Ontmoetingsplek", "start": "2019-03-01", "area": better[0]}
             )
-            again = wat_werkt(wh, own, "Almere", "eenzaamheid")
+            again = wat_werkt(wh, own, "GM0034", "eenzaamheid")
             first = next(r for r in again["rows"] if r["code"] == better[0])
             assert [i["title"] for i in first["interventions"]] == ["Ontmoetingsplek"]
 
@@ -515,15 +515,15 @@ def test_an_older_warehouse_is_refused_read_only_with_the_fix_until_a_writer_upd
 def test_import_keeps_the_numbers_of_goals_and_interventions(db: Path, tmp_path: Path) -> None:
     with stores(db) as (wh, own):
         spec = {"theme": "eenzaamheid", "target_value": 44, "target_year": 2026}
-        first, second = (add_goal(wh, own, "Almere", {**spec, "title": t}) for t in ("Eerste", "Tweede"))
-        delete_goal(wh, own, "Almere", first["goal_id"])
-        made = add_intervention(wh, own, "Almere", {"title": "Huiskamer", "start": "2024-01-01"})
+        first, second = (add_goal(wh, own, "GM0034", {**spec, "title": t}) for t in ("Eerste", "Tweede"))
+        delete_goal(wh, own, "GM0034", first["goal_id"])
+        made = add_intervention(wh, own, "GM0034", {"title": "Huiskamer", "start": "2024-01-01"})
         codes = wh.observations.values("Eenzaam_28", "65+")["region_code"]
         elders = sorted(c for c in set(codes) if c.startswith("GM") and c != "GM0034")[0]
         other = add_goal(wh, own, elders, {**spec, "target_value": 10, "title": "Elders"})
         path = tmp_path / "plan.yaml"
-        export_goals(wh, own, "Almere", path)
-        import_goals(wh, own, "Almere", path)
+        export_goals(wh, own, "GM0034", path)
+        import_goals(wh, own, "GM0034", path)
         assert [g["goal_id"] for g in own.goals("GM0034")] == [second["goal_id"]]
         assert [i["intervention_id"] for i in own.interventions("GM0034")] == [made["intervention_id"]]
         assert [g["goal_id"] for g in own.goals(elders)] == [other["goal_id"]]

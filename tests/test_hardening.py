@@ -203,7 +203,7 @@ def test_report_chart_data_cannot_end_its_script(web_db: Path, tmp_path: Path) -
     with Warehouse.open(db) as wh:
         wh.con.execute("UPDATE regions SET name = ? WHERE code = 'BU00340211'", [evil])
     with stores(db) as (wh, own):
-        html = render_html(report_data(wh, own, "Almere", ["eenzaamheid"]))
+        html = render_html(report_data(wh, own, "GM0034", ["eenzaamheid"]))
     assert evil not in html and "document.title='pwned'" in html.replace("\\u003c", "<").replace(
         "\\u003e", ">"
     )

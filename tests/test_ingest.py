@@ -59,7 +59,7 @@ def test_names_resolve_like_codes(full_wh: Warehouse) -> None:
 
 
 def test_almere_buurten(full_wh: Warehouse) -> None:
-    buurten = list_regions(full_wh, gemeente="Almere", level="buurt")
+    buurten = list_regions(full_wh, gemeente="GM0034", level="buurt")
     assert len(buurten) == 67  # RIVM 2020 lists 67 buurten for Almere
     assert buurten.code.str.startswith("BU0034").all()
 

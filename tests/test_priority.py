@@ -188,7 +188,7 @@ def test_unknown_theme_suggests(small_db: Path) -> None:
 
 def test_surveyed_areas_are_judged_against_out_of_fold_expectation(trained: Path) -> None:
     with Warehouse.open(trained, read_only=True) as wh:
-        result = priority_list(wh, "Almere", "eenzaamheid")
+        result = priority_list(wh, "GM0034", "eenzaamheid")
     labels = {r["expectation"] for r in result["rows"]}
     assert labels <= {"better_than_expected", "worse_than_expected", "as_expected", "no_survey"}
     surveyed = [r for r in result["rows"] if r["source"] == "peiling"]

@@ -38,8 +38,8 @@ def upload_db(web_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copy(web_db, db)
     with stores(db) as (_, own):
         for name, (gemeente, role) in USERS.items():
-            own.save_user(name, hash_password(PASSWORD))
-            own.set_role(name, gemeente, role)
+            own.accounts.save_user(name, hash_password(PASSWORD))
+            own.accounts.set_role(name, gemeente, role)
     return db
 
 

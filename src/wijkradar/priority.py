@@ -20,7 +20,7 @@ from wijkradar.jsonable import to_jsonable
 from wijkradar.models.families import EARLIER, split
 from wijkradar.models.inputs import resolve_target
 from wijkradar.models.residents import RESIDENTS, latest, residents
-from wijkradar.query import resolve_gemeente
+from wijkradar.query import require_gemeente
 from wijkradar.regions import gemeente_codes, gemeente_of, parents_of
 from wijkradar.texts import NO_MODEL, number_nl, periods_nl
 from wijkradar.themes import Theme, theme
@@ -76,7 +76,7 @@ def _priority_list(
     top: int | None,
     seed: int,
 ) -> dict[str, Any]:
-    gm = resolve_gemeente(wh, gemeente)
+    gm = require_gemeente(wh, gemeente)["code"]
     chosen = theme(thema)
     if not chosen.modelled:
         raise InputError(
@@ -376,7 +376,7 @@ def wat_werkt(wh: Warehouse, own: AppDB, gemeente: str, thema: str) -> dict[str,
     beating its expectation while an intervention ran is a coincidence worth a conversation,
     nothing more. Needs the theme's model ('wijkradar train').
     """
-    gm = resolve_gemeente(wh, gemeente)
+    gm = require_gemeente(wh, gemeente)["code"]
     ranking = priority_list(wh, gm, thema)
     interventions = own.interventions(gm)
     year = int(ranking["period"][:4])

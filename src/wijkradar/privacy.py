@@ -29,7 +29,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from wijkradar.config import Settings
 from wijkradar.errors import KeyMissing
 
 MIN_KEY_BYTES = 16
@@ -62,18 +61,17 @@ class Key:
         return hmac.new(self.secret, identifier.encode(), hashlib.sha256).hexdigest()
 
 
-def load_key(key_file: Path | None = None, environ: dict[str, str] | None = None) -> Key:
-    """Read the key from ``key_file``, else ``$WIJKRADAR_KEY_FILE`` or ``$WIJKRADAR_KEY``; refuse without."""
-    settings = Settings.from_env(environ)
-    path = key_file or settings.key_file
+def load_key(key_file: Path | None = None, key: str | None = None) -> Key:
+    """Read the key from ``key_file``, else take ``key`` (the CLI passes $WIJKRADAR_KEY); refuse without."""
+    path = key_file
     if path is not None:
         if not path.is_file():
             raise KeyMissing(
                 f"Sleutelbestand {path} bestaat niet. Oplossing: geef het juiste pad met --key-file."
             )
         secret = path.read_bytes().strip()
-    elif settings.key:
-        secret = settings.key.encode()
+    elif key:
+        secret = key.encode()
     else:
         raise KeyMissing(
             "Geen sleutel voor pseudonimisering: wijkradar weigert persoonsgegevens zonder sleutel te "

@@ -130,11 +130,24 @@ def resolve_gemeente(wh: Warehouse, text: str) -> str:
     return code
 
 
+def require_gemeente(wh: Warehouse, code: str) -> dict[str, Any]:
+    """Return a gemeente's code and name, or raise NotFoundError.
+
+    Takes a code only: names are resolved once, at the edges (the CLI's options, the web's paths),
+    with :func:`resolve_gemeente`.
+    """
+    frame = wh.regions.table(level="gemeente")
+    row = frame[frame["code"] == code]
+    if row.empty:
+        raise NotFoundError("gemeente", code, frame["name"].dropna().tolist())
+    return {"code": code, "name": row["name"].iloc[0] or code}
+
+
 def list_regions(
     wh: Warehouse, *, gemeente: str | None = None, level: str | None = None, year: int | None = None
 ) -> pd.DataFrame:
     """Regions of one indeling (default: the one most figures are on), with their names there."""
-    gm = resolve_gemeente(wh, gemeente) if gemeente else None
+    gm = require_gemeente(wh, gemeente)["code"] if gemeente else None
     lvl = parse_level(level) if level else None
     frame = wh.regions.table(level=lvl, gemeente_code=gm, year=year)
     return frame.drop(columns=["wijk_code"]) if lvl in ("gemeente", "land") else frame

@@ -1,7 +1,8 @@
 """Themes: named shortcuts for a measure and population group (``eenzaamheid`` = Eenzaam_28, 65+).
 
 The catalogue ships with wijkradar; a gemeente adds or overrides themes with a CSV of the same
-columns named by ``WIJKRADAR_THEMES`` (or passed to :func:`load_themes`).
+columns. The CLI and the app factory name that file once per process, from ``WIJKRADAR_THEMES``
+(:func:`use_extra_themes`); :func:`load_themes` also takes one directly.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from wijkradar.config import Settings
 from wijkradar.errors import InputError, NotFoundError
 
 DEFAULT_THEME = "eenzaamheid"  # the theme a page shows when none is asked for
@@ -21,6 +21,7 @@ COLUMNS = ("name", "measure_id", "population_group", "label", "attention_when", 
 # (``survey``) or a registration of support given, published per wijk (``register``).
 OPTIONAL = ("level", "source", "unit")
 SOURCES = ("survey", "register")
+_EXTRA: list[Path | None] = [None]  # the file of extra themes, as the edges were configured
 
 
 @dataclass(frozen=True)
@@ -96,13 +97,18 @@ def _read(text: str, origin: str) -> dict[str, Theme]:
     return themes
 
 
+def use_extra_themes(extra: Path | None) -> None:
+    """Extend the catalogue with a CSV of themes from now on (the CLI and the app factory call this)."""
+    _EXTRA[0] = extra
+
+
 def load_themes(extra: Path | None = None) -> dict[str, Theme]:
-    """Load the built-in themes, extended or overridden by ``extra`` or ``$WIJKRADAR_THEMES``.
+    """Load the built-in themes, extended or overridden by ``extra`` or the configured file.
 
     Both are read once (the file again when it changes): every page asks for its theme.
     """
     themes = dict(_builtin())
-    path = extra or Settings.from_env().themes_file
+    path = extra or _EXTRA[0]
     if path is not None:
         if not path.is_file():
             raise InputError(str(path), "themabestand bestaat niet", fix="controleer WIJKRADAR_THEMES")

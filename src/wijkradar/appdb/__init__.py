@@ -9,6 +9,8 @@ The only package that imports sqlalchemy.
 
 from __future__ import annotations
 
+from sqlalchemy.engine import Engine
+
 from wijkradar.appdb.accounts import Accounts
 from wijkradar.appdb.audit import Audit
 from wijkradar.appdb.core import default_url
@@ -16,8 +18,16 @@ from wijkradar.appdb.schema import ROLES
 from wijkradar.appdb.uploads import Uploads
 
 
-class AppDB(Uploads, Accounts, Audit):
-    """A pool of connections to the operational store with the queries of every repository."""
+class AppDB(Uploads, Audit):
+    """A pool of connections to the operational store, with ``accounts`` as a part of its own.
+
+    The store itself holds each gemeente's plans, uploads and audit log; ``accounts`` holds the
+    users, their roles, sessions and login attempts.
+    """
+
+    def __init__(self, engine: Engine, url: str) -> None:
+        super().__init__(engine, url)
+        self.accounts = Accounts(self)
 
 
 __all__ = ["ROLES", "AppDB", "default_url"]

@@ -14,11 +14,11 @@ from typing import Any
 
 from sqlalchemy import delete, func, insert, select, text, update
 
-from wijkradar.appdb.core import Core, now
+from wijkradar.appdb.core import Part, now
 from wijkradar.appdb.schema import login_attempts, memberships, sessions, settings, users
 
 
-class Accounts(Core):
+class Accounts(Part):
     """Users, memberships, sessions and login attempts."""
 
     # -- users ------------------------------------------------------------------------------

@@ -144,6 +144,36 @@ class Core:
             connection.execute(insert(table), rows)
 
 
+class Part:
+    """The queries of one concern, run on the store it belongs to (in its transactions)."""
+
+    def __init__(self, db: Core) -> None:
+        self.db = db
+
+    @property
+    def _current(self) -> contextvars.ContextVar[Connection | None]:
+        return self.db._current
+
+    def transaction(self) -> contextlib.AbstractContextManager[None]:
+        """Run a block as one transaction of the store (see :meth:`Core.transaction`)."""
+        return self.db.transaction()
+
+    def _run(self, statement: Executable, fetch: Callable[[CursorResult[Any]], T]) -> T:
+        return self.db._run(statement, fetch)
+
+    def _rows(self, statement: Executable) -> list[dict[str, Any]]:
+        return self.db._rows(statement)
+
+    def _one(self, statement: Executable) -> dict[str, Any] | None:
+        return self.db._one(statement)
+
+    def _scalar(self, statement: Executable) -> Any:
+        return self.db._scalar(statement)
+
+    def _count(self, statement: Executable) -> int:
+        return self.db._count(statement)
+
+
 class _WriterLock:
     """One writer at a time: a thread lock, and ``flock`` on a file beside the database.
 

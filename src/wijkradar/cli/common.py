@@ -28,6 +28,7 @@ from wijkradar.query import resolve_gemeente
 from wijkradar.regions import Level, is_level, is_valid_code, normalise_code, parse_level
 from wijkradar.spreadsheet import csv_bytes
 from wijkradar.texts import column_nl, number_nl, table_nl, value_nl
+from wijkradar.themes import use_extra_themes
 from wijkradar.warehouse import Warehouse
 
 app = typer.Typer(
@@ -173,6 +174,7 @@ def main(
     if version:
         out.print(f"wijkradar {__version__}")
         raise typer.Exit()
+    use_extra_themes(Settings.from_env().themes_file)
 
 
 def _emit_reports(reports: list[FileReport], fmt: Format) -> None:

@@ -34,7 +34,7 @@ from wijkradar.cli.common import (
 from wijkradar.config import DEFAULT_ODATA_V4, Settings
 from wijkradar.indeling import derive_crosswalks, store_overlap_crosswalk
 from wijkradar.ingest import FileReport, ingest
-from wijkradar.query import list_regions, list_sources, region_profile
+from wijkradar.query import list_regions, list_sources, region_profile, resolve_gemeente
 from wijkradar.regions import LEVELS, parse_level
 from wijkradar.sources.download import download_table
 from wijkradar.sources.pdok import DEFAULT_PDOK, download_kaart
@@ -112,7 +112,8 @@ def regions_cmd(
 ) -> None:
     """Toon regio's van één indeling met hun naam: gemeenten, wijken of buurten, eventueel per gemeente."""
     with _handled(), Warehouse.open(_db(db), read_only=True) as wh:
-        frame = list_regions(wh, gemeente=gemeente, level=level, year=jaar)
+        code = resolve_gemeente(wh, gemeente) if gemeente else None
+        frame = list_regions(wh, gemeente=code, level=level, year=jaar)
     _emit(frame, fmt, title="Regio's")
 
 

@@ -88,7 +88,7 @@ def goals_add_cmd(
         description=description,
     )
     with _handled(), _stores(db) as (wh, own):
-        record = add_goal(wh, own, gemeente, spec)
+        record = add_goal(wh, own, resolve_gemeente(wh, gemeente), spec)
         own.log(cli_actor(), record["gemeente_code"], "create", described(record))
     _emit(pd.DataFrame([record]), fmt, title="Doel toegevoegd")
 
@@ -112,7 +112,7 @@ def goals_show_cmd(
 ) -> None:
     """Toon één doel: omschrijving, voortgang per periode en gekoppelde interventies."""
     with _handled(), _stores(db) as (wh, own):
-        goal = find_goal(wh, own, gemeente, goal_id)
+        goal = find_goal(wh, own, resolve_gemeente(wh, gemeente), goal_id)
         own.log(cli_actor(), goal["gemeente_code"], "view", described(goal))
     if fmt is Format.json:
         sys.stdout.write(json.dumps(goal, ensure_ascii=False, indent=2, default=str) + "\n")
@@ -168,7 +168,7 @@ def goals_update_cmd(
         description=description,
     )
     with _handled(), _stores(db) as (wh, own):
-        record = update_goal(wh, own, gemeente, goal_id, spec, merge=True)
+        record = update_goal(wh, own, resolve_gemeente(wh, gemeente), goal_id, spec, merge=True)
         own.log(cli_actor(), record["gemeente_code"], "update", described(record))
     _emit(pd.DataFrame([record]), fmt, title="Doel gewijzigd")
 
@@ -181,7 +181,7 @@ def goals_delete_cmd(
 ) -> None:
     """Verwijder een doel; gekoppelde interventies blijven, zonder de koppeling."""
     with _handled(), _stores(db) as (wh, own):
-        removed = delete_goal(wh, own, gemeente, goal_id)
+        removed = delete_goal(wh, own, resolve_gemeente(wh, gemeente), goal_id)
         own.log(cli_actor(), removed["gemeente_code"], "delete", described(removed))
     out.print(f"Doel {goal_id} verwijderd")
 
@@ -228,8 +228,9 @@ def goals_export_cmd(
 ) -> None:
     """Schrijf doelen en interventies naar YAML of Excel."""
     with _handled(), _stores(db) as (wh, own):
-        count = export_goals(wh, own, gemeente, out_file)
-        own.log(cli_actor(), resolve_gemeente(wh, gemeente), "export", f"doelen en interventies ({count})")
+        code = resolve_gemeente(wh, gemeente)
+        count = export_goals(wh, own, code, out_file)
+        own.log(cli_actor(), code, "export", f"doelen en interventies ({count})")
     out.print(f"{count} doelen en interventies -> {out_file}")
 
 
@@ -244,10 +245,11 @@ def goals_import_cmd(
 ) -> None:
     """Vervang de doelen en interventies van een gemeente door die uit een bestand (alles of niets)."""
     with _handled(), _stores(db) as (wh, own):
-        counts = import_goals(wh, own, gemeente, in_file, replace_all=replace_all)
+        code = resolve_gemeente(wh, gemeente)
+        counts = import_goals(wh, own, code, in_file, replace_all=replace_all)
         own.log(
             cli_actor(),
-            resolve_gemeente(wh, gemeente),
+            code,
             "import",
             f"{counts['goals']} doelen, {counts['interventions']} interventies",
             "vervangt het hele plan",
@@ -283,7 +285,7 @@ def interventions_add_cmd(
         "goal_ids": goal or [],
     }
     with _handled(), _stores(db) as (wh, own):
-        record = add_intervention(wh, own, gemeente, spec)
+        record = add_intervention(wh, own, resolve_gemeente(wh, gemeente), spec)
         own.log(cli_actor(), record["gemeente_code"], "create", described(record))
     _emit(pd.DataFrame([record]), fmt, title="Interventie toegevoegd")
 
@@ -308,6 +310,6 @@ def interventions_delete_cmd(
 ) -> None:
     """Verwijder een interventie."""
     with _handled(), _stores(db) as (wh, own):
-        removed = delete_intervention(wh, own, gemeente, intervention_id)
+        removed = delete_intervention(wh, own, resolve_gemeente(wh, gemeente), intervention_id)
         own.log(cli_actor(), removed["gemeente_code"], "delete", described(removed))
     out.print(f"Interventie {intervention_id} verwijderd")

@@ -22,6 +22,7 @@ from wijkradar.cli.common import (
     err,
     out,
 )
+from wijkradar.config import Settings
 from wijkradar.errors import NotFoundError
 from wijkradar.linkage.api import run_linkage
 from wijkradar.linkage.api import summary as linkage_summary
@@ -58,7 +59,8 @@ def linkage_run_cmd(
         err.print("[bold red]Fout:[/] --engine moet duckdb of spark zijn.")
         raise typer.Exit(2)
     with _handled():
-        key = load_key(key_file)
+        settings = Settings.from_env()
+        key = load_key(key_file or settings.key_file, settings.key)
         with Warehouse.open(_db(db)) as wh:
             code = _gemeente_or_land(wh, gemeente)
             report = run_linkage(

@@ -36,6 +36,7 @@ from wijkradar.errors import InputError, NotFoundError
 from wijkradar.models.card import render_markdown
 from wijkradar.models.train import evaluation, model_card, train_and_evaluate
 from wijkradar.priority import priority_list, table_rows
+from wijkradar.query import resolve_gemeente
 from wijkradar.texts import COLUMN_NL, EXPECTATION_NL, NO_MODEL, number_nl
 from wijkradar.themes import load_themes
 from wijkradar.warehouse import Warehouse
@@ -96,7 +97,7 @@ def priority_cmd(
 ) -> None:
     """Rangschik buurten of wijken van een gemeente op verwacht aantal getroffen inwoners."""
     with _handled(), Warehouse.open(_db(db), read_only=True) as wh:
-        result = priority_list(wh, gemeente, thema, level=level, period=period, top=top)
+        result = priority_list(wh, resolve_gemeente(wh, gemeente), thema, level=level, period=period, top=top)
     if fmt is Format.json:
         sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
         return

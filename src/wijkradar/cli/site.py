@@ -64,7 +64,7 @@ def serve_cmd(
             Warehouse.open(path).close()
         Warehouse.open(path, read_only=True).close()  # a clear error now rather than in every worker
         with _app_db(db) as store:
-            users = store.user_count()
+            users = store.accounts.user_count()
         if not users and not open_data and host not in LOOPBACK:
             raise WijkradarError(
                 f"Geen gebruikers: op {host} zou iedereen die de site bereikt de eigen gegevens van "
@@ -170,10 +170,10 @@ def users_add_cmd(
             check_role(role)
         password = hash_password(check_password(_password(stdin)))
         with _app_db(db) as store:
-            store.save_user(name, password, national_admin=national or None)
+            store.accounts.save_user(name, password, national_admin=national or None)
             if gemeente is not None:
-                store.set_role(name, gemeente, role)
-            for code in (store.user(name) or {}).get("roles", {}):
+                store.accounts.set_role(name, gemeente, role)
+            for code in (store.accounts.user(name) or {}).get("roles", {}):
                 store.log(cli_actor(), code, "role", f"{name}: {role if code == gemeente else 'wachtwoord'}")
             if national:  # manages the users of every gemeente: each one's beheerders see it
                 for code in _gemeenten_with_users(store):
@@ -184,7 +184,7 @@ def users_add_cmd(
 
 def _gemeenten_with_users(store: AppDB) -> set[str]:
     """Return the gemeenten where anyone has a role: their audit logs tell of a landelijk beheerder."""
-    return {code for user in store.users() for code in user["roles"]}
+    return {code for user in store.accounts.users() for code in user["roles"]}
 
 
 @users_app.command("role")
@@ -197,9 +197,9 @@ def users_role_cmd(
     """Geef een gebruiker een rol in een gemeente, of trek die in (--rol geen)."""
     with _handled(), _app_db(db) as store:
         gemeente = check_gemeente(_gemeente_code(gemeente, db))
-        if store.user(name) is None:
-            raise NotFoundError("gebruiker", name, [u["name"] for u in store.users()])
-        store.set_role(name, gemeente, None if role == "geen" else check_role(role))
+        if store.accounts.user(name) is None:
+            raise NotFoundError("gebruiker", name, [u["name"] for u in store.accounts.users()])
+        store.accounts.set_role(name, gemeente, None if role == "geen" else check_role(role))
         store.log(cli_actor(), gemeente, "role", f"{name}: {role}")
     out.print(f"Gebruiker {name}: {role} in {gemeente}")
 
@@ -208,9 +208,9 @@ def users_role_cmd(
 def users_remove_cmd(name: NameArgument, db: DbOption = None) -> None:
     """Verwijder een gebruiker; sessies van die gebruiker stoppen meteen."""
     with _handled(), _app_db(db) as store:
-        found = store.user(name) or {}
-        if not store.remove_user(name):
-            raise NotFoundError("gebruiker", name, [u["name"] for u in store.users()])
+        found = store.accounts.user(name) or {}
+        if not store.accounts.remove_user(name):
+            raise NotFoundError("gebruiker", name, [u["name"] for u in store.accounts.users()])
         told = _gemeenten_with_users(store) if found.get("national_admin") else set()
         for code in sorted(set(found.get("roles", {})) | told):
             store.log(cli_actor(), code, "role", f"{name}: geen", "gebruiker verwijderd")
@@ -227,7 +227,7 @@ def users_list_cmd(
 ) -> None:
     """Toon de gebruikers en hun rollen (nooit de wachtwoorden)."""
     with _handled(), _app_db(db) as store:
-        found = store.users(_gemeente_code(gemeente, db) if gemeente else None)
+        found = store.accounts.users(_gemeente_code(gemeente, db) if gemeente else None)
     rows = [
         {
             "naam": u["name"],
@@ -275,7 +275,9 @@ def report_cmd(
     from wijkradar.reports.staat import write_report  # needs the browser stack
 
     with _handled(), _stores(db) as (wh, own):
-        path = write_report(wh, own, gemeente, out_file, thema, chromium=Settings.from_env().chromium)
+        path = write_report(
+            wh, own, resolve_gemeente(wh, gemeente), out_file, thema, chromium=Settings.from_env().chromium
+        )
     out.print(f"Rapport geschreven: {path}")
 
 

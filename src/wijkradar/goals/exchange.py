@@ -15,7 +15,7 @@ from wijkradar.goals.store import (
     add_goal,
     add_intervention,
 )
-from wijkradar.query import resolve_gemeente
+from wijkradar.query import require_gemeente
 from wijkradar.sources.tabular import check_workbook
 from wijkradar.spreadsheet import write_xlsx
 from wijkradar.warehouse import Warehouse
@@ -35,7 +35,7 @@ def own_store(wh: Warehouse, url: str | None = None) -> AppDB:
 
 def export_goals(wh: Warehouse, own: AppDB, gemeente: str, path: Path) -> int:
     """Write the gemeente's goals and interventions to YAML or Excel; return how many rows."""
-    gm = resolve_gemeente(wh, gemeente)
+    gm = require_gemeente(wh, gemeente)["code"]
     goals = own.goals(gm)
     interventions = own.interventions(gm)
     for row in goals + interventions:
@@ -78,7 +78,7 @@ def import_goals(
     Everything is validated first; nothing is stored unless all of it is valid. A file without any
     goal or intervention would wipe out the plan: it is refused unless ``replace_all``.
     """
-    gm = resolve_gemeente(wh, gemeente)
+    gm = require_gemeente(wh, gemeente)["code"]
     goals, interventions = _read_plan(path)
     if not goals and not interventions and not replace_all:
         raise InputError(

@@ -9,7 +9,7 @@ from typing import Any, Final
 
 from wijkradar.appdb import AppDB
 from wijkradar.goals.measure import area_prognose, area_value
-from wijkradar.query import resolve_gemeente
+from wijkradar.query import require_gemeente
 from wijkradar.sources.model import period_kind
 from wijkradar.texts import GOAL_STATUS_NL, number_nl
 from wijkradar.uploads import with_uploads
@@ -158,7 +158,7 @@ def plan(wh: Warehouse, own: AppDB, gemeente: str) -> dict[str, Any]:
 
     Plain data (strings, numbers, lists) for pages, the report and ``goals show``.
     """
-    gm = resolve_gemeente(wh, gemeente)
+    gm = require_gemeente(wh, gemeente)["code"]
     wh = with_uploads(wh, own, gm)  # goals may be set on the gemeente's own uploads
     interventions = own.interventions(gm)
     goals = own.goals(gm)

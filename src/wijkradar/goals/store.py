@@ -17,7 +17,7 @@ from wijkradar.goals.measure import (
 from wijkradar.goals.progress import (
     plan,
 )
-from wijkradar.query import resolve_gemeente, resolve_region
+from wijkradar.query import require_gemeente, resolve_region
 from wijkradar.regions import gemeente_of, is_level, is_valid_code, parents_of
 from wijkradar.sources.model import MAX_MAGNITUDE, period_kind
 from wijkradar.texts import DIRECTION_CODES, number_nl, parse_number_nl
@@ -131,7 +131,7 @@ def add_goal(
     origin: str = "doel",
 ) -> dict[str, Any]:
     """Validate a goal against the data and store it; the baseline value comes from the warehouse."""
-    gm = resolve_gemeente(wh, gemeente)
+    gm = require_gemeente(wh, gemeente)["code"]
     wh = with_uploads(wh, own, gm)  # goals may be set on the gemeente's own uploads
     themes = load_themes() | own_themes(wh)
     spec = _english_keys(spec)
@@ -259,7 +259,7 @@ def add_intervention(
     origin: str = "interventie",
 ) -> dict[str, Any]:
     """Validate an intervention (areas in the gemeente, dates, linked goals) and store it."""
-    gm = resolve_gemeente(wh, gemeente)
+    gm = require_gemeente(wh, gemeente)["code"]
     if not text_field(spec, "title", origin):
         raise InputError(
             origin, "een interventie heeft een naam nodig", column="title", fix="geef de interventie een naam"
@@ -388,7 +388,7 @@ def update_goal(
     With ``merge`` the fields not in ``spec`` keep their values (the CLI); without, ``spec`` is the
     whole goal (a form, where an emptied field means empty).
     """
-    current = _stored(own.goals(resolve_gemeente(wh, gemeente)), "goal_id", goal_id)
+    current = _stored(own.goals(require_gemeente(wh, gemeente)["code"]), "goal_id", goal_id)
     if merge:
         kept = {k: current[k] for k in GOAL_FIELDS if k != "area_codes"}
         area = current["area_codes"]
@@ -402,7 +402,7 @@ def update_goal(
 
 def delete_goal(wh: Warehouse, own: AppDB, gemeente: str, goal_id: int) -> dict[str, Any]:
     """Remove a goal; interventions stay but lose their link to it. Return what was removed."""
-    gm = resolve_gemeente(wh, gemeente)
+    gm = require_gemeente(wh, gemeente)["code"]
     removed = _stored(own.goals(gm), "goal_id", goal_id)
     own.remove_goal(goal_id)
     return removed
@@ -410,7 +410,7 @@ def delete_goal(wh: Warehouse, own: AppDB, gemeente: str, goal_id: int) -> dict[
 
 def delete_intervention(wh: Warehouse, own: AppDB, gemeente: str, intervention_id: int) -> dict[str, Any]:
     """Remove one intervention of the gemeente. Return what was removed."""
-    gm = resolve_gemeente(wh, gemeente)
+    gm = require_gemeente(wh, gemeente)["code"]
     removed = _stored(own.interventions(gm), "intervention_id", intervention_id)
     own.remove_intervention(intervention_id)
     return removed

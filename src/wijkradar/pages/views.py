@@ -31,7 +31,7 @@ from wijkradar.pages.theming import (
     theme_or_error,
 )
 from wijkradar.priority import priority_list, wat_werkt
-from wijkradar.query import KNOWN_AS, region_profile, sort_key
+from wijkradar.query import KNOWN_AS, region_profile, require_gemeente, sort_key
 from wijkradar.texts import NO_MODEL, boundary_note, periods_nl
 from wijkradar.themes import Theme
 from wijkradar.uploads import own_themes, with_uploads
@@ -62,15 +62,6 @@ def gemeenten(wh: Warehouse) -> list[dict[str, str]]:
         for c, n in zip(frame["code"], frame["name"], strict=True)
     ]
     return sorted(found, key=lambda g: sort_key(g["name"]))
-
-
-def require_gemeente(wh: Warehouse, code: str) -> dict[str, Any]:
-    """Return the gemeente's code and name, or raise NotFoundError."""
-    frame = wh.regions.table(level="gemeente")
-    row = frame[frame["code"] == code]
-    if row.empty:
-        raise NotFoundError("gemeente", code, frame["name"].dropna().tolist())
-    return {"code": code, "name": row["name"].iloc[0] or code}
 
 
 def areas(wh: Warehouse, gemeente: str, chosen: Theme, level: str = "buurt") -> dict[str, Any]:

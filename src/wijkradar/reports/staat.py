@@ -27,7 +27,7 @@ from wijkradar.jsonable import script_json
 from wijkradar.pages import charts, maps, views
 from wijkradar.pages.markdown import markdown_html
 from wijkradar.priority import wat_werkt
-from wijkradar.query import resolve_gemeente
+from wijkradar.query import require_gemeente
 from wijkradar.texts import NO_MODEL, number_nl, template_filters
 from wijkradar.themes import load_themes
 from wijkradar.warehouse import Warehouse
@@ -46,7 +46,7 @@ BROWSER_ARGS = [
 
 def report_data(wh: Warehouse, own: AppDB, gemeente: str, themes: list[str] | None = None) -> dict[str, Any]:
     """Collect everything the report shows for a gemeente, and its charts as Plotly specs."""
-    gm = resolve_gemeente(wh, gemeente)
+    gm = require_gemeente(wh, gemeente)["code"]
     catalogue = load_themes()
     names = themes or list(catalogue)
     wijken = views.wijk_names(wh, gm)
@@ -80,7 +80,7 @@ def report_data(wh: Warehouse, own: AppDB, gemeente: str, themes: list[str] | No
     own_sources = wh.sources.ids_of(gm)
     measures = {s["overview"]["theme"]["measure"] for s in sections}
     return {
-        "gemeente": views.require_gemeente(wh, gm),
+        "gemeente": require_gemeente(wh, gm),
         "date": date.today().isoformat(),
         "periods": sorted(
             {

@@ -25,6 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from wijkradar import __version__
 from wijkradar.config import Settings
 from wijkradar.goals import own_store
+from wijkradar.themes import use_extra_themes
 from wijkradar.warehouse import Warehouse
 from wijkradar.web import errors, security, threads
 from wijkradar.web.routes import accounts, admin, docs, goals, pages, uploads
@@ -40,13 +41,16 @@ def create_app(
     app_db: str | None = None,
     open_data_only: bool = False,
     hosts: tuple[str, ...] = (),
+    themes_file: Path | None = None,
 ) -> FastAPI:
     """Build the app around one warehouse file (opened read-only) and the operational store.
 
     ``app_db`` is the store's URL (default: the SQLite file beside the warehouse). With users in
     the store everyone logs in (see :mod:`wijkradar.access`); ``editable`` allows the forms;
-    ``open_data_only`` serves no gemeente's own data; ``hosts`` are the host names to answer to.
+    ``open_data_only`` serves no gemeente's own data; ``hosts`` are the host names to answer to;
+    ``themes_file`` extends the theme catalogue (see :mod:`wijkradar.themes`).
     """
+    use_extra_themes(themes_file)
     with Warehouse.open(db_path, read_only=True) as wh:
         own = own_store(wh, app_db)
     site = Site(db_path, own, editable=editable, open_data_only=open_data_only, hosts=hosts)
@@ -95,4 +99,5 @@ def app_from_env() -> FastAPI:
         app_db=settings.app_db,
         open_data_only=mode == "open",
         hosts=settings.hosts,
+        themes_file=settings.themes_file,
     )

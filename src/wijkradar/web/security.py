@@ -116,7 +116,7 @@ async def _with_user(request: Request) -> Response | None:
     request.state.form_token = site.site_token
     if site.accounts:
         # In a thread: a query on the event loop would hold up every other request meanwhile.
-        session = await quick(request, site.own.session, request.cookies.get(SESSION_COOKIE, ""))
+        session = await quick(request, site.own.accounts.session, request.cookies.get(SESSION_COOKIE, ""))
         if session is not None:
             request.state.user = User.from_row(session[0])
             request.state.form_token = session[1]
@@ -140,7 +140,7 @@ def claim_login(site: Site, name: str, address: str) -> tuple[int | None, int]:
     person's typos must not lock out the others), so one address spraying guesses over many names
     still waits.
     """
-    return site.own.claim_attempt(name, address, now() - WINDOW, _wait)
+    return site.own.accounts.claim_attempt(name, address, now() - WINDOW, _wait)
 
 
 def _wait(by_name: list[datetime], by_address: list[datetime]) -> int:

@@ -65,10 +65,10 @@ class Site:
         self.own = own
         self.editable = editable and not open_data_only
         self.open_data_only = open_data_only
-        self._accounts = not open_data_only and own.user_count() > 0
+        self._accounts = not open_data_only and own.accounts.user_count() > 0
         self._accounts_checked = time.monotonic()
         self.hosts = tuple(h.lower() for h in hosts)
-        self.secret = own.secret()
+        self.secret = own.accounts.secret()
         # Without accounts every form carries one token of this store (with the Origin check).
         self.site_token = hmac.new(self.secret.encode(), b"site-forms", hashlib.sha256).hexdigest()
         self.templates = _templates(accounts=self._accounts)
@@ -125,7 +125,7 @@ class Site:
         if self._accounts or self.open_data_only or time.monotonic() - self._accounts_checked < 1.0:
             return self._accounts
         self._accounts_checked = time.monotonic()
-        if self.own.user_count() > 0:
+        if self.own.accounts.user_count() > 0:
             with self._lock:
                 self._accounts = True
                 self.templates.globals["accounts"] = True

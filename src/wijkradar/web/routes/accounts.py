@@ -66,15 +66,15 @@ async def login(request: Request, site: SiteDep) -> Response:
             nonce,
             f"Te veel mislukte pogingen. Probeer het over {wait} seconden opnieuw.",
         )
-    row = await run_in_threadpool(site.own.user, name) if name else None
+    row = await run_in_threadpool(site.own.accounts.user, name) if name else None
     # Check a password even for unknown names, so the time taken does not tell which names exist.
     checked = await run_in_threadpool(verify_password, password, row["password"] if row else _dummy_hash())
     if row is not None and checked:
-        await run_in_threadpool(site.own.attempt_succeeded, attempt)
+        await run_in_threadpool(site.own.accounts.attempt_succeeded, attempt)
     if row is None or not checked:
         log.warning("mislukte inlog voor %r vanaf %s", name, address)
         return _again(site, request, 401, target, nonce, "Onbekende naam of verkeerd wachtwoord.")
-    token, _ = await run_in_threadpool(site.own.start_session, name, SESSION_SECONDS)
+    token, _ = await run_in_threadpool(site.own.accounts.start_session, name, SESSION_SECONDS)
     log.info("%s ingelogd vanaf %s", name, address)
     response = RedirectResponse(target, status_code=303)
     _cookie(response, request, SESSION_COOKIE, token, SESSION_SECONDS)
@@ -96,7 +96,7 @@ async def logout(request: Request, site: SiteDep) -> Response:
         return site.page(
             "uitloggen.html", request, 403, message="Laad de pagina opnieuw en probeer het nog eens."
         )
-    await run_in_threadpool(site.own.end_session, request.cookies.get(SESSION_COOKIE, ""))
+    await run_in_threadpool(site.own.accounts.end_session, request.cookies.get(SESSION_COOKIE, ""))
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response

@@ -26,7 +26,7 @@ from wijkradar.access import (
     hash_password,
 )
 from wijkradar.errors import Forbidden, InputError, NotFoundError
-from wijkradar.pages import views
+from wijkradar.query import require_gemeente
 from wijkradar.web.deps import AccessDep, Format, GemeenteCode, SiteDep, actor
 from wijkradar.web.formats import respond
 from wijkradar.web.site import Site
@@ -86,9 +86,9 @@ async def give_role(request: Request, site: SiteDep, access: AccessDep, code: Ge
                 "beheerder van deze gemeente om een rol.",
                 gemeente=code,
             )
-        existing = site.own.user(name)
+        existing = site.own.accounts.user(name)
         if existing is None:
-            site.own.save_user(name, hash_password(check_password(password)))
+            site.own.accounts.save_user(name, hash_password(check_password(password)))
         elif password:
             raise InputError(
                 "formulier",
@@ -96,7 +96,7 @@ async def give_role(request: Request, site: SiteDep, access: AccessDep, code: Ge
                 column="password",
                 fix="laat het wachtwoord leeg; de gebruiker zelf of een landelijk beheerder kan het wijzigen",
             )
-        site.own.set_role(name, code, role)
+        site.own.accounts.set_role(name, code, role)
         return "nieuw account" if existing is None else "rol gewijzigd"
 
     try:
@@ -125,14 +125,14 @@ async def take_role(
     await _form(request, site, access, code)
 
     def change() -> None:
-        found = site.own.user(name)
+        found = site.own.accounts.user(name)
         if found is None or code not in found["roles"]:
-            raise NotFoundError("gebruiker", name, [u["name"] for u in site.own.users(code)])
-        site.own.set_role(name, code, None)
+            raise NotFoundError("gebruiker", name, [u["name"] for u in site.own.accounts.users(code)])
+        site.own.accounts.set_role(name, code, None)
         if len(found["roles"]) == 1 and not found["national_admin"]:
-            site.own.remove_user(name)
+            site.own.accounts.remove_user(name)
         else:
-            site.own.revoke_sessions(name)  # their rights changed: log in again
+            site.own.accounts.revoke_sessions(name)  # their rights changed: log in again
 
     await run_in_threadpool(change)
     await run_in_threadpool(site.own.log, actor(access), code, "role", f"{name}: geen", "rol ingetrokken")
@@ -153,8 +153,8 @@ async def _form(request: Request, site: Site, access: Access, code: str) -> Any:
 def _context(site: Site, access: Access, code: str, **extra: Any) -> dict[str, Any]:
     entries = site.own.audit(code)
     return {
-        "gemeente": views.require_gemeente(site.warehouse(), code),
-        "users": site.own.users(code),
+        "gemeente": require_gemeente(site.warehouse(), code),
+        "users": site.own.accounts.users(code),
         "roles": ("lezer", "analist", "beheerder"),
         "entries": entries if extra.pop("full", False) else entries[-AUDIT_SHOWN:],
         "total": len(entries),

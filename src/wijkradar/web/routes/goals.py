@@ -29,7 +29,8 @@ from wijkradar.goals import (
     find_goal,
     update_goal,
 )
-from wijkradar.pages import theming, views
+from wijkradar.pages import theming
+from wijkradar.query import require_gemeente
 from wijkradar.texts import DIRECTION_NL, GOAL_STATUS_NL
 from wijkradar.web.deps import AccessDep, Format, GemeenteCode, RowId, SiteDep, Theme, actor
 from wijkradar.web.formats import XLSX, respond
@@ -96,7 +97,7 @@ def interventions(site: SiteDep, access: AccessDep, code: GemeenteCode, fmt: For
     access.require("see", code)
 
     def rows() -> list[dict[str, Any]]:
-        views.require_gemeente(site.warehouse(), code)
+        require_gemeente(site.warehouse(), code)
         found: list[dict[str, Any]] = _plan(site, code)["interventions"]
         return found
 
@@ -312,7 +313,7 @@ def _picker_html(site: Site, code: str, form: str, areas: list[dict[str, Any]]) 
 
 def _progress_rows(site: Site, code: str) -> list[dict[str, Any]]:
     """One row per goal and measured period, Dutch column names."""
-    views.require_gemeente(site.warehouse(), code)
+    require_gemeente(site.warehouse(), code)
     return [
         {
             "doel": g["goal_id"],
@@ -334,7 +335,7 @@ def _progress_rows(site: Site, code: str) -> list[dict[str, Any]]:
 
 def _export(site: Site, code: str, kind: str) -> tuple[bytes, str]:
     """Write the goals and interventions to a file to edit and import again."""
-    views.require_gemeente(site.warehouse(), code)
+    require_gemeente(site.warehouse(), code)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"{code}-doelen.{kind}"
         export_goals(site.warehouse(), site.own, code, path)

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from wijkradar import __version__
-from wijkradar.pages import charts, theming, views
+from wijkradar.pages import charts, theming
 from wijkradar.priority import table_rows
-from wijkradar.query import resolve_gemeente
+from wijkradar.query import require_gemeente, resolve_gemeente
 from wijkradar.themes import DEFAULT_THEME
 from wijkradar.web.deps import (
     AccessDep,
@@ -91,7 +91,7 @@ def gemeente(
 
 
 def _geojson(site: Site, args: tuple[str, ...]) -> Any:
-    views.require_gemeente(site.warehouse(), args[0])
+    require_gemeente(site.warehouse(), args[0])
     return site.cached("geojson", *args)
 
 

@@ -21,7 +21,7 @@ from starlette.datastructures import UploadFile
 
 from wijkradar.access import Access
 from wijkradar.errors import Forbidden, InputError, NotFoundError
-from wijkradar.pages import views
+from wijkradar.query import require_gemeente
 from wijkradar.uploads import MAX_BYTES, UPLOAD_PREFIX, Upload, read_upload
 from wijkradar.web.deps import AccessDep, Format, GemeenteCode, RowId, SiteDep, actor
 from wijkradar.web.formats import respond
@@ -40,7 +40,7 @@ def uploads_page(
     request: Request, site: SiteDep, access: AccessDep, code: GemeenteCode, fmt: Format, opgeslagen: int = 0
 ) -> Response:
     """List the gemeente's uploads, with the form to add one (analisten)."""
-    views.require_gemeente(site.warehouse(), code)  # an unknown gemeente is a 404 in every format
+    require_gemeente(site.warehouse(), code)  # an unknown gemeente is a 404 in every format
     access.require("see", code)
 
     def rows() -> list[dict[str, Any]]:
@@ -101,7 +101,7 @@ async def upload_delete(
 def _store(site: Site, access: Access, code: str, name: str, content: bytes, values: dict[str, str]) -> int:
     """Read the file as ingest would, check it against the gemeente's regions, store it; count measures."""
     wh = site.warehouse()
-    views.require_gemeente(wh, code)
+    require_gemeente(wh, code)
     attention = values["aandacht"]
     if attention not in ("hoog", "laag"):
         raise InputError("formulier", "kies hoog of laag", column="aandacht", fix="kies hoog of laag")
@@ -235,7 +235,7 @@ def _page(
         "uploads.html",
         request,
         status_code,
-        gemeente=views.require_gemeente(site.warehouse(), code),
+        gemeente=require_gemeente(site.warehouse(), code),
         uploads=[
             {**_row(u), "perioden": periods.get(UPLOAD_PREFIX + u["measure_key"], [])}
             for u in site.own.uploads(code)
