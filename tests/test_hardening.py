@@ -32,9 +32,9 @@ def db(web_db: Path, tmp_path: Path) -> Path:
     copy = tmp_path / "w.duckdb"
     shutil.copy(web_db, copy)
     with stores(copy) as (wh, own):
-        goal = add_goal(wh, own, "Almere", {"theme": "eenzaamheid", "target_value": 44, "target_year": 2026})
+        goal = add_goal(wh, own, "GM0034", {"theme": "eenzaamheid", "target_value": 44, "target_year": 2026})
         add_intervention(
-            wh, own, "Almere", {"title": "Buurtkamer", "start": "2021-01-01", "goal_ids": [goal["goal_id"]]}
+            wh, own, "GM0034", {"title": "Buurtkamer", "start": "2021-01-01", "goal_ids": [goal["goal_id"]]}
         )
     return copy
 
@@ -113,13 +113,13 @@ def test_long_texts_and_control_characters_are_refused(db: Path) -> None:
     with stores(db) as (wh, own):
         base = {"theme": "eenzaamheid", "target_value": 44, "target_year": 2026}
         with pytest.raises(InputError, match="langer dan 200"):
-            add_goal(wh, own, "Almere", {**base, "title": "x" * 201}, store=False)
+            add_goal(wh, own, "GM0034", {**base, "title": "x" * 201}, store=False)
         with pytest.raises(InputError, match="stuurteken"):
-            add_goal(wh, own, "Almere", {**base, "title": "doel\x00met nul"}, store=False)
+            add_goal(wh, own, "GM0034", {**base, "title": "doel\x00met nul"}, store=False)
         with pytest.raises(InputError, match="tussen 2000 en 2100"):
-            add_goal(wh, own, "Almere", {**base, "target_year": "1e10"}, store=False)
+            add_goal(wh, own, "GM0034", {**base, "target_year": "1e10"}, store=False)
         with pytest.raises(InputError, match="geen getal"):
-            add_goal(wh, own, "Almere", {**base, "target_value": "1e309"}, store=False)
+            add_goal(wh, own, "GM0034", {**base, "target_value": "1e309"}, store=False)
     assert _plan_size(db) == (1, 1)
 
 
@@ -212,7 +212,7 @@ def test_report_chart_data_cannot_end_its_script(web_db: Path, tmp_path: Path) -
 def test_exports_of_an_intact_plan_still_round_trip(db: Path, tmp_path: Path) -> None:
     path = tmp_path / "plan.yaml"
     with stores(db) as (wh, own):
-        export_goals(wh, own, "Almere", path)
+        export_goals(wh, own, "GM0034", path)
     assert _import(db, path)[0] == 0 and _plan_size(db) == (1, 1)
 
 
@@ -226,6 +226,6 @@ def test_a_plan_workbook_is_bounded_before_it_is_parsed(db: Path, tmp_path: Path
     with stores(db) as (wh, own):
         before = own.goals("GM0034")
         with pytest.raises(InputError, match="zip-bom") as refused:
-            import_goals(wh, own, "Almere", bomb)
+            import_goals(wh, own, "GM0034", bomb)
         assert str(tmp_path) not in str(refused.value)
         assert own.goals("GM0034") == before

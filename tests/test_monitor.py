@@ -114,14 +114,14 @@ def test_a_goal_on_a_register_theme_follows_years_only(db: Path) -> None:
         goal = add_goal(
             wh,
             own,
-            "Almere",
+            "GM0034",
             {"theme": "wmo-clienten", "area": "WK003401", "target_value": 75, "target_year": 2026},
         )
         assert goal["baseline_period"] == "2021" and goal["baseline_value"] == 78  # a year, not 2021-H2
         early = add_goal(
             wh,
             own,
-            "Almere",
+            "GM0034",
             {
                 "theme": "wmo-clienten",
                 "area": "WK003401",

@@ -22,6 +22,22 @@ def test_layers_point_one_way() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_the_duckdb_contract_names_every_package_but_the_warehouse() -> None:
+    """A new package is forbidden DuckDB from the start (issue 26: the list had fallen behind)."""
+    import tomllib
+
+    config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    contract = next(
+        c for c in config["tool"]["importlinter"]["contracts"] if c.get("forbidden_modules") == ["duckdb"]
+    )
+    packages = {
+        f"wijkradar.{p.stem if p.is_file() else p.name}"
+        for p in (REPO / "src" / "wijkradar").iterdir()
+        if (p.suffix == ".py" and p.stem != "__init__") or (p / "__init__.py").is_file()
+    }
+    assert packages - set(contract["source_modules"]) == {"wijkradar.warehouse"}
+
+
 @pytest.mark.parametrize("target", ["src", "tests", "benchmarks"])
 def test_ruff(target: str) -> None:
     result = _run(sys.executable, "-m", "ruff", "check", target)

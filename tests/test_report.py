@@ -27,7 +27,7 @@ def report_db(web_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
         whole = add_goal(
             wh,
             own,
-            "Almere",
+            "GM0034",
             {
                 "theme": "eenzaamheid",
                 "target_value": 44,
@@ -38,7 +38,7 @@ def report_db(web_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
         three = add_goal(
             wh,
             own,
-            "Almere",
+            "GM0034",
             {
                 "theme": "eenzaamheid",
                 "area": THREE,
@@ -51,7 +51,7 @@ def report_db(web_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
         add_intervention(
             wh,
             own,
-            "Almere",
+            "GM0034",
             {
                 "title": "Buurtkamers voor ouderen",
                 "start": "2021-01-01",
