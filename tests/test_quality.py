@@ -108,28 +108,26 @@ def test_region_codes_are_taken_apart_only_in_regions() -> None:
     assert found == []
 
 
-def test_settings_are_read_at_the_edges() -> None:
-    """Only the CLI and the site read the environment; they hand settings down (issue 26)."""
+def _below_the_edges(text: str, home: str) -> list[str]:
+    """The modules outside ``cli/`` and ``web/`` (and ``home``, where it is defined) that use ``text``."""
     below = []
     for path in sorted((REPO / "src" / "wijkradar").rglob("*.py")):
         relative = path.relative_to(REPO / "src" / "wijkradar")
-        if relative.parts[0] in ("cli", "web") or relative.name == "config.py":
+        if relative.parts[0] in ("cli", "web") or relative.name == home:
             continue
-        if "Settings.from_env(" in path.read_text(encoding="utf-8"):
+        if text in path.read_text(encoding="utf-8"):
             below.append(str(relative))
-    assert below == []
+    return below
+
+
+def test_settings_are_read_at_the_edges() -> None:
+    """Only the CLI and the site read the environment; they hand settings down (issue 26)."""
+    assert _below_the_edges("Settings.from_env(", "config.py") == []
 
 
 def test_names_are_resolved_only_at_the_edges() -> None:
     """A gemeente's name becomes its code once, in the CLI or the site; the library takes codes."""
-    below = []
-    for path in sorted((REPO / "src" / "wijkradar").rglob("*.py")):
-        relative = path.relative_to(REPO / "src" / "wijkradar")
-        if relative.parts[0] in ("cli", "web") or relative.name == "query.py":
-            continue
-        if "resolve_gemeente(" in path.read_text(encoding="utf-8"):
-            below.append(str(relative))
-    assert below == []
+    assert _below_the_edges("resolve_gemeente(", "query.py") == []
 
 
 def test_no_class_has_more_than_thirty_public_methods() -> None:

@@ -18,37 +18,33 @@ Examples
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import duckdb
-
 from wijkradar.warehouse.boundaries import Boundaries, Crosswalks
-from wijkradar.warehouse.core import Core, Memo
+from wijkradar.warehouse.core import Core
 from wijkradar.warehouse.models import PROGNOSIS_COLUMNS, Models
 from wijkradar.warehouse.observations import Observations
 from wijkradar.warehouse.own import LegacyOwnData
 from wijkradar.warehouse.regions import Regions
 from wijkradar.warehouse.schema import MIGRATIONS, SCHEMA_VERSION
 from wijkradar.warehouse.sources import Sources
-from wijkradar.warehouse.versions import NewVersion
 
 
 class Warehouse(Core):
     """A connection to the warehouse file, with one part per concern."""
 
-    def __init__(
-        self,
-        con: duckdb.DuckDBPyConnection,
-        path: Path,
-        version: NewVersion | None = None,
-        memo: Memo | None = None,
-    ) -> None:
-        super().__init__(con, path, version, memo)
+    sources: Sources
+    regions: Regions
+    boundaries: Boundaries
+    crosswalks: Crosswalks
+    observations: Observations
+    models: Models
+    legacy: LegacyOwnData
+
+    def _attach(self) -> None:
         self.sources = Sources(self)
         self.regions = Regions(self)
         self.boundaries = Boundaries(self)
         self.crosswalks = Crosswalks(self)
-        self.observations: Observations = Observations(self)
+        self.observations = Observations(self)
         self.models = Models(self)
         self.legacy = LegacyOwnData(self)
 

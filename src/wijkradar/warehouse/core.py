@@ -91,6 +91,10 @@ class Core:
         self.read_only = False  # set by open(); a read-only file cannot change under its reader
         self.in_transaction = False
         self.memo_scope: tuple[Any, ...] = ()  # added to every key (a view with a gemeente's uploads)
+        self._attach()
+
+    def _attach(self) -> None:
+        """Make the parts of a warehouse on this connection (see :class:`wijkradar.warehouse.Warehouse`)."""
 
     @classmethod
     def open(cls, path: Path, *, read_only: bool = False) -> Self:
