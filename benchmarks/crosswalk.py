@@ -21,6 +21,7 @@ import pandas as pd
 from ingest import data_dir
 
 from wijkradar import indeling
+from wijkradar.cache import forget
 from wijkradar.ingest import ingest
 from wijkradar.warehouse import Warehouse
 
@@ -54,7 +55,7 @@ def run(wh: Warehouse, repeat: int) -> None:
     naive: list[float] = []
     moved = pd.DataFrame()
     for _ in range(repeat):
-        wh.forget()  # a cold start: nothing remembered
+        forget()  # a cold start: nothing remembered
         start = time.perf_counter()
         walk = indeling.crosswalk(wh, 2020, 2024, "buurt")
         sizes = indeling.residents_of(wh, sorted(set(walk["from_code"])), 2020)

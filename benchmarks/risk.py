@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from wijkradar.cache import forget
 from wijkradar.indeling import derive_crosswalks
 from wijkradar.ingest import ingest
 from wijkradar.models.bottomup import algorithm, headline
@@ -58,7 +59,7 @@ def main() -> None:
                 card = train_model(wh, measure, group, level, args.period)
                 rows.append((measure, group, level, card, time.perf_counter() - start))
         buurt = rows[0][3]
-        wh.forget()  # from scratch: nothing remembered in this process, as in a new one
+        forget()  # from scratch: nothing remembered in this process, as in a new one
         start = time.perf_counter()
         scored = rescore(wh, int(buurt["model_id"]), args.period)
         score_seconds = time.perf_counter() - start

@@ -130,6 +130,16 @@ def test_names_are_resolved_only_at_the_edges() -> None:
     assert _below_the_edges("resolve_gemeente(", "query.py") == []
 
 
+def test_one_cache_layer() -> None:
+    """Every layer remembers through wijkradar.cache; the warehouse keeps no cache of its own (issue 26)."""
+    from wijkradar.warehouse import Warehouse
+
+    assert not hasattr(Warehouse, "memo") and not hasattr(Warehouse, "forget")
+    assert _below_the_edges(".memo(", "cache.py") == []
+    web = [p.name for p in (REPO / "src" / "wijkradar" / "web").rglob("*.py") if ".memo(" in p.read_text()]
+    assert web == []
+
+
 def test_no_class_has_more_than_thirty_public_methods() -> None:
     """A class of one concern stays small enough to read (the warehouse once had 57; issue 26)."""
     import importlib

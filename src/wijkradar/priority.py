@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from wijkradar.appdb import AppDB
+from wijkradar.cache import remember
 from wijkradar.errors import InputError, ModelMissing
 from wijkradar.jsonable import to_jsonable
 from wijkradar.models.families import EARLIER, split
@@ -61,8 +62,8 @@ def priority_list(
     the 'wijkradar train' command that makes one.
     """
     key = ("priority", gemeente, thema, level, period, top, seed)
-    return wh.memo(
-        key, lambda: _priority_list(wh, gemeente, thema, level=level, period=period, top=top, seed=seed)
+    return remember(
+        wh, key, lambda: _priority_list(wh, gemeente, thema, level=level, period=period, top=top, seed=seed)
     )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from wijkradar.cache import remember
 from wijkradar.indeling import values_on
 from wijkradar.models.residents import residents
 from wijkradar.regions import level_of
@@ -33,7 +34,7 @@ def _units(wh: Warehouse, codes: list[str], level: str) -> list[str]:
     """List the regions at ``level`` that make up the given regions (themselves when at that level)."""
     if all(level_of(c) == level for c in codes):
         return codes
-    found: list[str] = wh.memo(("units", level, *codes), lambda: _units_inside(wh, codes, level))
+    found: list[str] = remember(wh, ("units", level, *codes), lambda: _units_inside(wh, codes, level))
     return found
 
 
@@ -89,7 +90,7 @@ def area_value(wh: Warehouse, measure: str, group: str, codes: list[str], period
     Remembered until the data change: a plan measures the same areas again and again.
     """
     key = ("area_value", measure, group, tuple(codes), period)
-    return wh.memo(key, lambda: _area_value(wh, measure, group, codes, period))
+    return remember(wh, key, lambda: _area_value(wh, measure, group, codes, period))
 
 
 def _area_value(wh: Warehouse, measure: str, group: str, codes: list[str], period: str) -> dict[str, Any]:

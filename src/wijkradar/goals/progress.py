@@ -8,6 +8,7 @@ from functools import partial
 from typing import Any, Final
 
 from wijkradar.appdb import AppDB
+from wijkradar.cache import remember
 from wijkradar.goals.measure import area_prognose, area_value
 from wijkradar.query import require_gemeente
 from wijkradar.sources.model import period_kind
@@ -165,7 +166,7 @@ def plan(wh: Warehouse, own: AppDB, gemeente: str) -> dict[str, Any]:
     for row in goals:
         # A plan changes one goal at a time: the others' progress is remembered per goal as stored.
         key = ("goal_progress", json.dumps(row, sort_keys=True, default=str))
-        row["progress"] = wh.memo(key, partial(progress, wh, row))
+        row["progress"] = remember(wh, key, partial(progress, wh, row))
         row["interventions"] = [
             {"intervention_id": i["intervention_id"], "title": i["title"]}
             for i in interventions

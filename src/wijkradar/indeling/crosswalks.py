@@ -11,6 +11,7 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
+from wijkradar.cache import remember
 from wijkradar.errors import WijkradarError
 from wijkradar.ingest import FileReport, store
 from wijkradar.regions import gemeente_mergers, name_key
@@ -37,10 +38,11 @@ def crosswalk(wh: Warehouse, from_year: int, to_year: int, level: str | None = N
     """Return the crosswalk between two indelingen (remembered until the warehouse's sources change).
 
     Deriving one takes a third of a second on the national data (names of both years, boundaries);
-    a writer keeps it in the warehouse (see :func:`derive_crosswalks`), so a new process, a web
-    worker or a scoring run, reads it instead.
+    ingest keeps them in the warehouse (see :func:`derive_crosswalks`), so a new process, a web
+    worker or a scoring run, reads it instead. Reading one never writes.
     """
-    return wh.memo(
+    return remember(
+        wh,
         ("crosswalk", from_year, to_year, level),
         lambda: _kept_or_built(wh, from_year, to_year, level),
         sources_only=True,
@@ -51,22 +53,24 @@ def derive_crosswalks(wh: Warehouse) -> int:
     """Derive and keep the crosswalks between every two indelingen with figures; return how many.
 
     Ingest calls this once its files are stored: figures are moved between exactly these years.
+    The only function that writes derived crosswalks; those of an older state of the sources go.
     """
     years = sorted(y for y in wh.regions.observation_years() if y > 0)
     pairs = [(a, b) for a in years for b in years if a != b]
+    stamp = _stamp(wh)
     for a, b in pairs:
-        crosswalk(wh, a, b)
+        if wh.crosswalks.derived(stamp, a, b, None) is None:
+            wh.crosswalks.keep_derived(stamp, a, b, None, crosswalk(wh, a, b))
     return len(pairs)
 
 
+def _stamp(wh: Warehouse) -> str:
+    return f"{wh.sources_stamp()}|rules {RULES}"
+
+
 def _kept_or_built(wh: Warehouse, from_year: int, to_year: int, level: str | None) -> pd.DataFrame:
-    stamp = f"{wh.sources_stamp()}|rules {RULES}"
-    kept = wh.crosswalks.derived(stamp, from_year, to_year, level)
-    if kept is not None:
-        return kept
-    built = _build_crosswalk(wh, from_year, to_year, level)
-    wh.crosswalks.keep_derived(stamp, from_year, to_year, level, built)
-    return built
+    kept = wh.crosswalks.derived(_stamp(wh), from_year, to_year, level)
+    return kept if kept is not None else _build_crosswalk(wh, from_year, to_year, level)
 
 
 def _build_crosswalk(wh: Warehouse, from_year: int, to_year: int, level: str | None) -> pd.DataFrame:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from wijkradar.cache import remember
 from wijkradar.indeling.crosswalks import (
     COUNT_UNITS,
     IDENTITY_ASSUMED,
@@ -132,7 +133,8 @@ def values_on(
 
 def every_value_on(wh: Warehouse, measure_id: str, population_group: str, year: int) -> pd.DataFrame:
     """Return :func:`values_on` for every region, remembered and shared: read it, never change it."""
-    found: pd.DataFrame = wh.memo(
+    found: pd.DataFrame = remember(
+        wh,
         ("values_on", measure_id, population_group, year),
         lambda: _values_on(wh, measure_id, population_group, year),
         shared=True,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from wijkradar.cache import remember
 from wijkradar.indeling import every_value_on
 from wijkradar.warehouse import Warehouse
 
@@ -20,7 +21,8 @@ RESIDENTS = {  # population group -> how to count its residents from Kerncijfers
 
 def latest(wh: Warehouse, measure: str, group: str, codes: list[str], year: int) -> pd.Series:
     """Return the latest value up to the year after ``year`` per region; ``attrs['periods']`` says which."""
-    every = wh.memo(
+    every = remember(
+        wh,
         ("latest", measure, group, year),
         lambda: _every_latest(wh, measure, group, year),
         shared=True,

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from wijkradar.cache import remember
 from wijkradar.config import MIN_RESIDENTS
 from wijkradar.errors import ModelMissing, NotFoundError
 from wijkradar.models import bottomup
@@ -63,7 +64,8 @@ def train_model(
     limit = min_residents
     below = None
     if bottomup.applies(target.level):  # the wijk and the gemeente model of a round share it
-        below = wh.memo(
+        below = remember(
+            wh,
             ("buurtdeel", target.measure_id, target.population_group, target.period, seed),
             lambda: bottomup.learn(inputs, target, seed),
             shared=True,

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from wijkradar.appdb import AppDB
+from wijkradar.cache import remember
 from wijkradar.errors import ModelMissing, NotFoundError
 from wijkradar.goals import plan
 from wijkradar.indeling import geometries_on, values_on
@@ -198,7 +199,7 @@ def areas_geojson(wh: Warehouse, gemeente: str, chosen: Theme, level: str | None
 
 def similar_gemeenten(wh: Warehouse, gemeente: str) -> list[dict[str, Any]]:
     """Find the nearest gemeenten on size, age, urbanity, income and household structure."""
-    z: pd.DataFrame = wh.memo(("similar_z",), lambda: _standardised(wh), shared=True)
+    z: pd.DataFrame = remember(wh, ("similar_z",), lambda: _standardised(wh), shared=True)
     if gemeente not in z.index or len(z) <= 1:
         return []
     distance = np.sqrt(((z - z.loc[gemeente]) ** 2).sum(axis=1)).drop(gemeente).nsmallest(N_SIMILAR)
@@ -208,7 +209,7 @@ def similar_gemeenten(wh: Warehouse, gemeente: str) -> list[dict[str, Any]]:
 
 def no_similar_reason(wh: Warehouse, gemeente: str) -> str:
     """Say why a gemeente has no similar gemeenten: which structure figures it lacks."""
-    z: pd.DataFrame = wh.memo(("similar_z",), lambda: _standardised(wh), shared=True)
+    z: pd.DataFrame = remember(wh, ("similar_z",), lambda: _standardised(wh), shared=True)
     if len(z) <= 1:
         return "de Kerncijfers per gemeente zijn niet ingelezen."
     own = wh.observations.level_values(list(SIMILAR_ON), gemeente)
@@ -341,7 +342,7 @@ def doelen(wh: Warehouse, own: AppDB, gemeente: str, thema: str) -> dict[str, An
 
 def area_choices(wh: Warehouse, gemeente: str) -> list[dict[str, Any]]:
     """List the gemeente's wijken, each with its buurten, to choose the area of a goal or intervention."""
-    return wh.memo(("area_choices", gemeente), lambda: _area_choices(wh, gemeente))
+    return remember(wh, ("area_choices", gemeente), lambda: _area_choices(wh, gemeente))
 
 
 def _area_choices(wh: Warehouse, gemeente: str) -> list[dict[str, Any]]:

@@ -127,9 +127,8 @@ def with_uploads(wh: Warehouse, own: AppDB, gemeente: str) -> Warehouse:
     found = own.uploads(gemeente)
     if not found:
         return wh
-    view = Warehouse(wh.con, wh.path, memo=wh.memory)
-    view.read_only = wh.read_only
-    view.memo_scope = ("uploads", gemeente, own.plan_version(gemeente))
+    view = wh.alias()
+    view.cache_scope = ("uploads", gemeente, own.plan_version(gemeente))
     view.observations = UploadObservations(view, gemeente, found, own.upload_values(gemeente))
     return view
 

@@ -8,70 +8,30 @@ the warehouse, reached as an attribute of it: ``wh.regions.table()``.
 
 from __future__ import annotations
 
-import copy
 import os
 import secrets
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final, Self, TypeVar, cast
+from typing import Any, Self, TypeVar
 
 import duckdb
-import numpy as np
 import pandas as pd
 
+from wijkradar.cache import release, remember
 from wijkradar.errors import WarehouseError
 from wijkradar.warehouse.schema import MIGRATIONS, SCHEMA_VERSION
 from wijkradar.warehouse.versions import NewVersion
 
 T = TypeVar("T")
-_MISSING: Any = object()
-MEMO_ENTRIES = 4096  # a few dozen per gemeente page and one per goal, all small but the measures
 
 
-class Memo:
-    """What a warehouse handle and its cursors remember: the least recently used goes first.
+class Shared:
+    """What a warehouse as opened shares with its cursors and views: the cache's owner, its fingerprint."""
 
-    Each key is computed by one thread while the others asking for it wait: twenty requests
-    arriving together for what nobody asked yet would otherwise each compute it, twenty times
-    slower each.
-    """
-
-    def __init__(self, entries: int = MEMO_ENTRIES) -> None:
-        self.entries = entries
-        self.version: tuple[str, int, int, str, int, str] | None = None  # of a read-only file
-        self._values: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
-        self._locks: dict[tuple[Any, ...], threading.Lock] = {}
-        self._guard = threading.Lock()
-
-    def get(self, key: tuple[Any, ...], make: Callable[[], T]) -> T:
-        """Return the value remembered for ``key``, making it first when there is none."""
-        with self._guard:
-            found = self._values.get(key, _MISSING)
-            if found is not _MISSING:
-                self._values.move_to_end(key)
-                return cast(T, found)
-            lock = self._locks.setdefault(key, threading.Lock())
-        with lock:
-            with self._guard:
-                found = self._values.get(key, _MISSING)
-            if found is _MISSING:
-                found = make()
-                with self._guard:
-                    self._values[key] = found
-                    while len(self._values) > self.entries:
-                        self._values.popitem(last=False)
-                    self._locks.pop(key, None)
-        return cast(T, found)
-
-    def clear(self) -> None:
-        """Forget everything."""
-        with self._guard:
-            self._values.clear()
-            self.version = None
+    def __init__(self) -> None:
+        self.fingerprint: tuple[str, int, int, str, int, str] | None = None
 
 
 class Core:
@@ -82,15 +42,16 @@ class Core:
         con: duckdb.DuckDBPyConnection,
         path: Path,
         version: NewVersion | None = None,
-        memo: Memo | None = None,
+        shared: Shared | None = None,
     ) -> None:
         self.con = con
         self.path = path
         self._version = version
-        self.memory = Memo() if memo is None else memo  # shared with cursors and views
+        self._root = shared is None  # a cursor or a view shares its warehouse's cache and fingerprint
+        self._shared = Shared() if shared is None else shared
         self.read_only = False  # set by open(); a read-only file cannot change under its reader
         self.in_transaction = False
-        self.memo_scope: tuple[Any, ...] = ()  # added to every key (a view with a gemeente's uploads)
+        self.cache_scope: tuple[Any, ...] = ()  # added to every key (a view with a gemeente's uploads)
         self._attach()
 
     def _attach(self) -> None:
@@ -166,6 +127,8 @@ class Core:
     def close(self) -> None:
         """Close the connection; a writer's new version then replaces the file."""
         self.con.close()
+        if self._root:
+            release(self._shared)
         if self._version is not None:
             version, self._version = self._version, None
             version.publish()
@@ -218,7 +181,14 @@ class Core:
 
     def cursor(self) -> Self:
         """Open a second handle on the same database, for use from another thread (web requests)."""
-        handle = type(self)(self.con.cursor(), self.path, memo=self.memory)  # a cursor never publishes
+        return self.alias(self.con.cursor())
+
+    def alias(self, con: duckdb.DuckDBPyConnection | None = None) -> Self:
+        """Return another handle on this connection (or on a cursor of it) that never publishes.
+
+        It shares the fingerprint; a view swaps one of its parts (the uploads overlay).
+        """
+        handle = type(self)(self.con if con is None else con, self.path, shared=self._shared)
         handle.read_only = self.read_only
         return handle
 
@@ -240,32 +210,27 @@ class Core:
         """Return the part of :meth:`data_version` that ingests change and training does not."""
         return "|".join(map(str, self._version_now()[1:4]))
 
-    def memo(
-        self, key: tuple[Any, ...], make: Callable[[], T], *, shared: bool = False, sources_only: bool = False
-    ) -> T:
-        """Return ``make()``, remembered per ``key`` until the data change (see :meth:`data_version`).
+    def cache_key(self, *, sources_only: bool = False) -> tuple[Any, ...]:
+        """Identify this handle's data for :func:`wijkradar.cache.remember` (see :meth:`data_version`).
 
-        DataFrames and dicts come back as copies, so a caller may change what it gets; ``shared``
-        hands out the remembered object itself, for callers that only read it (large frames).
-        ``sources_only`` is for what follows from the ingested files alone (regions, crosswalks,
-        figures on an indeling): training a model then does not make it be computed again.
+        ``sources_only`` leaves out the models: for what follows from the ingested files alone.
         """
         version = self._version_now()
-        value: T = self.memory.get((*key, *self.memo_scope, version[:4] if sources_only else version), make)
-        return value if shared else _copy(value)
+        return (*self.cache_scope, version[:4] if sources_only else version)
+
+    @property
+    def cache_owner(self) -> object:
+        """What remembered results belong to: this warehouse as opened, with its cursors and views."""
+        return self._shared
 
     def _version_now(self) -> tuple[str, int, int, str, int, str]:
         # A read-only file cannot change while it is open: its fingerprint is taken once.
-        version = self.memory.version if self.read_only else None
-        if version is None:
-            version = self.data_version()
-            if self.read_only:
-                self.memory.version = version
+        if self.read_only and self._shared.fingerprint is not None:
+            return self._shared.fingerprint
+        version = self.data_version()
+        if self.read_only:
+            self._shared.fingerprint = version
         return version
-
-    def forget(self) -> None:
-        """Drop everything :meth:`memo` remembers (benchmarks measure cold starts with it)."""
-        self.memory.clear()
 
     def observation_count(self) -> int:
         """Count the observations in the warehouse."""
@@ -308,8 +273,8 @@ class Part:
     def _remember(
         self, key: tuple[Any, ...], make: Callable[[], T], *, shared: bool = False, sources_only: bool = False
     ) -> T:
-        """Remember what this part read until the data change (see :meth:`Core.memo`)."""
-        return self.wh.memo(key, make, shared=shared, sources_only=sources_only)
+        """Remember what this part read until the data change (see :func:`wijkradar.cache.remember`)."""
+        return remember(self.wh, key, make, shared=shared, sources_only=sources_only)
 
     def _frame(self, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
         return self.wh._frame(sql, params)
@@ -319,33 +284,6 @@ class Part:
 
     def _one(self, sql: str, params: list[Any]) -> dict[str, Any] | None:
         return self.wh._one(sql, params)
-
-
-def _copy(value: T) -> T:
-    if isinstance(value, pd.DataFrame):
-        return value.copy()
-    if isinstance(value, (dict, list)):
-        return cast(T, _copy_tree(value))
-    return value
-
-
-_IMMUTABLE: Final = (str, int, float, bool, type(None), np.generic)
-
-
-def _copy_tree(value: Any) -> Any:
-    """Copy the dicts and lists of a remembered value (page data: a deep copy's work at a fraction)."""
-    kind = type(value)
-    if kind is dict:
-        return {k: _copy_tree(v) for k, v in value.items()}
-    if kind is list:
-        return [_copy_tree(v) for v in value]
-    if isinstance(value, _IMMUTABLE):
-        return value
-    if kind is tuple:
-        return tuple(_copy_tree(v) for v in value)
-    if isinstance(value, pd.DataFrame):
-        return value.copy()
-    return copy.deepcopy(value)
 
 
 def where(**filters: str | None) -> tuple[str, list[str]]:

@@ -13,7 +13,6 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from wijkradar import __version__
 from wijkradar.appdb import AppDB
+from wijkradar.cache import Memo
 from wijkradar.goals import plan
 from wijkradar.indeling.crosswalks import crosswalk
 from wijkradar.indeling.moving import every_value_on
@@ -37,6 +37,8 @@ from wijkradar.themes import DEFAULT_THEME, load_themes
 from wijkradar.uploads import UPLOAD_PREFIX, with_uploads
 from wijkradar.warehouse import Warehouse
 
+DATA_KEPT = 512  # page data remembered per worker
+BODIES_KEPT = 256  # finished response bodies (gemeente pages and their JSON)
 PAGES_KEPT = 512  # rendered pages remembered per worker (a goals page is ~100 kB)
 FRAGMENTS_KEPT = 8192  # rendered parts of pages (a goal is ~4 kB)
 
@@ -79,9 +81,8 @@ class Site:
         self.version = _version(db_path)
         self.root = Warehouse.open(db_path, read_only=True)
         self._old_roots: list[Warehouse] = []
-        self._memo: dict[tuple[str, ...], threading.Lock] = {}
-        self._compute = lru_cache(maxsize=512)(self._compute_uncached)
-        self.rendered = lru_cache(maxsize=256)(self._rendered)
+        self._data = Memo(DATA_KEPT)  # page data per key, until the warehouse's next version
+        self._bodies = Memo(BODIES_KEPT)  # finished response bodies, likewise
         self._pages: dict[tuple[str, ...], str] = {}
         self._fragments: dict[tuple[str, ...], str] = {}
 
@@ -158,7 +159,7 @@ class Site:
             # Requests still running on the old version finish on it; it is closed one version later.
             retired, self._old_roots = self._old_roots, [self.root]
             self.root, self.version = fresh, current
-            self._compute.cache_clear()
+            self._data.clear()
             self._forget_rendered()
         # Outside the lock: closing waits for whatever still runs on it, and the switch above must not.
         for old in retired:
@@ -166,7 +167,7 @@ class Site:
 
     def _forget_rendered(self) -> None:
         """Drop every rendered page, response body and fragment (hold the lock)."""
-        self.rendered.cache_clear()
+        self._bodies.clear()
         self._pages.clear()
         self._fragments.clear()
 
@@ -185,23 +186,9 @@ class Site:
         html = self.templates.get_template(name).render(request=request, **context)
         return HTMLResponse(html, status_code=status_code)
 
-    def cached(self, kind: str, *args: str) -> Any:
-        """Return page data, computed once per key and warehouse version."""
-        key = (kind, *args)
-        with self._lock:
-            key_lock = self._memo.setdefault(key, threading.Lock())
-        with key_lock:
-            return self._compute(kind, *args)
-
     def view(self, code: str) -> Warehouse:
         """Return this thread's warehouse with a gemeente's uploads over it (after an access check only)."""
         return with_uploads(self.warehouse(), self.own, code)
-
-    def theme_args(self, code: str, thema: str) -> tuple[str, ...]:
-        """Key the page data of a theme: an upload's also on the gemeente's revision (it can change)."""
-        if thema.startswith(UPLOAD_PREFIX):
-            return (code, thema, self.own.plan_version(code))
-        return (code, thema)
 
     def page_once(self, key: tuple[str, ...], make: Callable[[], str]) -> str:
         """Return a rendered page, made once per key (keys carry the revisions it depends on)."""
@@ -227,29 +214,74 @@ class Site:
                     store.pop(next(iter(store)))
         return found
 
+    # -- page data: named builders, each remembered per warehouse version ------------------------
+    # What shows a gemeente's plan or uploads is keyed on their revision too; each is made what the
+    # JSON format serves (``to_jsonable``).
+
     def own_data(self) -> tuple[dict[int, set[str]], dict[str, set[str]]]:
         """Return which gemeenten the own-data sources and measures belong to."""
-        found: tuple[dict[int, set[str]], dict[str, set[str]]] = self.cached("owners")
+        found: tuple[dict[int, set[str]], dict[str, set[str]]] = self._data.get(
+            ("owners",), lambda: self.warehouse().sources.owners(OWN_DATA_PUBLISHER)
+        )
         return found
 
-    def _compute_uncached(self, kind: str, *args: str) -> Any:
-        if kind == "owners":
-            return self.warehouse().sources.owners(OWN_DATA_PUBLISHER)
-        if kind in ("doelen", "plan"):  # the last argument, the plan's revision, only keys the cache
-            return to_jsonable(PAGE_DATA[kind](self.warehouse(), self.own, *args[:-1]))
-        if kind in ("overview", "geojson", "priority") and len(args) == 3:  # an upload's theme
-            return to_jsonable(PAGE_DATA[kind](self.view(args[0]), *args[:2]))
-        return to_jsonable(PAGE_DATA[kind](self.warehouse(), *args))
+    def gemeenten(self) -> Any:
+        """Return every gemeente with its name, for the index and the search."""
+        return self._remembered(("gemeenten",), lambda: views.gemeenten(self.warehouse()))
 
-    def _rendered(self, kind: str, *args: str) -> bytes:
-        """Finished response bodies: the data behind them cannot change while the server runs."""
-        if kind == "gemeente":
-            thema = args[1]
-            data = self.cached("overview", *args)
+    def overview(self, code: str, thema: str) -> Any:
+        """Return a gemeente's overview of one theme: its areas, key figures and similar gemeenten."""
+        return self._themed("overview", code, thema, views.overview)
+
+    def geojson(self, code: str, thema: str) -> Any:
+        """Return a gemeente's areas with one theme's figures, as GeoJSON."""
+
+        def build(wh: Warehouse, gemeente: str, name: str) -> Any:
+            return views.areas_geojson(wh, gemeente, theming.theme_or_error(name, wh))
+
+        return self._themed("geojson", code, thema, build)
+
+    def priority(self, code: str, thema: str) -> Any:
+        """Return a gemeente's priority list of one theme."""
+        return self._themed("priority", code, thema, views.priority)
+
+    def wijknamen(self, code: str) -> Any:
+        """Return the names of a gemeente's wijken, by code."""
+        return self._remembered(("wijknamen", code), lambda: views.wijk_names(self.warehouse(), code))
+
+    def profile(self, code: str) -> Any:
+        """Return every figure of one area, with its trends and model estimates."""
+        return self._remembered(("profile", code), lambda: views.profile(self.warehouse(), code))
+
+    def sources(self) -> Any:
+        """Return every source, licence and model card."""
+        return self._remembered(("sources",), lambda: views.sources(self.warehouse()))
+
+    def measures(self) -> Any:
+        """Return the measures a goal can be set on."""
+        return self._remembered(("measures",), lambda: views.measure_choices(self.warehouse()))
+
+    def doelen(self, code: str, thema: str) -> dict[str, Any]:
+        """Return a gemeente's goals page data for one theme, at the plan's current revision."""
+        key = ("doelen", code, thema, self.own.plan_version(code))
+        found: dict[str, Any] = self._remembered(
+            key, lambda: views.doelen(self.warehouse(), self.own, code, thema)
+        )
+        return found
+
+    def plan(self, code: str) -> dict[str, Any]:
+        """Return a gemeente's goals and interventions with their progress, at the plan's revision."""
+        key = ("plan", code, self.own.plan_version(code))
+        found: dict[str, Any] = self._remembered(key, lambda: plan(self.warehouse(), self.own, code))
+        return found
+
+    def gemeente_html(self, code: str, thema: str) -> bytes:
+        """Return the finished gemeente page: its map (or ranked bars) and key trend."""
+
+        def render() -> bytes:
+            data = self.overview(code, thema)
             figure = (
-                maps.choropleth(
-                    self.cached("geojson", *args), data["theme"], self.cached("wijknamen", args[0])
-                )
+                maps.choropleth(self.geojson(code, thema), data["theme"], self.wijknamen(code))
                 if data["has_map"]
                 else charts.ranked_bars(data["areas"]["rows"], data["theme"])
             )
@@ -258,23 +290,32 @@ class Site:
                 data=data, figure=to_jsonable(figure), trend=to_jsonable(trend), thema=thema
             )
             return html.encode()
-        return json.dumps(self.cached(kind, *args), ensure_ascii=False, allow_nan=False).encode()
 
+        return self._bodies.get(("gemeente", *self._theme_key(code, thema)), render)
 
-# Page data by kind; the arguments are strings, so they can key the cache. The goals' kinds also
-# take the operational store.
-PAGE_DATA: dict[str, Callable[..., Any]] = {
-    "gemeenten": views.gemeenten,
-    "overview": views.overview,
-    "geojson": lambda wh, code, thema: views.areas_geojson(wh, code, theming.theme_or_error(thema, wh)),
-    "wijknamen": lambda wh, code: views.wijk_names(wh, code),
-    "priority": views.priority,
-    "profile": views.profile,
-    "sources": views.sources,
-    "measures": views.measure_choices,
-    "doelen": views.doelen,
-    "plan": plan,
-}
+    def overview_json(self, code: str, thema: str) -> bytes:
+        """Return the overview's JSON body, serialised once."""
+        return self._bodies.get(
+            ("overview", *self._theme_key(code, thema)),
+            lambda: json.dumps(self.overview(code, thema), ensure_ascii=False, allow_nan=False).encode(),
+        )
+
+    def _theme_key(self, code: str, thema: str) -> tuple[str, ...]:
+        """Key a theme's page data: an upload's also on the gemeente's revision (it can change)."""
+        if thema.startswith(UPLOAD_PREFIX):
+            return (code, thema, self.own.plan_version(code))
+        return (code, thema)
+
+    def _themed(self, name: str, code: str, thema: str, build: Callable[[Warehouse, str, str], Any]) -> Any:
+        """Return page data of one theme: an upload's built on the gemeente's view (after an access check)."""
+        uploaded = thema.startswith(UPLOAD_PREFIX)
+        return self._remembered(
+            (name, *self._theme_key(code, thema)),
+            lambda: build(self.view(code) if uploaded else self.warehouse(), code, thema),
+        )
+
+    def _remembered(self, key: tuple[str, ...], make: Callable[[], Any]) -> Any:
+        return self._data.get(key, lambda: to_jsonable(make()))
 
 
 def _templates(*, accounts: bool) -> Environment:

@@ -75,7 +75,7 @@ def goals(
         return HTMLResponse(_goals_html(site, request, access, code, thema))
 
     def data() -> Any:
-        data = {k: v for k, v in _doelen(site, code, thema).items() if k != "areas"}
+        data = {k: v for k, v in site.doelen(code, thema).items() if k != "areas"}
         data["goals"] = [{k: v for k, v in goal.items() if k != "chart"} for goal in data["goals"]]
         return data
 
@@ -98,7 +98,7 @@ def interventions(site: SiteDep, access: AccessDep, code: GemeenteCode, fmt: For
 
     def rows() -> list[dict[str, Any]]:
         require_gemeente(site.warehouse(), code)
-        found: list[dict[str, Any]] = _plan(site, code)["interventions"]
+        found: list[dict[str, Any]] = site.plan(code)["interventions"]
         return found
 
     response = respond(fmt, f"{code}-interventies", data=rows, table=rows)
@@ -215,16 +215,6 @@ async def _store(
     return RedirectResponse(f"/gemeente/{code}/doelen?thema={thema}&opgeslagen={kind}", status_code=303)
 
 
-def _doelen(site: Site, code: str, thema: str) -> dict[str, Any]:
-    found: dict[str, Any] = site.cached("doelen", code, thema, site.own.plan_version(code))
-    return found
-
-
-def _plan(site: Site, code: str) -> dict[str, Any]:
-    found: dict[str, Any] = site.cached("plan", code, site.own.plan_version(code))
-    return found
-
-
 def _goals_html(
     site: Site,
     request: Request,
@@ -262,8 +252,8 @@ def _render_goals(
     notice: str | None = None,
     editing: int | None = None,
 ) -> str:
-    data = _doelen(site, code, thema)
-    measures = data["own_measures"] + site.cached("measures")
+    data = site.doelen(code, thema)
+    measures = data["own_measures"] + site.measures()
     html = site.templates.get_template("doelen.html").render(
         data=data,
         goal_html=[_goal_html(site, code, thema, editable, goal) for goal in data["goals"]],
@@ -328,7 +318,7 @@ def _progress_rows(site: Site, code: str) -> list[dict[str, Any]]:
             **{k: p[k] for k in ("period", "value", "halfwidth", "required", "u", "note")},
             "status": GOAL_STATUS_NL.get(p["status"], p["status"]),
         }
-        for g in _plan(site, code)["goals"]
+        for g in site.plan(code)["goals"]
         for p in g["progress"]["points"]
     ]
 

@@ -57,7 +57,7 @@ def plotly_js() -> FileResponse:
 @router.get("/", response_class=HTMLResponse, summary="Kies een gemeente en thema")
 def index(request: Request, site: SiteDep) -> HTMLResponse:
     """Show the start page."""
-    return site.page("index.html", request, gemeenten=site.cached("gemeenten"))
+    return site.page("index.html", request, gemeenten=site.gemeenten())
 
 
 @router.get("/zoek", summary="Zoek een gemeente op naam of code")
@@ -79,20 +79,19 @@ def gemeente(
 ) -> Response:
     """Show a gemeente's overview: the map or ranked chart of its buurten for one theme."""
     require_theme(site, access, thema, code)
-    args = site.theme_args(code, thema)
     return respond(
         fmt,
         f"{code}-{thema}",
-        html=lambda: HTMLResponse(site.rendered("gemeente", *args)),
-        data=lambda: site.rendered("overview", *args),
-        table=lambda: site.cached("overview", *args)["areas"]["rows"],
-        geojson=lambda: _geojson(site, args),
+        html=lambda: HTMLResponse(site.gemeente_html(code, thema)),
+        data=lambda: site.overview_json(code, thema),
+        table=lambda: site.overview(code, thema)["areas"]["rows"],
+        geojson=lambda: _geojson(site, code, thema),
     )
 
 
-def _geojson(site: Site, args: tuple[str, ...]) -> Any:
-    require_gemeente(site.warehouse(), args[0])
-    return site.cached("geojson", *args)
+def _geojson(site: Site, code: str, thema: str) -> Any:
+    require_gemeente(site.warehouse(), code)
+    return site.geojson(code, thema)
 
 
 @router.get(
@@ -110,7 +109,7 @@ def priority(
     require_theme(site, access, thema, code)
 
     def data() -> Any:
-        return site.cached("priority", *site.theme_args(code, thema))
+        return site.priority(code, thema)
 
     return respond(
         fmt,
@@ -127,7 +126,7 @@ def priority(
 )
 def region(request: Request, site: SiteDep, access: AccessDep, code: RegionCode, fmt: Format) -> Response:
     """Show every figure of one area, its trends and the model estimates."""
-    data = visible_profile(site, access, site.cached("profile", code))
+    data = visible_profile(site, access, site.profile(code))
     return respond(
         fmt,
         code,
@@ -142,7 +141,7 @@ def region(request: Request, site: SiteDep, access: AccessDep, code: RegionCode,
 @router.get("/bronnen{fmt:fmt}", summary="Bronnen, licenties en modelkaarten: pagina, .json, .csv, .xlsx")
 def sources(request: Request, site: SiteDep, access: AccessDep, fmt: Format) -> Response:
     """Show where every figure comes from, and how the models were validated."""
-    data = visible_sources(site, access, site.cached("sources"))
+    data = visible_sources(site, access, site.sources())
     return respond(
         fmt,
         "bronnen",
