@@ -351,7 +351,8 @@ def test_derived_crosswalks_are_kept_for_new_processes_until_the_sources_change(
         path.write_text("year_from,year_to,wijk_from,wijk_to,weight,method\n" + rows)
     with Warehouse.open(db) as wh:
         ingest_path(wh, first)
-        derived = indeling.crosswalk(wh, 2017, 2020, "wijk")  # a writer keeps what it derives
+        assert indeling.derive_crosswalks(wh, [2017, 2020]) == 2  # as ingest does once files are in
+        derived = indeling.crosswalk(wh, 2017, 2020)
     assert sorted(derived["weight"]) == [0.3, 0.7]
 
     def derive_again(*args: object) -> pd.DataFrame:
@@ -359,14 +360,15 @@ def test_derived_crosswalks_are_kept_for_new_processes_until_the_sources_change(
 
     with monkeypatch.context() as patched, Warehouse.open(db, read_only=True) as reader:
         patched.setattr(indeling.crosswalks, "_build_crosswalk", derive_again)
-        pd.testing.assert_frame_equal(
-            indeling.crosswalk(reader, 2017, 2020, "wijk"), derived, check_dtype=False
-        )
+        pd.testing.assert_frame_equal(indeling.crosswalk(reader, 2017, 2020), derived, check_dtype=False)
     with Warehouse.open(db) as wh:
         ingest_path(wh, second)  # the sources change: what was kept is stale and derived again
-        walk = indeling.crosswalk(wh, 2017, 2020, "wijk")
-        assert walk[["to_code", "weight", "method"]].values.tolist() == [["WK001001", 1.0, "area"]]
-        assert wh.crosswalks.derived(wh.sources_stamp() + f"|rules {RULES}", 2017, 2020, "wijk") is not None
+        assert wh.crosswalks.derived(wh.sources_stamp() + f"|rules {RULES}", 2017, 2020, None) is None
+        indeling.derive_crosswalks(wh, [2017, 2020])
+        walk = indeling.crosswalk(wh, 2017, 2020)
+        mine = walk[walk["from_code"] == "WK001000"]
+        assert mine[["to_code", "weight", "method"]].values.tolist() == [["WK001001", 1.0, "area"]]
+        assert wh.crosswalks.derived(wh.sources_stamp() + f"|rules {RULES}", 2017, 2020, None) is not None
         # One state of the sources is kept at a time: the stale rows are gone.
         stamps = wh.con.execute("SELECT DISTINCT stamp FROM derived_crosswalks").fetchall()
         assert len(stamps) == 1

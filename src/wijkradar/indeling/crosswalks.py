@@ -49,13 +49,15 @@ def crosswalk(wh: Warehouse, from_year: int, to_year: int, level: str | None = N
     )
 
 
-def derive_crosswalks(wh: Warehouse) -> int:
+def derive_crosswalks(wh: Warehouse, years: list[int] | None = None) -> int:
     """Derive and keep the crosswalks between every two indelingen with figures; return how many.
+
+    ``years`` names the indelingen instead (default: those the figures are on).
 
     Ingest calls this once its files are stored: figures are moved between exactly these years.
     The only function that writes derived crosswalks; those of an older state of the sources go.
     """
-    years = sorted(y for y in wh.regions.observation_years() if y > 0)
+    years = sorted(y for y in (years or wh.regions.observation_years()) if y > 0)
     pairs = [(a, b) for a in years for b in years if a != b]
     stamp = _stamp(wh)
     for a, b in pairs:
