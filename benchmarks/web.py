@@ -86,7 +86,7 @@ def _users(db: Path, gemeenten: list[str], clients: int) -> list[tuple[str, str]
         for n in range(clients):
             name, gemeente = f"bench{n}", gemeenten[n % len(gemeenten)]
             own.accounts.save_user(name, hashed)
-            own.accounts.set_role(name, gemeente, "analist")
+            own.accounts.set_role(name, gemeente, "analyst")
             made.append((name, gemeente))
     return made
 

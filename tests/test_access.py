@@ -135,7 +135,7 @@ def _own_upload(wh: Warehouse, own: AppDB) -> None:
         "unit": "aantal",
         "level": "wijk",
         "boundary_year": wh.regions.indeling(),
-        "attention_when": "hoog",
+        "attention_when": "high",
         "file_name": UPLOAD_FILE,
         "sha256": "0" * 64,
         "uploaded_by": "almere",
@@ -144,13 +144,13 @@ def _own_upload(wh: Warehouse, own: AppDB) -> None:
 
 
 ROLES = {
-    "almere": ("GM0034", "analist"),
-    "almere-lezer": ("GM0034", "lezer"),
-    "elders-lezer": ("GM0363", "lezer"),
-    "elders-analist": ("GM0363", "analist"),
-    "elders-beheerder": ("GM0363", "beheerder"),
+    "almere": ("GM0034", "analyst"),
+    "almere-lezer": ("GM0034", "reader"),
+    "elders-lezer": ("GM0363", "reader"),
+    "elders-analist": ("GM0363", "analyst"),
+    "elders-beheerder": ("GM0363", "admin"),
     "landelijk": (None, None),
-    "doelwit": ("GM0363", "lezer"),  # the throttling test's target
+    "doelwit": ("GM0363", "reader"),  # the throttling test's target
 }
 
 

@@ -54,6 +54,36 @@ def test_migrations_make_exactly_the_schema_the_code_describes(tmp_path: Path) -
     assert differences == []
 
 
+def test_a_store_of_0_3_gets_english_codes(tmp_path: Path) -> None:
+    """Roles and an upload's attention stored as Dutch words by 0.3 become codes on opening."""
+    import sqlalchemy as sa
+    from alembic import command
+    from alembic.config import Config
+
+    url = wijkradar.appdb.default_url(tmp_path / "w.duckdb")
+    engine = sa.create_engine(url)
+    config = Config()
+    config.set_main_option("script_location", str(Path(wijkradar.appdb.__file__).parent / "migrations"))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0002")
+        connection.execute(
+            sa.text(
+                "INSERT INTO users (user_id, name, password, national_admin, created_at) "
+                "VALUES (1, 'a', 'x', false, '2026-01-01')"
+            )
+        )
+        for role, gemeente in (("lezer", "GM0034"), ("beheerder", "GM0363")):
+            connection.execute(
+                sa.text("INSERT INTO memberships (user_id, gemeente_code, role) VALUES (1, :g, :r)"),
+                {"g": gemeente, "r": role},
+            )
+    engine.dispose()
+    with AppDB.open(url) as own:
+        found = own.accounts.user("a")
+    assert found is not None and found["roles"] == {"GM0034": "reader", "GM0363": "admin"}
+
+
 def test_a_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
     with _store(tmp_path) as own:
         with pytest.raises(RuntimeError), own.transaction():

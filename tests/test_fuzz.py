@@ -222,7 +222,7 @@ def accounts(web_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     shutil.copy(web_db, db)
     with stores(db) as (_, own):
         own.accounts.save_user(BEHEERDER, hash_password(PASSWORD))
-        own.accounts.set_role(BEHEERDER, "GM0034", "beheerder")
+        own.accounts.set_role(BEHEERDER, "GM0034", "admin")
     with TestClient(create_app(db, editable=True)) as test_client:
         login = re.search(r'name="_token" value="([^"]+)"', test_client.get("/login").text)
         assert login

@@ -140,6 +140,56 @@ def test_one_cache_layer() -> None:
     assert web == []
 
 
+def test_stored_codes_are_english() -> None:
+    """No Dutch word among what is stored as a code (language policy; issue 26).
+
+    The warehouse's CHECK values, the operational store's roles, defaults and CHECK values, and
+    the theme catalogue's codes are English; the Dutch words people read come from texts.py.
+    """
+    import re
+    from pathlib import Path
+
+    import sqlalchemy as sa
+
+    from wijkradar import texts
+    from wijkradar.appdb import ROLES
+    from wijkradar.appdb.schema import metadata
+    from wijkradar.regions import LEVELS
+    from wijkradar.themes import load_themes
+    from wijkradar.warehouse import Warehouse
+
+    # CBS's names of region levels (gemeente, wijk, buurt) are the domain's own codes, as in --level.
+    dutch = {w for name in dir(texts) if name.endswith("_NL") for w in _words(getattr(texts, name))}
+    dutch -= set(LEVELS)
+    assert {"lezer", "hoog", "omlaag", "gepubliceerd"} <= dutch  # the test knows the words it looks for
+    with Warehouse.open(Path(":memory:")) as wh:
+        checks = [
+            str(r[0])
+            for r in wh.con.execute(
+                "SELECT expression FROM duckdb_constraints() WHERE constraint_type = 'CHECK'"
+            ).fetchall()
+        ]
+    stored = {v for check in checks for v in re.findall(r"'([^']*)'", check)}
+    for table in metadata.tables.values():
+        for column in table.columns:
+            if column.default is not None and isinstance(getattr(column.default, "arg", None), str):
+                stored.add(column.default.arg)
+        for constraint in table.constraints:
+            if isinstance(constraint, sa.CheckConstraint):
+                stored |= set(re.findall(r"'([^']*)'", str(constraint.sqltext)))
+    stored |= set(ROLES)
+    stored |= {t.attention_when for t in load_themes().values()} | {t.source for t in load_themes().values()}
+    assert stored and not stored & dutch, sorted(stored & dutch)
+
+
+def _words(table: object) -> set[str]:
+    if isinstance(table, dict):
+        return {str(v) for v in table.values() if isinstance(v, str)}
+    if isinstance(table, (tuple, list)):
+        return {str(v) for v in table if isinstance(v, str)}
+    return set()
+
+
 def test_no_class_has_more_than_thirty_public_methods() -> None:
     """A class of one concern stays small enough to read (the warehouse once had 57; issue 26)."""
     import importlib

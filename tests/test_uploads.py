@@ -29,7 +29,7 @@ from workbooks import cells, workbook
 
 PASSWORD = "correct paard batterij"  # noqa: S105  # a test password
 THEME = "eigen-wmo-clienten"
-USERS = {"analist": ("GM0034", "analist"), "lezer": ("GM0034", "lezer"), "elders": ("GM0363", "beheerder")}
+USERS = {"analist": ("GM0034", "analyst"), "lezer": ("GM0034", "reader"), "elders": ("GM0363", "admin")}
 
 
 @pytest.fixture(scope="module")

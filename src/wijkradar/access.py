@@ -4,9 +4,9 @@ The open data in wijkradar (CBS, RIVM) are public. A gemeente's own data are not
 interventions, its uploads and the figures from its own registers (publisher ``eigen
 registratie``). Each user has a role per gemeente (stored in :mod:`wijkradar.appdb`):
 
-- ``lezer`` sees the gemeente's own data;
-- ``analist`` also edits its goals, interventions and uploads;
-- ``beheerder`` also manages that gemeente's users and reads its audit log.
+- ``reader`` (*lezer*) sees the gemeente's own data;
+- ``analyst`` (*analist*) also edits its goals, interventions and uploads;
+- ``admin`` (*beheerder*) also manages that gemeente's users and reads its audit log.
 
 A national beheerder manages the users of every gemeente, and sees no gemeente's own data unless
 that gemeente's beheerders give it a role (it cannot give itself one; see the audit log in
@@ -29,6 +29,7 @@ from wijkradar.appdb import ROLES
 from wijkradar.errors import Forbidden, InputError
 from wijkradar.regions import GEMEENTE_PATTERN, gemeente_of
 from wijkradar.sources.model import OWN_DATA_PUBLISHER
+from wijkradar.texts import ROLE_CODES, ROLE_NL
 
 MIN_PASSWORD: Final = 12
 MAX_PASSWORD: Final = 200
@@ -67,7 +68,7 @@ class Access:
 
     Examples
     --------
-    >>> reader = Access(User("a", {"GM0034": "lezer"}), accounts=True)
+    >>> reader = Access(User("a", {"GM0034": "reader"}), accounts=True)
     >>> reader.sees("BU00340211"), reader.sees("WK036301"), reader.may("edit", "GM0034")
     (True, False, False)
     >>> Access(None, accounts=False).may("edit", "GM0363")
@@ -90,7 +91,7 @@ class Access:
         if action == "manage" and self.user.national_admin:
             return True
         role = self.user.role(code)
-        needed = {"see": "lezer", "edit": "analist", "manage": "beheerder"}[action]
+        needed = {"see": "reader", "edit": "analyst", "manage": "admin"}[action]
         return role is not None and RANK[role] >= RANK[needed]
 
     def require(self, action: str, code: str) -> None:
@@ -134,10 +135,12 @@ def check_gemeente(code: str) -> str:
 
 
 def check_role(role: str) -> str:
-    """Return a valid role, or raise InputError."""
-    if role not in RANK:
-        raise InputError("gebruiker", "onbekende rol", column="rol", fix=f"kies uit {', '.join(ROLES)}")
-    return role
+    """Return the code of a role typed in Dutch or English (``lezer`` -> ``reader``), or raise InputError."""
+    code = ROLE_CODES.get(role.strip().lower(), "")
+    if code not in RANK:
+        words = ", ".join(ROLE_NL[r] for r in ROLES)
+        raise InputError("gebruiker", "onbekende rol", column="rol", fix=f"kies uit {words}")
+    return code
 
 
 def check_password(password: str) -> str:

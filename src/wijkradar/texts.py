@@ -20,6 +20,16 @@ STATUS_NL: Final[dict[str, str]] = {
 DIRECTION_NL: Final[dict[str, str]] = {"down": "omlaag", "up": "omhoog"}
 DIRECTION_CODES: Final[dict[str, str]] = {"down": "down", "up": "up", "omlaag": "down", "omhoog": "up"}
 
+# A user's role in a gemeente and when a theme needs attention: stored as English codes; people
+# type and read the Dutch word (both are accepted where they type one).
+ROLE_NL: Final[dict[str, str]] = {"reader": "lezer", "analyst": "analist", "admin": "beheerder"}
+ROLE_CODES: Final[dict[str, str]] = {**{c: c for c in ROLE_NL}, **{w: c for c, w in ROLE_NL.items()}}
+ATTENTION_NL: Final[dict[str, str]] = {"high": "hoog", "low": "laag"}
+ATTENTION_CODES: Final[dict[str, str]] = {
+    **{c: c for c in ATTENTION_NL},
+    **{w: c for c, w in ATTENTION_NL.items()},
+}
+
 GOAL_STATUS_NL: Final[dict[str, str]] = {
     "on_track": "op koers",
     "at_risk": "risico",
@@ -274,6 +284,8 @@ VALUE_NL: Final[dict[str, dict[str, str]]] = {
     "method": METHOD_NL,
     "direction": DIRECTION_NL,
     "source": {"survey": "peiling", "register": "registratie", "upload": "eigen upload"},
+    "attention_when": ATTENTION_NL,
+    "role": ROLE_NL,
 }
 
 
@@ -344,6 +356,8 @@ def template_filters() -> dict[str, Any]:
         "expectation": lambda s: EXPECTATION_NL.get(str(s), ""),
         "goal_status": lambda s: GOAL_STATUS_NL.get(str(s), str(s)),
         "direction": lambda s: DIRECTION_NL.get(str(s), str(s)),
+        "role": lambda s: ROLE_NL.get(str(s), str(s)),
+        "attention": lambda s: ATTENTION_NL.get(str(s), str(s)),
         "period": period_nl,
     }
 

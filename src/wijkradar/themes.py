@@ -14,6 +14,7 @@ from importlib import resources
 from pathlib import Path
 
 from wijkradar.errors import InputError, NotFoundError
+from wijkradar.texts import ATTENTION_CODES
 
 DEFAULT_THEME = "eenzaamheid"  # the theme a page shows when none is asked for
 COLUMNS = ("name", "measure_id", "population_group", "label", "attention_when", "description")
@@ -32,7 +33,7 @@ class Theme:
     measure_id: str
     population_group: str
     label: str
-    attention_when: str = "hoog"
+    attention_when: str = "high"  # or "low" (texts.ATTENTION_NL has the Dutch words)
     description: str = ""
     level: str = "buurt"  # the areas its map shows: a gemeente's upload may be per wijk
     upload: bool = False  # a gemeente's own upload (no model, no priority list)
@@ -47,7 +48,7 @@ class Theme:
     @property
     def higher_is_worse(self) -> bool:
         """True when a higher value means more need for attention."""
-        return self.attention_when != "laag"
+        return self.attention_when != "low"
 
 
 def _read(text: str, origin: str) -> dict[str, Theme]:
@@ -62,15 +63,15 @@ def _read(text: str, origin: str) -> dict[str, Theme]:
                 row=number,
                 fix=f"vul de kolommen {', '.join(COLUMNS)}",
             )
-        when = (row.get("attention_when") or "hoog").strip().lower()
-        if when not in ("hoog", "laag"):
+        when = ATTENTION_CODES.get((row.get("attention_when") or "high").strip().lower(), "")
+        if not when:
             raise InputError(
                 origin,
-                "attention_when moet 'hoog' of 'laag' zijn",
+                "attention_when moet 'high' of 'low' zijn (of 'hoog' of 'laag')",
                 row=number,
                 column="attention_when",
                 value=when,
-                fix="gebruik hoog of laag",
+                fix="gebruik high of low",
             )
         source = (row.get("source") or "survey").strip().lower()
         if source not in SOURCES:

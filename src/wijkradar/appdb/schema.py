@@ -26,7 +26,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-ROLES: Final = ("lezer", "analist", "beheerder")  # who sees, who edits, who manages users
+ROLES: Final = ("reader", "analyst", "admin")  # who sees, who edits, who manages users (texts.ROLE_NL)
 
 metadata = MetaData()
 
@@ -135,7 +135,7 @@ uploads = Table(
     Column("unit", String(20), nullable=False, default=""),
     Column("level", String(10), nullable=False),
     Column("boundary_year", Integer, nullable=False),
-    Column("attention_when", String(4), nullable=False, default="hoog"),
+    Column("attention_when", String(4), nullable=False, default="high"),
     Column("file_name", String(200), nullable=False),
     Column("sha256", String(64), nullable=False),
     Column("n_values", Integer, nullable=False),

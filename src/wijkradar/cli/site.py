@@ -32,6 +32,7 @@ from wijkradar.cli.common import (
 from wijkradar.config import Settings
 from wijkradar.errors import InputError, NotFoundError, WijkradarError
 from wijkradar.query import resolve_gemeente
+from wijkradar.texts import ROLE_NL
 from wijkradar.warehouse import Warehouse
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -167,12 +168,12 @@ def users_add_cmd(
             )
         if gemeente is not None:
             gemeente = check_gemeente(_gemeente_code(gemeente, db))
-            check_role(role)
+            role = ROLE_NL[check_role(role)]  # the Dutch word for messages; stored as its code
         password = hash_password(check_password(_password(stdin)))
         with _app_db(db) as store:
             store.accounts.save_user(name, password, national_admin=national or None)
             if gemeente is not None:
-                store.accounts.set_role(name, gemeente, role)
+                store.accounts.set_role(name, gemeente, check_role(role))
             for code in (store.accounts.user(name) or {}).get("roles", {}):
                 store.log(cli_actor(), code, "role", f"{name}: {role if code == gemeente else 'wachtwoord'}")
             if national:  # manages the users of every gemeente: each one's beheerders see it
@@ -199,7 +200,9 @@ def users_role_cmd(
         gemeente = check_gemeente(_gemeente_code(gemeente, db))
         if store.accounts.user(name) is None:
             raise NotFoundError("gebruiker", name, [u["name"] for u in store.accounts.users()])
-        store.accounts.set_role(name, gemeente, None if role == "geen" else check_role(role))
+        code = None if role == "geen" else check_role(role)
+        role = ROLE_NL[code] if code else role
+        store.accounts.set_role(name, gemeente, code)
         store.log(cli_actor(), gemeente, "role", f"{name}: {role}")
     out.print(f"Gebruiker {name}: {role} in {gemeente}")
 
@@ -231,7 +234,7 @@ def users_list_cmd(
     rows = [
         {
             "naam": u["name"],
-            "rollen": ", ".join(f"{g} {r}" for g, r in sorted(u["roles"].items())),
+            "rollen": ", ".join(f"{g} {ROLE_NL.get(r, r)}" for g, r in sorted(u["roles"].items())),
             "landelijk beheerder": "ja" if u["national_admin"] else "",
         }
         for u in found

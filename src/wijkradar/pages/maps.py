@@ -41,7 +41,7 @@ def choropleth(
             "colorscale": "YlOrRd",
             # YlOrRd runs from dark red (0) to light yellow (1): reversed, the values that need
             # attention are the darkest.
-            "reversescale": theme["attention_when"] == "hoog",
+            "reversescale": theme["attention_when"] == "high",
             "colorbar": {  # below the map, so a phone's width is the map's
                 "title": {"text": _legend(theme, known, unit), "side": "top"},
                 "ticksuffix": unit,

@@ -25,8 +25,10 @@ from wijkradar.access import (
     check_role,
     hash_password,
 )
+from wijkradar.appdb import ROLES
 from wijkradar.errors import Forbidden, InputError, NotFoundError
 from wijkradar.query import require_gemeente
+from wijkradar.texts import ROLE_NL
 from wijkradar.web.deps import AccessDep, Format, GemeenteCode, SiteDep, actor
 from wijkradar.web.formats import respond
 from wijkradar.web.site import Site
@@ -74,12 +76,12 @@ def audit(request: Request, site: SiteDep, access: AccessDep, code: GemeenteCode
 async def give_role(request: Request, site: SiteDep, access: AccessDep, code: GemeenteCode) -> Response:
     """Give a user a role here; a name that does not exist yet becomes an account with this password."""
     form = await _form(request, site, access, code)
-    name, role = str(form.get("name", "")).strip(), str(form.get("role", ""))
+    name, typed = str(form.get("name", "")).strip(), str(form.get("role", ""))
     password = str(form.get("password", ""))
 
-    def change() -> str:
+    def change() -> tuple[str, str]:
         check_name(name)
-        check_role(role)
+        role = check_role(typed)
         if access.user is not None and name == access.user.name and access.user.role(code) is None:
             raise Forbidden(  # in this gemeente's audit log, like every refusal
                 "Een landelijk beheerder kan zichzelf geen rol in een gemeente geven: vraag een "
@@ -97,10 +99,10 @@ async def give_role(request: Request, site: SiteDep, access: AccessDep, code: Ge
                 fix="laat het wachtwoord leeg; de gebruiker zelf of een landelijk beheerder kan het wijzigen",
             )
         site.own.accounts.set_role(name, code, role)
-        return "nieuw account" if existing is None else "rol gewijzigd"
+        return role, "nieuw account" if existing is None else "rol gewijzigd"
 
     try:
-        what = await run_in_threadpool(change)
+        role, what = await run_in_threadpool(change)
     except InputError as exc:
         error = {
             "field": {"naam": "name", "rol": "role", "wachtwoord": "password"}.get(
@@ -111,7 +113,7 @@ async def give_role(request: Request, site: SiteDep, access: AccessDep, code: Ge
         return site.page(
             "beheer.html", request, 422, **_context(site, access, code, error=error, values=form)
         )
-    await run_in_threadpool(site.own.log, actor(access), code, "role", f"{name}: {role}", what)
+    await run_in_threadpool(site.own.log, actor(access), code, "role", f"{name}: {ROLE_NL[role]}", what)
     return RedirectResponse(f"/gemeente/{code}/beheer?opgeslagen=1", status_code=303)
 
 
@@ -155,7 +157,7 @@ def _context(site: Site, access: Access, code: str, **extra: Any) -> dict[str, A
     return {
         "gemeente": require_gemeente(site.warehouse(), code),
         "users": site.own.accounts.users(code),
-        "roles": ("lezer", "analist", "beheerder"),
+        "roles": ROLES,
         "entries": entries if extra.pop("full", False) else entries[-AUDIT_SHOWN:],
         "total": len(entries),
         "accounts": site.accounts,

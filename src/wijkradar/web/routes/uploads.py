@@ -22,6 +22,7 @@ from starlette.datastructures import UploadFile
 from wijkradar.access import Access
 from wijkradar.errors import Forbidden, InputError, NotFoundError
 from wijkradar.query import require_gemeente
+from wijkradar.texts import ATTENTION_CODES, ATTENTION_NL
 from wijkradar.uploads import MAX_BYTES, UPLOAD_PREFIX, Upload, read_upload
 from wijkradar.web.deps import AccessDep, Format, GemeenteCode, RowId, SiteDep, actor
 from wijkradar.web.formats import respond
@@ -67,7 +68,7 @@ async def upload_add(request: Request, site: SiteDep, access: AccessDep, code: G
         return _page(site, request, access, code, error=_error(exc), status_code=413)
     _check_token(request, form)
     file = form.get("bestand")
-    values = {"jaar": str(form.get("jaar") or ""), "aandacht": str(form.get("aandacht") or "hoog")}
+    values = {"jaar": str(form.get("jaar") or ""), "aandacht": str(form.get("aandacht") or "high")}
     try:
         if not isinstance(file, UploadFile) or not file.filename:
             raise InputError(
@@ -103,8 +104,9 @@ def _store(site: Site, access: Access, code: str, name: str, content: bytes, val
     wh = site.warehouse()
     require_gemeente(wh, code)
     attention = values["aandacht"]
-    if attention not in ("hoog", "laag"):
+    if attention not in ATTENTION_CODES:
         raise InputError("formulier", "kies hoog of laag", column="aandacht", fix="kies hoog of laag")
+    attention = ATTENTION_CODES[attention]
     year = wh.regions.indeling()
     with tempfile.TemporaryDirectory(prefix="wijkradar-upload-") as folder:
         path = Path(folder) / ("upload" + Path(name).suffix.lower())
@@ -206,7 +208,7 @@ def _row(upload: dict[str, Any]) -> dict[str, Any]:
         "eenheid": upload["unit"],
         "niveau": upload["level"],
         "indeling": upload["boundary_year"],
-        "aandacht_bij": upload["attention_when"],
+        "aandacht_bij": ATTENTION_NL.get(upload["attention_when"], upload["attention_when"]),
         "bestand": upload["file_name"],
         "waarden": upload["n_values"],
         "door": upload["uploaded_by"],
@@ -243,6 +245,6 @@ def _page(
         editable=site.editable and access.may("edit", code),
         notice=notice,
         error=error,
-        values=values or {"jaar": "", "aandacht": "hoog"},
+        values=values or {"jaar": "", "aandacht": "high"},
         max_mb=MAX_BYTES // (1024 * 1024),
     )
