@@ -172,8 +172,9 @@ def test_stored_codes_are_english() -> None:
     stored = {v for check in checks for v in re.findall(r"'([^']*)'", check)}
     for table in metadata.tables.values():
         for column in table.columns:
-            if column.default is not None and isinstance(getattr(column.default, "arg", None), str):
-                stored.add(column.default.arg)
+            default = getattr(column.default, "arg", None)
+            if isinstance(default, str):
+                stored.add(default)
         for constraint in table.constraints:
             if isinstance(constraint, sa.CheckConstraint):
                 stored |= set(re.findall(r"'([^']*)'", str(constraint.sqltext)))

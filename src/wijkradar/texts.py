@@ -155,6 +155,7 @@ COLUMN_NL: Final[dict[str, str]] = {
     "how": "hoe omgerekend",
     "n_regions": "gebieden",
     "note": "opmerking",
+    "goal_status": "status",
     "halfwidth": "meetonzekerheid",
     "required": "pad naar het doel",
     "u": "marge",
@@ -285,6 +286,7 @@ VALUE_NL: Final[dict[str, dict[str, str]]] = {
     "direction": DIRECTION_NL,
     "source": {"survey": "peiling", "register": "registratie", "upload": "eigen upload"},
     "attention_when": ATTENTION_NL,
+    "goal_status": GOAL_STATUS_NL,
     "role": ROLE_NL,
 }
 

@@ -33,6 +33,7 @@ from wijkradar.goals import (
     export_goals,
     find_goal,
     import_goals,
+    progress_rows,
     update_goal,
 )
 from wijkradar.goals import progress as goal_progress
@@ -132,7 +133,7 @@ def goals_show_cmd(
     if fmt is Format.table:
         for key, value in facts.items():
             out.print(f"[bold]{key}:[/] {value}")
-    _emit(pd.DataFrame(_progress_rows([goal["progress"]])), fmt, title=f"Voortgang doel {goal_id}")
+    _emit(_progress_table([goal], fmt), fmt, title=f"Voortgang doel {goal_id}")
     if fmt is Format.table:
         out.print(f"Regel: {STATUS_RULE}")
 
@@ -193,31 +194,23 @@ def goals_progress_cmd(
     """Toon de voortgang van elk doel, met de regel voor de status."""
     with _handled(), _stores(db) as (wh, own):
         code = resolve_gemeente(wh, gemeente)
-        reports = [goal_progress(wh, g) for g in own.goals(code)]
+        goals = [{**g, "progress": goal_progress(wh, g)} for g in own.goals(code)]
         own.log(cli_actor(), code, "view", "voortgang (cli)")
     if fmt is Format.json:
+        reports = [g["progress"] for g in goals]
         sys.stdout.write(json.dumps(reports, ensure_ascii=False, indent=2, default=str) + "\n")
         return
-    _emit(pd.DataFrame(_progress_rows(reports)), fmt, title="Voortgang")
+    _emit(_progress_table(goals, fmt), fmt, title="Voortgang")
     if fmt is Format.table:
         out.print(f"Regel: {STATUS_RULE}")
 
 
-def _progress_rows(reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [
-        {
-            "doel": r["goal_id"],
-            "titel": r["title"],
-            "periode": p["period"],
-            "waarde": _nl(p["value"]),
-            "vereist": _nl(p["required"]),
-            "marge": _nl(p["u"]),
-            "status": GOAL_STATUS_NL.get(p["status"], p["status"]),
-            "toelichting": p["note"],
-        }
-        for r in reports
-        for p in r["points"]
-    ]
+def _progress_table(goals: list[dict[str, Any]], fmt: Format) -> pd.DataFrame:
+    """Return the progress rows; on screen only the columns that fit beside each other."""
+    frame = pd.DataFrame(progress_rows(goals))
+    if fmt is Format.table and not frame.empty:
+        frame = frame[["goal_id", "title", "period", "value", "required", "u", "goal_status", "note"]]
+    return frame
 
 
 @goals_app.command("export")

@@ -19,7 +19,7 @@ Statuses are English codes in Python and JSON; the Dutch words come from ``texts
 
 from wijkradar.goals.exchange import export_goals, import_goals, own_store
 from wijkradar.goals.measure import area_value, model_margin
-from wijkradar.goals.progress import STATUS_RULE, plan, progress, status
+from wijkradar.goals.progress import STATUS_RULE, plan, progress, progress_rows, status
 from wijkradar.goals.store import (
     GOAL_FIELDS,
     add_goal,
@@ -50,6 +50,7 @@ __all__ = [
     "own_store",
     "plan",
     "progress",
+    "progress_rows",
     "status",
     "update_goal",
     "valid_code",

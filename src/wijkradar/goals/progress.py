@@ -173,3 +173,27 @@ def plan(wh: Warehouse, own: AppDB, gemeente: str) -> dict[str, Any]:
             if row["goal_id"] in i["goal_ids"]
         ]
     return {"gemeente": gm, "rule": STATUS_RULE, "goals": goals, "interventions": interventions}
+
+
+def progress_rows(goals: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Return one row per goal and measured period, for tables (English keys; see texts.table_nl).
+
+    ``goals`` carry their ``progress``, as :func:`plan` gives them.
+    """
+    return [
+        {
+            "goal_id": g["goal_id"],
+            "title": g["title"],
+            "measure_id": g["measure_id"],
+            "population_group": g["population_group"],
+            "area_name": g["area_name"],
+            "area_codes": ",".join(g["area_codes"]),
+            "target_value": g["target_value"],
+            "target_year": g["target_year"],
+            "direction": g["direction"],
+            **{k: p[k] for k in ("period", "value", "halfwidth", "required", "u", "note")},
+            "goal_status": p["status"],
+        }
+        for g in goals
+        for p in g["progress"]["points"]
+    ]

@@ -27,11 +27,11 @@ from wijkradar.goals import (
     described,
     export_goals,
     find_goal,
+    progress_rows,
     update_goal,
 )
 from wijkradar.pages import theming
 from wijkradar.query import require_gemeente
-from wijkradar.texts import DIRECTION_NL, GOAL_STATUS_NL
 from wijkradar.web.deps import AccessDep, Format, GemeenteCode, RowId, SiteDep, Theme, actor
 from wijkradar.web.formats import XLSX, respond
 from wijkradar.web.forms import form_error, goal_form, goal_spec, intervention_spec
@@ -302,25 +302,9 @@ def _picker_html(site: Site, code: str, form: str, areas: list[dict[str, Any]]) 
 
 
 def _progress_rows(site: Site, code: str) -> list[dict[str, Any]]:
-    """One row per goal and measured period, Dutch column names."""
+    """Return one row per goal and measured period (Dutch in the table formats)."""
     require_gemeente(site.warehouse(), code)
-    return [
-        {
-            "doel": g["goal_id"],
-            "titel": g["title"],
-            "maat": g["measure_id"],
-            "groep": g["population_group"],
-            "gebied": g["area_name"],
-            "gebiedscodes": ",".join(g["area_codes"]),
-            "streefwaarde": g["target_value"],
-            "streefjaar": g["target_year"],
-            "richting": DIRECTION_NL.get(g["direction"], g["direction"]),
-            **{k: p[k] for k in ("period", "value", "halfwidth", "required", "u", "note")},
-            "status": GOAL_STATUS_NL.get(p["status"], p["status"]),
-        }
-        for g in site.plan(code)["goals"]
-        for p in g["progress"]["points"]
-    ]
+    return progress_rows(site.plan(code)["goals"])
 
 
 def _export(site: Site, code: str, kind: str) -> tuple[bytes, str]:
