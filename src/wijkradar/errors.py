@@ -57,8 +57,11 @@ class NotFoundError(WijkradarError):
 
     exit_code = 3
 
-    def __init__(self, kind: str, wanted: str, candidates: Iterable[str] = ()) -> None:
-        self.kind = kind
+    def __init__(
+        self, kind: str, wanted: str, candidates: Iterable[str] = (), *, field: str | None = None
+    ) -> None:
+        self.kind = kind  # the Dutch word in the message
+        self.field = field  # the input it is about, for a form to point at (``theme``, ``measure_id``)
         self.wanted = wanted
         self.suggestions = suggest(wanted, candidates)
         text = f"Onbekende {kind}: {wanted!r}."

@@ -75,7 +75,7 @@ def resolve_region(wh: Warehouse, text: str, *, level: str | None = None) -> str
     if is_valid_code(candidate):
         if wh.regions.code_years(candidate):
             return candidate
-        raise NotFoundError("regiocode", text, wh.regions.table()["code"].tolist())
+        raise NotFoundError("regiocode", text, wh.regions.table()["code"].tolist(), field="region")
     current = wh.regions.table()
     names = _searchable_names(wh, current)
     wanted = search_key(text)
@@ -88,7 +88,9 @@ def resolve_region(wh: Warehouse, text: str, *, level: str | None = None) -> str
             return successor
         pool = names if not level else names[names["level"] == parse_level(level)]
         gemeenten_first = pool.sort_values("level", key=lambda s: s.map(_LEVEL_ORDER))
-        raise NotFoundError("gemeente of regio", text, gemeenten_first["name"].drop_duplicates().tolist())
+        raise NotFoundError(
+            "gemeente of regio", text, gemeenten_first["name"].drop_duplicates().tolist(), field="region"
+        )
     best = hits.sort_values(["current", "level"], key=_search_order).iloc[0]
     return str(best["code"])
 

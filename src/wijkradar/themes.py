@@ -133,5 +133,5 @@ def theme(name: str, extra: Path | None = None) -> Theme:
     themes = load_themes(extra)
     key = name.strip().lower()
     if key not in themes:
-        raise NotFoundError("thema", name, themes)
+        raise NotFoundError("thema", name, themes, field="theme")
     return themes[key]

@@ -137,13 +137,13 @@ def add_goal(
     spec = _english_keys(spec)
     if spec.get("theme"):
         if spec["theme"] not in themes:
-            raise NotFoundError("thema", spec["theme"], themes)
+            raise NotFoundError("thema", spec["theme"], themes, field="theme")
         theme = themes[spec["theme"]]
         spec = {"measure_id": theme.measure_id, "population_group": theme.population_group, **spec}
     measure, group = spec.get("measure_id"), spec.get("population_group")
     measures = wh.observations.measures()
     if measure not in set(measures["measure_id"]):
-        raise NotFoundError("maat", str(measure), measures["measure_id"].tolist())
+        raise NotFoundError("maat", str(measure), measures["measure_id"].tolist(), field="measure_id")
     periods = wh.observations.periods(str(measure), str(group))
     if not periods:
         raise InputError(

@@ -12,11 +12,9 @@ from wijkradar.regions import is_level
 from wijkradar.texts import number_nl
 from wijkradar.themes import load_themes
 
-FORM_FIELDS = {  # error column (or kind of unknown thing) -> the form field to point at
-    "maat": "measure_id",
-    "thema": "thema",
-    "regiocode": "area",
-    "gemeente of regio": "area",
+FORM_FIELDS = {  # the input an error is about (its column or field) -> the form field to point at
+    "theme": "thema",
+    "region": "area",
     "area_codes": "area",
 }
 
@@ -29,7 +27,7 @@ def form_error(exc: InputError | NotFoundError) -> dict[str, Any]:
             "field": field,
             "message": f"{exc.problem[:1].upper()}{exc.problem[1:]}. Oplossing: {exc.fix}.",
         }
-    return {"field": FORM_FIELDS.get(exc.kind), "message": str(exc)}
+    return {"field": FORM_FIELDS.get(str(exc.field), exc.field), "message": str(exc)}
 
 
 def _form_text(form: Any, *names: str) -> dict[str, Any]:
