@@ -97,8 +97,10 @@ def remember(
     ``sources_only`` is for what follows from the ingested files alone (regions, crosswalks,
     figures on an indeling): training a model then does not make it be computed again.
     """
-    with _GUARD:
-        memo = _MEMOS.setdefault(source.cache_owner, Memo())
+    memo = _MEMOS.get(source.cache_owner)
+    if memo is None:  # the first result for an opened warehouse: only then is a Memo made
+        with _GUARD:
+            memo = _MEMOS.setdefault(source.cache_owner, Memo())
     value: T = memo.get((*key, *source.cache_key(sources_only=sources_only)), make)
     return value if shared else _copy(value)
 

@@ -139,6 +139,15 @@ def own_prefixes(gemeente_code: str) -> tuple[str, str, str]:
     return (f"GM{number}", f"WK{number}", f"BU{number}")
 
 
+def level_prefix(level: str | None) -> str:
+    """Return the code prefix of a level (``buurt`` -> ``BU``); the empty string for none.
+
+    >>> level_prefix("wijk"), level_prefix(None)
+    ('WK', '')
+    """
+    return LEVEL_PREFIX[parse_level(level)] if level else ""
+
+
 def parse_level(text: str) -> Level:
     """Turn a user's level word (``buurt``, ``wijken`` ...) into a level, or raise ValueError."""
     try:

@@ -168,18 +168,19 @@ def users_add_cmd(
             )
         if gemeente is not None:
             gemeente = check_gemeente(_gemeente_code(gemeente, db))
-            role = ROLE_NL[check_role(role)]  # the Dutch word for messages; stored as its code
+            role = check_role(role)
         password = hash_password(check_password(_password(stdin)))
         with _app_db(db) as store:
             store.accounts.save_user(name, password, national_admin=national or None)
             if gemeente is not None:
-                store.accounts.set_role(name, gemeente, check_role(role))
+                store.accounts.set_role(name, gemeente, role)
             for code in (store.accounts.user(name) or {}).get("roles", {}):
-                store.log(cli_actor(), code, "role", f"{name}: {role if code == gemeente else 'wachtwoord'}")
+                said = ROLE_NL[role] if code == gemeente else "wachtwoord"
+                store.log(cli_actor(), code, "role", f"{name}: {said}")
             if national:  # manages the users of every gemeente: each one's beheerders see it
                 for code in _gemeenten_with_users(store):
                     store.log(cli_actor(), code, "role", f"{name}: landelijk beheerder")
-    where = f"{role} in {gemeente}" if gemeente else "landelijk beheerder"
+    where = f"{ROLE_NL[role]} in {gemeente}" if gemeente else "landelijk beheerder"
     out.print(f"Gebruiker {name}: {where}")
 
 

@@ -14,7 +14,7 @@ import pandas as pd
 from wijkradar.cache import remember
 from wijkradar.errors import WijkradarError
 from wijkradar.ingest import FileReport, store
-from wijkradar.regions import gemeente_mergers, name_key
+from wijkradar.regions import gemeente_mergers, level_prefix, name_key
 from wijkradar.sources.model import SourceMeta, regions_frame, without_figures
 from wijkradar.warehouse import Warehouse
 
@@ -26,7 +26,6 @@ GEOMETRY_TOLERANCE: Final = 0.01
 # An overlap smaller than this share of the source area is a digitising sliver, not a move.
 SLIVER: Final = 0.005
 EQUAL_AREA_CRS: Final = "EPSG:28992"  # RD New: metres, for areas within the Netherlands
-LEVEL_PREFIX: Final = {"gemeente": "GM", "wijk": "WK", "buurt": "BU"}
 COUNT_UNITS: Final = frozenset({"aantal"})
 
 
@@ -111,7 +110,7 @@ def _build_crosswalk(wh: Warehouse, from_year: int, to_year: int, level: str | N
 
 
 def _codes(wh: Warehouse, year: int, level: str | None) -> list[str]:
-    prefix = LEVEL_PREFIX.get(level or "", "")
+    prefix = level_prefix(level)
     return [c for c in wh.regions.codes_in_year(year) if c.startswith(prefix)]
 
 
@@ -144,7 +143,7 @@ def _geometry_evidence(
     wh: Warehouse, codes: list[str], from_year: int, to_year: int, level: str | None
 ) -> tuple[set[str], set[str]]:
     """Codes whose boundaries of both years are stored and agree, and those where they differ."""
-    prefix = LEVEL_PREFIX.get(level or "", "")
+    prefix = level_prefix(level)
     a = wh.boundaries.of_year(from_year, prefix).set_index("region_code")["wkb"]
     b = wh.boundaries.of_year(to_year, prefix).set_index("region_code")["wkb"]
     common = sorted(set(codes) & set(a.index) & set(b.index))
@@ -216,7 +215,7 @@ def store_overlap_crosswalk(wh: Warehouse, from_year: int, to_year: int, level: 
     one of the same years and level, and from then on counts as evidence: a code whose area moved
     is no longer taken as unchanged.
     """
-    prefix = LEVEL_PREFIX[level]
+    prefix = level_prefix(level)
     old = wh.boundaries.of_year(from_year, prefix)
     new = wh.boundaries.of_year(to_year, prefix)
     if old.empty or new.empty:

@@ -26,11 +26,10 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
-from wijkradar.regions import gemeente_codes, wijk_codes
+from wijkradar.regions import gemeente_codes, level_prefix, wijk_codes
 from wijkradar.sources.model import period_kind
 from wijkradar.sources.monitor import is_monitor_table
 
-LEVEL_PREFIX: Final = {"buurt": "BU", "wijk": "WK", "gemeente": "GM"}
 SHARES: Final = {  # derived share -> (numerator, denominator)
     "aandeel_00_14": ("a_00_14", "a_inw"),
     "aandeel_25_44": ("a_25_44", "a_inw"),
@@ -57,7 +56,7 @@ class Target:
     @property
     def prefix(self) -> str:
         """Region code prefix of the level."""
-        return LEVEL_PREFIX[self.level]
+        return level_prefix(self.level)
 
 
 @dataclass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from wijkradar.regions import LEVEL_PREFIX, parse_level
+from wijkradar.regions import level_prefix
 from wijkradar.warehouse.core import Part, codes_frame
 
 _DERIVED = "WHERE stamp = ? AND from_year = ? AND to_year = ? AND level = ?"
@@ -100,7 +100,7 @@ class Crosswalks(Part):
 
     def rows(self, level: str | None = None) -> pd.DataFrame:
         """Every stored crosswalk row with its source's publisher and table, optionally of one level."""
-        prefix = LEVEL_PREFIX[parse_level(level)] if level else ""
+        prefix = level_prefix(level)
         return self._frame(
             "SELECT c.from_code, c.from_year, c.to_code, c.to_year, c.weight, c.method, c.source_id, "
             "s.publisher, s.table_id FROM crosswalks c JOIN sources s USING (source_id) "
