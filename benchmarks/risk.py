@@ -150,7 +150,7 @@ def _table(rows: list[tuple[str, str, str, dict[str, Any], float]], period: str)
             f"{chosen['r2']:>6.3f} {chosen['r2_with_small_areas']:>6.3f} {own:>6.3f} "
             f"{chosen['coverage90']:>6.3f} "
             f"{base:>7.3f} {f.get('r2', nan):>7.3f} {f.get('r2_with_small_areas', nan):>7.3f} "
-            f"{f.get('r2_without_buurten', f.get('r2', nan)):>7.3f} {f.get('mae', nan):>7.2f} "
+            f"{f.get('r2_without_bottom_up', f.get('r2', nan)):>7.3f} {f.get('mae', nan):>7.2f} "
             f"{f.get('spearman', nan):>7.3f} {f.get('coverage90', nan):>9.3f} "
             f"{seconds:>8.1f}" + (f"  ({card['forward_missing']})" if not f else "")
         )

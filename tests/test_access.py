@@ -366,7 +366,7 @@ def test_who_saw_own_data_is_in_the_audit_log(site: TestClient, site_db: Path) -
     logged = result.stdout
     assert "almere-lezer;export;doelen (csv)" in logged
     assert "almere-lezer;view;thema stapeling van GM0034" in logged
-    assert "almere-lezer;view;thema eigen-schuldhulp-almere" in logged
+    assert "almere-lezer;view;thema own-schuldhulp-almere" in logged
     assert f"almere-lezer;view;profiel {ALMERE_BUURT}" in logged
     assert "eenzaamheid" not in logged
 

@@ -84,6 +84,49 @@ def test_a_store_of_0_3_gets_english_codes(tmp_path: Path) -> None:
     assert found is not None and found["roles"] == {"GM0034": "reader", "GM0363": "admin"}
 
 
+def test_goals_of_0_3_on_an_upload_get_the_english_prefix(tmp_path: Path) -> None:
+    """A goal on an upload stored as ``eigen-<key>`` by 0.3 is ``own-<key>`` after opening (0004)."""
+    import sqlalchemy as sa
+    from alembic import command
+    from alembic.config import Config
+
+    url = wijkradar.appdb.default_url(tmp_path / "w.duckdb")
+    with AppDB.open(url) as own:
+        own.add_goal({**GOAL, "measure_id": "eigen-wmo"})
+        own.add_goal(GOAL)
+    engine = sa.create_engine(url)
+    config = Config()
+    config.set_main_option("script_location", str(Path(wijkradar.appdb.__file__).parent / "migrations"))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.stamp(config, "0003")  # as a store of 0.3 would be
+    engine.dispose()
+    with AppDB.open(url) as own:
+        assert sorted(g["measure_id"] for g in own.goals()) == ["Eenzaam_28", "own-wmo"]
+
+
+def test_an_old_warehouse_plan_is_taken_over_by_a_writer_only(tmp_path: Path, small_db: Path) -> None:
+    """Goals kept in the warehouse before 0.2 move to the store once, and never on a read (issue 26)."""
+    import json
+    import shutil
+
+    from wijkradar.goals import adopt_old_plan, own_store
+
+    db = tmp_path / "w.duckdb"
+    shutil.copy(small_db, db)
+    with Warehouse.open(db) as wh:
+        wh.con.execute(
+            "INSERT INTO goals VALUES (7, 'GM0034', 'oud doel', 'Eenzaam_28', '65+', 'Almere', "
+            "'[\"GM0034\"]', '2016', 47.3, 44.0, 2026, 'down', '', '', '2024-01-01')"
+        )
+    listed = CliRunner().invoke(app, ["goals", "list", "--gemeente", "GM0034", "--db", str(db), "-f", "json"])
+    assert listed.exit_code == 0 and json.loads(listed.output) == []  # reading took nothing over
+    with Warehouse.open(db, read_only=True) as wh, own_store(wh) as own:
+        assert own.goals() == []
+        assert adopt_old_plan(wh, own) == 1 and adopt_old_plan(wh, own) == 0
+        assert [(g["goal_id"], g["title"]) for g in own.goals()] == [(7, "oud doel")]
+
+
 def test_a_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
     with _store(tmp_path) as own:
         with pytest.raises(RuntimeError), own.transaction():

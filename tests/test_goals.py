@@ -261,13 +261,13 @@ def test_absurd_numbers_are_refused_at_every_entrance(
 
 def test_wat_werkt_lists_better_than_expected_areas_with_interventions(db: Path) -> None:
     from wijkradar.models.train import train_model
-    from wijkradar.priority import wat_werkt
+    from wijkradar.priority import what_works
 
     with Warehouse.open(db) as writable:
         if writable.models.get("Eenzaam_28", "65+", "buurt") is None:
             train_model(writable, "Eenzaam_28", "65+", "buurt")
     with stores(db) as (wh, own):
-        ranking = wat_werkt(wh, own, "GM0034", "eenzaamheid")
+        ranking = what_works(wh, own, "GM0034", "eenzaamheid")
         assert "geen bewijs" in ranking["caveat"]
         better = [r["code"] for r in ranking["rows"]]
         assert all(r["vs_expected"] <= -1 for r in ranking["rows"])
@@ -285,7 +285,7 @@ def test_wat_werkt_lists_better_than_expected_areas_with_interventions(db: Path)
             add_intervention(
                 wh, own, "GM0034", {"title": "Ontmoetingsplek", "start": "2019-03-01", "area": better[0]}
             )
-            again = wat_werkt(wh, own, "GM0034", "eenzaamheid")
+            again = what_works(wh, own, "GM0034", "eenzaamheid")
             first = next(r for r in again["rows"] if r["code"] == better[0])
             assert [i["title"] for i in first["interventions"]] == ["Ontmoetingsplek"]
 

@@ -15,9 +15,9 @@ from refusal import assert_refused
 from wijkradar import indeling
 from wijkradar.indeling.crosswalks import RULES
 from wijkradar.ingest import ingest, ingest_path
-from wijkradar.models.card import render_markdown
 from wijkradar.models.features import Target
 from wijkradar.models.inputs import load_inputs
+from wijkradar.pages.model_card import render_markdown
 from wijkradar.query import region_profile
 from wijkradar.warehouse import Warehouse
 

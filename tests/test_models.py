@@ -12,13 +12,13 @@ import pytest
 
 from wijkradar.goals.progress import progress
 from wijkradar.models import bottomup
-from wijkradar.models.card import render_markdown
 from wijkradar.models.features import FeatureSet, Target, build_features
 from wijkradar.models.inputs import Inputs, features_for, load_inputs, make_learner, weights_for
 from wijkradar.models.learners import BottomUp, GradientBoosting, PreviousRound, RidgeGLM, load_learner
 from wijkradar.models.train import _evaluation as evaluation_figures
 from wijkradar.models.train import evaluation, rescore, score, train_model, validate
 from wijkradar.models.validation import conformal_quantile, cross_validate, gemeente_folds, metrics
+from wijkradar.pages.model_card import render_markdown
 from wijkradar.pages.views import areas
 from wijkradar.themes import load_themes
 from wijkradar.warehouse import Warehouse
@@ -233,10 +233,10 @@ def test_forward_validation_and_forecast_intervals(full_db: Path, tmp_path: Path
 def _check_prognoses(db: Path, card: dict[str, Any], four_year_widths: set[float]) -> None:
     """Training also made prognoses for the later years with Kerncijfers, kept apart from estimates."""
     with Warehouse.open(db, read_only=True) as wh:
-        stored = wh.models.prognoses(int(card["model_id"]))
+        stored = wh.models.forecasts(int(card["model_id"]))
         estimates = wh.models.estimates(int(card["model_id"]))
-        assert card["prognose_periods"] == sorted(set(stored["period"]))
-        assert "2024" in card["prognose_periods"] and all(int(p) > 2020 for p in card["prognose_periods"])
+        assert card["forecast_periods"] == sorted(set(stored["period"]))
+        assert "2024" in card["forecast_periods"] and all(int(p) > 2020 for p in card["forecast_periods"])
         assert set(estimates["period"]) == {"2020"}  # the survey year's estimates stay as they were
         later = stored[stored["period"] == "2024"]
         assert len(later) > 300 and later["estimate"].between(0, 100).all()
@@ -245,10 +245,10 @@ def _check_prognoses(db: Path, card: dict[str, Any], four_year_widths: set[float
         read = later.set_index("region_code")["kerncijfers"].str.split(",")
         assert all(p and max(int(y[:4]) for y in p) <= 2025 for p in read)
         assert read["GM0034"] == ["2017", "2020"] and "2024" in read["GM0308"]
-        assert card["prognose_kerncijfers"]["2024"].endswith("en 2024")
+        assert card["forecast_inputs"]["2024"].endswith("en 2024")
         assert set(np.round(later["upper"] - later["estimate"], 6)) <= four_year_widths
         # Fewer years ahead, narrower intervals: 2021 is one year after the round, 2024 four.
-        if "2021" in card["prognose_periods"]:
+        if "2021" in card["forecast_periods"]:
             one = stored[stored["period"] == "2021"]
             assert (one["upper"] - one["lower"]).max() < (later["upper"] - later["lower"]).max()
         goal = {
@@ -264,17 +264,17 @@ def _check_prognoses(db: Path, card: dict[str, Any], four_year_widths: set[float
             "direction": "down",
         }
         found = progress(wh, goal)
-        forecast = found["prognose"]
+        forecast = found["forecast"]
         assert forecast is not None and forecast["period"] == "2024" and forecast["halfwidth"] > 0
         assert [p["period"] for p in found["points"]] == ["2016", "2020"]  # never a measurement
         assert "2024" not in found["explanation"] and found["status"] == found["points"][-1]["status"]
         chosen = load_themes()["eenzaamheid"]
         rows = areas(wh, "GM0034", chosen, "gemeente")
-        assert rows["prognose_period"] == "2024" and rows["period"] == "2020"
-        assert rows["prognose_kerncijfers"] == "2017 en 2020"
+        assert rows["forecast_period"] == "2024" and rows["period"] == "2020"
+        assert rows["forecast_inputs"] == "2017 en 2020"
         (row,) = rows["rows"]
-        assert row["value"] == row["survey"] and row["prognose"] != row["value"]
-        assert row["prognose_lower"] < row["prognose"] < row["prognose_upper"]
+        assert row["value"] == row["survey"] and row["forecast"] != row["value"]
+        assert row["forecast_lower"] < row["forecast"] < row["forecast_upper"]
 
 
 def test_the_boosted_fit_weighs_regions_by_their_residents_of_the_group() -> None:

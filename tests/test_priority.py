@@ -158,7 +158,7 @@ def test_priority_almere_top10(trained: Path) -> None:
     assert all(r["source"] in ("peiling", "model") for r in rows)
     assert all(0.0 <= r["p_top10"] <= 1.0 for r in rows if r["p_top10"] is not None)
     assert all(r["drivers"] and r["drivers"][0]["text"] for r in rows)
-    assert {"mantelzorgers_pct", "afstand_huisarts_km"} <= set(rows[0]["capacity"])
+    assert {"carers_pct", "gp_distance_km"} <= set(rows[0]["capacity"])
 
 
 def test_priority_table_and_model_card(trained: Path) -> None:

@@ -183,6 +183,52 @@ def test_stored_codes_are_english() -> None:
     assert stored and not stored & dutch, sorted(stored & dutch)
 
 
+# Words spelled the same in Dutch and English, and the names of things (CBS's region levels, the
+# learners, the statistics), which may stand in a key.
+SHARED_WORDS = {"model", "code", "status", "start", "partners", "budget", "upload", "interval", "km"}
+SHARED_WORDS |= {"mae", "spearman", "glm", "lightgbm", "gemeente", "wijk", "buurt", "id", "n"}
+
+
+def test_json_keys_are_english() -> None:
+    """No Dutch word in a key of any JSON answer, but an old key kept beside its new one (issue 26).
+
+    The golden files hold every JSON page and CLI listing for Almere and Rotterdam, as answered.
+    A key renamed in 0.3 is still written under its old name until 0.4, with the same value.
+    """
+    import json
+    import re
+
+    from wijkradar import texts
+    from wijkradar.renamed import REMOVED_IN, new_key
+
+    dutch = {
+        w.lower()
+        for name in dir(texts)
+        if name.endswith("_NL")
+        for text in _words(getattr(texts, name))
+        for w in re.findall(r"[a-zëéï]+", text.lower())
+    } - SHARED_WORDS
+    assert {"prognose", "mantelzorgers", "indeling", "afstand"} <= dutch  # it knows what it looks for
+    keys: set[str] = set()
+
+    def walk(data: object) -> None:
+        if isinstance(data, dict):
+            for key, value in data.items():
+                if new_key(key, value) != key:  # an old key: only beside its new one, same value
+                    assert data.get(new_key(key, value)) == value, key
+                else:
+                    keys.add(key)
+                walk(value)
+        elif isinstance(data, list):
+            for item in data:
+                walk(item)
+
+    for golden in sorted((REPO / "tests" / "golden").glob("*.json")):
+        walk(json.loads(golden.read_text()))
+    assert len(keys) > 100 and REMOVED_IN == "0.4"
+    assert sorted(k for k in keys if set(k.split("_")) & dutch) == []
+
+
 def _words(table: object) -> set[str]:
     if isinstance(table, dict):
         return {str(v) for v in table.values() if isinstance(v, str)}

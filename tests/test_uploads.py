@@ -28,7 +28,7 @@ from wijkradar.web.app import create_app
 from workbooks import cells, workbook
 
 PASSWORD = "correct paard batterij"  # noqa: S105  # a test password
-THEME = "eigen-wmo-clienten"
+THEME = "own-wmo-clienten"
 USERS = {"analist": ("GM0034", "analyst"), "lezer": ("GM0034", "reader"), "elders": ("GM0363", "admin")}
 
 
@@ -96,11 +96,12 @@ def test_an_analist_uploads_a_table_and_gets_a_theme_with_a_map(
     stored = _upload(client, token, _csv(rows))
     assert stored.status_code == 303, stored.text[:500]
     listed = client.get("/gemeente/GM0034/uploads.json").json()
-    assert [(u["thema"], u["niveau"], u["waarden"]) for u in listed] == [
-        ("eigen-aandeel-mantelzorgers", "wijk", len(wijken)),
+    assert [(u["theme"], u["level"], u["n_values"]) for u in listed] == [
+        ("own-aandeel-mantelzorgers", "wijk", len(wijken)),
         (THEME, "wijk", 2 * len(wijken)),
     ]
-    assert listed[0]["eenheid"] == "%" and listed[1]["eenheid"] == "aantal"
+    assert listed[0]["unit"] == "%" and listed[1]["unit"] == "aantal"
+    assert listed[0]["niveau"] == "wijk" and listed[0]["thema"] == listed[0]["theme"]  # old keys until 0.4
     with Warehouse.open(upload_db, read_only=True) as wh:
         assert wh.table_counts() == counts  # the warehouse file holds no uploads
     overview = client.get(f"/gemeente/GM0034.json?thema={THEME}").json()
@@ -146,7 +147,7 @@ def test_an_analist_uploads_a_table_and_gets_a_theme_with_a_map(
     overview = client.get(f"/gemeente/GM0034.json?thema={THEME}").json()
     assert {r["value"] for r in overview["areas"]["rows"] if r["value"] is not None} == {7.0}
     entries = client.get("/gemeente/GM0034/uploads.json").json()
-    assert next(u for u in entries if u["thema"] == THEME)["bestand"] == "wmo-nieuw.csv"
+    assert next(u for u in entries if u["theme"] == THEME)["file_name"] == "wmo-nieuw.csv"
 
 
 @pytest.mark.parametrize(
@@ -254,11 +255,11 @@ def test_an_excel_sheet_per_buurt_with_the_year_on_the_form(client: TestClient, 
     assert overview["areas"]["level"] == "buurt" and overview["areas"]["period"] == "2025"
     values = {r["code"]: r["value"] for r in overview["areas"]["rows"] if r["value"] is not None}
     assert values == {code: float(i) for i, code in enumerate(buurten)}
-    listed = [u["thema"] for u in client.get("/gemeente/GM0034/uploads.json").json()]
-    assert "eigen-huishoudens-in-de-schuldhulp" in listed
+    listed = [u["theme"] for u in client.get("/gemeente/GM0034/uploads.json").json()]
+    assert "own-huishoudens-in-de-schuldhulp" in listed
     with stores(upload_db) as (_, own):
         logged = [(e["user_name"], e["action"], e["object"]) for e in own.audit("GM0034")]
-    assert ("analist", "upload", "eigen-huishoudens-in-de-schuldhulp") in logged
+    assert ("analist", "upload", "own-huishoudens-in-de-schuldhulp") in logged
 
 
 def test_a_damaged_workbook_names_no_server_path(client: TestClient) -> None:

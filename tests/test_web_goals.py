@@ -291,7 +291,7 @@ def test_a_title_like_a_formula_stays_text_in_every_export(
         assert [g["title"] for g in own.goals("GM0034")] == [title]
 
 
-def _with_prognoses(db: Path, shift: float) -> None:
+def _with_forecasts(db: Path, shift: float) -> None:
     """Store the buurt model again with prognoses for 2024 (its 2020 estimates plus ``shift``).
 
     The staged forty-gemeente data hold no Kerncijfers after 2020, so training makes none here; the
@@ -305,41 +305,39 @@ def _with_prognoses(db: Path, shift: float) -> None:
         later[["estimate", "lower", "upper"]] += shift
         later["period"] = "2024"
         later["kerncijfers"] = "2017,2020"  # nothing newer for these buurten: the pages must say so
-        wh.models.save({**stored, "card": {**stored["card"], "prognose_periods": ["2024"]}}, estimates, later)
+        wh.models.save({**stored, "card": {**stored["card"], "forecast_periods": ["2024"]}}, estimates, later)
 
 
 def test_a_prognose_is_shown_beside_the_measurements_and_never_counts_as_one(db: Path) -> None:
-    _with_prognoses(db, -6.0)  # far below the path: were it a measurement, the goal would be on track
+    _with_forecasts(db, -6.0)  # far below the path: were it a measurement, the goal would be on track
     with TestClient(create_app(db, editable=True)) as client:
         assert _goal(client, title="Minder eenzaam", area=THREE).status_code == 303
         goal = client.get(f"{PAGE}.json").json()["goals"][0]
         progress = goal["progress"]
         assert [p["period"] for p in progress["points"]] == ["2016", "2020"]
         assert progress["status"] == "at_risk" and "2024" not in progress["explanation"]
-        forecast = progress["prognose"]
+        forecast = progress["forecast"]
         assert forecast["period"] == "2024" and forecast["halfwidth"] > 0 and "3 buurten" in forecast["note"]
         assert "uit Kerncijfers 2017 en 2020" in forecast["note"]
         page = html.unescape(client.get(PAGE).text)
         assert "Prognose 2024:" in page and "telt niet mee voor de status" in page
         assert "prognose (model, geen meting)" in page  # the chart's own trace
         overview = client.get("/gemeente/GM0034.json").json()["areas"]
-        assert overview["period"] == "2020" and overview["prognose_period"] == "2024"
+        assert overview["period"] == "2020" and overview["forecast_period"] == "2024"
         row = next(r for r in overview["rows"] if r["code"] == THREE[0])
-        assert row["value"] == row["survey"] and row["prognose"] == pytest.approx(row["estimate"] - 6.0)
+        assert row["value"] == row["survey"] and row["forecast"] == pytest.approx(row["estimate"] - 6.0)
         shown = html.unescape(client.get("/gemeente/GM0034").text)
         assert "Prognose 2024 (model, geen peiling)" in shown
         # Where the prognose comes from: the newest Kerncijfers there are (2020), not "those of 2024".
-        assert overview["prognose_kerncijfers"] == "2017 en 2020"
+        assert overview["forecast_inputs"] == "2017 en 2020"
         assert "de nieuwste Kerncijfers die er voor deze gebieden zijn (van 2017 en 2020)" in shown
         assert "Kerncijfers van 2024" not in shown
         listed = client.get("/gemeente/GM0034/prioriteit.json").json()
-        assert listed["prognose_period"] == "2024" and all("prognose" in r for r in listed["rows"])
-        assert listed["prognose_kerncijfers"] == "2017 en 2020"
-        assert {r["prognose_kerncijfers"] for r in listed["rows"] if r["prognose"] is not None} == {
-            "2017 en 2020"
-        }
+        assert listed["forecast_period"] == "2024" and all("forecast" in r for r in listed["rows"])
+        assert listed["forecast_inputs"] == "2017 en 2020"
+        assert {r["forecast_inputs"] for r in listed["rows"] if r["forecast"] is not None} == {"2017 en 2020"}
         ranked = [r["code"] for r in listed["rows"]]
-        _with_prognoses(db, 0.0)  # the ranking stays on the survey year, whatever the prognose
+        _with_forecasts(db, 0.0)  # the ranking stays on the survey year, whatever the prognose
         assert "Prognose 2024" in html.unescape(client.get("/gemeente/GM0034/prioriteit").text)
     with TestClient(create_app(db)) as again:
         assert [r["code"] for r in again.get("/gemeente/GM0034/prioriteit.json").json()["rows"]] == ranked

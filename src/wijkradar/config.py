@@ -4,7 +4,8 @@
 ``WIJKRADAR_ODATA_URL`` (CBS OData v3), ``WIJKRADAR_THEMES`` (extra themes),
 ``WIJKRADAR_APP_DB`` (the operational store: a SQLAlchemy URL, default a SQLite file beside the
 warehouse), ``WIJKRADAR_HOSTS`` (host names the website answers to, comma-separated),
-``WIJKRADAR_SITE_MODE`` (set by ``wijkradar serve`` for its workers: edit, read or open),
+``WIJKRADAR_SITE_MODE`` (edit, read or open, for a site started with ``uvicorn`` itself;
+``wijkradar serve`` has options for it),
 ``WIJKRADAR_THREADS`` (pages a web worker renders at once, default 2),
 ``WIJKRADAR_KEY_FILE`` / ``WIJKRADAR_KEY`` (the
 linkage's pseudonymisation key) and ``WIJKRADAR_CHROMIUM`` (the PDF renderer).

@@ -39,17 +39,17 @@ Z90 = 1.6448536269514722
 
 DRAWS = 4000
 CAPACITY = {  # key -> (measure, group); survey figures of the same round, Kerncijfers distances
-    "mantelzorgers_pct": ("Mantelzorger_32", "18+"),
-    "vrijwilligers_pct": ("Vrijwilligerswerk_33", "18+"),
-    "afstand_huisarts_km": ("af_artspr", "totaal"),
-    "afstand_supermarkt_km": ("af_superm", "totaal"),
+    "carers_pct": ("Mantelzorger_32", "18+"),
+    "volunteers_pct": ("Vrijwilligerswerk_33", "18+"),
+    "gp_distance_km": ("af_artspr", "totaal"),
+    "supermarket_distance_km": ("af_superm", "totaal"),
 }
 
 
 def priority_list(
     wh: Warehouse,
     gemeente: str,
-    thema: str,
+    theme_name: str,
     *,
     level: str = "buurt",
     period: str | None = None,
@@ -61,16 +61,18 @@ def priority_list(
     Reading never trains: without a stored model this raises :class:`ModelMissing`, which names
     the 'wijkradar train' command that makes one.
     """
-    key = ("priority", gemeente, thema, level, period, top, seed)
+    key = ("priority", gemeente, theme_name, level, period, top, seed)
     return remember(
-        wh, key, lambda: _priority_list(wh, gemeente, thema, level=level, period=period, top=top, seed=seed)
+        wh,
+        key,
+        lambda: _priority_list(wh, gemeente, theme_name, level=level, period=period, top=top, seed=seed),
     )
 
 
 def _priority_list(
     wh: Warehouse,
     gemeente: str,
-    thema: str,
+    theme_name: str,
     *,
     level: str,
     period: str | None,
@@ -78,7 +80,7 @@ def _priority_list(
     seed: int,
 ) -> dict[str, Any]:
     gm = require_gemeente(wh, gemeente)["code"]
-    chosen = theme(thema)
+    chosen = theme(theme_name)
     if not chosen.modelled:
         raise InputError(
             "--thema",
@@ -97,8 +99,8 @@ def _priority_list(
     estimates = wh.models.estimates(int(stored["model_id"]), codes["code"].tolist())
     rows = _rows(wh, estimates, codes.set_index("code"), chosen, target.period)
     residents_periods = rows.attrs.get("residents_periods", [])
-    prognose_period, prognose_kerncijfers = _with_prognose(
-        rows, wh.models.prognoses(int(stored["model_id"]), codes["code"].tolist())
+    forecast_period, forecast_inputs = _with_forecast(
+        rows, wh.models.forecasts(int(stored["model_id"]), codes["code"].tolist())
     )
     rows = _rank(rows, seed=seed)
     if top:
@@ -113,8 +115,8 @@ def _priority_list(
         "group": chosen.population_group,
         "level": target.level,
         "period": target.period,
-        "prognose_period": prognose_period,
-        "prognose_kerncijfers": prognose_kerncijfers,
+        "forecast_period": forecast_period,
+        "forecast_inputs": forecast_inputs,
         "model": {
             "model_id": int(stored["model_id"]),
             "algorithm": stored["algorithm"],
@@ -157,21 +159,21 @@ def model_note(metrics: dict[str, Any]) -> str:
     return text + "."
 
 
-def _with_prognose(rows: pd.DataFrame, prognoses: pd.DataFrame) -> tuple[str | None, str]:
+def _with_forecast(rows: pd.DataFrame, prognoses: pd.DataFrame) -> tuple[str | None, str]:
     """Add the latest prognose (a later year without a survey) to the rows; return its year.
 
     It is shown beside the rate of the survey year, never ranked on: the list ranks what was
     measured or estimated for a surveyed year. Also returns the periods of the Kerncijfers those
-    prognoses read, in words ("2017 en 2020"; each row has its own in ``prognose_kerncijfers``).
+    prognoses read, in words ("2017 en 2020"; each row has its own in ``forecast_inputs``).
     """
     if prognoses.empty:
         return None, ""
     period = str(prognoses["period"].max())
     latest_year = prognoses[prognoses["period"] == period].set_index("region_code")
-    for column, key in (("estimate", "prognose"), ("lower", "prognose_lower"), ("upper", "prognose_upper")):
+    for column, key in (("estimate", "forecast"), ("lower", "forecast_lower"), ("upper", "forecast_upper")):
         rows[key] = rows["code"].map(latest_year[column])
     read = rows["code"].map(latest_year["kerncijfers"])
-    rows["prognose_kerncijfers"] = [periods_nl([r]) if isinstance(r, str) else None for r in read]
+    rows["forecast_inputs"] = [periods_nl([r]) if isinstance(r, str) else None for r in read]
     return period, periods_nl(r for r in read if isinstance(r, str))
 
 
@@ -359,9 +361,9 @@ def _clean_row(row: dict[str, Any]) -> dict[str, Any]:
         "estimate",
         "vs_expected",
         "p_top10",
-        "prognose",
-        "prognose_lower",
-        "prognose_upper",
+        "forecast",
+        "forecast_lower",
+        "forecast_upper",
     ):
         if out.get(key) is not None:
             out[key] = round(float(out[key]), 3)
@@ -370,7 +372,7 @@ def _clean_row(row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def wat_werkt(wh: Warehouse, own: AppDB, gemeente: str, thema: str) -> dict[str, Any]:
+def what_works(wh: Warehouse, own: AppDB, gemeente: str, theme_name: str) -> dict[str, Any]:
     """Areas that did better than the model expected, with the interventions that ran there.
 
     Evidence to discuss, not proof: the model does not know about the interventions, so an area
@@ -378,7 +380,7 @@ def wat_werkt(wh: Warehouse, own: AppDB, gemeente: str, thema: str) -> dict[str,
     nothing more. Needs the theme's model ('wijkradar train').
     """
     gm = require_gemeente(wh, gemeente)["code"]
-    ranking = priority_list(wh, gm, thema)
+    ranking = priority_list(wh, gm, theme_name)
     interventions = own.interventions(gm)
     year = int(ranking["period"][:4])
     rows = []

@@ -130,7 +130,7 @@ uploads = Table(
     metadata,
     Column("upload_id", Integer, primary_key=True, autoincrement=True),
     Column("gemeente_code", String(6), nullable=False, index=True),
-    Column("measure_key", String(40), nullable=False),  # theme and measure "eigen-<key>"
+    Column("measure_key", String(40), nullable=False),  # theme and measure "own-<key>"
     Column("label", String(200), nullable=False),
     Column("unit", String(20), nullable=False, default=""),
     Column("level", String(10), nullable=False),

@@ -1,6 +1,6 @@
 """A gemeente's uploads: its own aggregates per wijk or buurt, kept here and never in the warehouse.
 
-An upload is one measure (``eigen-<key>``) with its values per region and period. Uploading the
+An upload is one measure (``own-<key>``) with its values per region and period. Uploading the
 same measure again replaces the earlier upload in one transaction; every change moves the
 gemeente's plan revision on, so pages built on it are computed again.
 """

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import json
 import math
 import re
 import sys
@@ -26,6 +27,7 @@ from wijkradar.errors import WijkradarError
 from wijkradar.ingest import FileReport
 from wijkradar.query import resolve_gemeente
 from wijkradar.regions import Level, is_level, is_valid_code, normalise_code, parse_level
+from wijkradar.renamed import OLD_KEYS, with_old_keys
 from wijkradar.spreadsheet import csv_bytes
 from wijkradar.texts import column_nl, number_nl, table_nl, value_nl
 from wijkradar.themes import use_extra_themes
@@ -62,13 +64,18 @@ def _db(path: Path | None) -> Path:
 
 
 @contextmanager
-def _stores(db: Path | None) -> Iterator[tuple[Warehouse, AppDB]]:
-    """Open the warehouse read-only and the operational store beside it (goals, interventions)."""
-    from wijkradar.goals import own_store
+def _stores(db: Path | None, *, write: bool = False) -> Iterator[tuple[Warehouse, AppDB]]:
+    """Open the warehouse read-only and the operational store beside it (goals, interventions).
+
+    A command that changes goals (``write``) first takes over an older warehouse's own goals.
+    """
+    from wijkradar.goals import adopt_old_plan, own_store
 
     with Warehouse.open(_db(db), read_only=True) as wh:
         own = own_store(wh, Settings.from_env().app_db)
         try:
+            if write:
+                adopt_old_plan(wh, own)
             yield wh, own
         finally:
             own.close()
@@ -98,10 +105,19 @@ def _handled() -> Iterator[None]:
         raise typer.Exit(exc.exit_code) from None
 
 
+def _emit_json(data: Any) -> None:
+    """Write JSON as every command gives it: UTF-8, indented, renamed keys also under their old name."""
+    sys.stdout.write(json.dumps(with_old_keys(data), ensure_ascii=False, indent=2, default=str) + "\n")
+
+
 def _emit(frame: pd.DataFrame, fmt: Format, title: str | None = None) -> None:
     if fmt is Format.json:
+        old = {
+            o: frame[new] for new, o in OLD_KEYS.items() if new in frame.columns and o not in frame.columns
+        }
         sys.stdout.write(
-            frame.to_json(orient="records", force_ascii=False, date_format="iso", indent=2) + "\n"
+            frame.assign(**old).to_json(orient="records", force_ascii=False, date_format="iso", indent=2)
+            + "\n"
         )
     elif fmt is Format.csv:
         rows = frame.astype(object).where(frame.notna(), None).to_dict("records")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -21,6 +19,7 @@ from wijkradar.cli.common import (
     QuietOption,
     _db,
     _emit,
+    _emit_json,
     _emit_reports,
     _gemeente_code,
     _handled,
@@ -128,7 +127,7 @@ def show_cmd(
     with _handled(), Warehouse.open(_db(db), read_only=True) as wh:
         profile = region_profile(wh, region, period=period)
     if fmt is Format.json:
-        sys.stdout.write(json.dumps(profile, ensure_ascii=False, indent=2, default=str) + "\n")
+        _emit_json(profile)
         return
     figures = pd.DataFrame(profile["figures"])
     if fmt is Format.csv:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,6 +14,7 @@ from wijkradar.cli.common import (
     FormatOption,
     GemeenteOption,
     _emit,
+    _emit_json,
     _handled,
     _nl,
     _stores,
@@ -88,7 +87,7 @@ def goals_add_cmd(
         owner=owner,
         description=description,
     )
-    with _handled(), _stores(db) as (wh, own):
+    with _handled(), _stores(db, write=True) as (wh, own):
         record = add_goal(wh, own, resolve_gemeente(wh, gemeente), spec)
         own.log(cli_actor(), record["gemeente_code"], "create", described(record))
     _emit(pd.DataFrame([record]), fmt, title="Doel toegevoegd")
@@ -116,7 +115,7 @@ def goals_show_cmd(
         goal = find_goal(wh, own, resolve_gemeente(wh, gemeente), goal_id)
         own.log(cli_actor(), goal["gemeente_code"], "view", described(goal))
     if fmt is Format.json:
-        sys.stdout.write(json.dumps(goal, ensure_ascii=False, indent=2, default=str) + "\n")
+        _emit_json(goal)
         return
     facts = {
         "titel": goal["title"],
@@ -168,7 +167,7 @@ def goals_update_cmd(
         owner=owner,
         description=description,
     )
-    with _handled(), _stores(db) as (wh, own):
+    with _handled(), _stores(db, write=True) as (wh, own):
         record = update_goal(wh, own, resolve_gemeente(wh, gemeente), goal_id, spec, merge=True)
         own.log(cli_actor(), record["gemeente_code"], "update", described(record))
     _emit(pd.DataFrame([record]), fmt, title="Doel gewijzigd")
@@ -181,7 +180,7 @@ def goals_delete_cmd(
     db: DbOption = None,
 ) -> None:
     """Verwijder een doel; gekoppelde interventies blijven, zonder de koppeling."""
-    with _handled(), _stores(db) as (wh, own):
+    with _handled(), _stores(db, write=True) as (wh, own):
         removed = delete_goal(wh, own, resolve_gemeente(wh, gemeente), goal_id)
         own.log(cli_actor(), removed["gemeente_code"], "delete", described(removed))
     out.print(f"Doel {goal_id} verwijderd")
@@ -198,7 +197,7 @@ def goals_progress_cmd(
         own.log(cli_actor(), code, "view", "voortgang (cli)")
     if fmt is Format.json:
         reports = [g["progress"] for g in goals]
-        sys.stdout.write(json.dumps(reports, ensure_ascii=False, indent=2, default=str) + "\n")
+        _emit_json(reports)
         return
     _emit(_progress_table(goals, fmt), fmt, title="Voortgang")
     if fmt is Format.table:
@@ -237,7 +236,7 @@ def goals_import_cmd(
     db: DbOption = None,
 ) -> None:
     """Vervang de doelen en interventies van een gemeente door die uit een bestand (alles of niets)."""
-    with _handled(), _stores(db) as (wh, own):
+    with _handled(), _stores(db, write=True) as (wh, own):
         code = resolve_gemeente(wh, gemeente)
         counts = import_goals(wh, own, code, in_file, replace_all=replace_all)
         own.log(
@@ -277,7 +276,7 @@ def interventions_add_cmd(
         "description": description,
         "goal_ids": goal or [],
     }
-    with _handled(), _stores(db) as (wh, own):
+    with _handled(), _stores(db, write=True) as (wh, own):
         record = add_intervention(wh, own, resolve_gemeente(wh, gemeente), spec)
         own.log(cli_actor(), record["gemeente_code"], "create", described(record))
     _emit(pd.DataFrame([record]), fmt, title="Interventie toegevoegd")
@@ -302,7 +301,7 @@ def interventions_delete_cmd(
     db: DbOption = None,
 ) -> None:
     """Verwijder een interventie."""
-    with _handled(), _stores(db) as (wh, own):
+    with _handled(), _stores(db, write=True) as (wh, own):
         removed = delete_intervention(wh, own, resolve_gemeente(wh, gemeente), intervention_id)
         own.log(cli_actor(), removed["gemeente_code"], "delete", described(removed))
     out.print(f"Interventie {intervention_id} verwijderd")

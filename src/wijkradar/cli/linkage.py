@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -17,6 +15,7 @@ from wijkradar.cli.common import (
     _code_as_given,
     _db,
     _emit,
+    _emit_json,
     _handled,
     app,
     err,
@@ -77,7 +76,7 @@ def linkage_run_cmd(
             )
     result = linkage_summary(report)
     if fmt is Format.json:
-        sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+        _emit_json(result)
         return
     flat = {k: v for k, v in result.items() if k != "seconds"} | {
         f"s_{k}": v for k, v in result["seconds"].items()

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Annotated
 
@@ -24,6 +23,7 @@ from wijkradar.cli.common import (
     PeriodOption,
     _db,
     _emit,
+    _emit_json,
     _handled,
     _nl,
     app,
@@ -33,8 +33,8 @@ from wijkradar.cli.common import (
 )
 from wijkradar.config import Settings
 from wijkradar.errors import InputError, NotFoundError
-from wijkradar.models.card import render_markdown
 from wijkradar.models.train import evaluation, model_card, train_and_evaluate
+from wijkradar.pages.model_card import render_markdown
 from wijkradar.priority import priority_list, table_rows
 from wijkradar.query import resolve_gemeente
 from wijkradar.texts import COLUMN_NL, EXPECTATION_NL, NO_MODEL, number_nl
@@ -55,7 +55,7 @@ def evaluate_cmd(
     with _handled(), Warehouse.open(_db(db), read_only=True) as wh:
         result = evaluation(wh, measure, group, level, period)
     if fmt is Format.json:
-        sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+        _emit_json(result)
         return
     if fmt is Format.csv:
         _emit(pd.DataFrame([result]), fmt)
@@ -99,7 +99,7 @@ def priority_cmd(
     with _handled(), Warehouse.open(_db(db), read_only=True) as wh:
         result = priority_list(wh, resolve_gemeente(wh, gemeente), thema, level=level, period=period, top=top)
     if fmt is Format.json:
-        sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+        _emit_json(result)
         return
     rows = pd.DataFrame(result["rows"])
     if fmt is Format.csv:
@@ -223,5 +223,5 @@ TRAINED_COLUMNS = [  # what fits a terminal; --format json or csv gives every fi
     "coverage90",
     "forward_r2",
     "forward_coverage90",
-    "prognose_periods",
+    "forecast_periods",
 ]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import sys
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -58,14 +58,21 @@ def serve_cmd(
     """Start de website (FastAPI) op http://HOST:PORT; het datapakhuis blijft ondertussen bruikbaar."""
     import uvicorn  # only the server needs it
 
+    from wijkradar.goals import adopt_old_plan, own_store
+    from wijkradar.web.app import create_app
+
     settings = Settings.from_env()
     with _handled():
         path = _db(db).resolve()
         if Warehouse.outdated(path):  # brought up to date before any worker reads it
             Warehouse.open(path).close()
-        Warehouse.open(path, read_only=True).close()  # a clear error now rather than in every worker
-        with _app_db(db) as store:
+        with Warehouse.open(path, read_only=True) as wh, own_store(wh, settings.app_db) as store:
             users = store.accounts.user_count()
+            adopted = adopt_old_plan(wh, store)  # once, before any worker reads the goals
+        if adopted:
+            err.print(
+                f"{adopted} doelen en interventies overgenomen uit het datapakhuis van een oudere versie."
+            )
         if not users and not open_data and host not in LOOPBACK:
             raise WijkradarError(
                 f"Geen gebruikers: op {host} zou iedereen die de site bereikt de eigen gegevens van "
@@ -78,15 +85,24 @@ def serve_cmd(
         err.print(f"Inloggen verplicht: {users} {'gebruiker' if users == 1 else 'gebruikers'}.")
     else:
         err.print("Geen gebruikers: deze site is alleen voor deze computer en toont alles.")
-    mode = "open" if open_data else ("read" if read_only else "edit")
-    os.environ.update({"WIJKRADAR_DB": str(path), "WIJKRADAR_SITE_MODE": mode})
-    if settings.app_db is None:
-        os.environ["WIJKRADAR_APP_DB"] = default_url(path)
-    if not settings.hosts and host not in ("0.0.0.0", "::"):  # noqa: S104  # compared, not bound
-        os.environ["WIJKRADAR_HOSTS"] = ",".join(sorted({host, *LOOPBACK} - {"::1"}))
+    hosts = settings.hosts
+    if not hosts and host not in ("0.0.0.0", "::"):  # noqa: S104  # compared, not bound
+        hosts = tuple(sorted({host, *LOOPBACK} - {"::1"}))
+    # Each worker builds the app from these settings: uvicorn hands the (picklable) factory to the
+    # processes it starts, so nothing passes through the environment.
+    factory = partial(
+        create_app,
+        path,
+        editable=not (read_only or open_data),
+        app_db=settings.app_db or default_url(path),
+        open_data_only=open_data,
+        hosts=hosts,
+        themes_file=settings.themes_file,
+        page_threads=settings.page_threads,
+    )
     err.print(f"wijkradar draait op http://{host}:{port} met {workers} proces(sen) (stoppen met Ctrl+C)")
     config = uvicorn.Config(
-        "wijkradar.web.app:app_from_env",
+        factory,
         factory=True,
         host=host,
         port=port,

@@ -17,7 +17,7 @@ direction, "achterstand" how far the value lags the required path:
 Statuses are English codes in Python and JSON; the Dutch words come from ``texts.GOAL_STATUS_NL``.
 """
 
-from wijkradar.goals.exchange import export_goals, import_goals, own_store
+from wijkradar.goals.exchange import adopt_old_plan, export_goals, import_goals, own_store
 from wijkradar.goals.measure import area_value, model_margin
 from wijkradar.goals.progress import STATUS_RULE, plan, progress, progress_rows, status
 from wijkradar.goals.store import (
@@ -38,6 +38,7 @@ __all__ = [
     "STATUS_RULE",
     "add_goal",
     "add_intervention",
+    "adopt_old_plan",
     "area_value",
     "delete_goal",
     "delete_intervention",

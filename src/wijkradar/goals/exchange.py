@@ -24,13 +24,20 @@ from wijkradar.warehouse import Warehouse
 def own_store(wh: Warehouse, url: str | None = None) -> AppDB:
     """Open the operational store at ``url``, else the file beside the warehouse.
 
-    The CLI and the site hand down ``url`` from their settings (``WIJKRADAR_APP_DB``).
-
-    On first use it takes over the goals and interventions an older warehouse kept itself.
+    The CLI and the site hand down ``url`` from their settings (``WIJKRADAR_APP_DB``). Opening
+    reads; an older warehouse's own goals are taken over by :func:`adopt_old_plan`, not here.
     """
-    own = AppDB.open(url or default_url(wh.path))
-    own.adopt(*wh.legacy.plan())
-    return own
+    return AppDB.open(url or default_url(wh.path))
+
+
+def adopt_old_plan(wh: Warehouse, own: AppDB) -> int:
+    """Take over, once, the goals and interventions a warehouse of before 0.2 kept itself.
+
+    Called by what writes anyway (``wijkradar serve`` and the commands that change goals), never
+    when goals are only read. Returns how many rows were taken over (0 when done before, or when
+    the store has goals of its own).
+    """
+    return own.adopt(*wh.legacy.plan())
 
 
 def export_goals(wh: Warehouse, own: AppDB, gemeente: str, path: Path) -> int:

@@ -118,7 +118,7 @@ def _area_value(wh: Warehouse, measure: str, group: str, codes: list[str], perio
     return {"value": value, "halfwidth": half, "note": f"{how}; {margin}"}
 
 
-def area_prognose(wh: Warehouse, measure: str, group: str, codes: list[str]) -> dict[str, Any] | None:
+def area_forecast(wh: Warehouse, measure: str, group: str, codes: list[str]) -> dict[str, Any] | None:
     """Return the newest model's latest prognose for an area (resident-weighted over its units), or None.
 
     Units are found as for :func:`model_margin`; the margin is the weighted mean of the units'
@@ -130,10 +130,10 @@ def area_prognose(wh: Warehouse, measure: str, group: str, codes: list[str]) -> 
     finer = MARGIN_LEVELS[MARGIN_LEVELS.index(level) :] if level in MARGIN_LEVELS else (level,)
     for candidate in finer:
         stored = wh.models.get(measure, group, candidate)
-        if stored is None or not stored["card"].get("prognose_periods"):
+        if stored is None or not stored["card"].get("forecast_periods"):
             continue
         units = _units(wh, codes, candidate)
-        later = wh.models.prognoses(int(stored["model_id"]), units)
+        later = wh.models.forecasts(int(stored["model_id"]), units)
         if later.empty:
             continue
         period = str(later["period"].max())

@@ -9,7 +9,7 @@ from typing import Any, Final
 
 from wijkradar.appdb import AppDB
 from wijkradar.cache import remember
-from wijkradar.goals.measure import area_prognose, area_value
+from wijkradar.goals.measure import area_forecast, area_value
 from wijkradar.query import require_gemeente
 from wijkradar.sources.model import period_kind
 from wijkradar.texts import GOAL_STATUS_NL, number_nl
@@ -94,7 +94,7 @@ def progress(wh: Warehouse, goal: dict[str, Any]) -> dict[str, Any]:
             }
         )
     later = [p for p in points if p["status"] != BASELINE]
-    forecast = area_prognose(wh, goal["measure_id"], goal["population_group"], codes)
+    forecast = area_forecast(wh, goal["measure_id"], goal["population_group"], codes)
     measured_years = [int(p["period"][:4]) for p in points if p["value"] is not None]
     if forecast is not None and int(forecast["period"][:4]) <= max(measured_years, default=base_year):
         forecast = None  # a measurement of that year or later says more
@@ -103,7 +103,7 @@ def progress(wh: Warehouse, goal: dict[str, Any]) -> dict[str, Any]:
         "title": goal["title"],
         "status": later[-1]["status"] if later else UNKNOWN,
         # Shown beside the measurements, never one of them: status and explanation ignore it.
-        "prognose": forecast,
+        "forecast": forecast,
         "rule": STATUS_RULE,
         "explanation": explain(
             goal["direction"], float(goal["baseline_value"]), later[-1] if later else None

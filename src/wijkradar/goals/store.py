@@ -19,6 +19,7 @@ from wijkradar.goals.progress import (
 )
 from wijkradar.query import require_gemeente, resolve_region
 from wijkradar.regions import gemeente_of, is_level, is_valid_code, parents_of
+from wijkradar.renamed import upload_code
 from wijkradar.sources.model import MAX_MAGNITUDE, period_kind
 from wijkradar.texts import DIRECTION_CODES, number_nl, parse_number_nl
 from wijkradar.themes import load_themes
@@ -433,9 +434,11 @@ def valid_code(code: str) -> bool:
 
 
 def _english_keys(spec: dict[str, Any]) -> dict[str, Any]:
-    """Return a goal specification with its keys in English; ``thema`` (files before 0.3) is ``theme``."""
-    if "thema" not in spec:
-        return spec
+    """Return a goal specification as 0.3 names it: ``thema`` is ``theme``, ``eigen-x`` is ``own-x``."""
     renamed = {k: v for k, v in spec.items() if k != "thema"}
-    renamed.setdefault("theme", spec["thema"])
+    if "thema" in spec:
+        renamed.setdefault("theme", spec["thema"])
+    for key in ("theme", "measure_id"):
+        if isinstance(renamed.get(key), str):
+            renamed[key] = upload_code(renamed[key])
     return renamed

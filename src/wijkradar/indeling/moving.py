@@ -32,7 +32,7 @@ class Moved:
 
     def summary(self) -> dict[str, object]:
         """Plain dict for model cards and JSON."""
-        return {"indeling": self.year, "moved": dict(self.moved), "left_out": dict(self.left_out)}
+        return {"boundary_year": self.year, "moved": dict(self.moved), "left_out": dict(self.left_out)}
 
 
 def move(

@@ -49,7 +49,7 @@ class BuurtPart:
     out_of_fold: pd.Series  # per buurt: estimated by a model that learned nothing from its gemeente
     forward: pd.Series | None  # per buurt: the forecast of the round before's buurt model
     counts: pd.Series  # per buurt: residents of the group, the weights of the averages
-    r2_buurten: float  # of the buurt model's own grouped cross-validation, over buurten
+    r2_buurt_model: float  # of the buurt model's own grouped cross-validation, over buurten
 
     def out_of_fold_per(self, level: str) -> pd.Series:
         """Average the out-of-fold buurt estimates per wijk or gemeente."""
@@ -107,7 +107,7 @@ def learn(inputs: Inputs, target: Target, seed: int = 0) -> BuurtPart | None:
         out_of_fold=pd.Series(estimate, index=fs.X.index),
         forward=_forward(inputs, fs, seed),
         counts=group_residents(fs),
-        r2_buurten=r2,
+        r2_buurt_model=r2,
     )
 
 
@@ -175,7 +175,7 @@ def judged(
         "used": used,
         "weight": WEIGHT,
         "n_areas": int(both.sum()),
-        "r2_buurten": part.r2_buurten,
+        "r2_buurt_model": part.r2_buurt_model,
         "n_features": len(part.model.columns),
         "r2_average": metrics(y[both], averaged[both])["r2"] if both.sum() > 2 else None,
         "validation": figures,
@@ -195,13 +195,13 @@ def weights(buurten: np.ndarray) -> np.ndarray:
 
 def headline(card: dict[str, Any]) -> dict[str, Any]:
     """Return the validation figures of what a stored model estimates with (the mix, if it is used)."""
-    below = card.get("buurten") or {}
+    below = card.get("bottom_up") or {}
     return dict(below["validation"]) if below.get("used") else dict(card["validation"][card["model"]])
 
 
 def algorithm(card: dict[str, Any]) -> str:
     """Name what a model estimates with: its family, and the buurten if they are mixed in."""
-    return f"{card['model']} + buurten" if (card.get("buurten") or {}).get("used") else str(card["model"])
+    return f"{card['model']} + buurten" if (card.get("bottom_up") or {}).get("used") else str(card["model"])
 
 
 def label(buurt_label: str) -> str:

@@ -70,7 +70,7 @@ def forward_validation(
     out: dict[str, Any] = metrics(y[used], prediction[used], halfwidth[used])
     out["r2_with_small_areas"] = metrics(y, prediction)["r2"]
     if buurten is not None:
-        out["r2_without_buurten"] = metrics(y[used], own[used])["r2"]
+        out["r2_without_bottom_up"] = metrics(y[used], own[used])["r2"]
     out["fit_period"] = fs.previous_period
     out["predict_period"] = target.period
     out["years"] = int(target.period[:4]) - int(fs.previous_period[:4])

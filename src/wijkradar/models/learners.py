@@ -183,7 +183,7 @@ class BottomUp:
     How the two are mixed is :mod:`wijkradar.models.bottomup`'s business; this only keeps them.
     """
 
-    name = "opbouw"
+    name = "bottom_up"
 
     def __init__(self, own: Learner, buurten: Learner) -> None:
         self.own = own
@@ -191,14 +191,17 @@ class BottomUp:
 
     def artifact(self) -> str:
         """Serialise both models as JSON."""
-        return json.dumps({"kind": self.name, "own": self.own.artifact(), "buurten": self.buurten.artifact()})
+        return json.dumps(
+            {"kind": self.name, "own": self.own.artifact(), "buurt_model": self.buurten.artifact()}
+        )
 
 
 def load_learner(artifact: str) -> Learner | BottomUp:
     """Rebuild a stored model."""
     payload = json.loads(artifact)
-    if payload["kind"] == BottomUp.name:
-        own, buurten = load_learner(payload["own"]), load_learner(payload["buurten"])
+    if payload["kind"] in (BottomUp.name, "opbouw"):  # "opbouw" and "buurten": stored before 0.3
+        own = load_learner(payload["own"])
+        buurten = load_learner(payload["buurt_model"] if "buurt_model" in payload else payload["buurten"])
         if isinstance(own, BottomUp) or isinstance(buurten, BottomUp):
             raise ValueError("a mixed model holds two plain models")
         return BottomUp(own, buurten)

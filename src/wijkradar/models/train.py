@@ -88,8 +88,8 @@ def train_model(
         for p in prognosis_periods(inputs, target)
     ]
     prognoses = pd.concat(later or [pd.DataFrame(columns=PROGNOSIS_COLUMNS)], ignore_index=True)
-    card["prognose_periods"] = sorted({str(p) for p in prognoses["period"]})
-    card["prognose_kerncijfers"] = {
+    card["forecast_periods"] = sorted({str(p) for p in prognoses["period"]})
+    card["forecast_inputs"] = {
         str(p): periods_nl(rows["kerncijfers"]) for p, rows in prognoses.groupby("period", sort=True)
     }
     card["feature_importance"] = importance(explained)
@@ -208,14 +208,14 @@ def validate(
         "folds": len(np.unique(folds)),
         "model": chosen,
         "validation": results,
-        "buurten": below,
+        "bottom_up": below,
         "baseline": baseline,
         "baseline_missing": baseline_missing,
         "forward": forward,
         "forward_missing": forward_missing,
         "interval_halfwidth_by_bin": {str(k): v for k, v in widths.items()},
         "n_features": int(fs.X.shape[1]),
-        "indeling": inputs.indeling,
+        "boundaries": inputs.indeling,
         "feature_families": families,
     }
     return card, out_of_fold, part
@@ -281,12 +281,12 @@ def _evaluation(card: dict[str, Any]) -> dict[str, Any]:
         "baseline_r2": card["baseline"]["r2"] if card["baseline"] else None,
         "baseline_missing": card.get("baseline_missing"),
         "model": bottomup.algorithm(card),
-        "r2_without_buurten": card["validation"][card["model"]]["r2"] if card.get("buurten") else None,
+        "r2_without_bottom_up": card["validation"][card["model"]]["r2"] if card.get("bottom_up") else None,
         "glm_r2": card["validation"][RidgeGLM.name]["r2"],
         "lightgbm_r2": card["validation"][GradientBoosting.name]["r2"],
         "calibration_slope": chosen["calibration_slope"],
         **_forward_figures(card),
-        "prognose_periods": ", ".join(card.get("prognose_periods", [])) or None,
+        "forecast_periods": ", ".join(card.get("forecast_periods", [])) or None,
     }
 
 
@@ -296,7 +296,7 @@ def _forward_figures(card: dict[str, Any]) -> dict[str, Any]:
     return {
         "forward_r2": forward.get("r2"),
         "forward_r2_with_small_areas": forward.get("r2_with_small_areas"),
-        "forward_r2_without_buurten": forward.get("r2_without_buurten"),
+        "forward_r2_without_bottom_up": forward.get("r2_without_bottom_up"),
         "forward_mae": forward.get("mae"),
         "forward_spearman": forward.get("spearman"),
         "forward_coverage90": forward.get("coverage90"),

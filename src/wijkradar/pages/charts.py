@@ -104,15 +104,15 @@ def key_trend(figures: list[dict[str, Any]], name: str, unit: str = "%") -> dict
     values = [
         float(k[key])
         for k in figures
-        for key in ("gemeente", "nederland", "vergelijkbaar")
+        for key in ("gemeente", "national", "similar_mean")
         if k[key] is not None
     ]
     low, high = (min(values), max(values)) if values else (0.0, 1.0)
     pad = max(high - low, 1.0) * 0.15  # room for the value labels above the highest point
     lines = (
         ("gemeente", name, "#8c1d18", "solid"),
-        ("nederland", "Nederland", "#1a1a1a", "dash"),
-        ("vergelijkbaar", "vergelijkbare gemeenten", "#4a7ab5", "dot"),
+        ("national", "Nederland", "#1a1a1a", "dash"),
+        ("similar_mean", "vergelijkbare gemeenten", "#4a7ab5", "dot"),
     )
     data = [
         {
@@ -211,7 +211,7 @@ def goal_path(goal: dict[str, Any]) -> dict[str, Any]:
             "hovertemplate": "gemeten %{x}: %{y:.1f}<extra></extra>",
         },
     ]
-    forecast = goal["progress"].get("prognose")
+    forecast = goal["progress"].get("forecast")
     if forecast:  # a model's prognose: open marker, dotted margin, never joined to the measurements
         data.append(
             {

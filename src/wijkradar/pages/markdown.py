@@ -1,6 +1,6 @@
 """The model cards' Markdown as HTML: headings, paragraphs, bold, code, lists and tables.
 
-Only the subset :func:`wijkradar.models.card.render_markdown` writes; everything is escaped first,
+Only the subset :func:`wijkradar.pages.model_card.render_markdown` writes; everything is escaped first,
 so a label can never become markup.
 """
 

@@ -14,15 +14,15 @@ from wijkradar.uploads import own_themes
 from wijkradar.warehouse import Warehouse
 
 
-def theme_or_error(thema: str, wh: Warehouse | None = None) -> Theme:
+def theme_or_error(theme_name: str, wh: Warehouse | None = None) -> Theme:
     """Look up a theme by name (also a gemeente's uploads, in a view that has them).
 
     Unknown names raise NotFoundError with suggestions.
     """
     themes = load_themes() | (own_themes(wh) if wh is not None else {})
-    if thema not in themes:
-        raise NotFoundError("thema", thema, themes)
-    return themes[thema]
+    if theme_name not in themes:
+        raise NotFoundError("thema", theme_name, themes)
+    return themes[theme_name]
 
 
 def theme_dict(chosen: Theme) -> dict[str, Any]:

@@ -17,11 +17,11 @@ from wijkradar.errors import ModelMissing, NotFoundError
 from wijkradar.goals import plan
 from wijkradar.indeling import geometries_on, values_on
 from wijkradar.jsonable import number_or_none, to_jsonable
-from wijkradar.models.card import render_markdown
 from wijkradar.models.families import split
 from wijkradar.models.features import Target
 from wijkradar.models.inputs import too_few
 from wijkradar.pages import charts
+from wijkradar.pages.model_card import render_markdown
 from wijkradar.pages.theming import (
     registrations,
     series_of,
@@ -31,7 +31,7 @@ from wijkradar.pages.theming import (
     theme_kind,
     theme_or_error,
 )
-from wijkradar.priority import priority_list, wat_werkt
+from wijkradar.priority import priority_list, what_works
 from wijkradar.query import KNOWN_AS, region_profile, require_gemeente, sort_key
 from wijkradar.texts import NO_MODEL, boundary_note, periods_nl
 from wijkradar.themes import Theme
@@ -82,20 +82,20 @@ def areas(wh: Warehouse, gemeente: str, chosen: Theme, level: str = "buurt") -> 
         else None
     )
     algorithm = stored["algorithm"] if stored is not None else ""
-    later = wh.models.prognoses(int(stored["model_id"]), codes) if stored is not None else None
-    prognose_period = str(later["period"].max()) if later is not None and len(later) else None
+    later = wh.models.forecasts(int(stored["model_id"]), codes) if stored is not None else None
+    forecast_period = str(later["period"].max()) if later is not None and len(later) else None
     prognosed = (
         {
             c: (e, lo, up)
             for c, p, e, lo, up, _ in later.itertuples(index=False, name=None)
-            if p == prognose_period
+            if p == forecast_period
         }
         if later is not None
         else {}
     )
-    prognose_kerncijfers = (
-        periods_nl(later.loc[later["period"] == prognose_period, "kerncijfers"])
-        if later is not None and prognose_period
+    forecast_inputs = (
+        periods_nl(later.loc[later["period"] == forecast_period, "kerncijfers"])
+        if later is not None and forecast_period
         else ""
     )
     limit = int(stored["card"].get("min_residents", 0)) if stored is not None else 0
@@ -139,13 +139,13 @@ def areas(wh: Warehouse, gemeente: str, chosen: Theme, level: str = "buurt") -> 
             estimate=number_or_none(estimate), lower=number_or_none(lower), upper=number_or_none(upper)
         )
         row["value"] = row["survey"] if row["survey"] is not None else row["estimate"]
-        if prognose_period:  # a later year without a survey: shown beside, never as the value
+        if forecast_period:  # a later year without a survey: shown beside, never as the value
             forecast, low, high = prognosed.get(code, (None, None, None))
             row.update(
                 prognose=number_or_none(forecast),
-                prognose_lower=number_or_none(low),
-                prognose_upper=number_or_none(high),
-                prognose_period=prognose_period,
+                forecast_lower=number_or_none(low),
+                forecast_upper=number_or_none(high),
+                forecast_period=forecast_period,
             )
         row["source"] = (
             f"{source_words(str(source))} {period}"
@@ -159,10 +159,10 @@ def areas(wh: Warehouse, gemeente: str, chosen: Theme, level: str = "buurt") -> 
         rows.append(row)
     return {
         "level": level,
-        "indeling": wh.regions.indeling(),
+        "boundary_year": wh.regions.indeling(),
         "period": period,
-        "prognose_period": prognose_period,
-        "prognose_kerncijfers": prognose_kerncijfers,
+        "forecast_period": forecast_period,
+        "forecast_inputs": forecast_inputs,
         "model": None
         if stored is None
         else {
@@ -246,9 +246,9 @@ def key_figures(
             {
                 "period": period,
                 "gemeente": number_or_none(now.get(gemeente)),
-                "nederland": number_or_none(now.get("NL01")),
-                "vergelijkbaar": round(float(np.mean(peers)), 1) if peers else None,
-                "n_vergelijkbaar": len(peers),
+                "national": number_or_none(now.get("NL01")),
+                "similar_mean": round(float(np.mean(peers)), 1) if peers else None,
+                "n_similar": len(peers),
                 "source": "eigen upload"
                 if chosen.upload
                 else ", ".join(
@@ -264,10 +264,10 @@ def key_figures(
     return out
 
 
-def overview(wh: Warehouse, gemeente: str, thema: str, *, top: int = 10) -> dict[str, Any]:
+def overview(wh: Warehouse, gemeente: str, theme_name: str, *, top: int = 10) -> dict[str, Any]:
     """Collect everything on the gemeente page."""
     gm = require_gemeente(wh, gemeente)
-    chosen = theme_or_error(thema, wh)
+    chosen = theme_or_error(theme_name, wh)
     data = areas(wh, gemeente, chosen, chosen.level)
     shapes = geometries_on(wh, [r["code"] for r in data["rows"]], wh.regions.indeling())
     has_map = not shapes.empty
@@ -297,29 +297,29 @@ def overview(wh: Warehouse, gemeente: str, thema: str, *, top: int = 10) -> dict
     }
 
 
-def priority(wh: Warehouse, gemeente: str, thema: str) -> dict[str, Any]:
+def priority(wh: Warehouse, gemeente: str, theme_name: str) -> dict[str, Any]:
     """Return the full priority list of the gemeente for a theme (the model must exist)."""
     require_gemeente(wh, gemeente)
-    chosen = theme_or_error(thema, wh)
+    chosen = theme_or_error(theme_name, wh)
     if not chosen.modelled:
-        raise NotFoundError("prioriteitenlijst", f"{thema} ({NO_MODEL[theme_kind(chosen)]})")
+        raise NotFoundError("prioriteitenlijst", f"{theme_name} ({NO_MODEL[theme_kind(chosen)]})")
     result = priority_list(wh, gemeente, chosen.name)
     result["theme"] = theme_dict(chosen)
     return result
 
 
-def doelen(wh: Warehouse, own: AppDB, gemeente: str, thema: str) -> dict[str, Any]:
+def doelen(wh: Warehouse, own: AppDB, gemeente: str, theme_name: str) -> dict[str, Any]:
     """Collect the goals page: goals with progress, interventions, wat werkt, and the form's choices."""
     gm = require_gemeente(wh, gemeente)
     wh = with_uploads(wh, own, gemeente)
-    chosen = theme_or_error(thema, wh)
+    chosen = theme_or_error(theme_name, wh)
     data = plan(wh, own, gemeente)
     werkt: dict[str, Any] | None = None
     if not chosen.modelled:
         werkt_missing: str | None = NO_MODEL[theme_kind(chosen)].capitalize() + "; kies een thema van RIVM."
     else:
         try:
-            werkt, werkt_missing = wat_werkt(wh, own, gemeente, chosen.name), None
+            werkt, werkt_missing = what_works(wh, own, gemeente, chosen.name), None
         except ModelMissing as exc:
             werkt_missing = str(exc)
     for goal in data["goals"]:
@@ -330,8 +330,8 @@ def doelen(wh: Warehouse, own: AppDB, gemeente: str, thema: str) -> dict[str, An
         "rule": data["rule"],
         "goals": data["goals"],
         "interventions": data["interventions"],
-        "wat_werkt": werkt,
-        "wat_werkt_missing": werkt_missing,
+        "what_works": werkt,
+        "what_works_missing": werkt_missing,
         "areas": area_choices(wh, gemeente),
         "own_measures": [
             {"measure": t.measure_id, "group": t.population_group, "label": f"{t.label} (eigen upload)"}
@@ -415,7 +415,7 @@ def profile(wh: Warehouse, code: str) -> dict[str, Any]:
                 "expected": number_or_none(est["expected"]),
                 "drivers": split(est["contributions"])[0][:5],
                 "families": split(est["contributions"])[1],
-                "prognoses": [
+                "forecasts": [
                     {
                         "period": str(p),
                         "estimate": float(e),
@@ -423,7 +423,7 @@ def profile(wh: Warehouse, code: str) -> dict[str, Any]:
                         "upper": float(up),
                         "kerncijfers": periods_nl([read]),
                     }
-                    for _, p, e, lo, up, read in wh.models.prognoses(
+                    for _, p, e, lo, up, read in wh.models.forecasts(
                         int(row.model_id), [data["code"]]
                     ).itertuples(index=False, name=None)
                 ],

@@ -26,7 +26,7 @@ from wijkradar.goals import plan
 from wijkradar.jsonable import script_json
 from wijkradar.pages import charts, maps, views
 from wijkradar.pages.markdown import markdown_html
-from wijkradar.priority import wat_werkt
+from wijkradar.priority import what_works
 from wijkradar.query import require_gemeente
 from wijkradar.texts import NO_MODEL, number_nl, template_filters
 from wijkradar.themes import load_themes
@@ -56,7 +56,7 @@ def report_data(wh: Warehouse, own: AppDB, gemeente: str, themes: list[str] | No
         if overview["areas"]["period"] is None:
             continue
         try:
-            werkt = wat_werkt(wh, own, gm, name) if overview["theme"]["modelled"] else None
+            werkt = what_works(wh, own, gm, name) if overview["theme"]["modelled"] else None
         except ModelMissing:
             werkt = None
         figure = (
@@ -67,7 +67,7 @@ def report_data(wh: Warehouse, own: AppDB, gemeente: str, themes: list[str] | No
         sections.append(
             {
                 "overview": overview,
-                "wat_werkt": werkt,
+                "what_works": werkt,
                 "figure": figure,
                 "trend": charts.key_trend(
                     overview["key_figures"], overview["gemeente"]["name"], overview["theme"]["unit"]
@@ -119,12 +119,12 @@ def _messages(overview: dict[str, Any]) -> list[str]:
     if figures:
         last = figures[-1]
         sentence = f"{theme['label']}: {number_nl(last['gemeente'], decimals)}{unit} in {last['period']}"
-        if last["nederland"] is not None:
-            gap = last["gemeente"] - last["nederland"]
+        if last["national"] is not None:
+            gap = last["gemeente"] - last["national"]
             compare = "gelijk aan" if abs(gap) < 0.5 else ("hoger dan" if gap > 0 else "lager dan")
-            sentence += f", {compare} Nederland ({number_nl(last['nederland'], decimals)}{unit})"
-        elif last["vergelijkbaar"] is not None and not percent:
-            sentence += f"; vergelijkbare gemeenten gemiddeld {number_nl(last['vergelijkbaar'], decimals)}"
+            sentence += f", {compare} Nederland ({number_nl(last['national'], decimals)}{unit})"
+        elif last["similar_mean"] is not None and not percent:
+            sentence += f"; vergelijkbare gemeenten gemiddeld {number_nl(last['similar_mean'], decimals)}"
         if len(figures) > 1:
             before = figures[-2] if percent else figures[0]  # a registration: since its first year
             change = last["gemeente"] - before["gemeente"]

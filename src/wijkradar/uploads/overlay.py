@@ -8,18 +8,17 @@ user may see the gemeente builds such a view; the warehouse file itself never ho
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from wijkradar.appdb import AppDB
+from wijkradar.renamed import UPLOAD_PREFIX as UPLOAD_PREFIX
 from wijkradar.sources.model import OWN_DATA_PUBLISHER, PUBLISHED, TOTAL_GROUP
 from wijkradar.themes import Theme
 from wijkradar.warehouse import Warehouse
 from wijkradar.warehouse.observations import Observations
-
-UPLOAD_PREFIX: Final = "eigen-"  # theme name and measure id of an upload: eigen-<key>
 
 
 class UploadObservations(Observations):
@@ -36,7 +35,7 @@ class UploadObservations(Observations):
         self._values = frame
 
     def themes(self) -> dict[str, Theme]:
-        """Return the uploads as themes (name ``eigen-<key>``), on the level they were uploaded on."""
+        """Return the uploads as themes (name ``own-<key>``), on the level they were uploaded on."""
         return {
             name: Theme(
                 name=name,

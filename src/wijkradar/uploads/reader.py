@@ -70,7 +70,7 @@ SHAPE: Final = (
 
 @dataclass
 class UploadedMeasure:
-    """One measure of an upload: its key (``eigen-<key>`` in themes), label, unit and values."""
+    """One measure of an upload: its key (``own-<key>`` in themes), label, unit and values."""
 
     key: str
     label: str

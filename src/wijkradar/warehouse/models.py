@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from wijkradar.renamed import upgrade_keys
 from wijkradar.warehouse.core import Part, now
 
 PROGNOSES_SINCE = 6  # the schema version that added the prognoses table
@@ -95,7 +96,7 @@ class Models(Part):
             "SELECT model_id, measure_id, population_group, level, period, algorithm, created_at, metrics "
             "FROM models ORDER BY measure_id, population_group, level, period"
         )
-        frame["metrics"] = [json.loads(m) for m in frame["metrics"]]
+        frame["metrics"] = [_loads(m) for m in frame["metrics"]]
         return frame
 
     def estimates(self, model_id: int, region_codes: list[str] | None = None) -> pd.DataFrame:
@@ -109,7 +110,7 @@ class Models(Part):
             return every.copy()
         return every[every["region_code"].isin(set(region_codes))].reset_index(drop=True)
 
-    def prognoses(self, model_id: int, region_codes: list[str] | None = None) -> pd.DataFrame:
+    def forecasts(self, model_id: int, region_codes: list[str] | None = None) -> pd.DataFrame:
         """Return a model's prognoses by period and region.
 
         Columns: region_code, period, estimate, lower, upper and kerncijfers (the periods of the
@@ -145,4 +146,9 @@ def _decoded(stored: dict[str, Any] | None) -> dict[str, Any] | None:
     """Return a stored model with its metrics and card as dicts."""
     if stored is None:
         return None
-    return {**stored, "metrics": json.loads(stored["metrics"]), "card": json.loads(stored["card"])}
+    return {**stored, "metrics": _loads(stored["metrics"]), "card": _loads(stored["card"])}
+
+
+def _loads(stored: str) -> Any:
+    """Decode stored JSON, an older wijkradar's Dutch keys under their English names."""
+    return upgrade_keys(json.loads(stored))

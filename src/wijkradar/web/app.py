@@ -42,13 +42,15 @@ def create_app(
     open_data_only: bool = False,
     hosts: tuple[str, ...] = (),
     themes_file: Path | None = None,
+    page_threads: int = Settings.page_threads,
 ) -> FastAPI:
     """Build the app around one warehouse file (opened read-only) and the operational store.
 
     ``app_db`` is the store's URL (default: the SQLite file beside the warehouse). With users in
     the store everyone logs in (see :mod:`wijkradar.access`); ``editable`` allows the forms;
     ``open_data_only`` serves no gemeente's own data; ``hosts`` are the host names to answer to;
-    ``themes_file`` extends the theme catalogue (see :mod:`wijkradar.themes`).
+    ``themes_file`` extends the theme catalogue (see :mod:`wijkradar.themes`); ``page_threads``
+    is how many pages a worker renders at once.
     """
     use_extra_themes(themes_file)
     with Warehouse.open(db_path, read_only=True) as wh:
@@ -65,7 +67,7 @@ def create_app(
         # again and again (a full collection over the shared frames stalled every request ~0.1 s).
         gc.collect()
         gc.freeze()
-        threads.configure(running, Settings.from_env().page_threads)
+        threads.configure(running, page_threads)
         yield
         site.close()
 
@@ -90,7 +92,10 @@ def create_app(
 
 
 def app_from_env() -> FastAPI:
-    """Build the app as ``wijkradar serve`` configured it (for each of several workers)."""
+    """Build the app from the environment, for a server started with ``uvicorn --factory`` itself.
+
+    ``wijkradar serve`` hands its settings to :func:`create_app` and never writes the environment.
+    """
     settings = Settings.from_env()
     mode = settings.site_mode
     return create_app(
@@ -100,4 +105,5 @@ def app_from_env() -> FastAPI:
         open_data_only=mode == "open",
         hosts=settings.hosts,
         themes_file=settings.themes_file,
+        page_threads=settings.page_threads,
     )

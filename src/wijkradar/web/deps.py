@@ -9,9 +9,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Depends, Path, Query, Request
+from pydantic import AfterValidator
 
 from wijkradar.access import Access, User
 from wijkradar.regions import CODE_PATTERN, GEMEENTE_PATTERN, gemeente_of
+from wijkradar.renamed import upload_code
 from wijkradar.sources.model import OWN_DATA_PUBLISHER
 from wijkradar.uploads import UPLOAD_PREFIX
 from wijkradar.warehouse import Warehouse
@@ -64,7 +66,12 @@ Format = Annotated[
         json_schema_extra={"enum": ["", *(f".{f}" for f in FORMATS)]},
     ),
 ]
-Theme = Annotated[str, Query(pattern=r"^[a-z0-9-]{1,40}$", description="Thema, bv. eenzaamheid")]
+# An upload's theme of before 0.3 (eigen-x) is read as its code since (own-x): old links keep working.
+Theme = Annotated[
+    str,
+    Query(pattern=r"^[a-z0-9-]{1,40}$", description="Thema, bv. eenzaamheid"),
+    AfterValidator(upload_code),
+]
 
 
 def actor(access: Access) -> str:
@@ -91,7 +98,7 @@ def visible_profile(site: Site, access: Access, profile: dict[str, Any]) -> dict
 def require_theme(site: Site, access: Access, thema: str, code: str) -> None:
     """Refuse a theme on a measure of a gemeente's own data to users who may not see it; log who saw it.
 
-    An upload's theme (``eigen-...``) exists only for its own gemeente's users: the others learn
+    An upload's theme (``own-...``) exists only for its own gemeente's users: the others learn
     nothing of it, not even that it exists, until they may see that gemeente's own data.
     """
     from wijkradar.pages.theming import theme_or_error

@@ -17,6 +17,7 @@ from starlette.convertors import Convertor, register_url_convertor
 
 from wijkradar.errors import NotFoundError
 from wijkradar.geopackage import geopackage_bytes
+from wijkradar.renamed import with_old_keys
 from wijkradar.spreadsheet import csv_bytes, xlsx_bytes
 from wijkradar.texts import table_nl
 
@@ -77,7 +78,8 @@ def respond(
         renderers["json"] = lambda: json_response(data())
     if geojson is not None:
         renderers["geojson"] = lambda: Response(
-            json.dumps(geojson(), ensure_ascii=False, allow_nan=False), media_type="application/geo+json"
+            json.dumps(with_old_keys(geojson()), ensure_ascii=False, allow_nan=False),
+            media_type="application/geo+json",
         )
         renderers["gpkg"] = lambda: _download(
             geopackage_bytes(geojson(), filename), "application/geopackage+sqlite3", f"{filename}.gpkg"
@@ -97,11 +99,14 @@ def respond(
     return renderers[fmt]()
 
 
+def json_bytes(data: Any) -> bytes:
+    """Serialise JSON as the API gives it: UTF-8, no NaN, renamed keys also under their old name (to 0.4)."""
+    return json.dumps(with_old_keys(data), ensure_ascii=False, allow_nan=False).encode()
+
+
 def json_response(data: Any) -> Response:
-    """Return JSON as the API gives it: UTF-8, no NaN (missing values are null); bytes as they are."""
-    if isinstance(data, bytes):
-        return Response(data, media_type="application/json")
-    return Response(json.dumps(data, ensure_ascii=False, allow_nan=False), media_type="application/json")
+    """Return a JSON answer (``json_bytes``); bytes as they are."""
+    return Response(data if isinstance(data, bytes) else json_bytes(data), media_type="application/json")
 
 
 def _download(body: bytes, media: str, filename: str) -> Response:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import os
 import threading
 import time
@@ -36,6 +35,7 @@ from wijkradar.texts import NO_MODEL, template_filters
 from wijkradar.themes import DEFAULT_THEME, load_themes
 from wijkradar.uploads import UPLOAD_PREFIX, with_uploads
 from wijkradar.warehouse import Warehouse
+from wijkradar.web.formats import json_bytes
 
 DATA_KEPT = 512  # page data remembered per worker
 BODIES_KEPT = 256  # finished response bodies (gemeente pages and their JSON)
@@ -297,7 +297,7 @@ class Site:
         """Return the overview's JSON body, serialised once."""
         return self._bodies.get(
             ("overview", *self._theme_key(code, thema)),
-            lambda: json.dumps(self.overview(code, thema), ensure_ascii=False, allow_nan=False).encode(),
+            lambda: json_bytes(self.overview(code, thema)),
         )
 
     def _theme_key(self, code: str, thema: str) -> tuple[str, ...]:

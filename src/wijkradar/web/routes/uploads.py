@@ -2,7 +2,7 @@
 
 The file is read exactly as ``wijkradar ingest`` reads a table (same loader, same Dutch errors) and
 kept in the operational store, never in the shared warehouse. Each column becomes a theme
-``eigen-<naam>`` with a map, and a measure goals can be set on; all of it only for users of that
+``own-<naam>`` with a map, and a measure goals can be set on; all of it only for users of that
 gemeente (:func:`wijkradar.web.deps.require_theme`).
 """
 
@@ -22,7 +22,8 @@ from starlette.datastructures import UploadFile
 from wijkradar.access import Access
 from wijkradar.errors import Forbidden, InputError, NotFoundError
 from wijkradar.query import require_gemeente
-from wijkradar.texts import ATTENTION_CODES, ATTENTION_NL
+from wijkradar.renamed import UPLOAD_OLD_KEYS, with_old_keys
+from wijkradar.texts import ATTENTION_CODES
 from wijkradar.uploads import MAX_BYTES, UPLOAD_PREFIX, Upload, read_upload
 from wijkradar.web.deps import AccessDep, Format, GemeenteCode, RowId, SiteDep, actor
 from wijkradar.web.formats import respond
@@ -51,7 +52,7 @@ def uploads_page(
         fmt,
         f"{code}-uploads",
         html=lambda: _page(site, request, access, code, notice=opgeslagen),
-        data=rows,
+        data=lambda: [with_old_keys(r, UPLOAD_OLD_KEYS) for r in rows()],
         table=rows,
     )
     site.own.log(actor(access), code, "view" if fmt == "html" else "export", f"uploads ({fmt})")
@@ -203,16 +204,16 @@ def _error(exc: InputError) -> dict[str, str]:
 
 def _row(upload: dict[str, Any]) -> dict[str, Any]:
     return {
-        "thema": UPLOAD_PREFIX + upload["measure_key"],
-        "naam": upload["label"],
-        "eenheid": upload["unit"],
-        "niveau": upload["level"],
-        "indeling": upload["boundary_year"],
-        "aandacht_bij": ATTENTION_NL.get(upload["attention_when"], upload["attention_when"]),
-        "bestand": upload["file_name"],
-        "waarden": upload["n_values"],
-        "door": upload["uploaded_by"],
-        "op": str(upload["uploaded_at"])[:19],
+        "theme": UPLOAD_PREFIX + upload["measure_key"],
+        "name": upload["label"],
+        "unit": upload["unit"],
+        "level": upload["level"],
+        "boundary_year": upload["boundary_year"],
+        "attention_when": upload["attention_when"],
+        "file_name": upload["file_name"],
+        "n_values": upload["n_values"],
+        "uploaded_by": upload["uploaded_by"],
+        "uploaded_at": str(upload["uploaded_at"])[:19],
         "upload_id": upload["upload_id"],
     }
 
@@ -239,7 +240,7 @@ def _page(
         status_code,
         gemeente=require_gemeente(site.warehouse(), code),
         uploads=[
-            {**_row(u), "perioden": periods.get(UPLOAD_PREFIX + u["measure_key"], [])}
+            {**_row(u), "periods": periods.get(UPLOAD_PREFIX + u["measure_key"], [])}
             for u in site.own.uploads(code)
         ],
         editable=site.editable and access.may("edit", code),

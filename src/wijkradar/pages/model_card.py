@@ -1,4 +1,8 @@
-"""The model card: what a model estimates, how well, from what, and what it cannot do (Markdown)."""
+"""The model card in words: what a model estimates, how well, from what, and what it cannot do.
+
+The models layer stores the card as data (``card`` of a stored model, English keys); this module
+writes it as Dutch Markdown for the site, `wijkradar model-card` and the report.
+"""
 
 from __future__ import annotations
 
@@ -37,7 +41,7 @@ def render_markdown(card: dict[str, Any]) -> str:
         "| | R² | MAE | Spearman | kalibratie (helling) | dekking 90%-interval |",
         "|---|---|---|---|---|---|",
     ]
-    below = card.get("buurten") or {}
+    below = card.get("bottom_up") or {}
     rows = [(algorithm(card), chosen, True)] if below.get("used") else []
     rows += [
         (name, card["validation"][name], not rows and name == card["model"])
@@ -79,8 +83,8 @@ def render_markdown(card: dict[str, Any]) -> str:
                 else ""
             )
             + (
-                f"; het eigen model zonder de buurten haalt vooruit R² {_pct(f['r2_without_buurten'])}"
-                if f.get("r2_without_buurten") is not None
+                f"; het eigen model zonder de buurten haalt vooruit R² {_pct(f['r2_without_bottom_up'])}"
+                if f.get("r2_without_bottom_up") is not None
                 else ""
             )
             + ". Zo wordt het model tussen twee peilingen "
@@ -89,9 +93,9 @@ def render_markdown(card: dict[str, Any]) -> str:
         ]
     elif card.get("forward_missing"):
         lines += ["", f"**Vooruit in de tijd:** niet getoetst: {card['forward_missing']}."]
-    if card.get("prognose_periods"):
-        read = card.get("prognose_kerncijfers", {})
-        years = [f"{p} (uit Kerncijfers {read[p]})" if read.get(p) else p for p in card["prognose_periods"]]
+    if card.get("forecast_periods"):
+        read = card.get("forecast_inputs", {})
+        years = [f"{p} (uit Kerncijfers {read[p]})" if read.get(p) else p for p in card["forecast_periods"]]
         lines += [
             "",
             "**Prognoses** (geen peiling, een modelschatting uit de laatste peiling en de nieuwste "
@@ -118,7 +122,7 @@ def render_markdown(card: dict[str, Any]) -> str:
             "model ongewogen)."
         ),
         "",
-        *_indeling_lines(card.get("indeling") or {}),
+        *_indeling_lines(card.get("boundaries") or {}),
         "Belangrijkste kenmerken (gemiddelde absolute bijdrage, procentpunt):",
         "",
     ]
@@ -143,7 +147,7 @@ def render_markdown(card: dict[str, Any]) -> str:
 
 def _below_lines(card: dict[str, Any]) -> list[str]:
     """Say how the buurten's estimates were tried for a wijk or gemeente model, and what they did."""
-    below = card.get("buurten")
+    below = card.get("bottom_up")
     if not below:
         return []
     area = "wijk" if card["level"] == "wijk" else "gemeente"
@@ -155,7 +159,7 @@ def _below_lines(card: dict[str, Any]) -> list[str]:
     figures = (
         f"Kruisgevalideerd: alleen het eigen model R² {_pct(card['validation'][card['model']]['r2'])}, "
         f"het gemiddelde {_pct(below['validation']['r2'])}, de buurten alleen "
-        f"{_pct(below.get('r2_average'))}; het buurtmodel zelf, over buurten, {_pct(below['r2_buurten'])}"
+        f"{_pct(below.get('r2_average'))}; het buurtmodel zelf, over buurten, {_pct(below['r2_buurt_model'])}"
         + (f", met {below['n_features']} kenmerken van de buurten" if below.get("n_features") else "")
         + ". "
     )
@@ -188,7 +192,7 @@ def _indeling_lines(summary: dict[str, Any]) -> list[str]:
     if not summary:
         return []
     lines = [
-        f"Alle invoer staat op de gemeentelijke indeling van {summary['indeling']}. Cijfers van andere "
+        f"Alle invoer staat op de gemeentelijke indeling van {summary['boundary_year']}. Cijfers van andere "
         "jaren zijn daarop gebracht:",
         "",
     ]
