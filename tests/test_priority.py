@@ -161,6 +161,22 @@ def test_priority_almere_top10(trained: Path) -> None:
     assert {"carers_pct", "gp_distance_km"} <= set(rows[0]["capacity"])
 
 
+def test_a_gemeente_resolved_at_the_edge_is_one_region(trained: Path) -> None:
+    """A name becomes a Region once; the library trusts it and remembers one list per gemeente (issue 26)."""
+    from wijkradar.errors import NotFoundError
+    from wijkradar.query import require_gemeente, resolve_gemeente
+    from wijkradar.regions import Region
+
+    with Warehouse.open(trained, read_only=True) as wh:
+        almere = resolve_gemeente(wh, "almere")
+        assert almere == Region("GM0034", "Almere", "gemeente", wh.regions.indeling(), "GM0034")
+        assert require_gemeente(wh, almere) is almere and require_gemeente(wh, "GM0034") == almere
+        by_name = priority_list(wh, almere, "eenzaamheid")
+        assert priority_list(wh, "GM0034", "eenzaamheid") is by_name  # not computed a second time
+        with pytest.raises(NotFoundError):
+            priority_list(wh, "Almere", "eenzaamheid")  # a name is for the edges to resolve
+
+
 def test_priority_table_and_model_card(trained: Path) -> None:
     table = runner.invoke(
         app,

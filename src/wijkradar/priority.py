@@ -22,7 +22,7 @@ from wijkradar.models.families import EARLIER, split
 from wijkradar.models.inputs import resolve_target
 from wijkradar.models.residents import RESIDENTS, latest, residents
 from wijkradar.query import require_gemeente
-from wijkradar.regions import gemeente_codes, gemeente_of, parents_of
+from wijkradar.regions import Region, code_of, gemeente_codes, gemeente_of, parents_of
 from wijkradar.texts import NO_MODEL, number_nl, periods_nl
 from wijkradar.themes import Theme, theme
 from wijkradar.warehouse import Warehouse
@@ -48,7 +48,7 @@ CAPACITY = {  # key -> (measure, group); survey figures of the same round, Kernc
 
 def priority_list(
     wh: Warehouse,
-    gemeente: str,
+    gemeente: Region | str,
     theme_name: str,
     *,
     level: str = "buurt",
@@ -61,7 +61,7 @@ def priority_list(
     Reading never trains: without a stored model this raises :class:`ModelMissing`, which names
     the 'wijkradar train' command that makes one.
     """
-    key = ("priority", gemeente, theme_name, level, period, top, seed)
+    key = ("priority", code_of(gemeente), theme_name, level, period, top, seed)
     return remember(
         wh,
         key,
@@ -71,7 +71,7 @@ def priority_list(
 
 def _priority_list(
     wh: Warehouse,
-    gemeente: str,
+    gemeente: Region | str,
     theme_name: str,
     *,
     level: str,
@@ -79,7 +79,7 @@ def _priority_list(
     top: int | None,
     seed: int,
 ) -> dict[str, Any]:
-    gm = require_gemeente(wh, gemeente)["code"]
+    gm = require_gemeente(wh, gemeente).code
     chosen = theme(theme_name)
     if not chosen.modelled:
         raise InputError(
@@ -372,14 +372,14 @@ def _clean_row(row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def what_works(wh: Warehouse, own: AppDB, gemeente: str, theme_name: str) -> dict[str, Any]:
+def what_works(wh: Warehouse, own: AppDB, gemeente: Region | str, theme_name: str) -> dict[str, Any]:
     """Areas that did better than the model expected, with the interventions that ran there.
 
     Evidence to discuss, not proof: the model does not know about the interventions, so an area
     beating its expectation while an intervention ran is a coincidence worth a conversation,
     nothing more. Needs the theme's model ('wijkradar train').
     """
-    gm = require_gemeente(wh, gemeente)["code"]
+    gm = require_gemeente(wh, gemeente).code
     ranking = priority_list(wh, gm, theme_name)
     interventions = own.interventions(gm)
     year = int(ranking["period"][:4])

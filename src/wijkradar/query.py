@@ -15,6 +15,7 @@ from wijkradar.errors import NotFoundError
 from wijkradar.indeling import figures_on
 from wijkradar.jsonable import to_jsonable
 from wijkradar.regions import (
+    Region,
     gemeente_mergers,
     is_level,
     is_valid_code,
@@ -124,32 +125,42 @@ def _search_order(column: pd.Series) -> pd.Series:
     return column.map(_LEVEL_ORDER)
 
 
-def resolve_gemeente(wh: Warehouse, text: str) -> str:
-    """Resolve a gemeente name or code to its GM code."""
+def resolve_gemeente(wh: Warehouse, text: str) -> Region:
+    """Resolve a gemeente's name or code to its Region: for the edges, once per request or command."""
     code = resolve_region(wh, text, level=None if is_valid_code(normalise_code(text)) else "gemeente")
     if not is_level(code, "gemeente"):
         raise NotFoundError("gemeente", text, wh.regions.table(level="gemeente")["name"].dropna().tolist())
-    return code
+    return require_gemeente(wh, code)
 
 
-def require_gemeente(wh: Warehouse, code: str) -> dict[str, Any]:
-    """Return a gemeente's code and name, or raise NotFoundError.
+def require_gemeente(wh: Warehouse, gemeente: Region | str) -> Region:
+    """Return a gemeente as a Region: as given when an edge resolved it, else its code checked.
 
-    Takes a code only: names are resolved once, at the edges (the CLI's options, the web's paths),
-    with :func:`resolve_gemeente`.
+    Takes a Region or a code, never a name: names are resolved once, at the edges (the CLI's
+    options, the web's paths), with :func:`resolve_gemeente`. An unknown code raises NotFoundError.
     """
+    if isinstance(gemeente, Region):
+        if gemeente.level != "gemeente":
+            raise NotFoundError("gemeente", gemeente.code, [])
+        return gemeente
     frame = wh.regions.table(level="gemeente")
-    row = frame[frame["code"] == code]
+    row = frame[frame["code"] == gemeente]
     if row.empty:
-        raise NotFoundError("gemeente", code, frame["name"].dropna().tolist())
-    return {"code": code, "name": row["name"].iloc[0] or code}
+        raise NotFoundError("gemeente", gemeente, frame["name"].dropna().tolist())
+    return Region(
+        code=gemeente,
+        name=str(row["name"].iloc[0] or gemeente),
+        level="gemeente",
+        boundary_year=wh.regions.indeling(),
+        gemeente=gemeente,
+    )
 
 
 def list_regions(
-    wh: Warehouse, *, gemeente: str | None = None, level: str | None = None, year: int | None = None
+    wh: Warehouse, *, gemeente: Region | str | None = None, level: str | None = None, year: int | None = None
 ) -> pd.DataFrame:
     """Regions of one indeling (default: the one most figures are on), with their names there."""
-    gm = require_gemeente(wh, gemeente)["code"] if gemeente else None
+    gm = require_gemeente(wh, gemeente).code if gemeente else None
     lvl = parse_level(level) if level else None
     frame = wh.regions.table(level=lvl, gemeente_code=gm, year=year)
     return frame.drop(columns=["wijk_code"]) if lvl in ("gemeente", "land") else frame

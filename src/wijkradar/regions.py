@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import re
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Final, Literal, NamedTuple, TypeVar, get_args
@@ -33,6 +34,37 @@ Level = Literal[
 ]
 # The nested levels every analysis is built on (a buurt lies in a wijk in a gemeente in NL).
 LEVELS: Final[tuple[Level, ...]] = ("land", "gemeente", "wijk", "buurt")
+
+
+@dataclass(frozen=True)
+class Region:
+    """A region as an edge (the CLI's options, the site's paths) resolved it, once.
+
+    Its code on one indeling (``boundary_year``), its level, its name there and the gemeente and
+    wijk it lies in (its own code for a gemeente or wijk). Library functions take a Region and
+    trust it; they check a bare code (from Python callers) themselves.
+
+    >>> Region("GM0034", "Almere", "gemeente", 2020, "GM0034").named()
+    {'code': 'GM0034', 'name': 'Almere'}
+    """
+
+    code: str
+    name: str
+    level: str
+    boundary_year: int
+    gemeente: str | None = None
+    wijk: str | None = None
+
+    def named(self) -> dict[str, str]:
+        """Return the code and name, as pages and JSON show a gemeente."""
+        return {"code": self.code, "name": self.name}
+
+
+def code_of(region: Region | str) -> str:
+    """Return a region's code, from a Region or a code (to key what is remembered per gemeente)."""
+    return region.code if isinstance(region, Region) else region
+
+
 # CBS's other region kinds: groupings of whole gemeenten, published beside them. They carry no
 # gemeente or wijk of their own; a page may compare a gemeente with the ones it lies in.
 GROUPING_LEVELS: Final[tuple[Level, ...]] = tuple(lvl for lvl in get_args(Level) if lvl not in LEVELS)

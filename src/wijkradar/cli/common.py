@@ -248,7 +248,7 @@ def _gemeente_code(text: str, db: Path | None) -> str:
             "Oplossing: geef de CBS-code, bijvoorbeeld --gemeente GM0034 voor Almere."
         )
     with Warehouse.open(_db(db), read_only=True) as wh:
-        return resolve_gemeente(wh, text)
+        return resolve_gemeente(wh, text).code
 
 
 OutDirOption = Annotated[Path, typer.Option("--out", help="Map voor de downloads")]

@@ -97,7 +97,7 @@ def goals_add_cmd(
 def goals_list_cmd(gemeente: GemeenteOption, db: DbOption = None, fmt: FormatOption = Format.table) -> None:
     """Toon de doelen van een gemeente."""
     with _handled(), _stores(db) as (wh, own):
-        code = resolve_gemeente(wh, gemeente)
+        code = resolve_gemeente(wh, gemeente).code
         frame = pd.DataFrame(own.goals(code))
         own.log(cli_actor(), code, "view", "doelen (cli)")
     _emit(frame.drop(columns=["created_at"], errors="ignore"), fmt, title="Doelen")
@@ -192,7 +192,7 @@ def goals_progress_cmd(
 ) -> None:
     """Toon de voortgang van elk doel, met de regel voor de status."""
     with _handled(), _stores(db) as (wh, own):
-        code = resolve_gemeente(wh, gemeente)
+        code = resolve_gemeente(wh, gemeente).code
         goals = [{**g, "progress": goal_progress(wh, g)} for g in own.goals(code)]
         own.log(cli_actor(), code, "view", "voortgang (cli)")
     if fmt is Format.json:
@@ -220,7 +220,7 @@ def goals_export_cmd(
 ) -> None:
     """Schrijf doelen en interventies naar YAML of Excel."""
     with _handled(), _stores(db) as (wh, own):
-        code = resolve_gemeente(wh, gemeente)
+        code = resolve_gemeente(wh, gemeente).code
         count = export_goals(wh, own, code, out_file)
         own.log(cli_actor(), code, "export", f"doelen en interventies ({count})")
     out.print(f"{count} doelen en interventies -> {out_file}")
@@ -237,7 +237,7 @@ def goals_import_cmd(
 ) -> None:
     """Vervang de doelen en interventies van een gemeente door die uit een bestand (alles of niets)."""
     with _handled(), _stores(db, write=True) as (wh, own):
-        code = resolve_gemeente(wh, gemeente)
+        code = resolve_gemeente(wh, gemeente).code
         counts = import_goals(wh, own, code, in_file, replace_all=replace_all)
         own.log(
             cli_actor(),
@@ -288,7 +288,7 @@ def interventions_list_cmd(
 ) -> None:
     """Toon de interventies van een gemeente."""
     with _handled(), _stores(db) as (wh, own):
-        code = resolve_gemeente(wh, gemeente)
+        code = resolve_gemeente(wh, gemeente).code
         frame = pd.DataFrame(own.interventions(code))
         own.log(cli_actor(), code, "view", "interventies (cli)")
     _emit(frame.drop(columns=["created_at"], errors="ignore"), fmt, title="Interventies")

@@ -123,4 +123,4 @@ def _gemeente_or_land(wh: Warehouse, text: str) -> str:
 
     A code is taken as given: a synthetic population may hold gemeenten the warehouse lacks.
     """
-    return _code_as_given(text, "gemeente", "land") or resolve_gemeente(wh, text)
+    return _code_as_given(text, "gemeente", "land") or resolve_gemeente(wh, text).code

@@ -267,7 +267,7 @@ def audit_cmd(
 ) -> None:
     """Toon het auditlogboek van een gemeente: wie zag of wijzigde wanneer welke eigen gegevens."""
     with _handled(), _stores(db) as (wh, own):
-        code = resolve_gemeente(wh, gemeente)
+        code = resolve_gemeente(wh, gemeente).code
         rows = own.audit(code)
         own.log(cli_actor(), code, "view", "auditlog (cli)")
     columns = {

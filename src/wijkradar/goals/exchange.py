@@ -16,6 +16,7 @@ from wijkradar.goals.store import (
     add_intervention,
 )
 from wijkradar.query import require_gemeente
+from wijkradar.regions import Region
 from wijkradar.sources.tabular import check_workbook
 from wijkradar.spreadsheet import write_xlsx
 from wijkradar.warehouse import Warehouse
@@ -40,9 +41,9 @@ def adopt_old_plan(wh: Warehouse, own: AppDB) -> int:
     return own.adopt(*wh.legacy.plan())
 
 
-def export_goals(wh: Warehouse, own: AppDB, gemeente: str, path: Path) -> int:
+def export_goals(wh: Warehouse, own: AppDB, gemeente: Region | str, path: Path) -> int:
     """Write the gemeente's goals and interventions to YAML or Excel; return how many rows."""
-    gm = require_gemeente(wh, gemeente)["code"]
+    gm = require_gemeente(wh, gemeente).code
     goals = own.goals(gm)
     interventions = own.interventions(gm)
     for row in goals + interventions:
@@ -78,14 +79,14 @@ def export_goals(wh: Warehouse, own: AppDB, gemeente: str, path: Path) -> int:
 
 
 def import_goals(
-    wh: Warehouse, own: AppDB, gemeente: str, path: Path, *, replace_all: bool = False
+    wh: Warehouse, own: AppDB, gemeente: Region | str, path: Path, *, replace_all: bool = False
 ) -> dict[str, int]:
     """Replace the gemeente's goals and interventions with those in a YAML or Excel file.
 
     Everything is validated first; nothing is stored unless all of it is valid. A file without any
     goal or intervention would wipe out the plan: it is refused unless ``replace_all``.
     """
-    gm = require_gemeente(wh, gemeente)["code"]
+    gm = require_gemeente(wh, gemeente).code
     goals, interventions = _read_plan(path)
     if not goals and not interventions and not replace_all:
         raise InputError(

@@ -11,6 +11,7 @@ from wijkradar.appdb import AppDB
 from wijkradar.cache import remember
 from wijkradar.goals.measure import area_forecast, area_value
 from wijkradar.query import require_gemeente
+from wijkradar.regions import Region
 from wijkradar.sources.model import period_kind
 from wijkradar.texts import GOAL_STATUS_NL, number_nl
 from wijkradar.uploads import with_uploads
@@ -154,12 +155,12 @@ def explain(direction: str, baseline: float, point: dict[str, Any] | None) -> st
     )
 
 
-def plan(wh: Warehouse, own: AppDB, gemeente: str) -> dict[str, Any]:
+def plan(wh: Warehouse, own: AppDB, gemeente: Region | str) -> dict[str, Any]:
     """Collect the gemeente's goals (with progress and linked interventions) and all interventions.
 
     Plain data (strings, numbers, lists) for pages, the report and ``goals show``.
     """
-    gm = require_gemeente(wh, gemeente)["code"]
+    gm = require_gemeente(wh, gemeente).code
     wh = with_uploads(wh, own, gm)  # goals may be set on the gemeente's own uploads
     interventions = own.interventions(gm)
     goals = own.goals(gm)

@@ -18,7 +18,7 @@ from wijkradar.goals.progress import (
     plan,
 )
 from wijkradar.query import require_gemeente, resolve_region
-from wijkradar.regions import gemeente_of, is_level, is_valid_code, parents_of
+from wijkradar.regions import Region, gemeente_of, is_level, is_valid_code, parents_of
 from wijkradar.renamed import upload_code
 from wijkradar.sources.model import MAX_MAGNITUDE, period_kind
 from wijkradar.texts import DIRECTION_CODES, number_nl, parse_number_nl
@@ -125,14 +125,14 @@ def _area(wh: Warehouse, gemeente: str, area: list[str] | str, file: str) -> tup
 def add_goal(
     wh: Warehouse,
     own: AppDB,
-    gemeente: str,
+    gemeente: Region | str,
     spec: dict[str, Any],
     *,
     store: bool = True,
     origin: str = "doel",
 ) -> dict[str, Any]:
     """Validate a goal against the data and store it; the baseline value comes from the warehouse."""
-    gm = require_gemeente(wh, gemeente)["code"]
+    gm = require_gemeente(wh, gemeente).code
     wh = with_uploads(wh, own, gm)  # goals may be set on the gemeente's own uploads
     themes = load_themes() | own_themes(wh)
     spec = _english_keys(spec)
@@ -253,14 +253,14 @@ def add_goal(
 def add_intervention(
     wh: Warehouse,
     own: AppDB,
-    gemeente: str,
+    gemeente: Region | str,
     spec: dict[str, Any],
     *,
     store: bool = True,
     origin: str = "interventie",
 ) -> dict[str, Any]:
     """Validate an intervention (areas in the gemeente, dates, linked goals) and store it."""
-    gm = require_gemeente(wh, gemeente)["code"]
+    gm = require_gemeente(wh, gemeente).code
     if not text_field(spec, "title", origin):
         raise InputError(
             origin, "een interventie heeft een naam nodig", column="title", fix="geef de interventie een naam"
@@ -356,7 +356,7 @@ def number(value: Any, column: str, origin: str, *, example: str, minimum: float
     raise InputError(origin, problem, column=column, value=value, fix=f"schrijf bijvoorbeeld {example}")
 
 
-def find_goal(wh: Warehouse, own: AppDB, gemeente: str, goal_id: int) -> dict[str, Any]:
+def find_goal(wh: Warehouse, own: AppDB, gemeente: Region | str, goal_id: int) -> dict[str, Any]:
     """One goal of the gemeente with its progress and interventions, or NotFoundError."""
     goals: list[dict[str, Any]] = plan(wh, own, gemeente)["goals"]
     for goal in goals:
@@ -377,7 +377,7 @@ def _stored(rows: list[dict[str, Any]], key: str, row_id: int) -> dict[str, Any]
 def update_goal(
     wh: Warehouse,
     own: AppDB,
-    gemeente: str,
+    gemeente: Region | str,
     goal_id: int,
     spec: dict[str, Any],
     *,
@@ -389,7 +389,7 @@ def update_goal(
     With ``merge`` the fields not in ``spec`` keep their values (the CLI); without, ``spec`` is the
     whole goal (a form, where an emptied field means empty).
     """
-    current = _stored(own.goals(require_gemeente(wh, gemeente)["code"]), "goal_id", goal_id)
+    current = _stored(own.goals(require_gemeente(wh, gemeente).code), "goal_id", goal_id)
     if merge:
         kept = {k: current[k] for k in GOAL_FIELDS if k != "area_codes"}
         area = current["area_codes"]
@@ -401,17 +401,19 @@ def update_goal(
     return {**record, "goal_id": goal_id}
 
 
-def delete_goal(wh: Warehouse, own: AppDB, gemeente: str, goal_id: int) -> dict[str, Any]:
+def delete_goal(wh: Warehouse, own: AppDB, gemeente: Region | str, goal_id: int) -> dict[str, Any]:
     """Remove a goal; interventions stay but lose their link to it. Return what was removed."""
-    gm = require_gemeente(wh, gemeente)["code"]
+    gm = require_gemeente(wh, gemeente).code
     removed = _stored(own.goals(gm), "goal_id", goal_id)
     own.remove_goal(goal_id)
     return removed
 
 
-def delete_intervention(wh: Warehouse, own: AppDB, gemeente: str, intervention_id: int) -> dict[str, Any]:
+def delete_intervention(
+    wh: Warehouse, own: AppDB, gemeente: Region | str, intervention_id: int
+) -> dict[str, Any]:
     """Remove one intervention of the gemeente. Return what was removed."""
-    gm = require_gemeente(wh, gemeente)["code"]
+    gm = require_gemeente(wh, gemeente).code
     removed = _stored(own.interventions(gm), "intervention_id", intervention_id)
     own.remove_intervention(intervention_id)
     return removed

@@ -33,6 +33,7 @@ from wijkradar.pages.theming import (
 )
 from wijkradar.priority import priority_list, what_works
 from wijkradar.query import KNOWN_AS, region_profile, require_gemeente, sort_key
+from wijkradar.regions import Region
 from wijkradar.texts import NO_MODEL, boundary_note, periods_nl
 from wijkradar.themes import Theme
 from wijkradar.uploads import own_themes, with_uploads
@@ -264,9 +265,10 @@ def key_figures(
     return out
 
 
-def overview(wh: Warehouse, gemeente: str, theme_name: str, *, top: int = 10) -> dict[str, Any]:
+def overview(wh: Warehouse, gemeente: Region | str, theme_name: str, *, top: int = 10) -> dict[str, Any]:
     """Collect everything on the gemeente page."""
     gm = require_gemeente(wh, gemeente)
+    gemeente = gm.code
     chosen = theme_or_error(theme_name, wh)
     data = areas(wh, gemeente, chosen, chosen.level)
     shapes = geometries_on(wh, [r["code"] for r in data["rows"]], wh.regions.indeling())
@@ -285,7 +287,7 @@ def overview(wh: Warehouse, gemeente: str, theme_name: str, *, top: int = 10) ->
     except ModelMissing:
         ranking = None
     return {
-        "gemeente": gm,
+        "gemeente": gm.named(),
         "theme": theme_dict(chosen),
         "areas": data,
         "has_map": has_map,
@@ -297,9 +299,9 @@ def overview(wh: Warehouse, gemeente: str, theme_name: str, *, top: int = 10) ->
     }
 
 
-def priority(wh: Warehouse, gemeente: str, theme_name: str) -> dict[str, Any]:
+def priority(wh: Warehouse, gemeente: Region | str, theme_name: str) -> dict[str, Any]:
     """Return the full priority list of the gemeente for a theme (the model must exist)."""
-    require_gemeente(wh, gemeente)
+    gemeente = require_gemeente(wh, gemeente).code
     chosen = theme_or_error(theme_name, wh)
     if not chosen.modelled:
         raise NotFoundError("prioriteitenlijst", f"{theme_name} ({NO_MODEL[theme_kind(chosen)]})")
@@ -308,9 +310,10 @@ def priority(wh: Warehouse, gemeente: str, theme_name: str) -> dict[str, Any]:
     return result
 
 
-def doelen(wh: Warehouse, own: AppDB, gemeente: str, theme_name: str) -> dict[str, Any]:
+def doelen(wh: Warehouse, own: AppDB, gemeente: Region | str, theme_name: str) -> dict[str, Any]:
     """Collect the goals page: goals with progress, interventions, wat werkt, and the form's choices."""
     gm = require_gemeente(wh, gemeente)
+    gemeente = gm.code
     wh = with_uploads(wh, own, gemeente)
     chosen = theme_or_error(theme_name, wh)
     data = plan(wh, own, gemeente)
@@ -325,7 +328,7 @@ def doelen(wh: Warehouse, own: AppDB, gemeente: str, theme_name: str) -> dict[st
     for goal in data["goals"]:
         goal["chart"] = charts.goal_path(goal)
     return {
-        "gemeente": gm,
+        "gemeente": gm.named(),
         "theme": theme_dict(chosen),
         "rule": data["rule"],
         "goals": data["goals"],

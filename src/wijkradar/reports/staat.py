@@ -28,6 +28,7 @@ from wijkradar.pages import charts, maps, views
 from wijkradar.pages.markdown import markdown_html
 from wijkradar.priority import what_works
 from wijkradar.query import require_gemeente
+from wijkradar.regions import Region
 from wijkradar.texts import NO_MODEL, number_nl, template_filters
 from wijkradar.themes import load_themes
 from wijkradar.warehouse import Warehouse
@@ -44,9 +45,11 @@ BROWSER_ARGS = [
 ]
 
 
-def report_data(wh: Warehouse, own: AppDB, gemeente: str, themes: list[str] | None = None) -> dict[str, Any]:
+def report_data(
+    wh: Warehouse, own: AppDB, gemeente: Region | str, themes: list[str] | None = None
+) -> dict[str, Any]:
     """Collect everything the report shows for a gemeente, and its charts as Plotly specs."""
-    gm = require_gemeente(wh, gemeente)["code"]
+    gm = require_gemeente(wh, gemeente).code
     catalogue = load_themes()
     names = themes or list(catalogue)
     wijken = views.wijk_names(wh, gm)
@@ -80,7 +83,7 @@ def report_data(wh: Warehouse, own: AppDB, gemeente: str, themes: list[str] | No
     own_sources = wh.sources.ids_of(gm)
     measures = {s["overview"]["theme"]["measure"] for s in sections}
     return {
-        "gemeente": require_gemeente(wh, gm),
+        "gemeente": require_gemeente(wh, gm).named(),
         "date": date.today().isoformat(),
         "periods": sorted(
             {
@@ -164,7 +167,7 @@ def _printable(figure: dict[str, Any]) -> dict[str, Any]:
 def write_report(
     wh: Warehouse,
     own: AppDB,
-    gemeente: str,
+    gemeente: Region | str,
     out: Path,
     themes: list[str] | None = None,
     *,
