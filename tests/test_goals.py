@@ -458,6 +458,7 @@ def test_margin_is_the_resident_weighted_half_width_worked_by_hand(tmp_path: Pat
 def test_a_warehouse_with_dutch_directions_is_migrated(tmp_path: Path) -> None:
     import duckdb
 
+    from wijkradar.goals import adopt_old_plan
     from wijkradar.warehouse import MIGRATIONS
 
     path = tmp_path / "v4.duckdb"
@@ -476,15 +477,17 @@ def test_a_warehouse_with_dutch_directions_is_migrated(tmp_path: Path) -> None:
         )
     con.close()
     Warehouse.open(path).close()  # migrates the warehouse to the current schema
-    with stores(path) as (_, own):  # the store takes the goals over, keeping their ids
+    with stores(path) as (wh, own):  # a writer takes the goals over, keeping their ids
+        assert own.goals() == []  # opening only reads
+        assert adopt_old_plan(wh, own) == 2
         goals = pd.DataFrame(own.goals())
         assert goals["direction"].tolist() == ["down", "up"] and goals["goal_id"].tolist() == [1, 2]
         row = goals.iloc[0]
         fields = [c for c in goals.columns if c not in ("goal_id", "created_at")]
         new_id = own.add_goal({c: row[c].item() if hasattr(row[c], "item") else row[c] for c in fields})
         assert new_id == 3  # the sequence goes on where it was
-    with stores(path) as (_, own):
-        assert len(own.goals()) == 3  # taken over once, not again
+    with stores(path) as (wh, own):
+        assert adopt_old_plan(wh, own) == 0 and len(own.goals()) == 3  # taken over once, not again
 
 
 def test_an_older_warehouse_is_refused_read_only_with_the_fix_until_a_writer_updates_it(

@@ -163,6 +163,9 @@ def test_priority_almere_top10(trained: Path) -> None:
 
 def test_a_gemeente_resolved_at_the_edge_is_one_region(trained: Path) -> None:
     """A name becomes a Region once; the library trusts it and remembers one list per gemeente (issue 26)."""
+    from unittest.mock import patch
+
+    from wijkradar import priority
     from wijkradar.errors import NotFoundError
     from wijkradar.query import require_gemeente, resolve_gemeente
     from wijkradar.regions import Region
@@ -171,8 +174,10 @@ def test_a_gemeente_resolved_at_the_edge_is_one_region(trained: Path) -> None:
         almere = resolve_gemeente(wh, "almere")
         assert almere == Region("GM0034", "Almere", "gemeente", wh.regions.indeling(), "GM0034")
         assert require_gemeente(wh, almere) is almere and require_gemeente(wh, "GM0034") == almere
-        by_name = priority_list(wh, almere, "eenzaamheid")
-        assert priority_list(wh, "GM0034", "eenzaamheid") is by_name  # not computed a second time
+        with patch("wijkradar.priority._priority_list", wraps=priority._priority_list) as computed:
+            by_name = priority_list(wh, almere, "eenzaamheid")
+            assert priority_list(wh, "GM0034", "eenzaamheid") == by_name
+        assert computed.call_count == 1  # not computed a second time for the code
         with pytest.raises(NotFoundError):
             priority_list(wh, "Almere", "eenzaamheid")  # a name is for the edges to resolve
 

@@ -66,7 +66,7 @@ def search(
 ) -> Response:
     """Open the gemeente a name or code stands for."""
     theming.theme_or_error(thema)
-    code = resolve_gemeente(wh, q)
+    code = resolve_gemeente(wh, q).code
     return RedirectResponse(f"/gemeente/{code}?thema={thema}", status_code=303)
 
 
