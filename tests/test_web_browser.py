@@ -257,14 +257,83 @@ PAGES = {
 }
 
 
+# Every line of visible text as a box (Range.getClientRects), then: boxes of different text that
+# overlap, and text cut off by an ancestor that hides its overflow. Charts (SVG), text hidden for
+# sighted readers on purpose (sr-only, clipped) and the inside of a closed <details> are left out;
+# a scrolling container does not clip.
+TEXT_PROBLEMS_JS = """
+() => {
+  const hiddenOnPurpose = (el) => {
+    if (el.checkVisibility && !el.checkVisibility({opacityProperty: true, visibilityProperty: true})) {
+      return true;
+    }
+    for (let e = el, below = null; e; below = e, e = e.parentElement) {
+      if (e.tagName === 'DETAILS' && !e.open && !(below && below.tagName === 'SUMMARY')) return true;
+      const s = getComputedStyle(e);
+      if (s.display === 'none' || s.visibility === 'hidden' || s.opacity === '0') return true;
+      if (s.clip !== 'auto' || s.clipPath !== 'none') return true;
+      if (e.tagName === 'svg' || e.tagName === 'SCRIPT' || e.tagName === 'STYLE') return true;
+    }
+    return false;
+  };
+  const boxes = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const text = node.textContent.trim();
+    if (!text || hiddenOnPurpose(node.parentElement)) continue;
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    for (const line of range.getClientRects()) {
+      // What shows of the line: inside every ancestor that does not let its content spill out
+      // (a scrolled list hides what is scrolled away; that is no overlap).
+      let r = {left: line.left, right: line.right, top: line.top, bottom: line.bottom, line};
+      for (let e = node.parentElement; e && e !== document.body; e = e.parentElement) {
+        const s = getComputedStyle(e);
+        if (s.overflowX === 'visible' && s.overflowY === 'visible') continue;
+        const box = e.getBoundingClientRect();
+        r = {left: Math.max(r.left, box.left), right: Math.min(r.right, box.right),
+             top: Math.max(r.top, box.top), bottom: Math.min(r.bottom, box.bottom), line};
+      }
+      if (r.right - r.left >= 1 && r.bottom - r.top >= 1) boxes.push({node, r, text: text.slice(0, 40)});
+    }
+  }
+  const problems = [];
+  const sorted = [...boxes].sort((a, b) => a.r.top - b.r.top);
+  for (let i = 0; i < sorted.length; i++) {
+    for (let j = i + 1; j < sorted.length && sorted[j].r.top < sorted[i].r.bottom - 2; j++) {
+      const a = sorted[i], b = sorted[j];
+      if (a.node === b.node) continue;
+      const across = Math.min(a.r.right, b.r.right) - Math.max(a.r.left, b.r.left);
+      const down = Math.min(a.r.bottom, b.r.bottom) - Math.max(a.r.top, b.r.top);
+      if (across > 2 && down > 2) problems.push(`overlap: "${a.text}" / "${b.text}"`);
+    }
+  }
+  for (const {node, r: {line: r}, text} of boxes) {
+    for (let e = node.parentElement; e && e !== document.body; e = e.parentElement) {
+      const s = getComputedStyle(e);
+      if (!['hidden', 'clip'].includes(s.overflowX) && !['hidden', 'clip'].includes(s.overflowY)) continue;
+      const box = e.getBoundingClientRect();
+      const outside = r.right > box.right + 1 || r.bottom > box.bottom + 1;
+      if (outside || r.left < box.left - 1 || r.top < box.top - 1) {
+        problems.push(`clipped: "${text}"`);
+        break;
+      }
+    }
+  }
+  return [...new Set(problems)];
+}
+"""
+
+
 @pytest.mark.parametrize("width", [1400, 375])
 def test_every_page_at_both_widths(browser: Browser, editable_url: str, width: int) -> None:
-    """Screenshots of every page at a desktop and a phone width: no sideways scrolling, axe-core clean."""
+    """Screenshots of every page at a desktop and a phone width: no sideways scrolling, no text on
+    text and no text cut off, axe-core clean."""
     context = browser.new_context(
         viewport={"width": width, "height": 900}, locale="nl-NL", base_url=editable_url
     )
     tab = context.new_page()
-    wide = {}
+    wide, text_problems = {}, {}
     for name, path in PAGES.items():
         tab.goto(path)
         if tab.locator("#plot-main").count():
@@ -274,6 +343,10 @@ def test_every_page_at_both_widths(browser: Browser, editable_url: str, width: i
         scroll = tab.evaluate("document.documentElement.scrollWidth")
         if scroll > width:
             wide[name] = scroll
+        found = tab.evaluate(TEXT_PROBLEMS_JS)
+        if found:
+            text_problems[name] = found[:5]
         _no_serious_violations(tab)
     context.close()
     assert not wide, f"pages wider than {width} px: {wide}"
+    assert not text_problems, f"text on text or cut off at {width} px: {text_problems}"
