@@ -81,12 +81,12 @@ def test_a_reused_code_never_joins_one_area_to_the_other(full_db: Path, tmp_path
         here = obs[(obs["region_code"] == "BU00340102") & (obs["measure_id"] == "a_inw")]
         assert here["period"].astype(str).tolist() == ["2017"]
         assert (inputs.target_rows["boundary_year"] == 2020).all()
-        assert inputs.indeling["indeling"] == 2020 and inputs.indeling["left_out"][2024] >= 1
+        assert inputs.indeling["boundary_year"] == 2020 and inputs.indeling["left_out"][2024] >= 1
         assert (
             inputs.indeling["moved"]["2017 identity_assumed"] > 0
             and inputs.indeling["moved"]["2017 addresses"] > 0
         )
-        card = render_markdown({**_CARD, "indeling": inputs.indeling})
+        card = render_markdown({**_CARD, "boundaries": inputs.indeling})
         assert "waarden van indeling 2017: omgerekend op adressen" in card
         assert "waarden van indeling 2024 weggelaten" in card
         # the 2024 name is not a way to find the 2020 area

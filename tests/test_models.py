@@ -399,7 +399,7 @@ def test_a_wijk_model_is_mixed_with_its_buurten_only_when_that_validates_better(
     """Grouped CV decides whether the buurt model's estimates, averaged per wijk, join the wijk's own."""
     inputs, fs = _layered(buurt_signal=True)
     card, out_of_fold, part = validate(fs, inputs)
-    below = card["buurten"]
+    below = card["bottom_up"]
     assert part is not None and below["used"] and below["n_areas"] == 120
     assert below["validation"]["r2"] > card["validation"][card["model"]]["r2"] + 0.05
     assert 0.8 <= below["validation"]["coverage90"] <= 0.98
@@ -433,6 +433,6 @@ def test_a_wijk_model_is_mixed_with_its_buurten_only_when_that_validates_better(
 
     inputs, fs = _layered(buurt_signal=False)
     card, _, part = validate(fs, inputs)
-    assert part is None and card["buurten"] is not None and not card["buurten"]["used"]
+    assert part is None and card["bottom_up"] is not None and not card["bottom_up"]["used"]
     assert evaluation_figures(card)["r2"] == card["validation"][card["model"]]["r2"]
     assert "het eigen model wordt gebruikt" in render_markdown(card)
