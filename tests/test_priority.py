@@ -216,6 +216,93 @@ def test_surveyed_areas_are_judged_against_out_of_fold_expectation(trained: Path
     assert surveyed and all(r["vs_expected"] is not None for r in surveyed)
 
 
+def test_reasons_say_what_sets_an_area_apart_from_its_gemeente() -> None:
+    """Two buurten the model explains with the same big driver get different chips (issue 27, item 3).
+
+    Both owe most of their estimate to the earlier rounds, as every buurt of the gemeente does; one
+    has many one-person households, the other a low income: that is what their chips name.
+    """
+    from wijkradar.priority import _gemeente_means, _why
+    from wijkradar.themes import load_themes
+
+    def area(households: float, income: float) -> list[dict[str, object]]:
+        return [
+            {
+                "feature": "prev:Eenzaam_28|65+",
+                "label": "Eenzaam 65+ (peiling 2016)",
+                "value": 50,
+                "family": "eerdere peilingen",
+                "contribution": 3.0,
+            },
+            {
+                "feature": "kwb:g_hhgro",
+                "label": "Gemiddelde huishoudensgrootte",
+                "value": 2,
+                "family": "huishoudens",
+                "contribution": households,
+            },
+            {
+                "feature": "kwb:g_ink_pi",
+                "label": "Gemiddeld inkomen per inwoner",
+                "value": 20,
+                "family": "inkomen en werk",
+                "contribution": income,
+            },
+            {
+                "feature": "familie:eerdere peilingen",
+                "label": "eerdere peilingen",
+                "value": None,
+                "family": "eerdere peilingen",
+                "contribution": 3.0,
+            },
+            {
+                "feature": "familie:huishoudens",
+                "label": "huishoudens",
+                "value": None,
+                "family": "huishoudens",
+                "contribution": households,
+            },
+            {
+                "feature": "familie:inkomen en werk",
+                "label": "inkomen en werk",
+                "value": None,
+                "family": "inkomen en werk",
+                "contribution": income,
+            },
+        ]
+
+    alone, poor, typical = area(2.0, 0.1), area(0.2, 1.5), area(0.3, 0.2)
+    means = _gemeente_means([alone, poor, typical, typical], ["GM0034"] * 4)["GM0034"]
+    theme = load_themes()["eenzaamheid"]
+    chips = {
+        name: [c["label"] for c in _why(c, means, theme)] for name, c in (("alone", alone), ("poor", poor))
+    }
+    assert chips == {
+        "alone": ["huishoudens", "Gemiddelde huishoudensgrootte"],
+        "poor": ["inkomen en werk", "Gemiddeld inkomen per inwoner"],
+    }
+    assert all("eerdere peilingen" not in labels for labels in chips.values())  # it drives every area
+    assert _why(typical, means, theme)[0]["raises"] is False  # below what is typical here
+
+
+def test_training_keeps_what_sets_each_area_apart_from_its_gemeente() -> None:
+    """Drivers carry their contribution minus their gemeente's mean, over every feature (issue 27)."""
+    import numpy as np
+
+    from wijkradar.models.explain import Explained, drivers
+
+    columns = ["prev:Eenzaam_28|65+", "kwb:g_hhgro", "kwb:g_ink_pi", *[f"kwb:x{i}" for i in range(8)]]
+    contributions = np.zeros((4, len(columns)))
+    contributions[:, 0] = [3.0, 3.0, 1.0, 1.0]  # large everywhere in its gemeente: sets nothing apart
+    contributions[:, 3:] = 0.5  # the largest but the same for all
+    contributions[0, 2] = 0.4  # small, but only here: what sets the first area apart
+    explained = Explained(contributions, columns, columns, np.ones_like(contributions))
+    found = drivers(explained, ["GM0001", "GM0001", "GM0002", "GM0002"])
+    first = {d["feature"]: d["apart"] for d in found[0]}
+    assert first["kwb:g_ink_pi"] == 0.2 and first["prev:Eenzaam_28|65+"] == 0.0
+    assert "kwb:g_ink_pi" in [d["feature"] for d in found[0]]  # kept although not among the largest
+
+
 def test_rank_orders_by_expected_affected_then_rate() -> None:
     rows = pd.DataFrame(
         {

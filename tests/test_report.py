@@ -77,9 +77,11 @@ def test_html_is_self_contained(report_db: Path, tmp_path: Path) -> None:
         "Doelen en voortgang",
         "Minder eenzame 65-plussers in Almere",
         "Buurtkamers voor ouderen",
-        "Bronnen en modellen",
+        "Hoe betrouwbaar zijn deze cijfers?",
     ):
         assert heading in html, heading
+    assert "nog geen risicomodel" not in html  # a theme without a model is left out, and named once
+    assert "Zonder getraind model, en daarom niet in dit rapport: Ernstige eenzaamheid" in html
 
 
 def test_pdf_pages_render_and_hold_the_headings(report_db: Path, tmp_path: Path) -> None:
@@ -119,17 +121,54 @@ def test_pdf_pages_render_and_hold_the_headings(report_db: Path, tmp_path: Path)
         "Doelen en voortgang",
         "Wijkteam Stad",
         "Interventies",
-        "Bronnen en modellen",
-        "Modelkaart",
+        "Hoe betrouwbaar zijn deze cijfers?",
     ):
         assert heading in text, heading
+    # Issue 27: words a raad reads. No gaps, no measure codes, no ISO dates, no internal ids.
+    assert "nog geen risicomodel" not in text and "Modelkaart" not in text  # the cards stay on /bronnen
+    assert not re.findall(r"\b[A-Z][A-Za-z]+_\d+\b", text), "a measure code in the PDF"
+    assert not re.findall(r"\b\d{4}-\d{2}-\d{2}\b", text), "an ISO date in the PDF"
+    assert "grenzen:" not in text  # a boundary file by its title, each table once in the sources
+    assert re.sub(r"\s+", " ", text).count("Gezondheid per wijk en buurt") == 1  # RIVM's four slices
+    assert re.search(
+        r"opgesteld op \d{1,2} (januari|februari|maart|april|mei|juni|juli|augustus|"
+        r"september|oktober|november|december) \d{4}",
+        text,
+    )
+    assert "procentpunt naast de peiling" in text  # how reliable, in words
     assert not re.search(r"(^|\s)#{1,3} |\*\*|\|\s*-{3}|`", text), "Markdown syntax in the PDF"
     commands = typer.main.get_command(app).commands  # type: ignore[attr-defined]
     assert not [c for c in commands if f"wijkradar {c}" in text], "a CLI instruction in the PDF"
     numbers = re.sub(r"CC\s+BY\s+4\.0", "licentie", text)  # a licence's name, not a number
     assert not re.search(r"\d\.\d", numbers), re.findall(r"(?s).{30}\d\.\d.{10}", numbers)[:5]  # commas only
     assert re.search(r"\d,\d", text)
-    assert "Model" in text and "R²" in text  # the model card as text and a table
+
+
+def test_a_comparison_counts_the_uncertainty() -> None:
+    """48,2% against Nederland's 49,5% is "gelijk aan" when the gemeente's interval holds 49,5 (issue 27)."""
+    from wijkradar.reports.staat import _messages
+
+    def sentence(lower: float | None, upper: float | None, national: float) -> str:
+        figure = {
+            "period": "2020",
+            "gemeente": 48.2,
+            "gemeente_lower": lower,
+            "gemeente_upper": upper,
+            "national": national,
+            "similar_mean": None,
+        }
+        overview = {
+            "theme": {"label": "Eenzaamheid", "unit": "%"},
+            "gemeente": {"name": "Almere"},
+            "key_figures": [figure],
+        }
+        return _messages(overview)[0]
+
+    assert "gelijk aan Nederland (49,5%; marge 46,5–49,9%)" in sentence(46.5, 49.9, 49.5)
+    assert "hoger dan Nederland (45,0%" in sentence(46.5, 49.9, 45.0)
+    assert "lager dan Nederland (51,0%" in sentence(46.5, 49.9, 51.0)
+    unknown = sentence(None, None, 49.5)  # no interval: the figures side by side, no verdict
+    assert "Nederland 49,5%" in unknown and not re.search(r"gelijk aan|hoger dan|lager dan", unknown)
 
 
 def test_wrong_extension_is_refused(report_db: Path, tmp_path: Path) -> None:

@@ -242,7 +242,12 @@ def _rows(
     out.attrs["residents_periods"] = residents_periods
     out["expectation"] = [_versus(v) for v in out["vs_expected"]]
     out["drivers"] = pd.Series([_drivers(c, chosen) for c in frame["contributions"]], dtype=object)
-    out["why"] = pd.Series([_why(c, chosen) for c in frame["contributions"]], dtype=object)
+    in_gemeente = gemeente_codes(frame.index).tolist()
+    typical = _gemeente_means(frame["contributions"].tolist(), in_gemeente)
+    out["why"] = pd.Series(
+        [_why(c, typical[gm], chosen) for c, gm in zip(frame["contributions"], in_gemeente, strict=True)],
+        dtype=object,
+    )
     columns = {key: [to_jsonable(v) for v in series.tolist()] for key, series in capacity.items()}
     out["capacity"] = pd.Series(
         [{key: values[i] for key, values in columns.items()} for i in range(len(frame))], dtype=object
@@ -282,17 +287,48 @@ def _drivers(contributions: list[dict[str, Any]], chosen: Theme, top: int = 3) -
     return out
 
 
-def _why(contributions: list[dict[str, Any]], chosen: Theme) -> list[dict[str, Any]]:
-    """Give two short reasons for an estimate, each with its direction.
+def _gemeente_means(
+    contributions: list[list[dict[str, Any]]], gemeenten: list[str]
+) -> dict[str, dict[str, float]]:
+    """Per gemeente the mean contribution of each driver over its areas: its typical area.
 
-    They are its largest family of drivers and its largest concrete driver outside the earlier
-    survey rounds (what a wijkteam can act on).
+    Only for models stored before 0.3, whose drivers carry no ``apart`` of their own. Family sums
+    are stored for every area; a concrete driver only where it is among an area's largest, so
+    elsewhere it counts as 0 (it was smaller than those kept).
+    """
+    totals: dict[str, dict[str, float]] = {}
+    counts: dict[str, int] = {}
+    for stored, gm in zip(contributions, gemeenten, strict=True):
+        counts[gm] = counts.get(gm, 0) + 1
+        sums = totals.setdefault(gm, {})
+        for item in stored:
+            sums[item["feature"]] = sums.get(item["feature"], 0.0) + float(item["contribution"])
+    return {gm: {k: v / counts[gm] for k, v in sums.items()} for gm, sums in totals.items()}
+
+
+def _why(
+    contributions: list[dict[str, Any]], typical: dict[str, float], chosen: Theme
+) -> list[dict[str, Any]]:
+    """Give two short reasons why this area differs from a typical area of its gemeente, with direction.
+
+    A driver counts as its contribution minus the gemeente's mean (``apart``, kept by training;
+    from ``typical`` for older models), so what the model leans on everywhere names no area in
+    particular. The reasons are the family and the concrete driver outside the earlier survey
+    rounds that set the area apart most: what a wijkteam can act on.
     """
     concrete, summed = split(contributions)
-    picked = summed[:1] + [c for c in concrete if c["family"] != EARLIER][:1]
+
+    def apart(item: dict[str, Any]) -> float:
+        if item.get("apart") is not None:
+            return float(item["apart"])
+        return float(item["contribution"]) - typical.get(item["feature"], 0.0)
+
+    def most_apart(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return sorted((c for c in items if c["family"] != EARLIER), key=lambda c: -abs(apart(c)))[:1]
+
     chips = []
-    for item in picked:
-        effect = float(item["contribution"])
+    for item in most_apart(summed) + most_apart(concrete):
+        effect = apart(item)
         chips.append(
             {
                 "label": item["label"],
@@ -300,7 +336,8 @@ def _why(contributions: list[dict[str, Any]], chosen: Theme) -> list[dict[str, A
                 "effect": round(effect, 2),
                 "raises": effect > 0,
                 "unfavourable": (effect > 0) == chosen.higher_is_worse,
-                "text": f"{item['label']} ({'verhoogt' if effect > 0 else 'verlaagt'} {_nl(abs(effect))})",
+                "text": f"{item['label']} ({'verhoogt' if effect > 0 else 'verlaagt'} {_nl(abs(effect))} "
+                "t.o.v. een doorsnee gebied)",
             }
         )
     return chips

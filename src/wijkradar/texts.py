@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
+from datetime import date
 from typing import Any, Final
 
 STATUS_NL: Final[dict[str, str]] = {
@@ -261,14 +262,15 @@ def parse_number_nl(text: str) -> float:
 
 
 def number_nl(value: Any, decimals: int | None = 1, *, empty: str = "–") -> str:
-    """Format a number the Dutch way: ``48,2`` and ``12 345``; ``empty`` for missing values.
+    r"""Format a number the Dutch way: ``48,2`` and ``12 345``; ``empty`` for missing values.
 
-    ``decimals=None`` shows whole numbers without decimals and others with one.
+    ``decimals=None`` shows whole numbers without decimals and others with one. Thousands are
+    separated by a no-break space, so "1 875" never breaks over two lines.
 
     Examples
     --------
     >>> number_nl(48.25), number_nl(12345, 0), number_nl(None), number_nl(3.0, None)
-    ('48,2', '12 345', '–', '3')
+    ('48,2', '12\xa0345', '–', '3')
     """
     if value is None or value == "":
         return empty
@@ -281,7 +283,7 @@ def number_nl(value: Any, decimals: int | None = 1, *, empty: str = "–") -> st
     if decimals is None:
         decimals = 0 if number.is_integer() else 1
     text = f"{number:,.{decimals}f}"
-    return text.replace(",", " ").replace(".", ",")
+    return text.replace(",", "\u00a0").replace(".", ",")
 
 
 # Columns whose values are codes, and the words a table shows for them.
@@ -325,6 +327,12 @@ def value_nl(column: str, value: Any) -> Any:
 
 
 # Why a theme has no risk model, estimates or priority list, by what its figures are.
+# What the two reasons beside an area in the priority list mean (CLI, site, report).
+WHY_NL: Final = (
+    "wat dit gebied onderscheidt van een doorsnee gebied in dezelfde gemeente (een gemeente: van een "
+    "doorsnee gemeente), buiten eerdere peilingen: de groep factoren en de factor die de schatting het "
+    "meest boven (▲) of onder (▼) die van zo'n gebied brengen."
+)
 NO_MODEL: Final = {
     "upload": "een eigen upload heeft geen risicomodel",
     "register": "een registratie (CBS Monitor Sociaal Domein) telt wie ondersteuning krijgt en heeft geen "
@@ -367,7 +375,28 @@ def template_filters() -> dict[str, Any]:
         "role": lambda s: ROLE_NL.get(str(s), str(s)),
         "attention": lambda s: ATTENTION_NL.get(str(s), str(s)),
         "period": period_nl,
+        "date": date_nl,
     }
+
+
+def date_nl(value: Any) -> str:
+    """Write a date the Dutch way: ``6 december 2026`` (a date, a timestamp or ISO text).
+
+    >>> date_nl("2026-12-06"), date_nl("2021-01-01 00:00:00"), date_nl(None)
+    ('6 december 2026', '1 januari 2021', '–')
+    """
+    if value is None or value == "":
+        return "–"
+    text = str(value)[:10]
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        return str(value)
+    return f"{day.day} {MONTHS_NL[day.month - 1]} {day.year}"
+
+
+# How a figure compares with another once its uncertainty is counted (see pages.compare.compared).
+COMPARED_NL: Final = {"same": "gelijk aan", "higher": "hoger dan", "lower": "lager dan"}
 
 
 MONTHS_NL: Final = (  # also how CBS names months in its period titles

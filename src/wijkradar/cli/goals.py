@@ -32,10 +32,10 @@ from wijkradar.goals import (
     export_goals,
     find_goal,
     import_goals,
+    plan,
     progress_rows,
     update_goal,
 )
-from wijkradar.goals import progress as goal_progress
 from wijkradar.query import resolve_gemeente
 from wijkradar.texts import DIRECTION_NL, GOAL_STATUS_NL
 
@@ -193,7 +193,7 @@ def goals_progress_cmd(
     """Toon de voortgang van elk doel, met de regel voor de status."""
     with _handled(), _stores(db) as (wh, own):
         code = resolve_gemeente(wh, gemeente).code
-        goals = [{**g, "progress": goal_progress(wh, g)} for g in own.goals(code)]
+        goals = plan(wh, own, code)["goals"]  # as the site shows them, uploads' goals included
         own.log(cli_actor(), code, "view", "voortgang (cli)")
     if fmt is Format.json:
         reports = [g["progress"] for g in goals]

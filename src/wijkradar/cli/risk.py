@@ -37,7 +37,7 @@ from wijkradar.models.train import evaluation, model_card, train_and_evaluate
 from wijkradar.pages.model_card import render_markdown
 from wijkradar.priority import priority_list, table_rows
 from wijkradar.query import resolve_gemeente
-from wijkradar.texts import COLUMN_NL, EXPECTATION_NL, NO_MODEL, number_nl
+from wijkradar.texts import COLUMN_NL, EXPECTATION_NL, NO_MODEL, WHY_NL, number_nl
 from wijkradar.themes import load_themes
 from wijkradar.warehouse import Warehouse
 
@@ -133,9 +133,7 @@ def priority_cmd(
     _emit(shown, fmt)
     out.print(
         f"Inwoners: {result['residents_definition']}. "
-        "Bron 'peiling' = RIVM 50090NED; 'model' = schatting van wijkradar. Waarom: de groep factoren die de "
-        "schatting het meest bepaalt en de belangrijkste factor buiten eerdere peilingen (↑ verhoogt, "
-        "↓ verlaagt)."
+        f"Bron 'peiling' = RIVM 50090NED; 'model' = schatting van wijkradar. Waarom: {WHY_NL}"
     )
 
 

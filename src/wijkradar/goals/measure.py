@@ -16,6 +16,8 @@ from wijkradar.indeling import values_on
 from wijkradar.models.residents import residents
 from wijkradar.regions import level_of
 from wijkradar.texts import method_nl, periods_nl
+from wijkradar.themes import load_themes
+from wijkradar.uploads import own_themes
 from wijkradar.warehouse import Warehouse
 
 MARGIN_LEVELS = ("gemeente", "wijk", "buurt")  # coarse to fine
@@ -151,3 +153,16 @@ def area_forecast(wh: Warehouse, measure: str, group: str, codes: list[str]) -> 
             how += f", {len(units)} {candidate}en {weighting}"
         return {"period": period, "value": value, "halfwidth": half, "note": how}
     return None
+
+
+def measure_label(wh: Warehouse, measure: str, group: str) -> str:
+    """Name a goal's measure as people read it: its theme's label, else the measure's own label.
+
+    An own upload is named by its upload label; the code is only the last resort.
+    """
+    for theme in (*load_themes().values(), *own_themes(wh).values()):
+        if theme.measure_id == measure and theme.population_group == group:
+            return theme.label
+    known = wh.observations.measures().set_index("measure_id")["label"]
+    label = str(known.get(measure) or measure)
+    return label if group in ("", "totaal") else f"{label} ({group})"

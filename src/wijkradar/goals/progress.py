@@ -9,7 +9,7 @@ from typing import Any, Final
 
 from wijkradar.appdb import AppDB
 from wijkradar.cache import remember
-from wijkradar.goals.measure import area_forecast, area_value
+from wijkradar.goals.measure import area_forecast, area_value, measure_label
 from wijkradar.query import require_gemeente
 from wijkradar.regions import Region
 from wijkradar.sources.model import period_kind
@@ -168,6 +168,7 @@ def plan(wh: Warehouse, own: AppDB, gemeente: Region | str) -> dict[str, Any]:
         # A plan changes one goal at a time: the others' progress is remembered per goal as stored.
         key = ("goal_progress", json.dumps(row, sort_keys=True, default=str))
         row["progress"] = remember(wh, key, partial(progress, wh, row))
+        row["measure_label"] = measure_label(wh, row["measure_id"], row["population_group"])
         row["interventions"] = [
             {"intervention_id": i["intervention_id"], "title": i["title"]}
             for i in interventions
@@ -186,6 +187,7 @@ def progress_rows(goals: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "goal_id": g["goal_id"],
             "title": g["title"],
             "measure_id": g["measure_id"],
+            "measure_label": g["measure_label"],
             "population_group": g["population_group"],
             "area_name": g["area_name"],
             "area_codes": ",".join(g["area_codes"]),

@@ -21,6 +21,7 @@ from wijkradar.models.learners import BottomUp, Learner
 from wijkradar.regions import gemeente_codes, wijk_codes
 
 TOP_CONTRIBUTIONS = 6
+APART = 3  # drivers outside the earlier rounds that set a region apart from its gemeente, kept
 
 
 @dataclass
@@ -124,16 +125,20 @@ def _known(fs: FeatureSet, model: Learner) -> FeatureSet:
     return fs
 
 
-def drivers(explained: Explained) -> list[list[dict[str, Any]]]:
+def drivers(explained: Explained, gemeenten: list[str]) -> list[list[dict[str, Any]]]:
     """Collect the largest contributions per region (SHAP or GLM terms), with Dutch labels.
 
     The largest come first, each with its family, and the largest outside the earlier survey rounds
-    if it is not among them; then every family's sum (feature
-    ``familie:<naam>``), largest first, so that readers of the head of the list see concrete drivers.
+    if it is not among them, and the few outside them that set the region most apart from its
+    gemeente; then every family's sum (feature ``familie:<naam>``), largest first, so that readers
+    of the head of the list see concrete drivers. Each carries ``apart``: its contribution minus
+    the mean over the regions of the same gemeente (``gemeenten``, one code per region), what
+    makes this region differ from a typical one there.
     """
     contributions, values, columns = explained.contributions, explained.values, explained.columns
     families = np.array([family(c) for c in columns])
     sums = np.stack([contributions[:, families == f].sum(axis=1) for f in FAMILIES], axis=1)
+    apart, sums_apart = (_apart(m, gemeenten) for m in (contributions, sums))
     drivers = []
     for i in range(len(values)):
         concrete = [
@@ -143,8 +148,9 @@ def drivers(explained: Explained) -> list[list[dict[str, Any]]]:
                 "family": str(families[j]),
                 "value": None if np.isnan(values[i, j]) else round(float(values[i, j]), 4),
                 "contribution": round(float(contributions[i, j]), 4),
+                "apart": round(float(apart[i, j]), 4),
             }
-            for j in _top_and_first_actionable(contributions[i], families)
+            for j in _kept(contributions[i], apart[i], families)
             if contributions[i, j] != 0
         ]
         summed = [
@@ -154,6 +160,7 @@ def drivers(explained: Explained) -> list[list[dict[str, Any]]]:
                 "family": FAMILIES[k],
                 "value": None,
                 "contribution": round(float(sums[i, k]), 4),
+                "apart": round(float(sums_apart[i, k]), 4),
             }
             for k in np.argsort(-np.abs(sums[i]))
             if round(float(sums[i, k]), 4) != 0
@@ -162,12 +169,22 @@ def drivers(explained: Explained) -> list[list[dict[str, Any]]]:
     return drivers
 
 
-def _top_and_first_actionable(contributions: np.ndarray, families: np.ndarray) -> list[int]:
-    """Return the columns of the largest contributions, and of the largest outside the earlier rounds."""
+def _apart(matrix: np.ndarray, gemeenten: list[str]) -> np.ndarray:
+    """Return each row minus the mean of the rows of its gemeente."""
+    frame = pd.DataFrame(matrix)
+    return (frame - frame.groupby(np.asarray(gemeenten)).transform("mean")).to_numpy()
+
+
+def _kept(contributions: np.ndarray, apart: np.ndarray, families: np.ndarray) -> list[int]:
+    """Return the columns to store: the largest, the largest outside the earlier rounds, the most apart.
+
+    The last are the three outside the earlier rounds that set the region most apart from its gemeente.
+    """
     order = np.argsort(-np.abs(contributions))
-    top = [int(j) for j in order[:TOP_CONTRIBUTIONS]]
-    actionable = next((int(j) for j in order if families[j] != EARLIER), None)
-    return top if actionable is None or actionable in top else [*top, actionable]
+    kept = [int(j) for j in order[:TOP_CONTRIBUTIONS]]
+    actionable = [int(j) for j in order if families[j] != EARLIER][:1]
+    distinct = [int(j) for j in np.argsort(-np.abs(apart)) if families[j] != EARLIER][:APART]
+    return list(dict.fromkeys([*kept, *actionable, *distinct]))
 
 
 def importance(explained: Explained, top: int = 15) -> list[dict[str, Any]]:

@@ -36,6 +36,7 @@ from wijkradar.models.learners import (
     load_learner,
 )
 from wijkradar.models.validation import cross_validate, gemeente_folds, interval_widths, metrics
+from wijkradar.regions import gemeente_codes
 from wijkradar.texts import periods_nl
 from wijkradar.warehouse import PROGNOSIS_COLUMNS, Warehouse
 
@@ -245,7 +246,9 @@ def score(
         known = out_of_fold.reindex(fs.X.index).to_numpy()
         expected = np.where(np.isnan(known), prediction, known)
     halfwidth = np.array([widths.get(int(b), max(widths.values())) for b in prev_bins(fs)])
-    found = drivers(explained or made.explained()) if explain else [[] for _ in range(len(fs.X))]
+    # A buurt or wijk is set against the others of its gemeente, a gemeente against all gemeenten.
+    typical = ["NL01"] * len(fs.X) if fs.target.level == "gemeente" else gemeente_codes(fs.X.index).tolist()
+    found = drivers(explained or made.explained(), typical) if explain else [[] for _ in range(len(fs.X))]
     return pd.DataFrame(
         {
             "region_code": fs.X.index.to_numpy(),

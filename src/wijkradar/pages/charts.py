@@ -114,13 +114,15 @@ def key_trend(figures: list[dict[str, Any]], name: str, unit: str = "%") -> dict
         ("national", "Nederland", "#1a1a1a", "dash"),
         ("similar_mean", "vergelijkbare gemeenten", "#4a7ab5", "dot"),
     )
+    # Only the gemeente's own line carries its values: three rows of labels over close lines overlap,
+    # and the table beside the chart has every value.
     data = [
         {
             "type": "scatter",
-            "mode": "lines+markers+text",
+            "mode": "lines+markers+text" if key == "gemeente" else "lines+markers",
             "x": [k["period"] for k in figures],
             "y": [k[key] for k in figures],
-            "text": [shown(k[key]) for k in figures],
+            "text": [shown(k[key]) for k in figures] if key == "gemeente" else None,
             "textposition": "top center",
             "name": label,
             "line": {"color": colour, "dash": dash},
@@ -238,7 +240,7 @@ def goal_path(goal: dict[str, Any]) -> dict[str, Any]:
             "tickformat": "d",
             "range": [base_year - 0.5, int(goal["target_year"]) + 0.5],
         },
-        "yaxis": {"title": {"text": plain(goal["measure_id"])}},
+        "yaxis": {"title": {"text": plain(goal.get("measure_label") or goal["measure_id"])}},
         "font": FONT,
         "legend": {"orientation": "h", "y": -0.3},
     }

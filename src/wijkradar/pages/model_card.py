@@ -228,3 +228,36 @@ _FAMILY = {
     "wk": "wijk",
     "nb": "naburige gebieden",
 }
+
+
+def reliability_nl(metrics: dict[str, Any], label: str) -> str:
+    """Say in plain words how far a model's estimates can be trusted, for readers without statistics.
+
+    The report's appendix ("Hoe betrouwbaar zijn deze cijfers?") shows this; the technical card
+    (:func:`render_markdown`) stays on the site's sources page.
+
+    >>> words = reliability_nl({"level": "buurt", "period": "2020", "n": 1351, "mae": 2.16,
+    ...                         "coverage90": 0.9}, "Eenzaamheid onder 65-plussers")
+    >>> words.startswith("Eenzaamheid onder 65-plussers per buurt (2020): waar geen peilingwaarde")
+    True
+    >>> "gemiddeld 2,2 procentpunt naast de peiling, en valt 90 van de 100 peilingwaarden" in words
+    True
+    """
+    text = (
+        f"{label} per {metrics['level']} ({metrics['period']}): waar geen peilingwaarde is, schat wijkradar "
+        f"het percentage. Getoetst op hele gemeenten die het model niet kende "
+        f"({number_nl(metrics.get('n'), 0)} gebieden), ligt een schatting gemiddeld "
+        f"{number_nl(metrics.get('mae'))} procentpunt naast de peiling"
+    )
+    coverage = metrics.get("coverage90")
+    if coverage is not None:
+        share = number_nl(100 * coverage, 0)
+        text += f", en valt {share} van de 100 peilingwaarden binnen de marge die erbij staat"
+    text += "."
+    if metrics.get("forward_mae") is not None and metrics.get("forward_periods"):
+        text += (
+            f" Vooruit getoetst, alleen met wat er in {metrics['forward_periods']} bekend was, lag een "
+            f"schatting gemiddeld {number_nl(metrics['forward_mae'])} procentpunt naast de peiling van "
+            f"{metrics['period']}."
+        )
+    return text

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from wijkradar.appdb import AppDB
@@ -21,6 +20,7 @@ from wijkradar.models.families import split
 from wijkradar.models.features import Target
 from wijkradar.models.inputs import too_few
 from wijkradar.pages import charts
+from wijkradar.pages.compare import key_figures, no_similar_reason, similar_gemeenten
 from wijkradar.pages.model_card import render_markdown
 from wijkradar.pages.theming import (
     registrations,
@@ -38,15 +38,6 @@ from wijkradar.texts import NO_MODEL, boundary_note, periods_nl
 from wijkradar.themes import Theme
 from wijkradar.uploads import own_themes, with_uploads
 from wijkradar.warehouse import Warehouse
-
-SIMILAR_ON = {  # structure variables for "similar gemeenten", from the Kerncijfers per gemeente
-    "a_inw": "inwoners (log)",
-    "p_65_eo_jr": "aandeel 65-plussers",
-    "ste_mvs": "stedelijkheid",
-    "g_ink_pi": "inkomen per inwoner",
-    "p_eenp_hh": "eenpersoonshuishoudens",
-}
-N_SIMILAR = 5
 
 
 def wijk_names(wh: Warehouse, gemeente: str) -> dict[str, str]:
@@ -143,7 +134,7 @@ def areas(wh: Warehouse, gemeente: str, chosen: Theme, level: str = "buurt") -> 
         if forecast_period:  # a later year without a survey: shown beside, never as the value
             forecast, low, high = prognosed.get(code, (None, None, None))
             row.update(
-                prognose=number_or_none(forecast),
+                forecast=number_or_none(forecast),
                 forecast_lower=number_or_none(low),
                 forecast_upper=number_or_none(high),
                 forecast_period=forecast_period,
@@ -196,73 +187,6 @@ def areas_geojson(wh: Warehouse, gemeente: str, chosen: Theme, level: str | None
             {"type": "Feature", "id": row["code"], "properties": row, "geometry": shape.__geo_interface__}
         )
     return {"type": "FeatureCollection", "features": features}
-
-
-def similar_gemeenten(wh: Warehouse, gemeente: str) -> list[dict[str, Any]]:
-    """Find the nearest gemeenten on size, age, urbanity, income and household structure."""
-    z: pd.DataFrame = remember(wh, ("similar_z",), lambda: _standardised(wh), shared=True)
-    if gemeente not in z.index or len(z) <= 1:
-        return []
-    distance = np.sqrt(((z - z.loc[gemeente]) ** 2).sum(axis=1)).drop(gemeente).nsmallest(N_SIMILAR)
-    names = wh.regions.table(level="gemeente").set_index("code")["name"]
-    return [{"code": c, "name": names.get(c, c), "distance": round(float(d), 2)} for c, d in distance.items()]
-
-
-def no_similar_reason(wh: Warehouse, gemeente: str) -> str:
-    """Say why a gemeente has no similar gemeenten: which structure figures it lacks."""
-    z: pd.DataFrame = remember(wh, ("similar_z",), lambda: _standardised(wh), shared=True)
-    if len(z) <= 1:
-        return "de Kerncijfers per gemeente zijn niet ingelezen."
-    own = wh.observations.level_values(list(SIMILAR_ON), gemeente)
-    have = set(own.loc[own["region_code"] == gemeente, "measure_id"])
-    missing = [words for measure, words in SIMILAR_ON.items() if measure not in have]
-    if not missing:
-        return "de structuurcijfers van deze gemeente zijn niet compleet."
-    return "voor deze gemeente publiceert CBS geen " + ", ".join(missing) + " (geheim of onbekend)."
-
-
-def _standardised(wh: Warehouse) -> pd.DataFrame:
-    """Return the structure variables of every gemeente (latest period), standardised."""
-    obs = wh.observations.level_values(list(SIMILAR_ON), "GM").sort_values("period")
-    wide = obs.pivot_table(index="region_code", columns="measure_id", values="value", aggfunc="last")
-    wide = wide.reindex(columns=list(SIMILAR_ON)).dropna()
-    wide["a_inw"] = np.log(wide["a_inw"].clip(lower=1))
-    return (wide - wide.mean()) / wide.std(ddof=0).replace(0, 1)
-
-
-def key_figures(
-    wh: Warehouse, gemeente: str, chosen: Theme, similar: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
-    """Compare the theme's figure for the gemeente with NL and similar gemeenten (survey values)."""
-    codes = [gemeente, "NL01", *[s["code"] for s in similar]]
-    values = series_of(
-        chosen, values_on(wh, chosen.measure_id, chosen.population_group, codes, wh.regions.indeling())
-    )
-    published = values[values["status"] == "published"]
-    out = []
-    for period in sorted(published["period"].unique()):
-        now = published[published["period"] == period].set_index("region_code")["value"]
-        peers = [float(now[c]) for c in codes[2:] if c in now.index]
-        out.append(
-            {
-                "period": period,
-                "gemeente": number_or_none(now.get(gemeente)),
-                "national": number_or_none(now.get("NL01")),
-                "similar_mean": round(float(np.mean(peers)), 1) if peers else None,
-                "n_similar": len(peers),
-                "source": "eigen upload"
-                if chosen.upload
-                else ", ".join(
-                    sorted(
-                        {
-                            source_words(str(s), short=True)
-                            for s in published.loc[published["period"] == period, "source"]
-                        }
-                    )
-                ),
-            }
-        )
-    return out
 
 
 def overview(wh: Warehouse, gemeente: Region | str, theme_name: str, *, top: int = 10) -> dict[str, Any]:

@@ -11,6 +11,7 @@ Chromium (extra ``wijkradar[pdf]``: Playwright driving Debian's ``chromium``).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from datetime import date
 from html import escape
 from pathlib import Path
@@ -24,12 +25,12 @@ from wijkradar.config import DEFAULT_CHROMIUM
 from wijkradar.errors import ModelMissing, PdfMissing, WijkradarError
 from wijkradar.goals import plan
 from wijkradar.jsonable import script_json
-from wijkradar.pages import charts, maps, views
-from wijkradar.pages.markdown import markdown_html
+from wijkradar.pages import charts, compare, maps, views
+from wijkradar.pages.model_card import reliability_nl
 from wijkradar.priority import what_works
 from wijkradar.query import require_gemeente
 from wijkradar.regions import Region
-from wijkradar.texts import NO_MODEL, number_nl, template_filters
+from wijkradar.texts import COMPARED_NL, NO_MODEL, WHY_NL, number_nl, template_filters
 from wijkradar.themes import load_themes
 from wijkradar.warehouse import Warehouse
 
@@ -54,9 +55,13 @@ def report_data(
     names = themes or list(catalogue)
     wijken = views.wijk_names(wh, gm)
     sections: list[dict[str, Any]] = []
+    untrained: list[str] = []
     for name in names:
         overview = views.overview(wh, gm, name)
         if overview["areas"]["period"] is None:
+            continue
+        if overview["theme"]["modelled"] and overview["priority"] is None:
+            untrained.append(overview["theme"]["label"])  # a document for the raad shows no gaps
             continue
         try:
             werkt = what_works(wh, own, gm, name) if overview["theme"]["modelled"] else None
@@ -85,6 +90,8 @@ def report_data(
     return {
         "gemeente": require_gemeente(wh, gm).named(),
         "date": date.today().isoformat(),
+        "untrained": untrained,
+        "theme_labels": {name: theme.label for name, theme in catalogue.items()},
         "periods": sorted(
             {
                 k["period"]
@@ -106,9 +113,35 @@ def report_data(
         "goal_counts": dict(Counter(str(g["progress"]["status"]) for g in goals["goals"])),
         "interventions": goals["interventions"],
         "budget": sum(float(i["budget"] or 0) for i in goals["interventions"]),
-        "sources": [s for s in sources["sources"] if int(s["source_id"]) in own_sources],
-        "models": [m for m in sources["models"] if m["measure"] in measures],
+        "sources": _sources_once(s for s in sources["sources"] if int(s["source_id"]) in own_sources),
+        "models": [
+            {**m, "reliability": reliability_nl(m["metrics"], _label_of(m, sections))}
+            for m in sources["models"]
+            if m["measure"] in measures
+        ],
     }
+
+
+def _label_of(model: dict[str, Any], sections: list[dict[str, Any]]) -> str:
+    """Name a model by the theme it serves (its measure code only where no theme does)."""
+    metrics = model["metrics"]
+    for s in sections:
+        theme = s["overview"]["theme"]
+        if theme["measure"] == model["measure"] and theme.get("group") == metrics.get("group"):
+            return str(theme["label"])
+    return str(model["title"])
+
+
+def _sources_once(sources: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """List each table once with all its periods; boundary files by their title, not an internal id."""
+    merged: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for s in sources:
+        table = "" if ":" in str(s["table_id"]) else str(s["table_id"])
+        title = str(s["title"]).split(" (")[0] if not table else str(s["title"])
+        key = (str(s["publisher"]), table, title)
+        entry = merged.setdefault(key, {**s, "table_id": table, "title": title, "periods": set()})
+        entry["periods"] |= {p.strip()[:4] for p in str(s.get("period") or "").split(",") if p.strip()}
+    return [{**e, "period": ", ".join(sorted(e.pop("periods")))} for e in merged.values()]
 
 
 def _messages(overview: dict[str, Any]) -> list[str]:
@@ -123,9 +156,14 @@ def _messages(overview: dict[str, Any]) -> list[str]:
         last = figures[-1]
         sentence = f"{theme['label']}: {number_nl(last['gemeente'], decimals)}{unit} in {last['period']}"
         if last["national"] is not None:
-            gap = last["gemeente"] - last["national"]
-            compare = "gelijk aan" if abs(gap) < 0.5 else ("hoger dan" if gap > 0 else "lager dan")
-            sentence += f", {compare} Nederland ({number_nl(last['national'], decimals)}{unit})"
+            national = f"{number_nl(last['national'], decimals)}{unit}"
+            how = compare.compared(last, last["national"])
+            if how is None:  # no interval known: the figures side by side, no verdict
+                sentence += f"; Nederland {national}"
+            else:
+                low, high = (number_nl(last[k], decimals) for k in ("gemeente_lower", "gemeente_upper"))
+                margin = f"{low}–{high}"
+                sentence += f", {COMPARED_NL[how]} Nederland ({national}; marge {margin}{unit})"
         elif last["similar_mean"] is not None and not percent:
             sentence += f"; vergelijkbare gemeenten gemiddeld {number_nl(last['similar_mean'], decimals)}"
         if len(figures) > 1:
@@ -152,7 +190,7 @@ def render_html(data: dict[str, Any], images: dict[str, str] | None = None) -> s
     env = Environment(loader=PackageLoader("wijkradar.reports", "templates"), autoescape=select_autoescape())
     env.filters.update(template_filters())
     env.globals["no_model"] = NO_MODEL
-    env.filters["card_html"] = lambda text: markdown_html(text, top=3)
+    env.globals["why_explained"] = WHY_NL
     env.filters["spec"] = lambda figure: Markup(script_json(_printable(figure)))  # noqa: S704 - escaped JSON
     plotly = None if images is not None else charts.PLOTLY_JS.read_text(encoding="utf-8")
     return env.get_template("staat.html").render(data=data, images=images, plotly_js=plotly)

@@ -27,11 +27,11 @@ from wijkradar.indeling.crosswalks import crosswalk
 from wijkradar.indeling.moving import every_value_on
 from wijkradar.jsonable import to_jsonable
 from wijkradar.models.residents import latest, residents
-from wijkradar.pages import charts, maps, theming, views
+from wijkradar.pages import charts, compare, maps, theming, views
 from wijkradar.pages.markdown import markdown_html
 from wijkradar.priority import CAPACITY
 from wijkradar.sources.model import OWN_DATA_PUBLISHER
-from wijkradar.texts import NO_MODEL, template_filters
+from wijkradar.texts import NO_MODEL, WHY_NL, template_filters
 from wijkradar.themes import DEFAULT_THEME, load_themes
 from wijkradar.uploads import UPLOAD_PREFIX, with_uploads
 from wijkradar.warehouse import Warehouse
@@ -103,7 +103,7 @@ class Site:
             wh.regions.table(level=level)
         gemeenten = wh.regions.table(level="gemeente")["code"].tolist()
         if gemeenten:
-            views.similar_gemeenten(wh, gemeenten[0])  # the structure figures of every gemeente
+            compare.similar_gemeenten(wh, gemeenten[0])  # the structure figures of every gemeente
         first = load_themes()[DEFAULT_THEME]
         every_value_on(wh, first.measure_id, first.population_group, year)
         models = wh.models.table()
@@ -328,6 +328,7 @@ def _templates(*, accounts: bool) -> Environment:
     env.globals["accounts"] = accounts
     env.globals["themes"] = list(load_themes().values())
     env.globals["no_model"] = NO_MODEL
+    env.globals["why_explained"] = WHY_NL
     return env
 
 
