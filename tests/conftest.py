@@ -200,6 +200,42 @@ def web_db(tmp_path_factory: pytest.TempPathFactory, small_db: Path) -> Path:
     return db
 
 
+WIJKTEAM_STAD = ["BU00340211", "BU00340212", "BU00340202"]
+
+
+def with_a_plan(web_db: Path, folder: Path) -> Path:
+    """Copy the web warehouse into ``folder`` with Almere's plan: two goals and an intervention.
+
+    The report and the browser's page checks read pages as they are used, with a budget and a
+    long list of partners on them.
+    """
+    import shutil
+
+    from wijkradar.goals import add_goal, add_intervention
+
+    db = folder / "plan.duckdb"
+    shutil.copy(web_db, db)
+    goals = (
+        {"title": "Minder eenzame 65-plussers in Almere", "target_value": 44},
+        {"title": "Wijkteam Stad", "area": WIJKTEAM_STAD, "area_name": "Wijkteam Stad", "target_value": 45},
+    )
+    with stores(db) as (wh, own):
+        ids = [
+            add_goal(wh, own, "GM0034", {"theme": "eenzaamheid", "target_year": 2026, **g})["goal_id"]
+            for g in goals
+        ]
+        intervention = {
+            "title": "Buurtkamers voor ouderen",
+            "start": "2021-01-01",
+            "area": WIJKTEAM_STAD,
+            "budget": 120000,
+            "partners": "Welzijnsorganisatie De Schoor, GGD Flevoland, bibliotheek",
+            "goal_ids": ids,
+        }
+        add_intervention(wh, own, "GM0034", intervention)
+    return db
+
+
 def csv_rows(text: str) -> list[dict[str, str]]:
     """Read a CSV download as Excel in a Dutch locale does: byte order mark, ``;`` between cells."""
     assert text.startswith("\ufeff")

@@ -11,56 +11,15 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from conftest import stores
+from conftest import with_a_plan
 from wijkradar.cli import app
-from wijkradar.goals import add_goal, add_intervention
 
 runner = CliRunner()
-THREE = ["BU00340211", "BU00340212", "BU00340202"]
 
 
 @pytest.fixture(scope="module")
 def report_db(web_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    db = tmp_path_factory.mktemp("report") / "report.duckdb"
-    shutil.copy(web_db, db)
-    with stores(db) as (wh, own):
-        whole = add_goal(
-            wh,
-            own,
-            "GM0034",
-            {
-                "theme": "eenzaamheid",
-                "target_value": 44,
-                "target_year": 2026,
-                "title": "Minder eenzame 65-plussers in Almere",
-            },
-        )
-        three = add_goal(
-            wh,
-            own,
-            "GM0034",
-            {
-                "theme": "eenzaamheid",
-                "area": THREE,
-                "area_name": "Wijkteam Stad",
-                "target_value": 45,
-                "target_year": 2026,
-                "title": "Wijkteam Stad",
-            },
-        )
-        add_intervention(
-            wh,
-            own,
-            "GM0034",
-            {
-                "title": "Buurtkamers voor ouderen",
-                "start": "2021-01-01",
-                "area": THREE,
-                "budget": 120000,
-                "goal_ids": [whole["goal_id"], three["goal_id"]],
-            },
-        )
-    return db
+    return with_a_plan(web_db, tmp_path_factory.mktemp("report"))
 
 
 def test_html_is_self_contained(report_db: Path, tmp_path: Path) -> None:

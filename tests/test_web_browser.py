@@ -17,8 +17,7 @@ from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-unt
 from fastapi import FastAPI
 from playwright.sync_api import Browser, Dialog, Page, sync_playwright
 
-from conftest import REPO, stores
-from wijkradar.goals import add_goal, add_intervention
+from conftest import REPO, with_a_plan
 from wijkradar.web.app import create_app
 
 CHROMIUM = "/usr/bin/chromium"
@@ -56,28 +55,7 @@ def editable_url(web_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
 @pytest.fixture(scope="module")
 def furnished_url(web_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A site whose goals page has a goal and an intervention, with a budget, on it: pages as used."""
-    copy = tmp_path_factory.mktemp("browser-furnished") / "furnished.duckdb"
-    shutil.copy(web_db, copy)
-    with stores(copy) as (wh, own):
-        goal = add_goal(
-            wh,
-            own,
-            "GM0034",
-            {"theme": "eenzaamheid", "target_value": 44, "target_year": 2028, "title": "Minder eenzaam"},
-        )
-        add_intervention(
-            wh,
-            own,
-            "GM0034",
-            {
-                "title": "Buurtkamers voor ouderen in de hele gemeente",
-                "start": "2021-01-01",
-                "area": ["BU00340211", "BU00340212"],
-                "budget": 1250000,
-                "partners": "Welzijnsorganisatie De Schoor, GGD Flevoland, bibliotheek",
-                "goal_ids": [goal["goal_id"]],
-            },
-        )
+    copy = with_a_plan(web_db, tmp_path_factory.mktemp("browser-furnished"))
     yield from _serve(create_app(copy, editable=True))
 
 
