@@ -242,6 +242,9 @@ def reliability_nl(metrics: dict[str, Any], label: str) -> str:
     True
     >>> "gemiddeld 2,2 procentpunt naast de peiling, en valt 90 van de 100 peilingwaarden" in words
     True
+    >>> reliability_nl({"level": "wijk", "period": "2020", "n": 10, "mae": 2.0, "forward_mae": 2.4,
+    ...                 "forward_periods": "2016 -> 2020"}, "X").split(". ")[-1][:54]
+    'Vooruit getoetst, alleen met wat er in 2016 bekend was'
     """
     text = (
         f"{label} per {metrics['level']} ({metrics['period']}): waar geen peilingwaarde is, schat wijkradar "
@@ -255,8 +258,9 @@ def reliability_nl(metrics: dict[str, Any], label: str) -> str:
         text += f", en valt {share} van de 100 peilingwaarden binnen de marge die erbij staat"
     text += "."
     if metrics.get("forward_mae") is not None and metrics.get("forward_periods"):
+        known = str(metrics["forward_periods"]).split("->")[0].strip()  # "2016 -> 2020": what was known
         text += (
-            f" Vooruit getoetst, alleen met wat er in {metrics['forward_periods']} bekend was, lag een "
+            f" Vooruit getoetst, alleen met wat er in {known} bekend was, lag een "
             f"schatting gemiddeld {number_nl(metrics['forward_mae'])} procentpunt naast de peiling van "
             f"{metrics['period']}."
         )
