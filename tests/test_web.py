@@ -45,6 +45,9 @@ def test_search_by_name_redirects(client: TestClient) -> None:
     assert response.headers["location"] == "/gemeente/GM0034?thema=eenzaamheid"
     wrong = client.get("/zoek", params={"q": "Almre"})
     assert wrong.status_code == 404 and "Bedoelde u" in wrong.text and "Almere" in wrong.text
+    assert '<a href="/zoek?q=Almere">Almere</a>' in wrong.text  # a suggestion is a link (issue 27)
+    theme = client.get("/gemeente/GM0034", params={"thema": "eenzaamhied"})
+    assert theme.status_code == 404 and 'href="/gemeente/GM0034?thema=eenzaamheid"' in theme.text
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -17,15 +18,20 @@ from wijkradar.web.site import Site
 def install(app: FastAPI) -> None:
     """Answer every known error with its status and a Dutch message."""
 
-    def answer(request: Request, status: int, title: str, message: str, **extra: Any) -> Response:
+    def answer(
+        request: Request, status: int, title: str, message: str, links: Any = (), **extra: Any
+    ) -> Response:
         if wants_data(request):
             return JSONResponse({"detail": message, **extra}, status_code=status)
         site: Site = request.app.state.site
-        return site.page("error.html", request, status, title=title, message=message)
+        if links:  # the suggestions as links instead of words in the message
+            message = message.split(" Bedoelde u:")[0]
+        return site.page("error.html", request, status, title=title, message=message, links=links)
 
     @app.exception_handler(NotFoundError)
     async def not_found(request: Request, exc: NotFoundError) -> Response:
-        return answer(request, 404, "Niet gevonden", str(exc), suggestions=exc.suggestions)
+        links = [(s, href) for s in exc.suggestions if (href := _suggested(request, exc.kind, s))]
+        return answer(request, 404, "Niet gevonden", str(exc), links, suggestions=exc.suggestions)
 
     @app.exception_handler(ModelMissing)
     async def model_missing(request: Request, exc: ModelMissing) -> Response:
@@ -66,6 +72,18 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(404)
     async def no_route(request: Request, exc: Exception) -> Response:
         return answer(request, 404, "Niet gevonden", "Deze pagina bestaat niet.")
+
+
+def _suggested(request: Request, kind: str, suggestion: str) -> str | None:
+    """Return where a suggestion of a 404 leads: a gemeente by search, a region, this page on a theme."""
+    if kind.startswith("gemeente"):  # "gemeente", "gemeente of regio": names a search finds
+        return f"/zoek?{urlencode({'q': suggestion})}"
+    if kind == "regiocode":
+        return f"/regio/{quote(suggestion)}"
+    if kind == "thema":
+        url = request.url.include_query_params(thema=suggestion)
+        return f"{url.path}?{url.query}"
+    return None
 
 
 def wants_data(request: Request) -> bool:
