@@ -24,6 +24,7 @@ from wijkradar.appdb import AppDB
 from wijkradar.config import DEFAULT_CHROMIUM
 from wijkradar.errors import ModelMissing, PdfMissing, WijkradarError
 from wijkradar.goals import plan
+from wijkradar.goals.measure import measure_label
 from wijkradar.jsonable import script_json
 from wijkradar.pages import charts, compare, maps, views
 from wijkradar.pages.model_card import reliability_nl
@@ -50,7 +51,8 @@ def report_data(
     wh: Warehouse, own: AppDB, gemeente: Region | str, themes: list[str] | None = None
 ) -> dict[str, Any]:
     """Collect everything the report shows for a gemeente, and its charts as Plotly specs."""
-    gm = require_gemeente(wh, gemeente).code
+    region = require_gemeente(wh, gemeente)
+    gm = region.code
     catalogue = load_themes()
     names = themes or list(catalogue)
     wijken = views.wijk_names(wh, gm)
@@ -88,7 +90,7 @@ def report_data(
     own_sources = wh.sources.ids_of(gm)
     measures = {s["overview"]["theme"]["measure"] for s in sections}
     return {
-        "gemeente": require_gemeente(wh, gm).named(),
+        "gemeente": region.named(),
         "date": date.today().isoformat(),
         "untrained": untrained,
         "theme_labels": {name: theme.label for name, theme in catalogue.items()},
@@ -115,21 +117,16 @@ def report_data(
         "budget": sum(float(i["budget"] or 0) for i in goals["interventions"]),
         "sources": _sources_once(s for s in sources["sources"] if int(s["source_id"]) in own_sources),
         "models": [
-            {**m, "reliability": reliability_nl(m["metrics"], _label_of(m, sections))}
+            {**m, "reliability": reliability_nl(m["metrics"], _model_label(wh, m))}
             for m in sources["models"]
             if m["measure"] in measures
         ],
     }
 
 
-def _label_of(model: dict[str, Any], sections: list[dict[str, Any]]) -> str:
-    """Name a model by the theme it serves (its measure code only where no theme does)."""
-    metrics = model["metrics"]
-    for s in sections:
-        theme = s["overview"]["theme"]
-        if theme["measure"] == model["measure"] and theme.get("group") == metrics.get("group"):
-            return str(theme["label"])
-    return str(model["title"])
+def _model_label(wh: Warehouse, model: dict[str, Any]) -> str:
+    """Name a model as its goals are named: by its theme, else by its measure."""
+    return measure_label(wh, model["measure"], str(model["metrics"]["group"]))
 
 
 def _sources_once(sources: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
