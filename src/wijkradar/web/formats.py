@@ -77,10 +77,7 @@ def respond(
     if data is not None:
         renderers["json"] = lambda: json_response(data())
     if geojson is not None:
-        renderers["geojson"] = lambda: Response(
-            json.dumps(with_old_keys(geojson()), ensure_ascii=False, allow_nan=False),
-            media_type="application/geo+json",
-        )
+        renderers["geojson"] = lambda: Response(json_bytes(geojson()), media_type="application/geo+json")
         renderers["gpkg"] = lambda: _download(
             geopackage_bytes(geojson(), filename), "application/geopackage+sqlite3", f"{filename}.gpkg"
         )
