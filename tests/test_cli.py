@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
+import typer.main
 from typer.testing import CliRunner
 
 from odata_fixtures import rivm_subset, serve
@@ -210,3 +213,44 @@ def test_words_instead_of_codes_in_cli_tables(db: Path) -> None:
     assert user.exit_code == 0 and "lezer in GM0034" in user.stdout, user.output
     listed = runner.invoke(app, ["users", "list", "--gemeente", "Almere", "--db", str(db), "--format", "csv"])
     assert "anna;GM0034 lezer" in listed.stdout
+
+
+def _commands() -> list[tuple[str, Any]]:
+    """Every command of the CLI with its words (``goals add``); Typer carries its own Click."""
+
+    def walk(command: Any, path: str) -> list[tuple[str, Any]]:
+        if hasattr(command, "commands"):
+            named = command.commands.items()
+            return [found for name, sub in named for found in walk(sub, f"{path} {name}".strip())]
+        return [(path, command)]
+
+    return walk(typer.main.get_command(app), "")
+
+
+@pytest.mark.parametrize(("path", "command"), _commands(), ids=lambda x: x if isinstance(x, str) else "")
+def test_every_command_has_help_with_an_example_that_parses(path: str, command: Any) -> None:
+    """Issue 27: six options of `goals add` had no help, and help showed Python types (<list[Path]>)."""
+    assert all(p.help for p in command.params), path
+    helped = runner.invoke(app, [*path.split(), "--help"], env={"COLUMNS": "100"})
+    assert helped.exit_code == 0
+    assert not re.search(r"<(str|int|bool|path|float|list\[)", helped.stdout), helped.stdout
+    example = " ".join(helped.stdout.split("Voorbeeld:")[1].split("╭")[0].split())
+    assert f"{example} ".startswith(f"wijkradar {path} "), example
+    options = {o for p in command.params for o in (*p.opts, *p.secondary_opts)}
+    used = set(re.findall(r"(?<=\s)--?[a-z][a-z-]*", example))
+    assert used <= options, used - options
+    required = [set(p.opts) for p in command.params if p.required and p.opts[0].startswith("-")]
+    assert all(names & used for names in required), (path, required)
+
+
+def test_errors_name_the_option_as_typed(db: Path) -> None:
+    """Issue 27: errors named the field behind an option ("kolom 'target_value'")."""
+    goal = ["goals", "add", "--gemeente", "Almere", "--thema", "eenzaamheid", "--db", str(db)]
+    wrong = runner.invoke(app, [*goal, "--target", "veel", "--target-year", "2030"])
+    assert wrong.exit_code == 2 and "optie --target:" in wrong.stderr, wrong.stderr
+    late = runner.invoke(app, [*goal, "--target", "40", "--target-year", "1990"])
+    assert late.exit_code == 2 and "optie --target-year:" in late.stderr, late.stderr
+    start = ["interventions", "add", "--gemeente", "Almere", "--title", "Huiskamer", "--db", str(db)]
+    dated = runner.invoke(app, [*start, "--start", "2024-13-01"])
+    assert dated.exit_code == 2 and "optie --start:" in dated.stderr, dated.stderr
+    assert not any("kolom" in r.stderr or "target_" in r.stderr for r in (wrong, late, dated))

@@ -47,6 +47,20 @@ class InputError(WijkradarError):
             text += f" (waarde: {value!r})"
         super().__init__(f"{text}. Oplossing: {fix}")
 
+    def named(self, names: dict[str, str]) -> InputError:
+        """Return the same error about what the user typed.
+
+        A column the reader knows as ``target_value`` is named as the user gave it (``--target``);
+        an error about another column stays as it is.
+
+        >>> str(InputError("doel", "geen getal", column="target_value", fix="44,0").named(
+        ...     {"target_value": "--target"}))
+        'optie --target: geen getal. Oplossing: 44,0'
+        """
+        if self.column not in names:
+            return self
+        return InputError(f"optie {names[self.column]}", self.problem, value=self.value, fix=self.fix)
+
 
 class UnknownFormatError(InputError):
     """The file matches none of the formats wijkradar can read."""

@@ -23,7 +23,7 @@ from rich.table import Table
 from wijkradar import __version__
 from wijkradar.appdb import AppDB, default_url
 from wijkradar.config import Settings
-from wijkradar.errors import WijkradarError
+from wijkradar.errors import InputError, WijkradarError
 from wijkradar.ingest import FileReport
 from wijkradar.query import resolve_gemeente
 from wijkradar.regions import Level, is_level, is_valid_code, normalise_code, parse_level
@@ -95,11 +95,17 @@ def cli_actor() -> str:
 
 
 @contextmanager
-def _handled() -> Iterator[None]:
-    """Turn wijkradar's errors into one clear message and a non-zero exit code."""
+def _handled(options: dict[str, str] | None = None) -> Iterator[None]:
+    """Turn wijkradar's errors into one clear message and a non-zero exit code.
+
+    ``options``: which command-line option gave which field (``{"target_value": "--target"}``),
+    so that an error names the option as the user typed it rather than the field behind it.
+    """
     try:
         yield
     except WijkradarError as exc:
+        if options and isinstance(exc, InputError):
+            exc = exc.named(options)
         # soft_wrap: one line per message, never broken inside a path or a quoted value
         err.print(f"[bold red]Fout:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(exc.exit_code) from None

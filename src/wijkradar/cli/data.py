@@ -43,7 +43,7 @@ from wijkradar.warehouse import Warehouse
 
 @app.command("ingest")
 def ingest_cmd(
-    paths: Annotated[list[Path], typer.Argument(help="Bestanden of mappen (recursief)")],
+    paths: Annotated[list[Path], typer.Argument(metavar="PAD", help="Bestanden of mappen (recursief)")],
     db: DbOption = None,
     period: Annotated[
         str | None, typer.Option(help="Jaar voor tabellen zonder jaar in naam of inhoud")
@@ -54,7 +54,10 @@ def ingest_cmd(
     fmt: FormatOption = Format.table,
     quiet: QuietOption = False,
 ) -> None:
-    """Lees open data en eigen tabellen in het datapakhuis in (één transactie per bestand)."""
+    """Lees open data en eigen tabellen in het datapakhuis in (één transactie per bestand).
+
+    Voorbeeld: wijkradar ingest ../shared/data
+    """
     with _handled(), Warehouse.open(_db(db)) as wh, _progress(quiet) as bar:
         task = bar.add_task("Inlezen", total=None)
 
@@ -75,7 +78,10 @@ def _derive(wh: Warehouse, reports: list[FileReport]) -> None:
 
 @app.command("sources")
 def sources_cmd(db: DbOption = None, fmt: FormatOption = Format.table) -> None:
-    """Toon de ingelezen bronnen met uitgever, tabel, periode, licentie en controlegetal."""
+    """Toon de ingelezen bronnen met uitgever, tabel, periode, licentie en controlegetal.
+
+    Voorbeeld: wijkradar sources --format csv > bronnen.csv
+    """
     with _handled(), Warehouse.open(_db(db), read_only=True) as wh:
         frame = list_sources(wh)
     if fmt is Format.table:
@@ -109,7 +115,10 @@ def regions_cmd(
     db: DbOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Toon regio's van één indeling met hun naam: gemeenten, wijken of buurten, eventueel per gemeente."""
+    """Toon regio's van één indeling met hun naam: gemeenten, wijken of buurten, eventueel per gemeente.
+
+    Voorbeeld: wijkradar regions --gemeente Almere --level wijk
+    """
     with _handled(), Warehouse.open(_db(db), read_only=True) as wh:
         code = resolve_gemeente(wh, gemeente) if gemeente else None
         frame = list_regions(wh, gemeente=code, level=level, year=jaar)
@@ -118,12 +127,15 @@ def regions_cmd(
 
 @app.command("show")
 def show_cmd(
-    region: Annotated[str, typer.Argument(help="Code (GM0034) of naam (Almere)")],
+    region: Annotated[str, typer.Argument(metavar="REGIO", help="Code (GM0034) of naam (Almere)")],
     period: Annotated[str | None, typer.Option(help="Alleen deze periode, bv. 2020")] = None,
     db: DbOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Toon alle cijfers van een gemeente, wijk of buurt, met periode, bron en status."""
+    """Toon alle cijfers van een gemeente, wijk of buurt, met periode, bron en status.
+
+    Voorbeeld: wijkradar show "Almere Haven"   (of: wijkradar show WK003401 --format json)
+    """
     with _handled(), Warehouse.open(_db(db), read_only=True) as wh:
         profile = region_profile(wh, region, period=period)
     if fmt is Format.json:
@@ -178,7 +190,9 @@ def show_cmd(
 
 @app.command("download")
 def download_cmd(
-    table_ids: Annotated[list[str], typer.Argument(help="CBS-tabelnummers, bv. 50090NED 84799NED")],
+    table_ids: Annotated[
+        list[str], typer.Argument(metavar="TABEL", help="CBS-tabelnummers, bv. 50090NED 84799NED")
+    ],
     base_url: Annotated[str | None, typer.Option(help="Adres van de OData-dienst")] = None,
     odata_filter: Annotated[
         str | None,
@@ -199,6 +213,8 @@ def download_cmd(
 
     Eerst de beschrijving van de tabel: een tabel zonder regio-indeling wordt geweigerd voordat er
     gegevens worden opgehaald.
+
+    Voorbeeld: wijkradar download 85984NED --gemeente Almere
     """
     if api not in ("v3", "v4"):
         err.print("[bold red]Fout:[/] --api moet v3 of v4 zijn.")
@@ -249,7 +265,10 @@ def download_kaart_cmd(
     fmt: FormatOption = Format.table,
     quiet: QuietOption = False,
 ) -> None:
-    """Download gemeente-, wijk- en buurtgrenzen met namen en kerncijfers van PDOK en lees ze in."""
+    """Download gemeente-, wijk- en buurtgrenzen met namen en kerncijfers van PDOK en lees ze in.
+
+    Voorbeeld: wijkradar download-kaart --jaar 2024 --gemeente Almere
+    """
     try:
         levels = [parse_level(n) for n in (niveau or ["wijk", "buurt"])]
     except ValueError as exc:
@@ -282,7 +301,10 @@ def crosswalk_cmd(
     db: DbOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Maak een omzettabel op oppervlakte uit twee ingelezen grensjaren en bewaar die in het datapakhuis."""
+    """Maak een omzettabel op oppervlakte uit twee ingelezen grensjaren en bewaar die in het datapakhuis.
+
+    Voorbeeld: wijkradar omzettabel --van 2020 --naar 2024
+    """
     try:
         level = parse_level(niveau)
     except ValueError as exc:

@@ -115,6 +115,19 @@ REASONS: Final = (
 )
 HELP_OPTION: Final = "Toon deze hulp en stop."
 USAGE: Final = "Gebruik: "
+USAGE_WORDS: Final = (("[OPTIONS]", "[OPTIES]"), ("COMMAND [ARGS]...", "OPDRACHT [ARGUMENTEN]..."))
+# What Typer writes beside an option as its Python type (``<str>``, ``<list[Path]>``): a Dutch word
+# for the kind of value instead; ``None``: nothing (a flag takes no value).
+TYPES: Final[dict[str, str | None]] = {
+    "str": "TEKST",
+    "int": "GETAL",
+    "float": "GETAL",
+    "path": "PAD",
+    "file": "BESTAND",
+    "dir": "MAP",
+    "datetime": "DATUM",
+    "bool": None,
+}
 PANELS: Final = {  # typer.rich_utils keeps these as constants rather than through gettext
     "ARGUMENTS_PANEL_TITLE": "Argumenten",
     "COMMANDS_PANEL_TITLE": "Opdrachten",
@@ -169,6 +182,20 @@ def _reason(text: str | None) -> str:
     return text
 
 
+def type_nl(label: str) -> str | None:
+    """Return the Dutch word Typer's ``<type>`` label stands for; choices stay as they are.
+
+    >>> type_nl("<str>"), type_nl("<list[Path]>"), type_nl("<table|csv|json>"), type_nl("<bool>")
+    ('TEKST', 'PAD …', 'table|csv|json', None)
+    """
+    bare = label.removeprefix("<").removesuffix(">")
+    repeated = re.fullmatch(r"list\[(.+)\]", bare)
+    if repeated:
+        one = type_nl(repeated.group(1).lower())
+        return None if one is None else f"{one} …"
+    return TYPES.get(bare, bare)
+
+
 def install() -> None:
     """Make Typer (and its copy of Click) speak Dutch in this process."""
     for name in MODULES:
@@ -206,6 +233,18 @@ def install() -> None:
     english_usage = formatting.HelpFormatter.write_usage
 
     def dutch_usage(self: Any, prog: str, args: str = "", prefix: str | None = None) -> None:
+        for english, dutch in USAGE_WORDS:
+            args = args.replace(english, dutch)
+        args = re.sub(r"\{([A-Z]+)\}", r"\1", args)  # Typer's {PAD} for an argument: PAD, as Click writes it
         english_usage(self, prog, args, USAGE if prefix is None else prefix)
 
     formatting.HelpFormatter.write_usage = dutch_usage
+    core: Any = importlib.import_module("typer.core")
+    python_type = core._TyperParameter.display_type
+
+    def dutch_type(self: Any, ctx: Any) -> str | None:
+        if getattr(self, "is_flag", False):
+            return None
+        return type_nl(python_type(self, ctx))
+
+    core._TyperParameter.display_type = dutch_type

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 import pandas as pd
 import typer
@@ -54,25 +54,53 @@ def _goal_options(area: list[str] | None, **fields: Any) -> dict[str, Any]:
     return {k: v for k, v in spec.items() if v is not None}
 
 
+GOAL_OPTIONS: Final = {  # field of a goal -> the option that gives it, for errors
+    "theme": "--thema",
+    "measure_id": "--measure",
+    "population_group": "--group",
+    "area": "--area",
+    "area_name": "--area-name",
+    "baseline_period": "--baseline-period",
+    "target_value": "--target",
+    "target_year": "--target-year",
+    "direction": "--direction",
+    "title": "--title",
+    "owner": "--owner",
+    "description": "--description",
+}
+THEMA_HELP: Final = "Thema, bv. eenzaamheid ('wijkradar themes'); of --measure en --group"
+BASELINE_HELP: Final = "Periode van de nulmeting, bv. 2016 (standaard: de laatste met een cijfer)"
+DIRECTION_HELP: Final = "omlaag of omhoog (standaard: afgeleid uit nulmeting en streefwaarde)"
+TITLE_HELP: Final = "Korte naam van het doel (standaard: maat, groep en gebied)"
+OWNER_HELP: Final = "Wie het doel bewaakt, bv. team Wmo"
+DESCRIPTION_HELP: Final = "Toelichting: waarom dit doel, met welke aanpak"
+
+
 @goals_app.command("add")
 def goals_add_cmd(
     gemeente: GemeenteOption,
     target: Annotated[str, typer.Option("--target", help="Streefwaarde, bijvoorbeeld 44,5")],
-    target_year: Annotated[int, typer.Option("--target-year", help="Streefjaar")],
-    thema: Annotated[str | None, typer.Option("--thema", help="Thema (of --measure en --group)")] = None,
-    measure: Annotated[str | None, typer.Option("--measure")] = None,
-    group: Annotated[str | None, typer.Option("--group")] = None,
+    target_year: Annotated[int, typer.Option("--target-year", help="Streefjaar, bv. 2028")],
+    thema: Annotated[str | None, typer.Option("--thema", help=THEMA_HELP)] = None,
+    measure: Annotated[
+        str | None, typer.Option("--measure", help="Maat buiten de thema's, bv. Roker_11 (met --group)")
+    ] = None,
+    group: Annotated[str | None, typer.Option("--group", help="Groep bij --measure, bv. 65+")] = None,
     area: AreaOption = None,
     area_name: Annotated[str | None, typer.Option("--area-name", help="Naam van een set buurten")] = None,
-    baseline_period: Annotated[str | None, typer.Option("--baseline-period")] = None,
-    direction: Annotated[str | None, typer.Option(help="omlaag of omhoog (standaard: afgeleid)")] = None,
-    title: Annotated[str | None, typer.Option()] = None,
-    owner: Annotated[str, typer.Option()] = "",
-    description: Annotated[str, typer.Option()] = "",
+    baseline_period: Annotated[str | None, typer.Option("--baseline-period", help=BASELINE_HELP)] = None,
+    direction: Annotated[str | None, typer.Option(help=DIRECTION_HELP)] = None,
+    title: Annotated[str | None, typer.Option(help=TITLE_HELP)] = None,
+    owner: Annotated[str, typer.Option(help=OWNER_HELP)] = "",
+    description: Annotated[str, typer.Option(help=DESCRIPTION_HELP)] = "",
     db: DbOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Voeg een doel toe; de nulmeting komt uit de cijfers."""
+    """Voeg een doel toe; de nulmeting komt uit de cijfers.
+
+    Voorbeeld: wijkradar goals add --gemeente Almere --thema eenzaamheid --area "Almere Haven"
+    --target 44,5 --target-year 2028 --owner "team Wmo"
+    """
     spec = _goal_options(
         area,
         theme=thema,
@@ -87,7 +115,7 @@ def goals_add_cmd(
         owner=owner,
         description=description,
     )
-    with _handled(), _stores(db, write=True) as (wh, own):
+    with _handled(GOAL_OPTIONS), _stores(db, write=True) as (wh, own):
         record = add_goal(wh, own, resolve_gemeente(wh, gemeente), spec)
         own.log(cli_actor(), record["gemeente_code"], "create", described(record))
     _emit(pd.DataFrame([record]), fmt, title="Doel toegevoegd")
@@ -95,7 +123,10 @@ def goals_add_cmd(
 
 @goals_app.command("list")
 def goals_list_cmd(gemeente: GemeenteOption, db: DbOption = None, fmt: FormatOption = Format.table) -> None:
-    """Toon de doelen van een gemeente."""
+    """Toon de doelen van een gemeente.
+
+    Voorbeeld: wijkradar goals list --gemeente Almere
+    """
     with _handled(), _stores(db) as (wh, own):
         code = resolve_gemeente(wh, gemeente).code
         frame = pd.DataFrame(own.goals(code))
@@ -106,11 +137,16 @@ def goals_list_cmd(gemeente: GemeenteOption, db: DbOption = None, fmt: FormatOpt
 @goals_app.command("show")
 def goals_show_cmd(
     gemeente: GemeenteOption,
-    goal_id: Annotated[int, typer.Argument(help="Nummer van het doel ('wijkradar goals list')")],
+    goal_id: Annotated[
+        int, typer.Argument(metavar="DOEL", help="Nummer van het doel ('wijkradar goals list')")
+    ],
     db: DbOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Toon één doel: omschrijving, voortgang per periode en gekoppelde interventies."""
+    """Toon één doel: omschrijving, voortgang per periode en gekoppelde interventies.
+
+    Voorbeeld: wijkradar goals show 1 --gemeente Almere
+    """
     with _handled(), _stores(db) as (wh, own):
         goal = find_goal(wh, own, resolve_gemeente(wh, gemeente), goal_id)
         own.log(cli_actor(), goal["gemeente_code"], "view", described(goal))
@@ -140,21 +176,24 @@ def goals_show_cmd(
 @goals_app.command("update")
 def goals_update_cmd(
     gemeente: GemeenteOption,
-    goal_id: Annotated[int, typer.Argument(help="Nummer van het doel")],
+    goal_id: Annotated[int, typer.Argument(metavar="DOEL", help="Nummer van het doel")],
     target: Annotated[str | None, typer.Option("--target", help="Streefwaarde, bijvoorbeeld 44,5")] = None,
-    target_year: Annotated[int | None, typer.Option("--target-year", help="Streefjaar")] = None,
-    thema: Annotated[str | None, typer.Option("--thema")] = None,
+    target_year: Annotated[int | None, typer.Option("--target-year", help="Streefjaar, bv. 2028")] = None,
+    thema: Annotated[str | None, typer.Option("--thema", help=THEMA_HELP)] = None,
     area: AreaOption = None,
-    area_name: Annotated[str | None, typer.Option("--area-name")] = None,
-    baseline_period: Annotated[str | None, typer.Option("--baseline-period")] = None,
-    direction: Annotated[str | None, typer.Option()] = None,
-    title: Annotated[str | None, typer.Option()] = None,
-    owner: Annotated[str | None, typer.Option()] = None,
-    description: Annotated[str | None, typer.Option()] = None,
+    area_name: Annotated[str | None, typer.Option("--area-name", help="Naam van een set buurten")] = None,
+    baseline_period: Annotated[str | None, typer.Option("--baseline-period", help=BASELINE_HELP)] = None,
+    direction: Annotated[str | None, typer.Option(help=DIRECTION_HELP)] = None,
+    title: Annotated[str | None, typer.Option(help=TITLE_HELP)] = None,
+    owner: Annotated[str | None, typer.Option(help=OWNER_HELP)] = None,
+    description: Annotated[str | None, typer.Option(help=DESCRIPTION_HELP)] = None,
     db: DbOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Wijzig een doel; wat u niet opgeeft blijft zoals het was, de nulmeting wordt opnieuw gemeten."""
+    """Wijzig een doel; wat u niet opgeeft blijft zoals het was, de nulmeting wordt opnieuw gemeten.
+
+    Voorbeeld: wijkradar goals update 3 --gemeente Almere --target 43 --target-year 2030
+    """
     spec = _goal_options(
         area,
         theme=thema,
@@ -167,7 +206,7 @@ def goals_update_cmd(
         owner=owner,
         description=description,
     )
-    with _handled(), _stores(db, write=True) as (wh, own):
+    with _handled(GOAL_OPTIONS), _stores(db, write=True) as (wh, own):
         record = update_goal(wh, own, resolve_gemeente(wh, gemeente), goal_id, spec, merge=True)
         own.log(cli_actor(), record["gemeente_code"], "update", described(record))
     _emit(pd.DataFrame([record]), fmt, title="Doel gewijzigd")
@@ -176,10 +215,13 @@ def goals_update_cmd(
 @goals_app.command("delete")
 def goals_delete_cmd(
     gemeente: GemeenteOption,
-    goal_id: Annotated[int, typer.Argument(help="Nummer van het doel")],
+    goal_id: Annotated[int, typer.Argument(metavar="DOEL", help="Nummer van het doel")],
     db: DbOption = None,
 ) -> None:
-    """Verwijder een doel; gekoppelde interventies blijven, zonder de koppeling."""
+    """Verwijder een doel; gekoppelde interventies blijven, zonder de koppeling.
+
+    Voorbeeld: wijkradar goals delete 1 --gemeente Almere
+    """
     with _handled(), _stores(db, write=True) as (wh, own):
         removed = delete_goal(wh, own, resolve_gemeente(wh, gemeente), goal_id)
         own.log(cli_actor(), removed["gemeente_code"], "delete", described(removed))
@@ -190,7 +232,10 @@ def goals_delete_cmd(
 def goals_progress_cmd(
     gemeente: GemeenteOption, db: DbOption = None, fmt: FormatOption = Format.table
 ) -> None:
-    """Toon de voortgang van elk doel, met de regel voor de status."""
+    """Toon de voortgang van elk doel, met de regel voor de status.
+
+    Voorbeeld: wijkradar goals progress --gemeente Almere --format csv > voortgang.csv
+    """
     with _handled(), _stores(db) as (wh, own):
         code = resolve_gemeente(wh, gemeente).code
         goals = plan(wh, own, code)["goals"]  # as the site shows them, uploads' goals included
@@ -218,7 +263,10 @@ def goals_export_cmd(
     out_file: Annotated[Path, typer.Option("--out", help="Bestand .yaml of .xlsx")],
     db: DbOption = None,
 ) -> None:
-    """Schrijf doelen en interventies naar YAML of Excel."""
+    """Schrijf doelen en interventies naar YAML of Excel.
+
+    Voorbeeld: wijkradar goals export --gemeente Almere --out doelen.xlsx
+    """
     with _handled(), _stores(db) as (wh, own):
         code = resolve_gemeente(wh, gemeente).code
         count = export_goals(wh, own, code, out_file)
@@ -229,13 +277,16 @@ def goals_export_cmd(
 @goals_app.command("import")
 def goals_import_cmd(
     gemeente: GemeenteOption,
-    in_file: Annotated[Path, typer.Argument(help="Bestand .yaml of .xlsx")],
+    in_file: Annotated[Path, typer.Argument(metavar="BESTAND", help="Bestand .yaml of .xlsx")],
     replace_all: Annotated[
         bool, typer.Option("--vervang-alles", help="Ook een bestand zonder doelen inlezen (wist alles)")
     ] = False,
     db: DbOption = None,
 ) -> None:
-    """Vervang de doelen en interventies van een gemeente door die uit een bestand (alles of niets)."""
+    """Vervang de doelen en interventies van een gemeente door die uit een bestand (alles of niets).
+
+    Voorbeeld: wijkradar goals import doelen.xlsx --gemeente Almere
+    """
     with _handled(), _stores(db, write=True) as (wh, own):
         code = resolve_gemeente(wh, gemeente).code
         counts = import_goals(wh, own, code, in_file, replace_all=replace_all)
@@ -249,22 +300,39 @@ def goals_import_cmd(
     out.print(f"Ingelezen: {counts['goals']} doelen, {counts['interventions']} interventies")
 
 
+INTERVENTION_OPTIONS: Final = {
+    "title": "--title",
+    "start": "--start",
+    "end": "--end",
+    "theme": "--thema",
+    "area": "--area",
+    "budget": "--budget",
+    "partners": "--partners",
+    "description": "--description",
+    "goal_ids": "--goal",
+}
+
+
 @interventions_app.command("add")
 def interventions_add_cmd(
     gemeente: GemeenteOption,
-    title: Annotated[str, typer.Option("--title")],
-    start: Annotated[str, typer.Option("--start", help="JJJJ-MM-DD")],
-    end: Annotated[str | None, typer.Option("--end", help="JJJJ-MM-DD")] = None,
-    thema: Annotated[str, typer.Option("--thema")] = "",
+    title: Annotated[str, typer.Option("--title", help="Naam van de aanpak, bv. 'Huiskamer Haven'")],
+    start: Annotated[str, typer.Option("--start", help="Begindatum JJJJ-MM-DD, bv. 2024-01-01")],
+    end: Annotated[str | None, typer.Option("--end", help="Einddatum JJJJ-MM-DD (leeg: loopt nog)")] = None,
+    thema: Annotated[str, typer.Option("--thema", help="Thema, bv. eenzaamheid ('wijkradar themes')")] = "",
     area: AreaOption = None,
     budget: Annotated[str | None, typer.Option(help="Budget in euro, bijvoorbeeld 125.000")] = None,
-    partners: Annotated[str, typer.Option()] = "",
-    description: Annotated[str, typer.Option()] = "",
+    partners: Annotated[str, typer.Option(help="Uitvoerende partners, bv. 'Welzijn Almere, GGD'")] = "",
+    description: Annotated[str, typer.Option(help="Toelichting: wat de aanpak doet en voor wie")] = "",
     goal: Annotated[list[int] | None, typer.Option("--goal", help="Gekoppeld doel (id); herhaalbaar")] = None,
     db: DbOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Voeg een interventie toe (gebied, thema, looptijd, budget, partners, doelen)."""
+    """Voeg een interventie toe (gebied, thema, looptijd, budget, partners, doelen).
+
+    Voorbeeld: wijkradar interventions add --gemeente Almere --title "Huiskamer Haven"
+    --thema eenzaamheid --area "Almere Haven" --start 2024-01-01 --budget 125.000 --goal 1
+    """
     spec = {
         "title": title,
         "start": start,
@@ -276,7 +344,7 @@ def interventions_add_cmd(
         "description": description,
         "goal_ids": goal or [],
     }
-    with _handled(), _stores(db, write=True) as (wh, own):
+    with _handled(INTERVENTION_OPTIONS), _stores(db, write=True) as (wh, own):
         record = add_intervention(wh, own, resolve_gemeente(wh, gemeente), spec)
         own.log(cli_actor(), record["gemeente_code"], "create", described(record))
     _emit(pd.DataFrame([record]), fmt, title="Interventie toegevoegd")
@@ -286,7 +354,10 @@ def interventions_add_cmd(
 def interventions_list_cmd(
     gemeente: GemeenteOption, db: DbOption = None, fmt: FormatOption = Format.table
 ) -> None:
-    """Toon de interventies van een gemeente."""
+    """Toon de interventies van een gemeente.
+
+    Voorbeeld: wijkradar interventions list --gemeente Almere
+    """
     with _handled(), _stores(db) as (wh, own):
         code = resolve_gemeente(wh, gemeente).code
         frame = pd.DataFrame(own.interventions(code))
@@ -297,10 +368,13 @@ def interventions_list_cmd(
 @interventions_app.command("delete")
 def interventions_delete_cmd(
     gemeente: GemeenteOption,
-    intervention_id: Annotated[int, typer.Argument(help="Nummer van de interventie")],
+    intervention_id: Annotated[int, typer.Argument(metavar="INTERVENTIE", help="Nummer van de interventie")],
     db: DbOption = None,
 ) -> None:
-    """Verwijder een interventie."""
+    """Verwijder een interventie.
+
+    Voorbeeld: wijkradar interventions delete 2 --gemeente Almere
+    """
     with _handled(), _stores(db, write=True) as (wh, own):
         removed = delete_intervention(wh, own, resolve_gemeente(wh, gemeente), intervention_id)
         own.log(cli_actor(), removed["gemeente_code"], "delete", described(removed))

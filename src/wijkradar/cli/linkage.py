@@ -53,7 +53,11 @@ def linkage_run_cmd(
     db: DbOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Pseudonimiseer, koppel en tel huishoudens met meerdere voorzieningen per buurt, wijk en gemeente."""
+    """Pseudonimiseer, koppel en tel huishoudens met meerdere voorzieningen per buurt, wijk en gemeente.
+
+    Voorbeeld: wijkradar linkage run --persons personen.parquet
+    --provisions voorzieningen.parquet --period 2023 --gemeente Almere --key-file sleutel.txt
+    """
     if engine not in ("duckdb", "spark"):
         err.print("[bold red]Fout:[/] --engine moet duckdb of spark zijn.")
         raise typer.Exit(2)
@@ -98,7 +102,10 @@ def synth_cmd(
     seed: Annotated[int, typer.Option(help="Startwaarde van de toevalsgenerator")] = 0,
     db: DbOption = None,
 ) -> None:
-    """Maak een synthetische bevolking (alleen voor testen van schaal en juistheid, niet voor conclusies)."""
+    """Maak een synthetische bevolking (alleen voor testen van schaal en juistheid, niet voor conclusies).
+
+    Voorbeeld: wijkradar synth --gemeente Almere --out synth/
+    """
     if bool(gemeente) == all_:
         err.print("[bold red]Fout:[/] kies --gemeente NAAM of --all.")
         raise typer.Exit(2)

@@ -51,7 +51,10 @@ def evaluate_cmd(
     db: DbOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Toon de toetsing van het opgeslagen risicomodel (hele gemeenten buiten de training)."""
+    """Toon de toetsing van het opgeslagen risicomodel (hele gemeenten buiten de training).
+
+    Voorbeeld: wijkradar evaluate --measure Eenzaam_28 --group 65+ --level buurt
+    """
     with _handled(), Warehouse.open(_db(db), read_only=True) as wh:
         result = evaluation(wh, measure, group, level, period)
     if fmt is Format.json:
@@ -79,7 +82,10 @@ def model_card_cmd(
     period: PeriodOption = None,
     db: DbOption = None,
 ) -> None:
-    """Toon de modelkaart (Markdown): wat het model schat, hoe goed, waarmee en de beperkingen."""
+    """Toon de modelkaart (Markdown): wat het model schat, hoe goed, waarmee en de beperkingen.
+
+    Voorbeeld: wijkradar model-card --measure Eenzaam_28 --group 65+ --level buurt > modelkaart.md
+    """
     with _handled(), Warehouse.open(_db(db), read_only=True) as wh:
         card = model_card(wh, measure, group, level, period)
     sys.stdout.write(render_markdown(card))
@@ -95,7 +101,10 @@ def priority_cmd(
     db: DbOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Rangschik buurten of wijken van een gemeente op verwacht aantal getroffen inwoners."""
+    """Rangschik buurten of wijken van een gemeente op verwacht aantal getroffen inwoners.
+
+    Voorbeeld: wijkradar priority --gemeente Almere --thema eenzaamheid --level wijk
+    """
     with _handled(), Warehouse.open(_db(db), read_only=True) as wh:
         result = priority_list(wh, resolve_gemeente(wh, gemeente), thema, level=level, period=period, top=top)
     if fmt is Format.json:
@@ -139,7 +148,10 @@ def priority_cmd(
 
 @app.command("themes")
 def themes_cmd(fmt: FormatOption = Format.table) -> None:
-    """Toon de thema's (uit te breiden met een CSV via WIJKRADAR_THEMES)."""
+    """Toon de thema's (uit te breiden met een CSV via WIJKRADAR_THEMES).
+
+    Voorbeeld: wijkradar themes
+    """
     with _handled():
         themes = load_themes()
     frame = pd.DataFrame([t.__dict__ for t in themes.values()]).drop(columns=["upload"])
@@ -171,7 +183,10 @@ def train_cmd(
     db: DbOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Train, toets en bewaar risicomodellen (het enige commando dat modellen maakt)."""
+    """Train, toets en bewaar risicomodellen (het enige commando dat modellen maakt).
+
+    Voorbeeld: wijkradar train --thema eenzaamheid --level buurt
+    """
     themes = load_themes()
     if (measure is None) != (group is None):
         raise typer.BadParameter("geef --measure en --group samen", param_hint="--measure/--group")

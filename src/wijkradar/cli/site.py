@@ -55,7 +55,10 @@ def serve_cmd(
     ] = False,
     db: DbOption = None,
 ) -> None:
-    """Start de website (FastAPI) op http://HOST:PORT; het datapakhuis blijft ondertussen bruikbaar."""
+    """Start de website (FastAPI) op http://HOST:PORT; het datapakhuis blijft ondertussen bruikbaar.
+
+    Voorbeeld: wijkradar serve --port 8000
+    """
     import uvicorn  # only the server needs it
 
     from wijkradar.goals import adopt_old_plan, own_store
@@ -142,7 +145,7 @@ def _tcp(sock: socket.socket) -> socket.socket:
 
 users_app = typer.Typer(help="Gebruikers van de website en hun rol per gemeente (lezer, analist, beheerder).")
 app.add_typer(users_app, name="users")
-NameArgument = Annotated[str, typer.Argument(help="Gebruikersnaam")]
+NameArgument = Annotated[str, typer.Argument(metavar="NAAM", help="Gebruikersnaam")]
 RoleOption = Annotated[str, typer.Option("--rol", help="lezer, analist of beheerder")]
 
 
@@ -172,7 +175,10 @@ def users_add_cmd(
     ] = False,
     db: DbOption = None,
 ) -> None:
-    """Voeg een gebruiker toe (of zet een nieuw wachtwoord) met een rol in een gemeente."""
+    """Voeg een gebruiker toe (of zet een nieuw wachtwoord) met een rol in een gemeente.
+
+    Voorbeeld: wijkradar users add marieke --gemeente Almere --rol analist --wachtwoord-stdin < wachtwoord.txt
+    """
     with _handled():
         check_name(name)
         if gemeente is None and not national:
@@ -212,7 +218,10 @@ def users_role_cmd(
     role: Annotated[str, typer.Option("--rol", help="lezer, analist, beheerder, of geen (rol intrekken)")],
     db: DbOption = None,
 ) -> None:
-    """Geef een gebruiker een rol in een gemeente, of trek die in (--rol geen)."""
+    """Geef een gebruiker een rol in een gemeente, of trek die in (--rol geen).
+
+    Voorbeeld: wijkradar users role marieke --gemeente Almere --rol beheerder
+    """
     with _handled(), _app_db(db) as store:
         gemeente = check_gemeente(_gemeente_code(gemeente, db))
         if store.accounts.user(name) is None:
@@ -226,7 +235,10 @@ def users_role_cmd(
 
 @users_app.command("remove")
 def users_remove_cmd(name: NameArgument, db: DbOption = None) -> None:
-    """Verwijder een gebruiker; sessies van die gebruiker stoppen meteen."""
+    """Verwijder een gebruiker; sessies van die gebruiker stoppen meteen.
+
+    Voorbeeld: wijkradar users remove marieke
+    """
     with _handled(), _app_db(db) as store:
         found = store.accounts.user(name) or {}
         if not store.accounts.remove_user(name):
@@ -245,7 +257,10 @@ def users_list_cmd(
     db: DbOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Toon de gebruikers en hun rollen (nooit de wachtwoorden)."""
+    """Toon de gebruikers en hun rollen (nooit de wachtwoorden).
+
+    Voorbeeld: wijkradar users list --gemeente Almere
+    """
     with _handled(), _app_db(db) as store:
         found = store.accounts.users(_gemeente_code(gemeente, db) if gemeente else None)
     rows = [
@@ -265,7 +280,10 @@ def audit_cmd(
     db: DbOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Toon het auditlogboek van een gemeente: wie zag of wijzigde wanneer welke eigen gegevens."""
+    """Toon het auditlogboek van een gemeente: wie zag of wijzigde wanneer welke eigen gegevens.
+
+    Voorbeeld: wijkradar audit --gemeente Almere
+    """
     with _handled(), _stores(db) as (wh, own):
         code = resolve_gemeente(wh, gemeente).code
         rows = own.audit(code)
@@ -291,7 +309,10 @@ def report_cmd(
     thema: Annotated[list[str] | None, typer.Option("--thema", help="Thema('s); standaard alle")] = None,
     db: DbOption = None,
 ) -> None:
-    """Maak de 'Staat van de gemeente' als zelfstandige HTML of als PDF."""
+    """Maak de 'Staat van de gemeente' als zelfstandige HTML of als PDF.
+
+    Voorbeeld: wijkradar report --gemeente Almere --out staat-van-almere.pdf
+    """
     from wijkradar.reports.staat import write_report  # needs the browser stack
 
     with _handled(), _stores(db) as (wh, own):
