@@ -10,11 +10,14 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import fastexcel
 import pytest
+from typer.testing import CliRunner
 
 from wijkradar.appdb import AppDB
+from wijkradar.cli import app
 from wijkradar.goals import own_store
 from wijkradar.ingest import ingest
 from wijkradar.warehouse import Warehouse
@@ -240,3 +243,17 @@ def csv_rows(text: str) -> list[dict[str, str]]:
     """Read a CSV download as Excel in a Dutch locale does: byte order mark, ``;`` between cells."""
     assert text.startswith("\ufeff")
     return list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff")), delimiter=";"))
+
+
+def shown_estimate(db: Path, code: str) -> tuple[str, dict[str, Any]]:
+    """Return the lines of `show CODE` with the theme's model estimate, and the estimate in JSON."""
+    shown = CliRunner().invoke(app, ["show", code, "--db", str(db)])
+    assert shown.exit_code == 0, shown.output
+    assert "het meest bepaalt" in shown.stdout
+    assert max(len(line.rstrip()) for line in shown.stdout.splitlines()[1:]) <= 100
+    as_json = json.loads(CliRunner().invoke(app, ["show", code, "--format", "json", "--db", str(db)]).stdout)
+    estimate = as_json["estimates"][0]
+    lines = [line.rstrip() for line in shown.stdout.splitlines()]
+    first = next(i for i, line in enumerate(lines) if estimate["label"] in line)
+    block = lines[first : lines.index("", first) if "" in lines[first:] else None]
+    return "\n".join(block), estimate

@@ -12,9 +12,12 @@ import pytest
 import typer.main
 from typer.testing import CliRunner
 
+from conftest import shown_estimate
 from odata_fixtures import rivm_subset, serve
 from wijkradar.cli import app
+from wijkradar.cli.common import out
 from wijkradar.ingest import discover
+from wijkradar.texts import figure_nl, number_nl
 from wijkradar.warehouse import Warehouse
 
 runner = CliRunner()
@@ -254,3 +257,18 @@ def test_errors_name_the_option_as_typed(db: Path) -> None:
     dated = runner.invoke(app, [*start, "--start", "2024-13-01"])
     assert dated.exit_code == 2 and "optie --start:" in dated.stderr, dated.stderr
     assert not any("kolom" in r.stderr or "target_" in r.stderr for r in (wrong, late, dated))
+
+
+def test_show_gives_the_model_estimate_as_the_site_does(
+    web_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 27: the README says `show` prints what the site shows; it showed no estimates.
+
+    The prognoses on that row: ``test_models.test_forward_validation_and_forecast_intervals``.
+    """
+    monkeypatch.setattr(out, "_width", 100)
+    row, estimate = shown_estimate(web_db, "BU00340101")
+    low, high = (number_nl(estimate[k]) for k in ("lower", "upper"))
+    assert f"{figure_nl(estimate['estimate'])} ({low}–{high})" in row
+    assert estimate["label"] == "Eenzaamheid onder 65-plussers" and row.split()[-1] == "–"  # no prognosis
+    assert not estimate["forecasts"]

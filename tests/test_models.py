@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import shown_estimate
 from wijkradar.goals.progress import progress
 from wijkradar.models import bottomup
 from wijkradar.models.features import FeatureSet, Target, build_features
@@ -20,6 +21,7 @@ from wijkradar.models.train import evaluation, rescore, score, train_model, vali
 from wijkradar.models.validation import conformal_quantile, cross_validate, gemeente_folds, metrics
 from wijkradar.pages.model_card import render_markdown
 from wijkradar.pages.views import areas
+from wijkradar.texts import figure_nl, number_nl
 from wijkradar.themes import load_themes
 from wijkradar.warehouse import Warehouse
 
@@ -275,6 +277,9 @@ def _check_prognoses(db: Path, card: dict[str, Any], four_year_widths: set[float
         (row,) = rows["rows"]
         assert row["value"] == row["survey"] and row["forecast"] != row["value"]
         assert row["forecast_lower"] < row["forecast"] < row["forecast_upper"]
+    baarn, estimate = shown_estimate(db, "GM0308")  # `show` gives the prognoses beside the estimate
+    later = next(f for f in estimate["forecasts"] if f["period"] == "2024")
+    assert f"2024: {figure_nl(later['estimate'])} ({number_nl(later['lower'])}–" in baarn
 
 
 def test_the_boosted_fit_weighs_regions_by_their_residents_of_the_group() -> None:

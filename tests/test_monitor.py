@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from conftest import stores
 from wijkradar.cli import app
+from wijkradar.cli.common import out
 from wijkradar.goals import add_goal, progress
 from wijkradar.models.features import Target, build_features
 from wijkradar.web.app import create_app
@@ -44,6 +45,21 @@ def test_show_has_the_year_and_its_halves_apart(db: Path) -> None:
     assert wmo["2016-H1"] == 64 and wmo["2016-H2"] == 66
     units = {f["unit"] for f in figures if f["measure"] == "wmo_clienten_per_1000"}
     assert units == {"per 1 000 inwoners"}
+
+
+def test_show_on_screen_fits_100_columns_with_the_year_and_halves_apart(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 27: `show` wrapped every row over three lines in a 100-column terminal."""
+    monkeypatch.setattr(out, "_width", 100)
+    result = runner.invoke(app, ["show", "WK003401", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert max(len(line.rstrip()) for line in lines) <= 100
+    wmo = [line.split() for line in lines if line.strip().startswith("Wmo-cliënten per 1 000 inwoners")]
+    assert wmo[0][-6:] == ["70", "in", "2016", "78", "in", "2021"]  # first and last year, one line
+    assert wmo[1][-10:] == ["64", "in", "1e", "hj", "2016", "74", "in", "2e", "hj", "2021"]
+    assert "(halfjaar)" in " ".join(wmo[1])
 
 
 def test_gemeente_page_shows_the_trend_per_year(client: TestClient) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import pandas as pd
 import typer
+from rich import box
 from rich.markup import escape
 from rich.progress import TaskID
+from rich.table import Table
 
 from wijkradar.cli.common import (
     DbOption,
@@ -33,11 +35,12 @@ from wijkradar.cli.common import (
 from wijkradar.config import DEFAULT_ODATA_V4, Settings
 from wijkradar.indeling import derive_crosswalks, store_overlap_crosswalk
 from wijkradar.ingest import FileReport, ingest
-from wijkradar.query import list_regions, list_sources, region_profile, resolve_gemeente
+from wijkradar.pages import views
+from wijkradar.query import list_regions, list_sources, resolve_gemeente
 from wijkradar.regions import LEVELS, parse_level
 from wijkradar.sources.download import download_table
 from wijkradar.sources.pdok import DEFAULT_PDOK, download_kaart
-from wijkradar.texts import STATUS_NL, period_nl
+from wijkradar.texts import STATUS_NL, figure_nl, number_nl, period_nl
 from wijkradar.warehouse import Warehouse
 
 
@@ -132,12 +135,15 @@ def show_cmd(
     db: DbOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Toon alle cijfers van een gemeente, wijk of buurt, met periode, bron en status.
+    """Toon de cijfers van een gemeente, wijk of buurt, met de modelschattingen en prognoses.
+
+    Op het scherm één regel per cijfer met de eerste en de laatste meting; alle perioden met
+    status, bron en indeling geeft --format csv of json (wat de website bij /regio/CODE.json geeft).
 
     Voorbeeld: wijkradar show "Almere Haven"   (of: wijkradar show WK003401 --format json)
     """
     with _handled(), Warehouse.open(_db(db), read_only=True) as wh:
-        profile = region_profile(wh, region, period=period)
+        profile = views.profile(wh, region, period=period)
     if fmt is Format.json:
         _emit_json(profile)
         return
@@ -157,35 +163,102 @@ def show_cmd(
         f"indeling {profile['boundary_year']})" + (f" — in {escape(parents)}" if parents else ""),
         highlight=False,
     )
+    for year, n in profile["left_out"].items():
+        out.print(
+            f"{n} cijfers van indeling {year} weggelaten: daar betekent deze code mogelijk een ander gebied.",
+            highlight=False,
+        )
+    if profile["estimates"]:
+        out.print(_estimates_table(profile["estimates"]))
+        for e in profile["estimates"]:
+            said = ", ".join(
+                f"{d['label']} ({'+' if d['contribution'] > 0 else ''}{number_nl(d['contribution'], 2)} punt)"
+                for d in e["drivers"][:3]
+            )
+            if said:
+                out.print(
+                    f"Wat de schatting {escape(e['label'])} het meest bepaalt: {escape(said)}.\n",
+                    width=min(out.width, 100),
+                    highlight=False,
+                )
     if figures.empty:
         out.print("Geen cijfers voor deze regio" + (f" in {period}" if period else "") + ".")
         return
-    shown = figures[
-        ["label", "group", "period", "value", "unit", "status", "source", "how", "measure"]
-    ].copy()
-    shown["value"] = [_nl(v) for v in shown["value"]]
-    shown["status"] = shown["status"].map(STATUS_NL)
-    if fmt is Format.table:  # JSON and CSV keep the period keys (2016-H1) that programs sort on
-        shown["period"] = shown["period"].map(period_nl)
-    for year, n in profile["left_out"].items():
-        out.print(
-            f"{n} cijfers van indeling {year} weggelaten: daar betekent deze code mogelijk een ander gebied."
-        )
-    _emit(
-        shown.rename(
-            columns={
-                "label": "cijfer",
-                "group": "groep",
-                "period": "periode",
-                "value": "waarde",
-                "unit": "eenheid",
-                "source": "bron",
-                "how": "indeling",
-                "measure": "code",
-            }
-        ),
-        fmt,
+    for table in _figures_tables(figures):
+        out.print(table)
+    out.print("Alle perioden met status, bron en indeling: --format csv of --format json.", highlight=False)
+
+
+def _estimates_table(estimates: list[dict[str, Any]]) -> Table:
+    """Tabulate the model's estimates beside the survey, and its prognoses (never a survey)."""
+    table = Table(
+        title="Modelschatting van wijkradar naast de peiling (90%-interval)",
+        box=box.SIMPLE_HEAD,
+        title_justify="left",
     )
+    for column in ("maat", "peiling", "modelschatting", "prognose (model, geen peiling)"):
+        table.add_column(column, overflow="fold")
+    for e in estimates:
+        forecasts = "\n".join(
+            f"{f['period']}: {figure_nl(f['estimate'])} ({_nl(f['lower'])}–{_nl(f['upper'])})"
+            for f in e["forecasts"]
+        )
+        table.add_row(
+            escape(e["label"]),
+            f"{e['period']}: {figure_nl(e['survey'])}" if e["survey"] is not None else "geen peiling",
+            f"{figure_nl(e['estimate'])} ({_nl(e['lower'])}–{_nl(e['upper'])})",
+            forecasts or "–",
+        )
+    return table
+
+
+def _figures_tables(figures: pd.DataFrame) -> list[Table]:
+    """Tabulate the figures to fit a terminal of 100 columns.
+
+    One table per source, one line per figure (year and half-year figures apart) with its first
+    and last measurement. A source is named without its year (the Monitor Sociaal Domein
+    publishes one table per year).
+    """
+    figures = figures.assign(
+        topic=figures["source_title"].fillna(figures["source"]).str.replace(r",? \d{4}$", "", regex=True),
+        half=figures["period"].str.contains("-"),
+    )
+    tables = []
+    for topic, part in figures.groupby("topic", sort=False):
+        ids = sorted(set(part["source"]))
+        sources = ", ".join(ids) if len(ids) < 3 else f"{ids[0]} … {ids[-1]}, {len(ids)} tabellen"
+        table = Table(box=box.SIMPLE_HEAD, title=f"{topic} ({sources})", title_justify="left")
+        table.add_column("cijfer", max_width=44, overflow="fold")
+        for column in ("groep", "eerste meting", "laatste meting"):
+            table.add_column(column, no_wrap=True)
+        for (label, group, unit, half), series in part.groupby(
+            ["label", "group", "unit", "half"], sort=False
+        ):
+            said = not unit or unit in ("%", "aantal") or str(unit) in str(label)
+            named = str(label) + ("" if said else f" ({unit})")
+            known = series[series["status"] == "published"].sort_values("period")
+            if known.empty:
+                first, last = "", STATUS_NL.get(str(series["status"].iloc[-1]), "–")
+            else:
+                first = _measured(known.iloc[0], unit) if len(known) > 1 else ""
+                last = _measured(known.iloc[-1], unit)
+            table.add_row(
+                escape(named + (" (halfjaar)" if half else "")),
+                "" if group == "totaal" else escape(str(group)),
+                first,
+                last,
+            )
+        if not any(table.columns[2].cells):  # one period only (--period): no first measurement
+            table.columns.pop(2)
+        tables.append(table)
+    return tables
+
+
+def _measured(figure: pd.Series, unit: object) -> str:
+    """Say a value with its period: '47,7% in 2020', '78 in 2e hj 2021'."""
+    value = figure_nl(figure["value"]) if unit == "%" else _nl(figure["value"])
+    when = period_nl(figure["period"]).replace("halfjaar", "hj")
+    return f"{value} in {when}"
 
 
 @app.command("download")

@@ -14,6 +14,7 @@ from wijkradar.appdb import AppDB
 from wijkradar.cache import remember
 from wijkradar.errors import ModelMissing, NotFoundError
 from wijkradar.goals import plan
+from wijkradar.goals.measure import measure_label
 from wijkradar.indeling import geometries_on, values_on
 from wijkradar.jsonable import number_or_none, to_jsonable
 from wijkradar.models.families import split
@@ -300,9 +301,13 @@ def measure_choices(wh: Warehouse) -> list[dict[str, str]]:
     ]
 
 
-def profile(wh: Warehouse, code: str) -> dict[str, Any]:
-    """Collect a region's figures, trends across periods and model estimates against survey values."""
-    data = region_profile(wh, code)
+def profile(wh: Warehouse, region: str, *, period: str | None = None) -> dict[str, Any]:
+    """Collect a region's figures, trends across periods and model estimates against survey values.
+
+    ``region``: a code or a name. With ``period`` only that period's figures, and the estimates
+    of that round or with a prognosis for it.
+    """
+    data = region_profile(wh, region, period=period)
     figures = pd.DataFrame(data["figures"])
     trends = []
     data["registrations"] = registrations(figures)
@@ -332,6 +337,7 @@ def profile(wh: Warehouse, code: str) -> dict[str, Any]:
         estimates.append(
             {
                 "measure": row.measure_id,
+                "label": measure_label(wh, row.measure_id, row.population_group),
                 "group": row.population_group,
                 "period": row.period,
                 "algorithm": row.algorithm,
@@ -357,7 +363,11 @@ def profile(wh: Warehouse, code: str) -> dict[str, Any]:
             }
         )
     data["trends"] = trends
-    data["estimates"] = estimates
+    data["estimates"] = [
+        e
+        for e in estimates
+        if period is None or e["period"] == period or any(f["period"] == period for f in e["forecasts"])
+    ]
     return data
 
 
