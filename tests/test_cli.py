@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import shutil
@@ -10,12 +11,14 @@ from typing import Any
 
 import pytest
 import typer.main
+from rich.console import Console
+from rich.progress import MofNCompleteColumn, Progress, TextColumn
 from typer.testing import CliRunner
 
 from conftest import shown_estimate
 from odata_fixtures import rivm_subset, serve
 from wijkradar.cli import app
-from wijkradar.cli.common import out
+from wijkradar.cli.common import StepBar, out
 from wijkradar.ingest import discover
 from wijkradar.texts import figure_nl, number_nl
 from wijkradar.warehouse import Warehouse
@@ -272,3 +275,20 @@ def test_show_gives_the_model_estimate_as_the_site_does(
     assert f"{figure_nl(estimate['estimate'])} ({low}–{high})" in row
     assert estimate["label"] == "Eenzaamheid onder 65-plussers" and row.split()[-1] == "–"  # no prognosis
     assert not estimate["forecasts"]
+
+
+def test_a_step_bar_counts_every_step_of_every_part_and_says_how_long() -> None:
+    """Issue 27: `train` printed three lines in 24 minutes; now a bar over the steps with time left."""
+    shown = io.StringIO()
+    screen = Console(file=shown, force_terminal=True, color_system=None, width=100)
+    bar = Progress(TextColumn("{task.description}"), MofNCompleteColumn(), console=screen)
+    with bar:
+        steps = StepBar(bar, total=4)
+        for model in ("buurt", "wijk"):
+            steps.part(f"{model}: ")
+            steps("toetsen")
+            assert bar.tasks[0].description == f"{model}: toetsen"
+            steps("opslaan")
+        steps.done()
+    assert bar.tasks[0].completed == 4 == bar.tasks[0].total
+    assert "wijk: opslaan 4/4" in shown.getvalue()

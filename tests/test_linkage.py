@@ -351,6 +351,7 @@ def test_the_disclosure_threshold_has_a_floor(tmp_path: Path, extra: tuple[str, 
         app, [*args, "--gemeente", "GM0034", "--threshold", "3", "--reden", "proef met GGD", *db]
     )
     assert allowed.exit_code == 0, allowed.output
+    assert "Koppeling klaar in " in allowed.stderr
     with Warehouse.open(tmp_path / "w.duckdb", read_only=True) as wh:
         note = wh.sources.table()["note"].iloc[0]
     assert "drempel 3 in plaats van 5, reden: proef met GGD" in note and "aantallen 1-2 onderdrukt" in note

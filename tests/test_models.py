@@ -16,8 +16,8 @@ from wijkradar.models import bottomup
 from wijkradar.models.features import FeatureSet, Target, build_features
 from wijkradar.models.inputs import Inputs, features_for, load_inputs, make_learner, weights_for
 from wijkradar.models.learners import BottomUp, GradientBoosting, PreviousRound, RidgeGLM, load_learner
+from wijkradar.models.train import TRAIN_STEPS, evaluation, rescore, score, train_model, validate
 from wijkradar.models.train import _evaluation as evaluation_figures
-from wijkradar.models.train import evaluation, rescore, score, train_model, validate
 from wijkradar.models.validation import conformal_quantile, cross_validate, gemeente_folds, metrics
 from wijkradar.pages.model_card import render_markdown
 from wijkradar.pages.views import areas
@@ -211,11 +211,13 @@ def test_forward_validation_and_forecast_intervals(full_db: Path, tmp_path: Path
     """Fit on 2016 (with 2012 as input), predict 2020, compare with the 2020 survey; forecasts use it."""
     db = tmp_path / "w.duckdb"
     shutil.copy(full_db, db)
+    heard: list[str] = []
     with Warehouse.open(db) as wh:
-        card = train_model(wh, "Eenzaam_28", "65+", "gemeente")
+        card = train_model(wh, "Eenzaam_28", "65+", "gemeente", on_step=heard.append)
         found = evaluation(wh, "Eenzaam_28", "65+", "gemeente")
         forecast = rescore(wh, int(card["model_id"]), "2024")
         two_years = rescore(wh, int(card["model_id"]), "2022")
+    assert heard == list(TRAIN_STEPS)  # the progress bar's steps, each once, in order
     assert found["forward_periods"] == "2016 -> 2020" and found["forward_missing"] is None
     assert 0.8 <= found["forward_coverage90"] <= 1.0
     assert np.isfinite(found["forward_r2"]) and found["forward_mae"] > 0 and found["forward_spearman"] > 0.3

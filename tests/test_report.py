@@ -26,6 +26,7 @@ def test_html_is_self_contained(report_db: Path, tmp_path: Path) -> None:
     out = tmp_path / "staat.html"
     result = runner.invoke(app, ["report", "--gemeente", "Almere", "--out", str(out), "--db", str(report_db)])
     assert result.exit_code == 0, result.output
+    assert "Rapport klaar in " in result.stderr  # long work ends with the time it took
     html = out.read_text(encoding="utf-8")
     assert "<script" not in html and "http://" not in html and "https://" not in html
     assert html.count('src="data:image/png;base64,') >= 1

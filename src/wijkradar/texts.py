@@ -431,3 +431,19 @@ def period_nl(period: object) -> str:
     if m:
         return f"{MONTHS_NL[int(m.group(2)) - 1]} {m.group(1)}"
     return text
+
+
+def duration_nl(seconds: float) -> str:
+    """Say how long something took as people say it.
+
+    Examples
+    --------
+    >>> duration_nl(4.24), duration_nl(65.4), duration_nl(3725)
+    ('4,2 s', '1 min 5 s', '1 uur 2 min')
+    """
+    if seconds < 60:
+        return f"{number_nl(seconds, 1)} s"
+    minutes, rest = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {rest} s"
+    return f"{minutes // 60} uur {minutes % 60} min"

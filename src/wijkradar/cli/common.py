@@ -7,6 +7,7 @@ import json
 import math
 import re
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -17,7 +18,15 @@ import pandas as pd
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from wijkradar import __version__
@@ -29,7 +38,7 @@ from wijkradar.query import resolve_gemeente
 from wijkradar.regions import Level, is_level, is_valid_code, normalise_code, parse_level
 from wijkradar.renamed import OLD_KEYS, with_old_keys
 from wijkradar.spreadsheet import csv_bytes
-from wijkradar.texts import column_nl, number_nl, table_nl, value_nl
+from wijkradar.texts import column_nl, duration_nl, number_nl, table_nl, value_nl
 from wijkradar.themes import use_extra_themes
 from wijkradar.warehouse import Warehouse
 
@@ -182,10 +191,62 @@ def _progress(quiet: bool) -> Progress:
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
+        TextColumn("nog"),
+        TimeRemainingColumn(),
         console=err,
         disable=quiet or not err.is_terminal,
         transient=True,
     )
+
+
+@contextmanager
+def _timed(what: str, quiet: bool) -> Iterator[None]:
+    """End long work with how long it took ("Trainen klaar in 3 min 12 s."), unless ``quiet``."""
+    started = time.perf_counter()
+    yield
+    if not quiet:
+        err.print(f"{what} klaar in {duration_nl(time.perf_counter() - started)}.", highlight=False)
+
+
+class StepBar:
+    """A progress bar over the named steps of long work (see :mod:`wijkradar.steps`).
+
+    A library function calls the bar with each step's name as it begins; the step before it is
+    then done. :meth:`part` starts the next part of the work (the next model to train), so the
+    bar counts every step of every part and estimates the time left from them.
+    """
+
+    def __init__(self, bar: Progress, total: int) -> None:
+        self.bar = bar
+        self.task: TaskID = bar.add_task("", total=total)
+        self.prefix = ""
+        self.begun = False
+
+    def __call__(self, step: str) -> None:
+        """Begin ``step``: the one before it is done."""
+        self.done()
+        self.begun = True
+        self.bar.update(self.task, description=f"{self.prefix}{step}")
+
+    def part(self, prefix: str) -> None:
+        """Begin the next part of the work, named before each of its steps."""
+        self.done()
+        self.prefix = prefix
+
+    def done(self) -> None:
+        """Count the step that is running as done."""
+        if self.begun:
+            self.bar.advance(self.task)
+            self.begun = False
+
+
+@contextmanager
+def _steps(what: str, total: int, quiet: bool) -> Iterator[StepBar]:
+    """Show a bar over ``total`` steps and end with the time taken."""
+    with _timed(what, quiet), _progress(quiet) as bar:
+        steps = StepBar(bar, total)
+        yield steps
+        steps.done()
 
 
 @app.callback(invoke_without_command=True)

@@ -27,6 +27,7 @@ from wijkradar.cli.common import (
     _handled,
     _nl,
     _progress,
+    _timed,
     app,
     err,
     level_choice,
@@ -61,7 +62,7 @@ def ingest_cmd(
 
     Voorbeeld: wijkradar ingest ../shared/data
     """
-    with _handled(), Warehouse.open(_db(db)) as wh, _progress(quiet) as bar:
+    with _handled(), Warehouse.open(_db(db)) as wh, _timed("Inlezen", quiet), _progress(quiet) as bar:
         task = bar.add_task("Inlezen", total=None)
 
         def tick(path: Path, done: int, total: int) -> None:
@@ -295,7 +296,7 @@ def download_cmd(
     settings = Settings.from_env()
     base = base_url or (settings.odata_base_url if api == "v3" else DEFAULT_ODATA_V4)
     folders = []
-    with _handled(), _progress(quiet) as bar:
+    with _handled(), _timed("Download", quiet), _progress(quiet) as bar:
         codes = [_gemeente_code(g, db) for g in gemeente or []]
         for table_id in table_ids:
             task = bar.add_task(f"Download {table_id}", total=None)
@@ -316,7 +317,7 @@ def download_cmd(
             err.print(f"{table_id}: {result.rows} rijen in {result.pages} pagina's -> {result.folder}")
     if no_ingest:
         return
-    with _handled(), Warehouse.open(_db(db)) as wh:
+    with _handled(), Warehouse.open(_db(db)) as wh, _timed("Inlezen", quiet):
         reports = ingest(wh, folders)
         _derive(wh, reports)
     _emit_reports(reports, fmt)
@@ -348,7 +349,7 @@ def download_kaart_cmd(
         raise typer.BadParameter(str(exc), param_hint="--niveau") from None
     with _handled():
         codes = [_gemeente_code(g, db) for g in gemeente or []]
-    with _handled(), _progress(quiet) as bar:
+    with _handled(), _timed("Download", quiet), _progress(quiet) as bar:
         task = bar.add_task(f"Wijk- en buurtkaart {jaar}", total=None)
 
         def update(what: str, rows: int, total: int | None) -> None:
@@ -360,7 +361,7 @@ def download_kaart_cmd(
     err.print(f"Wijk- en buurtkaart {jaar}: {result.features} gebieden -> {result.folder}")
     if no_ingest:
         return
-    with _handled(), Warehouse.open(_db(db)) as wh:
+    with _handled(), Warehouse.open(_db(db)) as wh, _timed("Inlezen", quiet):
         reports = ingest(wh, result.files)
         _derive(wh, reports)
     _emit_reports(reports, fmt)

@@ -12,18 +12,20 @@ from wijkradar.cli.common import (
     DbOption,
     Format,
     FormatOption,
+    QuietOption,
     _code_as_given,
     _db,
     _emit,
     _emit_json,
     _handled,
+    _steps,
     app,
     err,
     out,
 )
 from wijkradar.config import Settings
 from wijkradar.errors import NotFoundError
-from wijkradar.linkage.api import run_linkage
+from wijkradar.linkage.api import LINKAGE_STEPS, run_linkage
 from wijkradar.linkage.api import summary as linkage_summary
 from wijkradar.linkage.synth import generate, marginals_from_observations
 from wijkradar.privacy import load_key
@@ -52,6 +54,7 @@ def linkage_run_cmd(
     ] = None,
     db: DbOption = None,
     fmt: FormatOption = Format.table,
+    quiet: QuietOption = False,
 ) -> None:
     """Pseudonimiseer, koppel en tel huishoudens met meerdere voorzieningen per buurt, wijk en gemeente.
 
@@ -64,7 +67,7 @@ def linkage_run_cmd(
     with _handled():
         settings = Settings.from_env()
         key = load_key(key_file or settings.key_file, settings.key)
-        with Warehouse.open(_db(db)) as wh:
+        with Warehouse.open(_db(db)) as wh, _steps("Koppeling", len(LINKAGE_STEPS), quiet) as steps:
             code = _gemeente_or_land(wh, gemeente)
             report = run_linkage(
                 wh,
@@ -77,6 +80,7 @@ def linkage_run_cmd(
                 gemeente=code,
                 threshold=threshold,
                 reason=reason,
+                on_step=steps,
             )
     result = linkage_summary(report)
     if fmt is Format.json:

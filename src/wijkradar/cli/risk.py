@@ -10,7 +10,6 @@ from typing import Annotated
 
 import pandas as pd
 import typer
-from rich.markup import escape
 
 from wijkradar.cli.common import (
     MODEL_LEVELS,
@@ -21,11 +20,13 @@ from wijkradar.cli.common import (
     LevelOption,
     MeasureOption,
     PeriodOption,
+    QuietOption,
     _db,
     _emit,
     _emit_json,
     _handled,
     _nl,
+    _steps,
     app,
     err,
     level_choice,
@@ -33,7 +34,7 @@ from wijkradar.cli.common import (
 )
 from wijkradar.config import Settings
 from wijkradar.errors import InputError, NotFoundError
-from wijkradar.models.train import evaluation, model_card, train_and_evaluate
+from wijkradar.models.train import TRAIN_STEPS, evaluation, model_card, train_and_evaluate
 from wijkradar.pages.model_card import render_markdown
 from wijkradar.priority import priority_list, table_rows
 from wijkradar.query import resolve_gemeente
@@ -182,6 +183,7 @@ def train_cmd(
     period: PeriodOption = None,
     db: DbOption = None,
     fmt: FormatOption = Format.table,
+    quiet: QuietOption = False,
 ) -> None:
     """Train, toets en bewaar risicomodellen (het enige commando dat modellen maakt).
 
@@ -208,12 +210,15 @@ def train_cmd(
     levels = level or ["buurt", "wijk", "gemeente"]
     minimum = Settings.from_env().min_residents
     results = []
-    with _handled(), Warehouse.open(_db(db)) as wh:
+    total = len(targets) * len(levels) * len(TRAIN_STEPS)
+    with _handled(), Warehouse.open(_db(db)) as wh, _steps("Trainen", total, quiet) as steps:
         for measure_id, population_group, label in targets:
             for lvl in levels:
-                err.print(f"Trainen: {escape(label)}, {lvl} …", highlight=False)
+                steps.part(f"{label}, {lvl}: ")
                 results.append(
-                    train_and_evaluate(wh, measure_id, population_group, lvl, period, min_residents=minimum)
+                    train_and_evaluate(
+                        wh, measure_id, population_group, lvl, period, min_residents=minimum, on_step=steps
+                    )
                 )
     if fmt is not Format.table:
         _emit(pd.DataFrame(results), fmt, title="Getraind")

@@ -18,11 +18,13 @@ from wijkradar.cli.common import (
     Format,
     FormatOption,
     GemeenteOption,
+    QuietOption,
     _app_db,
     _db,
     _emit,
     _gemeente_code,
     _handled,
+    _steps,
     _stores,
     app,
     cli_actor,
@@ -308,16 +310,19 @@ def report_cmd(
     out_file: Annotated[Path, typer.Option("--out", help="Bestand .html (zelfstandig) of .pdf")],
     thema: Annotated[list[str] | None, typer.Option("--thema", help="Thema('s); standaard alle")] = None,
     db: DbOption = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Maak de 'Staat van de gemeente' als zelfstandige HTML of als PDF.
 
     Voorbeeld: wijkradar report --gemeente Almere --out staat-van-almere.pdf
     """
-    from wijkradar.reports.staat import write_report  # needs the browser stack
+    from wijkradar.reports.staat import REPORT_STEPS, write_report  # needs the browser stack
 
-    with _handled(), _stores(db) as (wh, own):
+    total = len(REPORT_STEPS) - (out_file.suffix.lower() != ".pdf")
+    with _handled(), _stores(db) as (wh, own), _steps("Rapport", total, quiet) as steps:
+        chromium = Settings.from_env().chromium
         path = write_report(
-            wh, own, resolve_gemeente(wh, gemeente), out_file, thema, chromium=Settings.from_env().chromium
+            wh, own, resolve_gemeente(wh, gemeente), out_file, thema, chromium=chromium, on_step=steps
         )
     out.print(f"Rapport geschreven: {path}")
 

@@ -27,6 +27,7 @@ from wijkradar.sources.model import (
     SourceMeta,
     regions_frame,
 )
+from wijkradar.steps import OnStep, unseen
 from wijkradar.warehouse import Warehouse
 
 Engine = Literal["duckdb", "spark"]
@@ -56,6 +57,14 @@ class LinkageReport:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
+LINKAGE_STEPS: Final = (
+    "pseudonimiseren en inlezen",
+    "koppelen en tellen",
+    "kleine aantallen afschermen",
+    "opslaan",
+)
+
+
 def link(
     persons: Path,
     provisions: Path,
@@ -65,6 +74,7 @@ def link(
     gemeente: str,
     engine: Engine = "duckdb",
     master: str | None = None,
+    on_step: OnStep = unseen,
 ) -> tuple[dict[str, pd.DataFrame], dict[str, int], dict[str, float]]:
     """Pseudonymise and link one gemeente's persons; return buurt-level tables, counts and timings.
 
@@ -74,9 +84,11 @@ def link(
     seconds: dict[str, float] = {}
     with scratch_folder() as tmp:
         start = time.perf_counter()
+        on_step(LINKAGE_STEPS[0])
         counts = duckdb_engine.intake(persons, provisions, key, Path(tmp), gemeente)
         seconds["intake"] = time.perf_counter() - start
         start = time.perf_counter()
+        on_step(LINKAGE_STEPS[1])
         if engine == "spark":
             from wijkradar.linkage import spark_engine
 
@@ -99,11 +111,12 @@ def run_linkage(
     gemeente: str,
     threshold: int = DEFAULT_THRESHOLD,
     reason: str | None = None,
+    on_step: OnStep = unseen,
 ) -> LinkageReport:
     """Link one gemeente's register, protect and store the results as that gemeente's own measures.
 
     ``threshold`` is the smallest count shown: 5 unless a lower one comes with a ``reason``, which
-    is stored with the figures.
+    is stored with the figures. ``on_step`` hears each of the :data:`LINKAGE_STEPS` as it begins.
     """
     for path in (persons, provisions):
         if not path.is_file():
@@ -131,9 +144,10 @@ def run_linkage(
             ),
         )
     tables, counts, seconds = link(
-        persons, provisions, period, key, gemeente=gemeente, engine=engine, master=master
+        persons, provisions, period, key, gemeente=gemeente, engine=engine, master=master, on_step=on_step
     )
     start = time.perf_counter()
+    on_step(LINKAGE_STEPS[2])
     cells, relations, meta = cell_table(tables)
     whole = small_group_extremes(cells, meta, threshold)
     suppressed = protect(Table(cells, relations), threshold, also=whole)
@@ -144,6 +158,7 @@ def run_linkage(
     seconds["disclosure"] = time.perf_counter() - start
     dataset = to_dataset(cells, meta, suppressed, period, engine, threshold, (persons, provisions), reason)
     start = time.perf_counter()
+    on_step(LINKAGE_STEPS[3])
     stored = store(wh, f"{persons.name} + {provisions.name}", digest, dataset)
     seconds["store"] = time.perf_counter() - start
     households = int(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from functools import partial
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -37,8 +37,18 @@ from wijkradar.models.learners import (
 )
 from wijkradar.models.validation import cross_validate, gemeente_folds, interval_widths, metrics
 from wijkradar.regions import gemeente_codes
+from wijkradar.steps import OnStep, unseen
 from wijkradar.texts import periods_nl
 from wijkradar.warehouse import PROGNOSIS_COLUMNS, Warehouse
+
+TRAIN_STEPS: Final = (
+    "invoer lezen",
+    "toetsen (kruisvalidatie en vooruit)",
+    "eindmodel fitten",
+    "verklaren per gebied",
+    "prognoses",
+    "opslaan",
+)
 
 
 def train_model(
@@ -51,14 +61,18 @@ def train_model(
     seed: int = 0,
     store: bool = True,
     min_residents: int = MIN_RESIDENTS,
+    on_step: OnStep = unseen,
 ) -> dict[str, Any]:
     """Validate both model families, pick the better, fit it on everything, store it with estimates.
+
+    ``on_step`` hears each of the :data:`TRAIN_STEPS` as it begins (the CLI's progress bar).
 
     Regions where the group has fewer than ``min_residents`` residents (default 50, the rule CDC
     PLACES uses; the CLI hands down ``WIJKRADAR_MIN_INWONERS``) get no estimate: a rate of a handful
     of people is noise, and on a map it would outshout every real signal. Returns the model card (a dict).
     """
     started = time.perf_counter()
+    on_step(TRAIN_STEPS[0])
     target = resolve_target(wh, measure_id, group, level, period)
     inputs = load_inputs(wh, target)
     fs = features_for(inputs, target)
@@ -72,18 +86,22 @@ def train_model(
             shared=True,
             sources_only=True,
         )
+    on_step(TRAIN_STEPS[1])
     card, out_of_fold, part = validate(fs, inputs, seed=seed, min_residents=limit, buurten=below)
+    on_step(TRAIN_STEPS[2])
     chosen = card["model"]
     labelled = fs.labelled
     X, y = fs.X[labelled], fs.y.to_numpy()[labelled]
     own = make_learner(chosen, len(y), seed).fit(X, y, weights_for(chosen, fs, labelled))
     model: Learner | BottomUp = own if part is None else BottomUp(own, part.model)
     widths = {int(k): float(v) for k, v in card["interval_halfwidth_by_bin"].items()}
+    on_step(TRAIN_STEPS[3])
     explained = made_of(model, fs, inputs).explained()  # once: SHAP over every tree is costly
     estimates, few = without_small_areas(
         fs, score(model, fs, widths, out_of_fold, inputs=inputs, explained=explained), limit
     )
     card["n_too_few_residents"] = few
+    on_step(TRAIN_STEPS[4])
     later = [
         _score_period(inputs, model, card, p, explain=False)[PROGNOSIS_COLUMNS]
         for p in prognosis_periods(inputs, target)
@@ -98,6 +116,7 @@ def train_model(
     card["n_estimated"] = len(estimates)
     card["n_without_survey"] = int((~labelled).sum())
     if store:
+        on_step(TRAIN_STEPS[5])
         card["model_id"] = wh.models.save(
             {
                 "measure_id": target.measure_id,
@@ -336,9 +355,11 @@ def train_and_evaluate(
     period: str | None = None,
     *,
     min_residents: int = MIN_RESIDENTS,
+    on_step: OnStep = unseen,
 ) -> dict[str, Any]:
     """Train, validate and store a model (the one command that writes models) and return its figures."""
-    return _evaluation(train_model(wh, measure_id, group, level, period, min_residents=min_residents))
+    card = train_model(wh, measure_id, group, level, period, min_residents=min_residents, on_step=on_step)
+    return _evaluation(card)
 
 
 def _stored(wh: Warehouse, target: Target) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from datetime import date
 from html import escape
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
@@ -31,6 +31,7 @@ from wijkradar.pages.model_card import reliability_nl
 from wijkradar.priority import what_works
 from wijkradar.query import require_gemeente
 from wijkradar.regions import Region
+from wijkradar.steps import OnStep, unseen
 from wijkradar.texts import COMPARED_NL, NO_MODEL, WHY_NL, number_nl, template_filters
 from wijkradar.themes import load_themes
 from wijkradar.warehouse import Warehouse
@@ -199,6 +200,9 @@ def _printable(figure: dict[str, Any]) -> dict[str, Any]:
     return {**figure, "layout": layout, "config": {"displayModeBar": False, "staticPlot": True}}
 
 
+REPORT_STEPS: Final = ("cijfers verzamelen", "opmaken", "grafieken tekenen in Chromium", "PDF drukken")
+
+
 def write_report(
     wh: Warehouse,
     own: AppDB,
@@ -207,15 +211,23 @@ def write_report(
     themes: list[str] | None = None,
     *,
     chromium: Path = DEFAULT_CHROMIUM,
+    on_step: OnStep = unseen,
 ) -> Path:
-    """Write the report as ``.html`` (self-contained) or ``.pdf``, drawn in the Chromium at ``chromium``."""
+    """Write the report as ``.html`` (self-contained) or ``.pdf``, drawn in the Chromium at ``chromium``.
+
+    ``on_step`` hears each of the :data:`REPORT_STEPS` as it begins.
+    """
     suffix = out.suffix.lower()
     if suffix not in (".html", ".pdf"):
         raise WijkradarError(f"{out}: kies een bestand dat eindigt op .html of .pdf.")
+    on_step(REPORT_STEPS[0])
     data = report_data(wh, own, gemeente, themes)
+    on_step(REPORT_STEPS[1])
     drawn = render_html(data)
     count = drawn.count('class="plot"')
-    html, pdf = _in_browser(drawn, want_pdf=suffix == ".pdf", count=count, data=data, chromium=chromium)
+    html, pdf = _in_browser(
+        drawn, want_pdf=suffix == ".pdf", count=count, data=data, chromium=chromium, on_step=on_step
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".pdf":
         out.write_bytes(pdf)
@@ -225,7 +237,7 @@ def write_report(
 
 
 def _in_browser(
-    drawn: str, *, want_pdf: bool, count: int, data: dict[str, Any], chromium: Path
+    drawn: str, *, want_pdf: bool, count: int, data: dict[str, Any], chromium: Path, on_step: OnStep
 ) -> tuple[str, bytes]:
     """Draw the charts in headless Chromium, turn them into images, and print the PDF."""
     try:
@@ -240,6 +252,7 @@ def _in_browser(
             f"Chromium niet gevonden op {chromium}. "
             "Oplossing: apt-get install chromium of zet WIJKRADAR_CHROMIUM."
         )
+    on_step(REPORT_STEPS[2])
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(chromium), args=BROWSER_ARGS)
         try:
@@ -267,6 +280,8 @@ def _in_browser(
             )
             final = render_html(data, images=images)
             page.set_content(final, wait_until="load")
+            if want_pdf:
+                on_step(REPORT_STEPS[3])
             pdf = (
                 page.pdf(
                     format="A4",
