@@ -307,16 +307,9 @@ def estimate(
         pool = setup(table, pre, post, set(exclude), None)
     if pool is None or len(pool.codes) < MIN_POOL:
         return {**result, "status": "too_little_data", "text": _too_little(pre, post, start, len(own))}
-    centre, spread = pool.scale
-    before = (own[pre].to_numpy(dtype=float) - centre) / spread
-    k = min(len(pool.codes), MATCHES)
-    neighbours = NearestNeighbors(n_neighbors=k).fit(pool.before).kneighbors(before)[1]
-    after = own[post].to_numpy(dtype=float).mean(axis=1)
-    change = after - own[pre].to_numpy(dtype=float).mean(axis=1)
-    effect = _matched_effect(change, neighbours, pool.change, set())
+    effect, observed, compared = effect_of(pool, own, pre, post)
     null = null_distribution(wh, outcome, level, (pre, post), kind, len(own), exclude)
     low, high = bounds(null["calibrate"])
-    observed = float(after.mean())
     detectable = Z_DETECT * float(np.std(null["calibrate"]))
     result |= {
         "status": "estimated",
@@ -326,7 +319,7 @@ def estimate(
         "effect": round(effect, 2),
         "lower90": round(effect - high, 2),
         "upper90": round(effect - low, 2),
-        "comparison_areas": len(set(neighbours.ravel().tolist())),
+        "comparison_areas": compared,
         "pool": len(pool.codes),
         "same_kind": kind is not None,
         "minimal_detectable_effect": round(detectable, 2),
@@ -335,6 +328,21 @@ def estimate(
     result |= cost_per_resident(wh, outcome, list(own.index), result, budget)
     result["text"] = effect_nl(result)
     return result
+
+
+def effect_of(pool: Setup, own: pd.DataFrame, pre: list[str], post: list[str]) -> tuple[float, float, int]:
+    """Return the effect on the areas ``own``, their mean after the start and the comparisons used.
+
+    ``own`` has a row per area and a column per period; its comparisons come from ``pool``.
+    """
+    centre, spread = pool.scale
+    before = (own[pre].to_numpy(dtype=float) - centre) / spread
+    k = min(len(pool.codes), MATCHES)
+    neighbours = NearestNeighbors(n_neighbors=k).fit(pool.before).kneighbors(before)[1]
+    after = own[post].to_numpy(dtype=float).mean(axis=1)
+    change = after - own[pre].to_numpy(dtype=float).mean(axis=1)
+    effect = _matched_effect(change, neighbours, pool.change, set())
+    return effect, float(after.mean()), len(set(neighbours.ravel().tolist()))
 
 
 EFFECT_KEYS: Final = (

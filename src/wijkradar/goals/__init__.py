@@ -17,6 +17,7 @@ direction, "achterstand" how far the value lags the required path:
 Statuses are English codes in Python and JSON; the Dutch words come from ``texts.GOAL_STATUS_NL``.
 """
 
+from wijkradar.goals.effect import intervention_effect
 from wijkradar.goals.exchange import adopt_old_plan, export_goals, import_goals, own_store
 from wijkradar.goals.measure import area_value, model_margin
 from wijkradar.goals.progress import STATUS_RULE, plan, progress, progress_rows, status
@@ -46,6 +47,7 @@ __all__ = [
     "export_goals",
     "find_goal",
     "import_goals",
+    "intervention_effect",
     "model_margin",
     "number",
     "own_store",

@@ -9,6 +9,7 @@ from typing import Any, Final
 
 from wijkradar.appdb import AppDB
 from wijkradar.cache import remember
+from wijkradar.goals.effect import effects_of_plan
 from wijkradar.goals.measure import area_forecast, area_value, measure_label
 from wijkradar.query import require_gemeente
 from wijkradar.regions import Region
@@ -174,6 +175,7 @@ def plan(wh: Warehouse, own: AppDB, gemeente: Region | str) -> dict[str, Any]:
             for i in interventions
             if row["goal_id"] in i["goal_ids"]
         ]
+    effects_of_plan(wh, goals, interventions)
     return {"gemeente": gm, "rule": STATUS_RULE, "goals": goals, "interventions": interventions}
 
 
