@@ -53,7 +53,7 @@ from wijkradar.texts import number_nl
 from wijkradar.warehouse import Warehouse
 
 MATCHES: Final = 5  # comparison areas per area of the intervention
-PLACEBOS: Final = 1000  # per interval; as many again to measure the interval's coverage
+PLACEBOS: Final = 2000  # per interval; as many again to measure the interval's coverage
 Z_DETECT: Final = 1.645 + 0.842  # a two-sided 90% test, four times out of five
 EFFECT_LEVELS: Final = ("buurt", "wijk")
 MIN_POOL: Final = 30  # comparison areas at least, else no effect is estimated
@@ -167,26 +167,50 @@ def _matched_effect(
     return float(np.mean(effects))
 
 
-def placebo_effects(pool: Setup, size: int, n: int, seed: int) -> np.ndarray:
-    """Estimate the effect on ``n`` random sets of ``size`` pool areas drawn as whole neighbourhoods."""
+def draw_sets(pool: Setup, size: int, n: int, seed: int) -> list[list[int]]:
+    """Draw ``n`` sets of ``size`` pool areas as whole neighbourhoods.
+
+    A random wijk's buurten in turn (a random gemeente's wijken), so that a set lies together as
+    an intervention's areas do: areas close together move together.
+    """
     rng = np.random.default_rng(seed)
-    k = min(len(pool.codes), MATCHES + size + 1)
-    neighbours = NearestNeighbors(n_neighbors=k).fit(pool.before).kneighbors(pool.before)[1]
-    members: dict[str, np.ndarray] = {}
+    members: dict[str, list[int]] = {}
     for i, cluster in enumerate(pool.clusters):
-        members.setdefault(str(cluster), np.array([], dtype=int))
-        members[str(cluster)] = np.append(members[str(cluster)], i)
+        members.setdefault(str(cluster), []).append(i)
     names = np.array(sorted(members))
-    found = np.empty(n)
-    for p in range(n):
+    sets = []
+    for _ in range(n):
         chosen: list[int] = []
         for cluster in rng.permutation(names):
             chosen.extend(rng.permutation(members[str(cluster)])[: size - len(chosen)].tolist())
             if len(chosen) >= size:
                 break
-        taken = set(chosen)
-        found[p] = _matched_effect(pool.change[chosen], neighbours[chosen], pool.change, taken)
+        sets.append(chosen)
+    return sets
+
+
+def effects_on_sets(pool: Setup, sets: list[list[int]], shift: float = 0.0) -> np.ndarray:
+    """Estimate the effect for each set of pool areas, compared with the pool's other areas.
+
+    ``shift`` is added to every set's outcome after the start (an injected effect: what the
+    estimator should find), never to the comparison areas.
+    """
+    size = max((len(s) for s in sets), default=0)
+    k = min(len(pool.codes), MATCHES + size + 1)
+    neighbours = NearestNeighbors(n_neighbors=k).fit(pool.before).kneighbors(pool.before)[1]
+    found = np.empty(len(sets))
+    for p, chosen in enumerate(sets):
+        near = neighbours[chosen]
+        free = ~np.isin(near, chosen)  # an area of the set is never its own comparison
+        used = free & (np.cumsum(free, axis=1) <= MATCHES)
+        compared = (pool.change[near] * used).sum(axis=1) / used.sum(axis=1)
+        found[p] = float(np.mean(pool.change[chosen] + shift - compared))
     return found
+
+
+def placebo_effects(pool: Setup, size: int, n: int, seed: int) -> np.ndarray:
+    """Estimate the effect on ``n`` random sets of ``size`` pool areas without an intervention."""
+    return effects_on_sets(pool, draw_sets(pool, size, n, seed))
 
 
 def null_distribution(
@@ -335,14 +359,20 @@ def effect_of(pool: Setup, own: pd.DataFrame, pre: list[str], post: list[str]) -
 
     ``own`` has a row per area and a column per period; its comparisons come from ``pool``.
     """
-    centre, spread = pool.scale
-    before = (own[pre].to_numpy(dtype=float) - centre) / spread
-    k = min(len(pool.codes), MATCHES)
-    neighbours = NearestNeighbors(n_neighbors=k).fit(pool.before).kneighbors(before)[1]
+    neighbours = comparisons(pool, own, pre)
     after = own[post].to_numpy(dtype=float).mean(axis=1)
     change = after - own[pre].to_numpy(dtype=float).mean(axis=1)
     effect = _matched_effect(change, neighbours, pool.change, set())
     return effect, float(after.mean()), len(set(neighbours.ravel().tolist()))
+
+
+def comparisons(pool: Setup, own: pd.DataFrame, pre: list[str]) -> np.ndarray:
+    """Return, per area of ``own``, the pool positions of its MATCHES nearest areas before the start."""
+    centre, spread = pool.scale
+    before = (own[pre].to_numpy(dtype=float) - centre) / spread
+    k = min(len(pool.codes), MATCHES)
+    found: np.ndarray = NearestNeighbors(n_neighbors=k).fit(pool.before).kneighbors(before)[1]
+    return found
 
 
 EFFECT_KEYS: Final = (
@@ -369,27 +399,40 @@ def _kind_of(wh: Warehouse, codes: list[str]) -> float | None:
 def cost_per_resident(
     wh: Warehouse, outcome: Outcome, codes: list[str], effect: dict[str, Any], budget: float | None
 ) -> dict[str, Any]:
-    """Return the budget per resident less affected, with the effect's interval carried through.
-
-    Only where the interval lies wholly on the better side of 0: otherwise the number of
-    residents helped may be none, and the cost per resident cannot be given ("niet te bepalen").
-    """
-    per = 1000.0 if "1 000" in outcome.unit else 100.0
+    """Return the budget per resident less affected in ``codes`` (see :func:`costs`)."""
     counts, _ = residents(wh, outcome.population_group, codes, wh.regions.indeling())
     people = float(counts.sum()) if counts.notna().any() else None
-    sign = -1.0 if outcome.higher_is_worse else 1.0  # fewer affected when the outcome goes down
+    found: dict[str, Any] = {"residents": people, "budget": budget}
+    if budget is None:
+        return found | {"cost_note": "geen budget opgegeven"}
+    if not people:
+        return found | {"cost_note": "inwonertal onbekend"}
+    per = 1000.0 if "1 000" in outcome.unit else 100.0
+    return found | costs(effect, budget, people, per, -1.0 if outcome.higher_is_worse else 1.0)
+
+
+def costs(effect: dict[str, Any], budget: float, people: float, per: float, sign: float) -> dict[str, Any]:
+    """Return the budget per resident less affected, with the effect's interval carried through.
+
+    ``people``: residents of the group in the areas; ``per``: the unit's base (100 for a
+    percentage, 1 000 for a rate per 1 000); ``sign``: -1 when a lower outcome is better. Only
+    where the interval lies wholly on the better side of 0: otherwise perhaps no one was helped,
+    and the cost per resident is "niet te bepalen".
+    """
     better = sorted(sign * effect[k] for k in ("lower90", "upper90"))
-    found: dict[str, Any] = {"residents": people, "budget": budget, "cost_note": ""}
-    if budget is None or people is None or not people:
-        return found | {"cost_note": "geen budget opgegeven" if budget is None else "inwonertal onbekend"}
-    if better[0] <= 0:
-        return found | {"cost_note": "niet te bepalen: het interval van het effect bevat 0"}
-    helped = [b / per * people for b in better]  # fewest and most residents less affected
-    return found | {
-        "residents_helped": round(sign * effect["effect"] / per * people),
-        "cost_per_resident": round(budget / (sign * effect["effect"] / per * people)),
-        "cost_lower90": round(budget / helped[1]),
-        "cost_upper90": round(budget / helped[0]),
+    if better[0] <= 0 or sign * effect["effect"] <= 0:
+        return {
+            **dict.fromkeys(("residents_helped", "cost_per_resident", "cost_lower90", "cost_upper90")),
+            "cost_note": "niet te bepalen: het interval van het effect bevat 0 of wijst de verkeerde kant op",
+        }
+    helped = sign * effect["effect"] / per * people
+    fewest, most = (b / per * people for b in better)
+    return {
+        "residents_helped": round(helped),
+        "cost_per_resident": round(budget / helped),
+        "cost_lower90": round(budget / most),
+        "cost_upper90": round(budget / fewest),
+        "cost_note": "",
     }
 
 
