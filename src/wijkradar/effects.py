@@ -330,7 +330,8 @@ def estimate(
         kind = None  # too few gemeenten of the same kind: compare with every gemeente
         pool = setup(table, pre, post, set(exclude), None)
     if pool is None or len(pool.codes) < MIN_POOL:
-        return {**result, "status": "too_little_data", "text": _too_little(pre, post, start, len(own))}
+        words = _too_little(pre, post, start, len(own))
+        return {**result, "status": "too_little_data", "text": words, "short": "te weinig gegevens"}
     effect, observed, compared = effect_of(pool, own, pre, post)
     null = null_distribution(wh, outcome, level, (pre, post), kind, len(own), exclude)
     low, high = bounds(null["calibrate"])
@@ -351,6 +352,7 @@ def estimate(
     }
     result |= cost_per_resident(wh, outcome, list(own.index), result, budget)
     result["text"] = effect_nl(result)
+    result["short"] = short_nl(result)
     return result
 
 
@@ -476,6 +478,24 @@ def effect_nl(found: dict[str, Any]) -> str:
             f"{_n(found['minimal_detectable_effect'])} punt niet te zien."
         )
     return text
+
+
+def short_nl(found: dict[str, Any]) -> str:
+    """Say an effect in a table cell: its size and interval, or that the data cannot tell.
+
+    >>> short_nl({"status": "estimated", "effect": -2.8, "lower90": -4.7, "upper90": -0.9})
+    '2,8 punt lager (90%: 0,9 tot 4,7 lager)'
+    >>> short_nl({"status": "estimated", "effect": 0.2, "lower90": -11.9, "upper90": 13.6})
+    'niet te onderscheiden van geen effect (90%: 11,9 lager tot 13,6 hoger)'
+    """
+    if found["status"] != "estimated":
+        return "te weinig gegevens"
+    lower, upper = found["lower90"], found["upper90"]
+    if lower < 0 < upper:
+        return f"niet te onderscheiden van geen effect (90%: {_n(-lower)} lager tot {_n(upper)} hoger)"
+    word = "lager" if found["effect"] < 0 else "hoger"
+    ends = sorted([abs(lower), abs(upper)])
+    return f"{_n(abs(found['effect']))} punt {word} (90%: {_n(ends[0])} tot {_n(ends[1])} {word})"
 
 
 def _n(value: float) -> str:

@@ -174,6 +174,22 @@ COLUMN_NL: Final[dict[str, str]] = {
     "entry_id": "nummer",
     "created_at": "aangemaakt op",
     "updated_at": "gewijzigd op",
+    # an intervention's measured effect (wijkradar.effects), flattened beside it in a table
+    "effect_label": "effect op",
+    "effect_short": "effect",
+    "effect_observed": "gemeten na de start",
+    "effect_expected": "zonder aanpak verwacht",
+    "effect_effect": "effect (gemeten min verwacht)",
+    "effect_lower90": "effect 90% van",
+    "effect_upper90": "effect 90% tot",
+    "effect_comparison_areas": "vergelijkingsgebieden",
+    "effect_minimal_detectable_effect": "kleinste zichtbare effect",
+    "effect_placebo_coverage90": "dekking interval op placebo's",
+    "effect_cost_per_resident": "kosten per inwoner minder getroffen",
+    "effect_cost_lower90": "kosten 90% van",
+    "effect_cost_upper90": "kosten 90% tot",
+    "effect_method": "methode",
+    "effect_text": "effect in woorden",
 }
 
 

@@ -63,6 +63,7 @@ def measured(
             "group": outcome.population_group,
             "label": outcome.label,
             "status": "not_measured",
+            "short": "niet gemeten",
             "method": "",
             **dict.fromkeys(EFFECT_KEYS),
             "text": (

@@ -18,6 +18,7 @@ from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
 from wijkradar.access import Access
+from wijkradar.effects import EFFECT_KEYS
 from wijkradar.errors import Forbidden, InputError, NotFoundError
 from wijkradar.goals import (
     add_goal,
@@ -101,9 +102,64 @@ def interventions(site: SiteDep, access: AccessDep, code: GemeenteCode, fmt: For
         found: list[dict[str, Any]] = site.plan(code)["interventions"]
         return found
 
-    response = respond(fmt, f"{code}-interventies", data=rows, table=rows)
+    response = respond(
+        fmt, f"{code}-interventies", data=rows, table=lambda: [_with_effect(i) for i in rows()]
+    )
     site.own.log(actor(access), code, "export", f"interventies ({fmt})")
     return response
+
+
+@router.get(
+    "/gemeente/{code:code}/interventies/{intervention_id:int}{fmt:fmt}",
+    summary="Eén interventie met haar gemeten effect: pagina, .json, .csv, .xlsx",
+)
+def intervention(
+    request: Request,
+    site: SiteDep,
+    access: AccessDep,
+    code: GemeenteCode,
+    intervention_id: RowId,
+    fmt: Format,
+) -> Response:
+    """Show an intervention and what it did: the effect on its theme and on the goals it serves."""
+    access.require("see", code)
+
+    def data() -> dict[str, Any]:
+        planned = site.plan(code)
+        found = next((i for i in planned["interventions"] if i["intervention_id"] == intervention_id), None)
+        if found is None:
+            known = [str(i["intervention_id"]) for i in planned["interventions"]]
+            raise NotFoundError("interventie", str(intervention_id), known)
+        goals = [
+            {"goal_id": g["goal_id"], "title": g["title"], "measure_label": g["measure_label"], **linked}
+            for g in planned["goals"]
+            for linked in g["interventions"]
+            if linked["intervention_id"] == intervention_id
+        ]
+        return {
+            "gemeente": require_gemeente(site.warehouse(), code).named(),
+            "intervention": {k: v for k, v in found.items() if k != "effect"},
+            "effect": found["effect"],
+            "goals": goals,
+        }
+
+    response = respond(
+        fmt,
+        f"{code}-interventie-{intervention_id}",
+        html=lambda: site.page("interventie.html", request, data=data()),
+        data=data,
+        table=lambda: [_with_effect({**data()["intervention"], "effect": data()["effect"]})],
+    )
+    site.own.log(actor(access), code, "view" if fmt == "html" else "export", f"interventie {intervention_id}")
+    return response
+
+
+def _with_effect(intervention: dict[str, Any]) -> dict[str, Any]:
+    """Flatten an intervention's measured effect into columns beside it (``effect_...``) for a table."""
+    effect = intervention.get("effect") or {}
+    return {k: v for k, v in intervention.items() if k != "effect"} | {
+        f"effect_{k}": effect.get(k) for k in ("label", "short", *EFFECT_KEYS, "method", "text")
+    }
 
 
 @router.post(
