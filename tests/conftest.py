@@ -229,7 +229,8 @@ def with_a_plan(web_db: Path, folder: Path) -> Path:
         ]
         intervention = {
             "title": "Buurtkamers voor ouderen",
-            "start": "2021-01-01",
+            "theme": "eenzaamheid",
+            "start": "2017-03-01",  # between the 2016 and 2020 rounds: its effect can be measured
             "area": WIJKTEAM_STAD,
             "budget": 120000,
             "partners": "Welzijnsorganisatie De Schoor, GGD Flevoland, bibliotheek",

@@ -96,6 +96,14 @@ def test_pdf_pages_render_and_hold_the_headings(report_db: Path, tmp_path: Path)
         text,
     )
     assert "procentpunt naast de peiling" in text  # how reliable, in words
+    # Issue 28: the effect of the plan's intervention (from 2017) with its interval, in words
+    flat = re.sub(r"\s+", " ", text)
+    assert "Gemeten effect: het verschil met vergelijkbare buurten" in flat
+    assert "Kosten per inwoner minder getroffen: het budget gedeeld door het effect" in flat
+    assert re.search(
+        r"Aanpak ‘Buurtkamers voor ouderen’: Zonder de aanpak verwacht \d+,\d%, gemeten \d+,\d%", flat
+    )
+    assert re.search(r"\(90%: \d+,\d (lager )?tot \d+,\d (lager|hoger)\)", flat)
     assert not re.search(r"(^|\s)#{1,3} |\*\*|\|\s*-{3}|`", text), "Markdown syntax in the PDF"
     commands = typer.main.get_command(app).commands  # type: ignore[attr-defined]
     assert not [c for c in commands if f"wijkradar {c}" in text], "a CLI instruction in the PDF"

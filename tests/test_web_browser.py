@@ -260,6 +260,7 @@ PAGES = {
     "bronnen": "/bronnen",
     "zoeken": "/zoek?q=den",
     "doelen": "/gemeente/GM0034/doelen?thema=eenzaamheid",
+    "interventie": "/gemeente/GM0034/interventies/1",
     "niet-gevonden": "/gemeente/GM9999",
 }
 

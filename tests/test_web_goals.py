@@ -345,3 +345,30 @@ def test_a_prognose_is_shown_beside_the_measurements_and_never_counts_as_one(db:
         assert profile["estimates"][0]["prognoses"][0]["period"] == "2024"
         assert profile["estimates"][0]["prognoses"][0]["kerncijfers"] == "2017 en 2020"
         assert "uit Kerncijfers 2017 en 2020" in html.unescape(again.get(f"/regio/{THREE[0]}").text)
+
+
+def test_the_intervention_page_the_goals_page_and_the_export_show_the_effect(
+    web_db: Path, tmp_path: Path
+) -> None:
+    """Issue 28: the plan's intervention started in 2017, between the 2016 and 2020 rounds."""
+    from conftest import with_a_plan
+
+    with TestClient(create_app(with_a_plan(web_db, tmp_path))) as client:
+        page = client.get("/gemeente/GM0034/interventies/1")
+        assert page.status_code == 200
+        text = re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page.text)))
+        assert re.search(
+            r"Zonder de aanpak verwacht \d+,\d%, gemeten \d+,\d%: \d+,\d punt (lager|hoger)", text
+        )
+        assert "90%-interval komt uit 2 000 placebo's" in text and "Kleinste effect dat met 3 buurten" in text
+        found = client.get("/gemeente/GM0034/interventies/1.json").json()
+        effect = found["effect"]
+        assert effect["status"] == "estimated" and effect["lower90"] < effect["effect"] < effect["upper90"]
+        assert {"observed", "expected", "minimal_detectable_effect", "placebo_coverage90"} <= set(effect)
+        assert [g["goal_id"] for g in found["goals"]] == [1, 2] and found["goals"][0]["effect"]["text"]
+        goals = client.get("/gemeente/GM0034/doelen?thema=eenzaamheid").text
+        assert goals.count("Zonder de aanpak verwacht") >= 2  # in both goals the intervention serves
+        assert "Gemeten effect op eenzaamheid onder 65-plussers" in goals
+        rows = csv_rows(client.get("/gemeente/GM0034/interventies.csv").text)
+        assert rows[0]["effect"] == effect["short"] and rows[0]["zonder aanpak verwacht"]
+        assert client.get("/gemeente/GM0034/interventies/7").status_code == 404
