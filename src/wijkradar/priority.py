@@ -344,7 +344,12 @@ def _why(
 
 
 def _nl(value: float) -> str:
-    return f"{value:,.1f}".replace(",", " ").replace(".", ",")
+    """Say a contribution in points; one that rounds to nothing is said to be small, not 0,0.
+
+    >>> _nl(0.26), _nl(0.02), _nl(1234.5)
+    ('0,3', 'minder dan 0,1', '1\xa0234,5')
+    """
+    return "minder dan 0,1" if abs(value) < 0.05 else number_nl(value, 1)
 
 
 def _rank(rows: pd.DataFrame, *, seed: int) -> pd.DataFrame:
