@@ -13,16 +13,14 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import tempfile
 import time
 from pathlib import Path
 
 import pandas as pd
-from ingest import data_dir
+from ingest import staged
 
 from wijkradar import indeling
 from wijkradar.cache import forget
-from wijkradar.ingest import ingest
 from wijkradar.warehouse import Warehouse
 
 
@@ -31,13 +29,8 @@ def main() -> None:
     parser.add_argument("--db", type=Path, default=None, help="a warehouse with ../shared/data ingested")
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        db = args.db or Path(tmp) / "bench.duckdb"
-        if args.db is None:
-            with Warehouse.open(db) as wh:
-                ingest(wh, [data_dir()])
-        with Warehouse.open(db, read_only=True) as wh:
-            run(wh, args.repeat)
+    with staged(args.db) as wh:
+        run(wh, args.repeat)
 
 
 def run(wh: Warehouse, repeat: int) -> None:

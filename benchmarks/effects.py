@@ -20,19 +20,17 @@ before and 2019-2021 after a start in 2018) per wijk:
 from __future__ import annotations
 
 import argparse
-import tempfile
 import time
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from ingest import data_dir
+from ingest import staged
 
 from wijkradar import effects
 from wijkradar.cache import forget
 from wijkradar.goals.effect import outcome_of
-from wijkradar.ingest import ingest
 from wijkradar.texts import number_nl
 from wijkradar.warehouse import Warehouse
 
@@ -49,15 +47,10 @@ def main() -> None:
     parser.add_argument("--db", type=Path, default=None, help="a warehouse with ../shared/data ingested")
     parser.add_argument("--placebos", type=int, default=effects.PLACEBOS)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        db = args.db or Path(tmp) / "bench.duckdb"
-        if args.db is None:
-            with Warehouse.open(db) as wh:
-                ingest(wh, [data_dir()])
-        with Warehouse.open(db, read_only=True) as wh:
-            for case in CASES:
-                calibration(wh, *case, n=args.placebos)
-            timing(wh)
+    with staged(args.db) as wh:
+        for case in CASES:
+            calibration(wh, *case, n=args.placebos)
+        timing(wh)
 
 
 def calibration(

@@ -15,6 +15,8 @@ import os
 import statistics
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -27,6 +29,18 @@ from wijkradar.warehouse import Warehouse
 def data_dir() -> Path:
     default = Path(__file__).resolve().parents[2] / "shared" / "data"
     return Path(os.environ.get("WIJKRADAR_DATA", default))
+
+
+@contextmanager
+def staged(db: Path | None) -> Iterator[Warehouse]:
+    """Open ``db`` read-only, or a temporary warehouse with all of the staged data ingested."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = db or Path(tmp) / "bench.duckdb"
+        if db is None:
+            with Warehouse.open(path) as wh:
+                ingest(wh, [data_dir()])
+        with Warehouse.open(path, read_only=True) as wh:
+            yield wh
 
 
 def baseline(files: list[Path]) -> float:

@@ -344,7 +344,7 @@ def _why(
 
 
 def _nl(value: float) -> str:
-    """Say a contribution in points; one that rounds to nothing is said to be small, not 0,0.
+    r"""Say a contribution in points; one that rounds to nothing is said to be small, not 0,0.
 
     >>> _nl(0.26), _nl(0.02), _nl(1234.5)
     ('0,3', 'minder dan 0,1', '1\xa0234,5')

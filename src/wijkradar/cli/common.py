@@ -148,6 +148,16 @@ def _emit(frame: pd.DataFrame, fmt: Format, title: str | None = None) -> None:
         out.print(table)
 
 
+def _emit_record(record: dict[str, Any], fmt: Format, lines: list[tuple[str, Any]], title: str) -> None:
+    """Write one record: JSON and CSV with every key; on screen one labelled value per line."""
+    if fmt is Format.json:
+        _emit_json(record)
+    elif fmt is Format.csv:
+        _emit(pd.DataFrame([record]), fmt)
+    else:
+        _emit(pd.DataFrame(lines, columns=["cijfer", "waarde"]), fmt, title=title)
+
+
 def _shown(value: Any) -> str:
     """Text for a cell of a table on screen: Dutch numbers with sensible precision, short times.
 

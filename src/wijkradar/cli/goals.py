@@ -15,6 +15,7 @@ from wijkradar.cli.common import (
     GemeenteOption,
     _emit,
     _emit_json,
+    _emit_record,
     _handled,
     _nl,
     _stores,
@@ -433,15 +434,5 @@ def interventions_effect_cmd(
             wh, own, resolve_gemeente(wh, gemeente) if gemeente else None, intervention_id, measure, group
         )
         own.log(cli_actor(), found["gemeente_code"], "view", f"effect interventie {intervention_id} (cli)")
-    if fmt is Format.json:
-        _emit_json(found)
-        return
-    if fmt is Format.csv:
-        _emit(pd.DataFrame([found]), fmt)
-        return
-    rows = [
-        {"wat": label, "waarde": found.get(key)}
-        for key, label in EFFECT_ROWS
-        if found.get(key) not in (None, "", [])
-    ]
-    _emit(pd.DataFrame(rows), fmt, title=f"Effect van interventie {intervention_id}")
+    lines = [(label, found.get(key)) for key, label in EFFECT_ROWS if found.get(key) not in (None, "", [])]
+    _emit_record(found, fmt, lines, f"Effect van interventie {intervention_id}")

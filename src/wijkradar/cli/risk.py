@@ -24,6 +24,7 @@ from wijkradar.cli.common import (
     _db,
     _emit,
     _emit_json,
+    _emit_record,
     _handled,
     _nl,
     _steps,
@@ -58,21 +59,10 @@ def evaluate_cmd(
     """
     with _handled(), Warehouse.open(_db(db), read_only=True) as wh:
         result = evaluation(wh, measure, group, level, period)
-    if fmt is Format.json:
-        _emit_json(result)
-        return
-    if fmt is Format.csv:
-        _emit(pd.DataFrame([result]), fmt)
-        return
     # One figure per line: some thirty columns side by side do not fit a terminal. Three decimals,
     # as goals are set in them (0.8496 is not 0.85).
-    figures = pd.DataFrame(
-        {
-            "cijfer": [COLUMN_NL.get(k, k) for k in result],
-            "waarde": [number_nl(v, 3) if isinstance(v, float) else v for v in result.values()],
-        }
-    )
-    _emit(figures, fmt, title="Validatie")
+    lines = [(COLUMN_NL.get(k, k), number_nl(v, 3) if isinstance(v, float) else v) for k, v in result.items()]
+    _emit_record(result, fmt, lines, "Validatie")
 
 
 @app.command("model-card")
