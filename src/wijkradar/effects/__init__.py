@@ -45,11 +45,12 @@ import pandas as pd
 from sklearn.neighbors import NearestNeighbors
 
 from wijkradar.cache import remember
+from wijkradar.effects.words import TOO_LITTLE_NL as TOO_LITTLE_NL
+from wijkradar.effects.words import effect_nl, short_nl, too_little
 from wijkradar.errors import InputError
 from wijkradar.indeling import every_value_on
 from wijkradar.models.residents import latest, residents
 from wijkradar.regions import gemeente_of, level_of, wijk_of
-from wijkradar.texts import number_nl
 from wijkradar.warehouse import Warehouse
 
 MATCHES: Final = 5  # comparison areas per area of the intervention
@@ -62,7 +63,6 @@ SHRUNK_NL: Final = (
     "Peilingcijfers per buurt en wijk zijn zelf modelschattingen (RIVM), die een buurt naar het "
     "landelijke verband trekken: een lokaal effect wordt daardoor kleiner gemeten dan het is."
 )
-TOO_LITTLE_NL: Final = "te weinig gebieden of metingen om een effect van deze grootte te zien"
 
 
 @dataclass(frozen=True)
@@ -330,7 +330,7 @@ def estimate(
         kind = None  # too few gemeenten of the same kind: compare with every gemeente
         pool = setup(table, pre, post, set(exclude), None)
     if pool is None or len(pool.codes) < MIN_POOL:
-        words = _too_little(pre, post, start, len(own))
+        words = too_little(pre, post, start, len(own))
         return {**result, "status": "too_little_data", "text": words, "short": "te weinig gegevens"}
     effect, observed, compared = effect_of(pool, own, pre, post)
     null = null_distribution(wh, outcome, level, (pre, post), kind, len(own), exclude)
@@ -436,67 +436,3 @@ def costs(effect: dict[str, Any], budget: float, people: float, per: float, sign
         "cost_upper90": round(budget / fewest),
         "cost_note": "",
     }
-
-
-def _too_little(pre: list[str], post: list[str], start: date, own: int) -> str:
-    if not post:
-        return f"Nog geen meting na {start.year}: {TOO_LITTLE_NL}."
-    if not pre:
-        return f"Geen meting voor {start.year}: {TOO_LITTLE_NL}."
-    if not own:
-        return f"De gebieden van de aanpak hebben geen cijfers voor en na de start: {TOO_LITTLE_NL}."
-    return f"Te weinig vergelijkbare gebieden met cijfers: {TOO_LITTLE_NL}."
-
-
-def effect_nl(found: dict[str, Any]) -> str:
-    """Say an effect as a raad reads it, with its interval, and what the data cannot see.
-
-    >>> effect_nl({"status": "estimated", "unit": "%", "expected": 51.0, "observed": 48.2,
-    ...     "effect": -2.8, "lower90": -4.7, "upper90": -0.9, "minimal_detectable_effect": 3.1,
-    ...     "areas": 8, "level": "buurt"})
-    'Zonder de aanpak verwacht 51,0%, gemeten 48,2%: 2,8 punt lager (90%: 0,9 tot 4,7 lager).'
-    """
-    if found["status"] != "estimated":
-        return str(found.get("text") or TOO_LITTLE_NL)
-    unit = "%" if found["unit"] == "%" else ""
-    size = abs(found["effect"])
-    lower, upper = found["lower90"], found["upper90"]
-    word = "lager" if found["effect"] < 0 else "hoger"
-    if lower < 0 < upper:
-        span = f"90%: {_n(-lower)} lager tot {_n(upper)} hoger"
-    else:
-        ends = sorted([abs(lower), abs(upper)])
-        span = f"90%: {_n(ends[0])} tot {_n(ends[1])} {word}"
-    text = (
-        f"Zonder de aanpak verwacht {_n(found['expected'])}{unit}, gemeten {_n(found['observed'])}{unit}: "
-        f"{_n(size)} punt {word} ({span})."
-    )
-    if lower < 0 < upper:
-        areas = f"{found['areas']} {'buurten' if found['level'] == 'buurt' else 'wijken'}"
-        text += (
-            f" Dat is niet van toeval te onderscheiden: met {areas} is een effect kleiner dan "
-            f"{_n(found['minimal_detectable_effect'])} punt niet te zien."
-        )
-    return text
-
-
-def short_nl(found: dict[str, Any]) -> str:
-    """Say an effect in a table cell: its size and interval, or that the data cannot tell.
-
-    >>> short_nl({"status": "estimated", "effect": -2.8, "lower90": -4.7, "upper90": -0.9})
-    '2,8 punt lager (90%: 0,9 tot 4,7 lager)'
-    >>> short_nl({"status": "estimated", "effect": 0.2, "lower90": -11.9, "upper90": 13.6})
-    'niet te onderscheiden van geen effect (90%: 11,9 lager tot 13,6 hoger)'
-    """
-    if found["status"] != "estimated":
-        return "te weinig gegevens"
-    lower, upper = found["lower90"], found["upper90"]
-    if lower < 0 < upper:
-        return f"niet te onderscheiden van geen effect (90%: {_n(-lower)} lager tot {_n(upper)} hoger)"
-    word = "lager" if found["effect"] < 0 else "hoger"
-    ends = sorted([abs(lower), abs(upper)])
-    return f"{_n(abs(found['effect']))} punt {word} (90%: {_n(ends[0])} tot {_n(ends[1])} {word})"
-
-
-def _n(value: float) -> str:
-    return number_nl(value, 1)
