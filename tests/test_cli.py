@@ -259,7 +259,24 @@ def test_errors_name_the_option_as_typed(db: Path) -> None:
     start = ["interventions", "add", "--gemeente", "Almere", "--title", "Huiskamer", "--db", str(db)]
     dated = runner.invoke(app, [*start, "--start", "2024-13-01"])
     assert dated.exit_code == 2 and "optie --start:" in dated.stderr, dated.stderr
-    assert not any("kolom" in r.stderr or "target_" in r.stderr for r in (wrong, late, dated))
+    role = runner.invoke(
+        app,
+        [
+            "users",
+            "add",
+            "jan",
+            "--gemeente",
+            "Almere",
+            "--rol",
+            "baas",
+            "--wachtwoord-stdin",
+            "--db",
+            str(db),
+        ],
+        input="een lang wachtwoord van jan\n",
+    )
+    assert role.exit_code == 2 and "optie --rol: onbekende rol" in role.stderr, role.stderr
+    assert not any("kolom" in r.stderr or "target_" in r.stderr for r in (wrong, late, dated, role))
 
 
 def test_show_gives_the_model_estimate_as_the_site_does(

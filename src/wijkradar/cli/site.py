@@ -38,6 +38,7 @@ from wijkradar.texts import ROLE_NL
 from wijkradar.warehouse import Warehouse
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+USER_OPTIONS = {"gemeente": "--gemeente", "rol": "--rol", "wachtwoord": "--wachtwoord-stdin"}  # for errors
 
 
 @app.command("serve")
@@ -181,7 +182,7 @@ def users_add_cmd(
 
     Voorbeeld: wijkradar users add marieke --gemeente Almere --rol analist --wachtwoord-stdin < wachtwoord.txt
     """
-    with _handled():
+    with _handled(USER_OPTIONS):
         check_name(name)
         if gemeente is None and not national:
             raise InputError(
@@ -224,7 +225,7 @@ def users_role_cmd(
 
     Voorbeeld: wijkradar users role marieke --gemeente Almere --rol beheerder
     """
-    with _handled(), _app_db(db) as store:
+    with _handled(USER_OPTIONS), _app_db(db) as store:
         gemeente = check_gemeente(_gemeente_code(gemeente, db))
         if store.accounts.user(name) is None:
             raise NotFoundError("gebruiker", name, [u["name"] for u in store.accounts.users()])
