@@ -53,6 +53,18 @@ def _hover(row: dict[str, Any], unit: str = "%") -> str:
     return text + f"<br>bron: {row['source']}"
 
 
+def _axis_title(theme: dict[str, Any]) -> str:
+    """Name the value axis: a percentage by its theme, a rate by its unit.
+
+    >>> _axis_title({"label": "Eenzaamheid", "unit": "%"})
+    'Eenzaamheid (%)'
+    >>> _axis_title({"label": "Wmo-cliënten per 1 000 inwoners", "unit": "per 1 000 inwoners"})
+    'per 1 000 inwoners'
+    """
+    unit = str(theme.get("unit") or "%")
+    return plain(theme["label"]) + " (%)" if unit == "%" else unit
+
+
 def ranked_bars(rows: list[dict[str, Any]], theme: dict[str, Any]) -> dict[str, Any]:
     """Draw the fallback without boundaries: areas ranked by value, with model intervals as error bars."""
     shown = [r for r in rows if r["value"] is not None][:40]
@@ -85,7 +97,8 @@ def ranked_bars(rows: list[dict[str, Any]], theme: dict[str, Any]) -> dict[str, 
         "margin": {"l": 180, "r": 20, "t": 40, "b": 40},  # the top margin keeps the toolbar off the bars
         "height": max(300, 24 * len(shown) + 110),
         "xaxis": {
-            "title": {"text": plain(theme["label"]) + (" (%)" if suffix(theme) else "")},
+            # a rate's unit ("per 1 000 huishoudens"): its label is the caption's and too long for the axis
+            "title": {"text": _axis_title(theme)},
             "ticksuffix": suffix(theme),
             "separatethousands": True,
         },
