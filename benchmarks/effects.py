@@ -73,6 +73,13 @@ def calibration(
         f"  placebo coverage of the 90% interval ({size} areas, {n} + {n} placebos, three pairs): "
         f"{', '.join(f'{c:.3f}' for c in pairs)}; mean {np.mean(pairs):.3f} (goal 0.88-0.92)"
     )
+    sets = effects.draw_sets(pool, size, n, seed=1)
+    matched = np.std(effects.effects_on_sets(pool, sets))
+    unmatched = np.std([pool.change[s].mean() - np.delete(pool.change, s).mean() for s in sets])
+    print(
+        f"  why matching: placebo spread {matched:.2f} matched, {unmatched:.2f} against every other area "
+        f"(without matching a detectable effect is {unmatched / matched:.2f}x as large)"
+    )
     for areas in (2, 4, 8, 16, 32):
         calibrate = effects.placebo_effects(pool, areas, n, seed=1)
         detectable = effects.Z_DETECT * float(np.std(calibrate))
