@@ -373,6 +373,7 @@ def test_who_saw_own_data_is_in_the_audit_log(site: TestClient, site_db: Path) -
 
 def _concrete(path: str) -> str:
     path = path.replace("{code:code}", "GM0034").replace("{goal_id}", "1").replace("{intervention_id}", "1")
+    path = path.replace("{intervention_id:int}", "1").replace("{asset}", "swagger-ui.css")
     path = path.replace("{upload_id}", "1")
     return path.replace("{name}", "almere")
 
@@ -402,7 +403,7 @@ def test_access_matrix_never_shows_another_gemeentes_own_data(
     if user:
         assert _login(site, user).status_code == 303
     token = _token(site.get("/uitloggen")) if user else ""
-    assert len(ROUTES) > 30
+    assert len(ROUTES) > 30 and not [p for _, p in ROUTES if "{" in p]  # every route made concrete
     for method, path in ROUTES:
         for query in (
             "",

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from wijkradar import effects
 from wijkradar.cli import app
 from wijkradar.effects import Outcome
-from wijkradar.goals.effect import outcome_of
+from wijkradar.goals.effect import measured, outcome_of
 from wijkradar.warehouse import Warehouse
 
 runner = CliRunner()
@@ -210,6 +210,16 @@ def test_without_enough_data_plain_words_not_a_number(db: Path) -> None:
         assert found["status"] == "too_little_data" and found["effect"] is None and found["lower90"] is None
         assert effects.TOO_LITTLE_NL in found["text"] and found["cost_per_resident"] is None
     assert late["text"].startswith("Nog geen meting na 2021")
+    whole = {
+        "intervention_id": 9,
+        "title": "Heel Almere",
+        "start_date": "2017-01-01",
+        "area_codes": ["GM0034"],
+    }
+    with Warehouse.open(db, read_only=True) as wh:
+        found = measured(wh, whole, lonely, set())
+    assert found["status"] == "not_measured" and found["effect"] is None
+    assert effects.TOO_LITTLE_NL in found["text"] and "buurten of in wijken" in found["text"]
 
 
 def test_cost_per_resident_carries_the_interval() -> None:
