@@ -127,7 +127,6 @@ class Setup:
     codes: np.ndarray  # area codes of the pool (areas without the intervention, complete figures)
     change: np.ndarray  # mean after minus mean before, per pool area
     before: np.ndarray  # standardised outcome per period before the start (matching space)
-    after: np.ndarray  # mean after the start, per pool area
     clusters: np.ndarray  # the neighbourhood each pool area lies in (wijk of a buurt, gemeente of a wijk)
     scale: tuple[np.ndarray, np.ndarray]  # centre and spread that standardised ``before``
 
@@ -138,9 +137,9 @@ def setup(
     """Build the pool: areas outside ``exclude``, in ``gemeenten`` (when given), with every figure."""
     complete = table[pre + post].dropna()
     codes = complete.index.to_numpy()
-    keep = np.array([c not in exclude for c in codes])
+    keep = np.array([c not in exclude for c in codes], dtype=bool)  # bool also when empty
     if gemeenten is not None:
-        keep &= np.array([gemeente_of(c) in gemeenten for c in codes])
+        keep &= np.array([gemeente_of(c) in gemeenten for c in codes], dtype=bool)
     complete = complete[keep]
     before_raw = complete[pre].to_numpy(dtype=float)
     centre, spread = before_raw.mean(axis=0), before_raw.std(axis=0)
@@ -152,7 +151,6 @@ def setup(
         codes=complete.index.to_numpy(),
         change=after - before_raw.mean(axis=1),
         before=(before_raw - centre) / spread,
-        after=after,
         clusters=np.array([cluster_of(str(c)) or str(c) for c in complete.index]),
         scale=(centre, spread),
     )
