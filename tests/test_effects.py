@@ -235,3 +235,9 @@ def test_cost_per_resident_carries_the_interval() -> None:
     assert unclear["cost_per_resident"] is None and unclear["cost_note"].startswith("niet te bepalen")
     worse = effects.costs({"effect": 2.0, "lower90": 1.0, "upper90": 3.0}, 300_000.0, 10_000.0, 100.0, -1.0)
     assert worse["cost_per_resident"] is None
+
+
+def test_a_pool_without_complete_areas_is_empty_not_an_error() -> None:
+    table = pd.DataFrame({"2016": [np.nan, 40.0], "2020": [41.0, np.nan]}, index=["BU00340101", "BU00340102"])
+    pool = effects.setup(table, ["2016"], ["2020"], set(), {"GM0034"})
+    assert len(pool.codes) == 0 and pool.before.shape == (0, 1)

@@ -142,7 +142,10 @@ def setup(
         keep &= np.array([gemeente_of(c) in gemeenten for c in codes], dtype=bool)
     complete = complete[keep]
     before_raw = complete[pre].to_numpy(dtype=float)
-    centre, spread = before_raw.mean(axis=0), before_raw.std(axis=0)
+    if len(before_raw):
+        centre, spread = before_raw.mean(axis=0), before_raw.std(axis=0)
+    else:  # no area has every figure: an empty pool, and the caller's plain words
+        centre, spread = np.zeros(len(pre)), np.ones(len(pre))
     spread = np.where(spread > 0, spread, 1.0)
     after = complete[post].to_numpy(dtype=float).mean(axis=1)
     level = level_of(str(complete.index[0])) if len(complete) else "buurt"
