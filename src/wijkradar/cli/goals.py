@@ -429,7 +429,7 @@ def interventions_effect_cmd(
 
     Voorbeeld: wijkradar interventions effect 1 --format json
     """
-    with _handled({"area_codes": "--area"}), _stores(db) as (wh, own):
+    with _handled(), _stores(db) as (wh, own):
         found = intervention_effect(
             wh, own, resolve_gemeente(wh, gemeente) if gemeente else None, intervention_id, measure, group
         )

@@ -38,6 +38,7 @@ on a survey outcome says so.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Final
@@ -47,9 +48,8 @@ import pandas as pd
 from sklearn.neighbors import NearestNeighbors
 
 from wijkradar.cache import remember
+from wijkradar.effects.words import NOT_MEASURED_NL, effect_nl, short_nl, too_little
 from wijkradar.effects.words import TOO_LITTLE_NL as TOO_LITTLE_NL
-from wijkradar.effects.words import effect_nl, short_nl, too_little
-from wijkradar.errors import InputError
 from wijkradar.indeling import every_value_on
 from wijkradar.models.residents import latest, residents
 from wijkradar.regions import gemeente_of, level_of, wijk_of
@@ -160,14 +160,17 @@ def setup(
 
 
 def _matched_effect(
-    own_change: np.ndarray, neighbours: np.ndarray, change: np.ndarray, taken: set[int]
+    own_change: np.ndarray, near: np.ndarray, change: np.ndarray, taken: Sequence[int] = ()
 ) -> float:
-    """Return the mean over areas of (own change - mean change of its first MATCHES neighbours not taken)."""
-    effects = []
-    for area_change, row in zip(own_change, neighbours, strict=True):
-        controls = [j for j in row if j not in taken][:MATCHES]
-        effects.append(area_change - change[controls].mean())
-    return float(np.mean(effects))
+    """Return the mean over areas of (own change - mean change of its first MATCHES comparisons).
+
+    ``near`` holds each area's nearest pool areas, nearest first; those in ``taken`` (the set
+    itself, for a placebo) are never a comparison.
+    """
+    free = ~np.isin(near, np.asarray(taken, dtype=int))
+    used = free & (np.cumsum(free, axis=1) <= MATCHES)
+    compared = (change[near] * used).sum(axis=1) / used.sum(axis=1)
+    return float(np.mean(own_change - compared))
 
 
 def draw_sets(pool: Setup, size: int, n: int, seed: int) -> list[list[int]]:
@@ -201,14 +204,12 @@ def effects_on_sets(pool: Setup, sets: list[list[int]], shift: float = 0.0) -> n
     size = max((len(s) for s in sets), default=0)
     k = min(len(pool.codes), MATCHES + size + 1)
     neighbours = NearestNeighbors(n_neighbors=k).fit(pool.before).kneighbors(pool.before)[1]
-    found = np.empty(len(sets))
-    for p, chosen in enumerate(sets):
-        near = neighbours[chosen]
-        free = ~np.isin(near, chosen)  # an area of the set is never its own comparison
-        used = free & (np.cumsum(free, axis=1) <= MATCHES)
-        compared = (pool.change[near] * used).sum(axis=1) / used.sum(axis=1)
-        found[p] = float(np.mean(pool.change[chosen] + shift - compared))
-    return found
+    return np.array(
+        [
+            _matched_effect(pool.change[chosen] + shift, neighbours[chosen], pool.change, chosen)
+            for chosen in sets
+        ]
+    )
 
 
 def placebo_effects(pool: Setup, size: int, n: int, seed: int) -> np.ndarray:
@@ -294,21 +295,15 @@ def estimate(
 
     ``others``: the areas of the gemeente's other interventions, never a comparison or a placebo.
 
-    Returns a dict with ``observed``, ``expected``, ``effect``, ``lower90``, ``upper90`` (None
-    and ``status`` "too_little_data" when the data cannot tell), ``method``,
+    Returns a dict with ``observed``, ``expected``, ``effect``, ``lower90``, ``upper90`` (None,
+    with ``status`` "too_little_data" when the data cannot tell, or "not_measured" for areas
+    that are not all buurten or all wijken), ``method``,
     ``comparison_areas``, ``minimal_detectable_effect``, ``placebo_coverage90`` and the cost per
     resident less affected with its interval (``budget`` in euro).
     """
     levels = {level_of(c) for c in codes}
-    if len(levels) != 1 or next(iter(levels)) not in EFFECT_LEVELS:
-        raise InputError(
-            "interventie",
-            "een effect wordt gemeten op buurten of op wijken, niet op een mengsel of een hele gemeente",
-            column="area",
-            fix="kies de buurten of de wijken van de aanpak",
-        )
-    level = next(iter(levels))
-    table = panel(wh, outcome, level)
+    level = next(iter(levels)) if len(levels) == 1 else ""
+    table = panel(wh, outcome, level) if level in EFFECT_LEVELS else pd.DataFrame()
     pre, post = periods_around([str(c) for c in table.columns], start)
     result: dict[str, Any] = {
         "measure": outcome.measure_id,
@@ -325,6 +320,8 @@ def estimate(
         "caveat": SHRUNK_NL if outcome.source == "survey" else "",
         **dict.fromkeys(EFFECT_KEYS),
     }
+    if level not in EFFECT_LEVELS:
+        return {**result, "status": "not_measured", "short": "niet gemeten", "text": NOT_MEASURED_NL}
     own = table.reindex(codes)[pre + post].dropna() if pre and post else pd.DataFrame()
     kind = _kind_of(wh, codes)
     exclude = frozenset(codes) | frozenset(others)
@@ -367,7 +364,7 @@ def effect_of(pool: Setup, own: pd.DataFrame, pre: list[str], post: list[str]) -
     neighbours = comparisons(pool, own, pre)
     after = own[post].to_numpy(dtype=float).mean(axis=1)
     change = after - own[pre].to_numpy(dtype=float).mean(axis=1)
-    effect = _matched_effect(change, neighbours, pool.change, set())
+    effect = _matched_effect(change, neighbours, pool.change)
     return effect, float(after.mean()), len(set(neighbours.ravel().tolist()))
 
 

@@ -8,6 +8,10 @@ from typing import Any, Final
 from wijkradar.texts import number_nl
 
 TOO_LITTLE_NL: Final = "te weinig gebieden of metingen om een effect van deze grootte te zien"
+NOT_MEASURED_NL: Final = (
+    "Alleen een aanpak in buurten of in wijken wordt gemeten, tegen vergelijkbare buurten of wijken "
+    f"elders: {TOO_LITTLE_NL}."
+)
 
 
 def too_little(pre: list[str], post: list[str], start: date, own: int) -> str:

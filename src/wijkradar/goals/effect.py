@@ -10,11 +10,11 @@ from datetime import date
 from typing import Any
 
 from wijkradar.appdb import AppDB
-from wijkradar.effects import EFFECT_KEYS, EFFECT_LEVELS, TOO_LITTLE_NL, Outcome, estimate
+from wijkradar.effects import Outcome, estimate
 from wijkradar.errors import NotFoundError
 from wijkradar.goals.measure import measure_label
 from wijkradar.query import require_gemeente
-from wijkradar.regions import Region, level_of
+from wijkradar.regions import Region
 from wijkradar.themes import Theme, load_themes
 from wijkradar.uploads import own_themes, with_uploads
 from wijkradar.warehouse import Warehouse
@@ -51,30 +51,14 @@ def measured(
 ) -> dict[str, Any]:
     """Return the effect of one stored intervention on ``outcome``, or the plain words why not."""
     codes = list(intervention["area_codes"])
-    base = {
+    start = date.fromisoformat(str(intervention["start_date"])[:10])
+    found = estimate(wh, outcome, codes, start, budget=intervention.get("budget"), others=others - set(codes))
+    return {
         "intervention_id": intervention["intervention_id"],
         "title": intervention["title"],
-        "start": str(intervention["start_date"])[:10],
+        "start": start.isoformat(),
+        **found,
     }
-    levels = {level_of(c) for c in codes}
-    if len(levels) != 1 or next(iter(levels)) not in EFFECT_LEVELS:
-        return base | {
-            "measure": outcome.measure_id,
-            "group": outcome.population_group,
-            "label": outcome.label,
-            "status": "not_measured",
-            "short": "niet gemeten",
-            "method": "",
-            **dict.fromkeys(EFFECT_KEYS),
-            "text": (
-                "Alleen een aanpak in buurten of in wijken wordt gemeten, tegen vergelijkbare "
-                f"buurten of wijken elders: {TOO_LITTLE_NL}."
-            ),
-        }
-    start = date.fromisoformat(base["start"])
-    budget = intervention.get("budget")
-    found = estimate(wh, outcome, codes, start, budget=budget, others=others - set(codes))
-    return base | found
 
 
 def intervention_effect(

@@ -148,7 +148,7 @@ def intervention(
         f"{code}-interventie-{intervention_id}",
         html=lambda: site.page("interventie.html", request, data=data()),
         data=data,
-        table=lambda: [_with_effect({**data()["intervention"], "effect": data()["effect"]})],
+        table=lambda: [_with_effect({**(found := data())["intervention"], "effect": found["effect"]})],
     )
     site.own.log(actor(access), code, "view" if fmt == "html" else "export", f"interventie {intervention_id}")
     return response
