@@ -184,6 +184,29 @@ def test_folder_with_a_bad_file_reports_it_and_loads_the_rest(
     assert len(wh.sources.table()) == 1
 
 
+def test_a_batch_checkpoints_once_and_leaves_the_setting_as_it_was(
+    wh: Warehouse, data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """During an ingest the log is not folded into the file per 16 MB; afterwards it is again."""
+
+    def threshold() -> str:
+        return str(wh.con.execute("SELECT current_setting('checkpoint_threshold')").fetchall()[0][0])
+
+    before = threshold()
+    seen: list[str] = []
+    real_insert = Observations.insert
+
+    def watching(self: Observations, *args: object, **kwargs: object) -> None:
+        seen.append(threshold())
+        real_insert(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Observations, "insert", watching)
+    folder = data / "cbs-kwb-gemeenten-2020"
+    assert [r.action for r in ingest(wh, [folder / "kwb2020_gemeenten.csv"])] == ["ingested"]
+    assert seen and all(s != before for s in seen)
+    assert threshold() == before
+
+
 def test_crash_midway_leaves_warehouse_as_it_was(
     seeded: Warehouse, data: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

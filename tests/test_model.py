@@ -41,6 +41,22 @@ def test_text_in_numeric_cell_names_file_row_column_value() -> None:
     assert "Oplossing" in message
 
 
+@pytest.mark.parametrize("word", ["nan", "inf", "-Infinity", "NaN"])
+def test_words_a_number_parser_reads_are_text_here(word: str) -> None:
+    """Arrow's cast reads these as numbers; in a CBS table they are text, and refused as such."""
+    with pytest.raises(InputError) as info:
+        parse_values(pd.Series(["1.5", "x", word, "2"]), file="f.csv", column="c", first_row=2)
+    assert "rij 4" in str(info.value) and f"'{word}'" in str(info.value)
+
+
+def test_every_form_of_a_plain_number_is_read() -> None:
+    values, status = parse_values(
+        pd.Series(["1e3", "+2", ".5", "1.", "-0.25", " 7 "]), file="f", column="c", first_row=2
+    )
+    assert values.tolist() == [1000.0, 2.0, 0.5, 1.0, -0.25, 7.0]
+    assert set(status) == {"published"}
+
+
 def test_decimal_comma() -> None:
     values, _ = parse_values(
         pd.Series(["48,2", "1.234,5"]), file="f", column="c", first_row=2, decimal_comma=True

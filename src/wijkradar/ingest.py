@@ -181,7 +181,7 @@ def ingest_path(wh: Warehouse, path: Path, *, period: str | None = None) -> File
     known = wh.sources.by_checksum(digest)
     if known is not None:
         return _unchanged(path, known)
-    return store(wh, str(path), digest, read_file(path, period=period))
+    return store(wh, str(path), digest, read_checked(path, period=period))
 
 
 def _unchanged(path: Path, known: dict[str, Any]) -> FileReport:
@@ -195,16 +195,32 @@ def _unchanged(path: Path, known: dict[str, Any]) -> FileReport:
     )
 
 
-def store(wh: Warehouse, label: str, digest: str, dataset: Dataset) -> FileReport:
+@dataclass(frozen=True)
+class Checked:
+    """A dataset that passed :func:`plausible`, with its note about duplicate rows dropped."""
+
+    dataset: Dataset
+    note: str
+
+
+def read_checked(path: Path, *, period: str | None = None, layer: str | None = None) -> Checked:
+    """Read a file and check it: the part of ingesting that needs no warehouse (run on threads)."""
+    return Checked(*plausible(read_file(path, period=period, layer=layer), str(path)))
+
+
+def store(wh: Warehouse, label: str, digest: str, dataset: Dataset | Checked) -> FileReport:
     """Write a dataset in one transaction, replacing an earlier version of the same table slice.
 
     ``label`` names where it came from in the report; ``digest`` makes storing it again a no-op.
+    A dataset not yet :class:`Checked` is checked first.
     """
-    dataset, duplicates = plausible(dataset, label)
+    checked = dataset if isinstance(dataset, Checked) else Checked(*plausible(dataset, label))
+    dataset, duplicates = checked.dataset, checked.note
     meta = dataset.meta
     in_obs = dataset.observations["region_code"]
     found = in_obs.cat.categories if isinstance(in_obs.dtype, pd.CategoricalDtype) else in_obs.unique()
-    codes = sorted({*dataset.regions["code"].tolist(), *map(str, found)})
+    every = pd.concat([dataset.regions["code"].astype(str), pd.Series(found, dtype=object).astype(str)])
+    codes = sorted(every.unique().tolist())
     with wh.transaction():
         previous = wh.sources.replace_slices(dataset.dataset_key, codes)
         source_id = wh.sources.insert(
@@ -362,16 +378,16 @@ def ingest(
                 message=f"zelfde inhoud als {original}: al ingelezen als dat bestand; niets gewijzigd",
             )
     done = len(reports)
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        window: deque[tuple[Path, Future[Dataset]]] = deque()
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool, wh.batch():
+        window: deque[tuple[Path, Future[Checked]]] = deque()
         queue = iter(todo)
         for path in islice(queue, max(1, workers)):
-            window.append((path, pool.submit(read_file, path, period=period, layer=layer)))
+            window.append((path, pool.submit(read_checked, path, period=period, layer=layer)))
         while window:
             path, future = window.popleft()
             upcoming = next(queue, None)
             if upcoming is not None:
-                window.append((upcoming, pool.submit(read_file, upcoming, period=period, layer=layer)))
+                window.append((upcoming, pool.submit(read_checked, upcoming, period=period, layer=layer)))
             if on_progress:
                 on_progress(path, done, len(files))
             try:

@@ -13,7 +13,7 @@ import csv
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache, partial
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Final
@@ -259,7 +259,8 @@ def from_wide(table: Table, *, file: str, location: str, fmt: str, labels: Label
 
 def _share_of_codes(values: pd.Series) -> float:
     """Share of the non-empty cells (of a sample) that are CBS region codes."""
-    sample = values.dropna().astype("string").str.strip().str.upper()
+    distinct = pd.Series(pd.unique(values.dropna()), dtype="string")  # a few, however long the table
+    sample = distinct.str.strip().str.upper()
     sample = sample[sample != ""].drop_duplicates().head(500)
     if sample.empty:
         return 0.0
@@ -286,13 +287,15 @@ def _region_columns(frame: pd.DataFrame, dims: list[str], labels: Labels) -> tup
     others = [d for d in dims if d not in (PERIOD_DIMENSION, MARGIN_DIMENSION)]
     if not others:
         return coding, coding
-    codes = frame[coding].astype("string").str.strip()
+    codes, _ = pd.factorize(frame[coding].astype("string").str.strip())
 
     def pairing(dim: str) -> float:
         """Share of codes with one title times share of titles with one code (1: a perfect pairing)."""
-        pairs = pd.DataFrame({"t": frame[dim].astype("string").str.strip(), "c": codes}).drop_duplicates()
-        one_title = float((pairs.groupby("c")["t"].size() == 1).mean())
-        one_code = float((pairs.groupby("t")["c"].size() == 1).mean())
+        titles, uniques = pd.factorize(frame[dim].astype("string").str.strip())
+        width = len(uniques) + 1
+        pairs = np.unique((codes.astype(np.int64) + 1) * width + titles + 1)  # each pair as one number
+        one_title = float((np.unique(pairs // width, return_counts=True)[1] == 1).mean())
+        one_code = float((np.unique(pairs % width, return_counts=True)[1] == 1).mean())
         return one_title * one_code
 
     return max(others, key=pairing), coding
@@ -310,8 +313,9 @@ def _rows_with_codes(
     empty = (codes.isna() | (codes == "")).to_numpy()
     if not empty.any():
         return frame, 0
-    cells = frame.loc[empty, topics].astype("string").apply(lambda c: c.str.strip())
-    filled = (cells.notna() & (cells != "") & (cells != ".")).any(axis=1).to_numpy()
+    cells = frame.loc[empty, topics]
+    text = pd.Series(cells.to_numpy().ravel(), dtype="string").str.strip()  # one pass, row by row
+    filled = (text.notna() & ~text.isin(["", "."])).to_numpy().reshape(cells.shape).any(axis=1)
     if filled.any():
         position = int(np.flatnonzero(empty)[int(np.flatnonzero(filled)[0])])
         raise InputError(
@@ -363,24 +367,30 @@ def _groups(frame: pd.DataFrame, group_dims: list[str], labels: Labels) -> pd.Se
     """
     if not group_dims:
         return pd.Series(TOTAL_GROUP, index=frame.index, dtype=object)
-    parts = []
+    combined = np.zeros(len(frame), dtype=np.int64)
+    labels_of: list[list[str]] = []
     for dim in group_dims:
-        codes = frame[dim].astype("string").str.strip()
+        idx, uniques = pd.factorize(frame[dim].astype("string").str.strip())
         titles = labels.dimension_titles.get(dim, {})
-        parts.append(_map_unique(codes, partial(_group_label_of, dim, titles)))
-    if len(parts) == 1:
-        return parts[0].astype(object)
-    combined = pd.concat(parts, axis=1).astype(str).agg("\x1f".join, axis=1)
-    return _map_unique(combined, _join_groups)
+        labels_of.append([_group_label(dim, str(u), titles.get(str(u))) for u in uniques])
+        combined = combined * (len(uniques) + 1) + idx + 1  # each row's categories as one number
+    rows, combos = pd.factorize(combined)
+    joined = np.asarray([_join_groups(_categories(int(c), labels_of)) for c in combos], dtype=object)
+    return pd.Series(joined[rows], index=frame.index, dtype=object)
 
 
-def _join_groups(joined: str) -> str:
-    named = [p for p in joined.split("\x1f") if p != TOTAL_GROUP]
+def _categories(number: int, labels_of: list[list[str]]) -> list[str]:
+    """Undo the numbering of :func:`_groups`: the label of each dimension's category, in order."""
+    out = []
+    for labels in reversed(labels_of):
+        number, position = divmod(number, len(labels) + 1)
+        out.append(labels[position - 1] if position else TOTAL_GROUP)  # 0: an empty cell
+    return out[::-1]
+
+
+def _join_groups(parts: list[str]) -> str:
+    named = [p for p in parts if p != TOTAL_GROUP]
     return ";".join(named) if named else TOTAL_GROUP
-
-
-def _group_label_of(dim: str, titles: dict[str, str], code: str) -> str:
-    return _group_label(dim, code, titles.get(code))
 
 
 def _group_label(dim: str, code: str, title: str | None) -> str:

@@ -101,9 +101,11 @@ def check_workbook(path: Path, *, max_rows: int | None = None, origin: str | Non
                         unpacked += len(chunk)
                         if unpacked > MAX_UNPACKED_BYTES:
                             raise too_big
+                        if max_rows is None:
+                            continue
                         rows += (tail + chunk).count(b"<row") - tail.count(b"<row")
                         tail = chunk[-4:]
-                        if max_rows is not None and rows > max_rows + 1:  # the header row is one
+                        if rows > max_rows + 1:  # the header row is one
                             raise InputError(
                                 name,
                                 f"meer dan {max_rows} rijen; de grens is {max_rows}",
