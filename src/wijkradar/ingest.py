@@ -19,12 +19,14 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from wijkradar.errors import InputError, UnknownFormatError, WijkradarError
 from wijkradar.sources import crosswalk, geo, kwb, names, odata, statline
 from wijkradar.sources.model import Dataset
 from wijkradar.sources.tabular import CSV_SUFFIXES, EXCEL_SUFFIXES, Table, load_table
 from wijkradar.warehouse import Warehouse
+from wijkradar.warehouse.observations import as_arrow
 
 Action = Literal["ingested", "unchanged", "replaced", "failed"]
 SUPPORTED = (
@@ -197,15 +199,25 @@ def _unchanged(path: Path, known: dict[str, Any]) -> FileReport:
 
 @dataclass(frozen=True)
 class Checked:
-    """A dataset that passed :func:`plausible`, with its note about duplicate rows dropped."""
+    """A dataset that passed :func:`plausible`, ready to be written.
+
+    With the note about duplicate rows dropped, and the observations already made into Arrow.
+    """
 
     dataset: Dataset
     note: str
+    rows: pa.Table
+
+    @classmethod
+    def of(cls, dataset: Dataset, label: str) -> Checked:
+        """Check a dataset (see :func:`plausible`) and prepare its observations for writing."""
+        kept, note = plausible(dataset, label)
+        return cls(kept, note, as_arrow(kept.observations))
 
 
 def read_checked(path: Path, *, period: str | None = None, layer: str | None = None) -> Checked:
     """Read a file and check it: the part of ingesting that needs no warehouse (run on threads)."""
-    return Checked(*plausible(read_file(path, period=period, layer=layer), str(path)))
+    return Checked.of(read_file(path, period=period, layer=layer), str(path))
 
 
 def store(wh: Warehouse, label: str, digest: str, dataset: Dataset | Checked) -> FileReport:
@@ -214,7 +226,7 @@ def store(wh: Warehouse, label: str, digest: str, dataset: Dataset | Checked) ->
     ``label`` names where it came from in the report; ``digest`` makes storing it again a no-op.
     A dataset not yet :class:`Checked` is checked first.
     """
-    checked = dataset if isinstance(dataset, Checked) else Checked(*plausible(dataset, label))
+    checked = dataset if isinstance(dataset, Checked) else Checked.of(dataset, label)
     dataset, duplicates = checked.dataset, checked.note
     meta = dataset.meta
     in_obs = dataset.observations["region_code"]
@@ -249,7 +261,7 @@ def store(wh: Warehouse, label: str, digest: str, dataset: Dataset | Checked) ->
         if len(dataset.measures):
             wh.observations.upsert_measures(dataset.measures, meta.publisher, meta.table_id)
         if len(dataset.observations):
-            wh.observations.insert(dataset.observations, source_id, meta.boundary_year)
+            wh.observations.insert(checked.rows, source_id, meta.boundary_year)
         if dataset.geometries is not None:
             wh.boundaries.insert(dataset.geometries, source_id, meta.boundary_year)
         if dataset.crosswalk is not None:
