@@ -184,7 +184,7 @@ def test_folder_with_a_bad_file_reports_it_and_loads_the_rest(
     assert len(wh.sources.table()) == 1
 
 
-def test_a_batch_checkpoints_once_and_leaves_the_setting_as_it_was(
+def test_an_ingest_defers_checkpoints_and_restores_the_setting(
     wh: Warehouse, data: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """During an ingest the log is not folded into the file per 16 MB; afterwards it is again."""

@@ -382,9 +382,9 @@ def _groups(frame: pd.DataFrame, group_dims: list[str], labels: Labels) -> pd.Se
 def _categories(number: int, labels_of: list[list[str]]) -> list[str]:
     """Undo the numbering of :func:`_groups`: the label of each dimension's category, in order."""
     out = []
-    for labels in reversed(labels_of):
-        number, position = divmod(number, len(labels) + 1)
-        out.append(labels[position - 1] if position else TOTAL_GROUP)  # 0: an empty cell
+    for names in reversed(labels_of):
+        number, position = divmod(number, len(names) + 1)
+        out.append(names[position - 1] if position else TOTAL_GROUP)  # 0: an empty cell
     return out[::-1]
 
 
