@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING, Final, Literal, NamedTuple, TypeVar, get_args
 
@@ -302,6 +302,8 @@ def _int(value: object) -> int | None:
         return None
 
 
+@lru_cache(maxsize=1 << 17)  # crosswalks between every two indelingen compare the same names
+@lru_cache(maxsize=1 << 17)  # crosswalks between every two indelingen compare the same names
 def name_key(name: str) -> str:
     """Return a name as compared across years: case, hyphens and spacing do not make another area.
 

@@ -59,9 +59,8 @@ def derive_crosswalks(wh: Warehouse, years: list[int] | None = None) -> int:
     years = sorted(y for y in (years or wh.regions.observation_years()) if y > 0)
     pairs = [(a, b) for a in years for b in years if a != b]
     stamp = _stamp(wh)
-    for a, b in pairs:
-        if wh.crosswalks.derived(stamp, a, b, None) is None:
-            wh.crosswalks.keep_derived(stamp, a, b, None, crosswalk(wh, a, b))
+    missing = [(a, b) for a, b in pairs if wh.crosswalks.derived(stamp, a, b, None) is None]
+    wh.crosswalks.keep_derived(stamp, {(a, b, None): crosswalk(wh, a, b) for a, b in missing})
     return len(pairs)
 
 
@@ -109,12 +108,15 @@ def _build_crosswalk(wh: Warehouse, from_year: int, to_year: int, level: str | N
     return pd.concat([stored, identity[columns]], ignore_index=True)
 
 
-def _codes(wh: Warehouse, year: int, level: str | None) -> list[str]:
+def _codes(wh: Warehouse, year: int, level: str | None) -> tuple[str, ...]:
+    """Codes of one indeling and level (remembered: every pair of indelingen asks for them)."""
     prefix = level_prefix(level)
-    return [c for c in wh.regions.codes_in_year(year) if c.startswith(prefix)]
+    codes = lambda: tuple(c for c in wh.regions.codes_in_year(year) if c.startswith(prefix))  # noqa: E731
+    found: tuple[str, ...] = remember(wh, ("codes", year, prefix), codes, sources_only=True)
+    return found
 
 
-def _changed(wh: Warehouse, from_year: int, to_year: int) -> set[str]:
+def _changed(wh: Warehouse, from_year: int, to_year: int) -> frozenset[str]:
     """Codes with evidence of change between the two years.
 
     Evidence: a crosswalk row that splits, merges or moves the code; another name for it in a year
@@ -122,6 +124,13 @@ def _changed(wh: Warehouse, from_year: int, to_year: int) -> set[str]:
     name it is shown with: "De Werven" on 2020 is not "Centrum Haven Zuid" of 2024).
     """
     low, high = sorted((from_year, to_year))
+    found: frozenset[str] = remember(  # the same for both directions
+        wh, ("changed", low, high), lambda: _changed_between(wh, low, high), sources_only=True
+    )
+    return found
+
+
+def _changed_between(wh: Warehouse, low: int, high: int) -> frozenset[str]:
     out = {
         code
         for code, spans in wh.regions.name_breaks().items()
@@ -134,9 +143,13 @@ def _changed(wh: Warehouse, from_year: int, to_year: int) -> set[str]:
         for year in (low, high)
     ]
     every = pd.concat([names, *ends], ignore_index=True)
-    renamed = every.assign(key=every["name"].map(name_key)).groupby("code")["key"].nunique()
-    out |= set(renamed[renamed > 1].index)
-    return out
+    codes, code_names = pd.factorize(every["code"])
+    names_at, distinct = pd.factorize(every["name"])  # the same names recur: each is keyed once
+    keys, _ = pd.factorize(np.asarray([name_key(str(n)) for n in distinct.tolist()], dtype=object))
+    pairs = np.unique(codes.astype(np.int64) * (len(distinct) + 1) + keys[names_at])
+    per_code = np.bincount(pairs // (len(distinct) + 1), minlength=len(code_names))
+    out |= {str(code) for code in np.asarray(code_names.tolist(), dtype=object)[per_code > 1]}
+    return frozenset(out)
 
 
 def _geometry_evidence(

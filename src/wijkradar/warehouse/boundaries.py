@@ -74,36 +74,52 @@ class Crosswalks(Part):
         sql = f"SELECT {columns} FROM derived_crosswalks {_DERIVED} ORDER BY rowid"  # noqa: S608
         return self._frame(sql, key)
 
-    def keep_derived(
-        self, stamp: str, from_year: int, to_year: int, level: str | None, walk: pd.DataFrame
-    ) -> bool:
-        """Keep a derived crosswalk for later processes; those of an older state of the sources go.
+    def keep_derived(self, stamp: str, walks: dict[tuple[int, int, str | None], pd.DataFrame]) -> bool:
+        """Keep derived crosswalks (per from-year, to-year and level) for later processes.
 
-        Only a writer outside a transaction keeps one (a reader cannot; inside an ingest the sources
-        are still changing). Returns whether it was kept.
+        Those of an older state of the sources go. All are written in one transaction. Only a
+        writer outside a transaction keeps them (a reader cannot; inside an ingest the sources are
+        still changing). Returns whether they were kept.
         """
-        if self.wh.read_only or self.wh.in_transaction:
+        if self.wh.read_only or self.wh.in_transaction or not walks:
             return False
-        frame = walk[["from_code", "to_code", "weight", "method"]]  # noqa: F841  # used in SQL
-        key = [stamp, from_year, to_year, level or ""]
+        keys = [(stamp, a, b, level or "") for a, b, level in walks]
+        sets = pd.DataFrame(keys, columns=["stamp", "from_year", "to_year", "level"])  # noqa: F841
+        frame = pd.concat(  # noqa: F841  # used in SQL
+            [
+                walk[["from_code", "to_code", "weight", "method"]].assign(
+                    stamp=stamp, from_year=a, to_year=b, level=level or ""
+                )
+                for (a, b, level), walk in walks.items()
+            ],
+            ignore_index=True,
+        )
         with self.wh.transaction():
             for table in ("derived_crosswalks", "derived_crosswalk_sets"):
                 self.con.execute(f"DELETE FROM {table} WHERE stamp <> ?", [stamp])  # noqa: S608
-                self.con.execute(f"DELETE FROM {table} {_DERIVED}", key)  # noqa: S608
-            self.con.execute("INSERT INTO derived_crosswalk_sets VALUES (?, ?, ?, ?)", key)
+                self.con.execute(
+                    f"DELETE FROM {table} t USING sets s WHERE t.stamp = s.stamp "  # noqa: S608
+                    "AND t.from_year = s.from_year AND t.to_year = s.to_year AND t.level = s.level"
+                )
+            self.con.execute("INSERT INTO derived_crosswalk_sets SELECT * FROM sets")
             self.con.execute(
-                "INSERT INTO derived_crosswalks "
-                "SELECT ?, ?, ?, ?, from_code, to_code, weight, method FROM frame",
-                key,
+                "INSERT INTO derived_crosswalks SELECT stamp, from_year, to_year, level, "
+                "from_code, to_code, weight, method FROM frame"
             )
         return True
 
     def rows(self, level: str | None = None) -> pd.DataFrame:
-        """Every stored crosswalk row with its source's publisher and table, optionally of one level."""
+        """Every stored crosswalk row with its source's publisher and table, optionally of one level.
+
+        Remembered until the sources change: deriving the crosswalks between every two indelingen
+        reads them once per pair.
+        """
         prefix = level_prefix(level)
-        return self._frame(
+        every = lambda: self._frame(  # noqa: E731
             "SELECT c.from_code, c.from_year, c.to_code, c.to_year, c.weight, c.method, c.source_id, "
             "s.publisher, s.table_id FROM crosswalks c JOIN sources s USING (source_id) "
             "WHERE starts_with(c.from_code, ?) ORDER BY c.from_year, c.to_year, c.from_code, c.to_code",
             [prefix],
         )
+        found: pd.DataFrame = self._remember(("crosswalk_rows", prefix), every, sources_only=True)
+        return found
