@@ -36,19 +36,11 @@ def effect_nl(found: dict[str, Any]) -> str:
     if found["status"] != "estimated":
         return str(found.get("text") or TOO_LITTLE_NL)
     unit = "%" if found["unit"] == "%" else ""
-    size = abs(found["effect"])
-    lower, upper = found["lower90"], found["upper90"]
-    word = "lager" if found["effect"] < 0 else "hoger"
-    if lower < 0 < upper:
-        span = f"90%: {_n(-lower)} lager tot {_n(upper)} hoger"
-    else:
-        ends = sorted([abs(lower), abs(upper)])
-        span = f"90%: {_n(ends[0])} tot {_n(ends[1])} {word}"
     text = (
         f"Zonder de aanpak verwacht {_n(found['expected'])}{unit}, gemeten {_n(found['observed'])}{unit}: "
-        f"{_n(size)} punt {word} ({span})."
+        f"{_n(abs(found['effect']))} punt {_direction(found)} ({_span(found)})."
     )
-    if lower < 0 < upper:
+    if _around_zero(found):
         areas = f"{found['areas']} {'buurten' if found['level'] == 'buurt' else 'wijken'}"
         text += (
             f" Dat is niet van toeval te onderscheiden: met {areas} is een effect kleiner dan "
@@ -67,12 +59,26 @@ def short_nl(found: dict[str, Any]) -> str:
     """
     if found["status"] != "estimated":
         return "te weinig gegevens"
+    if _around_zero(found):
+        return f"niet te onderscheiden van geen effect ({_span(found)})"
+    return f"{_n(abs(found['effect']))} punt {_direction(found)} ({_span(found)})"
+
+
+def _around_zero(found: dict[str, Any]) -> bool:
+    return bool(found["lower90"] < 0 < found["upper90"])
+
+
+def _direction(found: dict[str, Any]) -> str:
+    return "lager" if found["effect"] < 0 else "hoger"
+
+
+def _span(found: dict[str, Any]) -> str:
+    """Say the 90% interval: from lower to higher around 0, else both ends on the effect's side."""
     lower, upper = found["lower90"], found["upper90"]
-    if lower < 0 < upper:
-        return f"niet te onderscheiden van geen effect (90%: {_n(-lower)} lager tot {_n(upper)} hoger)"
-    word = "lager" if found["effect"] < 0 else "hoger"
+    if _around_zero(found):
+        return f"90%: {_n(-lower)} lager tot {_n(upper)} hoger"
     ends = sorted([abs(lower), abs(upper)])
-    return f"{_n(abs(found['effect']))} punt {word} (90%: {_n(ends[0])} tot {_n(ends[1])} {word})"
+    return f"90%: {_n(ends[0])} tot {_n(ends[1])} {_direction(found)}"
 
 
 def _n(value: float) -> str:

@@ -124,12 +124,16 @@ def intervention(
     """Show an intervention and what it did: the effect on its theme and on the goals it serves."""
     access.require("see", code)
 
-    def data() -> dict[str, Any]:
+    def chosen() -> tuple[dict[str, Any], dict[str, Any]]:
         planned = site.plan(code)
         found = next((i for i in planned["interventions"] if i["intervention_id"] == intervention_id), None)
         if found is None:
             known = [str(i["intervention_id"]) for i in planned["interventions"]]
             raise NotFoundError("interventie", str(intervention_id), known)
+        return planned, found
+
+    def data() -> dict[str, Any]:
+        planned, found = chosen()
         goals = [
             {"goal_id": g["goal_id"], "title": g["title"], "measure_label": g["measure_label"], **linked}
             for g in planned["goals"]
@@ -148,7 +152,7 @@ def intervention(
         f"{code}-interventie-{intervention_id}",
         html=lambda: site.page("interventie.html", request, data=data()),
         data=data,
-        table=lambda: [_with_effect({**(found := data())["intervention"], "effect": found["effect"]})],
+        table=lambda: [_with_effect(chosen()[1])],
     )
     site.own.log(actor(access), code, "view" if fmt == "html" else "export", f"interventie {intervention_id}")
     return response
