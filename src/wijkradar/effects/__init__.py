@@ -45,7 +45,6 @@ from typing import Any, Final
 
 import numpy as np
 import pandas as pd
-from sklearn.neighbors import NearestNeighbors
 
 from wijkradar.cache import remember
 from wijkradar.effects.words import NOT_MEASURED_NL, effect_nl, short_nl, too_little
@@ -203,7 +202,7 @@ def effects_on_sets(pool: Setup, sets: list[list[int]], shift: float = 0.0) -> n
     """
     size = max((len(s) for s in sets), default=0)
     k = min(len(pool.codes), MATCHES + size + 1)
-    neighbours = NearestNeighbors(n_neighbors=k).fit(pool.before).kneighbors(pool.before)[1]
+    neighbours = _nearest(pool.before, pool.before, k)
     return np.array(
         [
             _matched_effect(pool.change[chosen] + shift, neighbours[chosen], pool.change, chosen)
@@ -373,7 +372,18 @@ def comparisons(pool: Setup, own: pd.DataFrame, pre: list[str]) -> np.ndarray:
     centre, spread = pool.scale
     before = (own[pre].to_numpy(dtype=float) - centre) / spread
     k = min(len(pool.codes), MATCHES)
-    found: np.ndarray = NearestNeighbors(n_neighbors=k).fit(pool.before).kneighbors(before)[1]
+    return _nearest(pool.before, before, k)
+
+
+def _nearest(pool: np.ndarray, areas: np.ndarray, k: int) -> np.ndarray:
+    """Return, per row of ``areas``, the positions of its ``k`` nearest rows of ``pool``.
+
+    scikit-learn is imported here, not with the module: every ``wijkradar`` command imports this
+    module through the pages, and loading scikit-learn took half of a command's 3 s start.
+    """
+    from sklearn.neighbors import NearestNeighbors
+
+    found: np.ndarray = NearestNeighbors(n_neighbors=k).fit(pool).kneighbors(areas)[1]
     return found
 
 
