@@ -306,11 +306,12 @@ def empty_frame(columns: tuple[str, ...]) -> pd.DataFrame:
 
 def regions_frame(codes: pd.Series, names: pd.Series | None = None) -> pd.DataFrame:
     """Build the regions table for a set of (valid, normalised) codes."""
-    frame = pd.DataFrame({"code": codes.astype(object).to_numpy()})
+    every = codes.astype(object).to_numpy()
+    first = ~pd.Series(every).duplicated().to_numpy()  # a region keeps the name of its first row
+    frame = pd.DataFrame({"code": every[first]})
     frame["name"] = (
-        names.astype("string").str.strip().astype(object).to_numpy() if names is not None else None
+        names[first].astype("string").str.strip().astype(object).to_numpy() if names is not None else None
     )
-    frame = frame.drop_duplicates("code").reset_index(drop=True)
     code = frame["code"].astype("string")
     prefix = code.str.slice(0, 2)
     frame["level"] = prefix.map(PREFIX_LEVEL).astype(object)

@@ -231,8 +231,11 @@ def from_wide(table: Table, *, file: str, location: str, fmt: str, labels: Label
         first_row=table.first_row,
         decimal_comma=table.decimal_comma,
     )
-    long["margin"] = np.tile(margin.to_numpy(), len(topics)) if topics else []
-    observations = _fold_margins(long)
+    if (margin != "value").any():  # bounds to put beside their values (RIVM's estimates)
+        long["margin"] = np.tile(margin.to_numpy(), len(topics)) if topics else []
+        observations = _fold_margins(long)
+    else:
+        observations = long
 
     names = _region_names(frame, codes, labels, None if region_dim == code_column else region_dim)
     regions = regions_frame(codes, names)

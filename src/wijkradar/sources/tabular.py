@@ -209,9 +209,15 @@ def _check_complete(path: Path, lines: list[str], sep: str) -> None:
 
 
 def _looks_decimal_comma(frame: pd.DataFrame) -> bool:
+    """Tell whether some column of the first 200 rows has decimal commas and no decimal points.
+
+    The cells are matched in one pass, column after column, and then judged per column.
+    """
     sample = frame.head(200)
-    for column in sample.columns:
-        values = sample[column].str.strip()
-        if values.str.fullmatch(r"-?\d+,\d+").any() and not values.str.fullmatch(r"-?\d+\.\d+").any():
-            return True
-    return False
+    if sample.empty:
+        return False
+    cells = pd.Series(sample.to_numpy().ravel(order="F"), dtype="string").str.strip()
+    shape = (len(sample.columns), len(sample))
+    comma = cells.str.fullmatch(r"-?\d+,\d+").fillna(False).to_numpy(dtype=bool).reshape(shape)
+    point = cells.str.fullmatch(r"-?\d+\.\d+").fillna(False).to_numpy(dtype=bool).reshape(shape)
+    return bool((comma.any(axis=1) & ~point.any(axis=1)).any())
