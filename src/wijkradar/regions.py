@@ -303,7 +303,6 @@ def _int(value: object) -> int | None:
 
 
 @lru_cache(maxsize=1 << 17)  # crosswalks between every two indelingen compare the same names
-@lru_cache(maxsize=1 << 17)  # crosswalks between every two indelingen compare the same names
 def name_key(name: str) -> str:
     """Return a name as compared across years: case, hyphens and spacing do not make another area.
 

@@ -30,12 +30,11 @@ class Observations(Part):
             """
         )
 
-    def insert(self, observations: pd.DataFrame | pa.Table, source_id: int, boundary_year: int) -> None:
+    def insert(self, frame: pa.Table, source_id: int, boundary_year: int) -> None:
         """Append observations for one source (call inside a transaction).
 
-        They may come already made into Arrow (see :func:`as_arrow`), on a thread that does not write.
+        They come made into Arrow by :func:`as_arrow`, on a thread that does not write.
         """
-        frame = observations if isinstance(observations, pa.Table) else as_arrow(observations)  # noqa: F841
         self.con.execute(
             """
             INSERT INTO observations
